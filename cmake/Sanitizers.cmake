@@ -1,0 +1,10 @@
+# RA_SANITIZE=address -> ASan + UBSan; thread -> TSan. Applied to every target.
+if(RA_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(RA_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT RA_SANITIZE STREQUAL "none")
+  message(FATAL_ERROR "RA_SANITIZE must be none, address or thread (got '${RA_SANITIZE}')")
+endif()

@@ -1,0 +1,19 @@
+# ra_target_warnings(<target>): the project's warning set, errors when RA_WERROR=ON.
+function(ra_target_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+                              -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual
+                              -Wimplicit-fallthrough -Wnull-dereference>
+    $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${RA_WERROR}>>:-Werror>
+    $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${RA_WERROR}>>:--Werror=all-warnings -Xcompiler=-Wall,-Wextra,-Werror>)
+endfunction()
+
+# ra_target_cpu_arch(<target>): vector ISA for the hot CPU loops.
+function(ra_target_cpu_arch target)
+  if(RA_CPU_ARCH)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=${RA_CPU_ARCH}>)
+  endif()
+  # `#pragma omp simd` reductions vectorize without -ffast-math (which would break the
+  # -inf rules of the numerics).
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fopenmp-simd>)
+endfunction()

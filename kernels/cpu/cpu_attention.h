@@ -1,0 +1,37 @@
+// The CPU implementation of the attention block operation: f32 or bf16 storage, f32
+// accumulation, multi-threaded over tiles, bitwise independent of the thread count.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "kernels/attention_op.h"
+#include "kernels/cpu/workspace.h"
+#include "kernels/validate.h"
+#include "runtime/core/thread_pool.h"
+
+namespace ra::kernels::cpu {
+
+// Head dims the CPU kernels accept (any size in this range; sgemm has no tile constraint).
+inline constexpr HeadDimSupport kCpuHeadDims{1, 512, nullptr, 0};
+
+class CpuAttention final : public AttentionBlockOp {
+ public:
+  explicit CpuAttention(const CpuAttentionOptions& options);
+
+  void init_state(const SoftmaxState& state) override;
+  void forward_accumulate(const ForwardArgs& args) override;
+  void finalize(const FinalizeArgs& args) override;
+  void backward_prepare(const BackwardPrepareArgs& args) override;
+  void backward(const BackwardArgs& args) override;
+  void merge(const MergeArgs& args) override;
+
+  const CpuAttentionOptions& options() const { return options_; }
+
+ private:
+  CpuAttentionOptions options_;
+  ThreadPool pool_;
+  std::vector<WorkerScratch> scratch_;  // one per pool thread
+};
+
+}  // namespace ra::kernels::cpu

@@ -1,0 +1,108 @@
+// Forward-accumulate on the CPU. One task = one (query head, query tile); it walks the
+// key tiles of the block in order, so the result is independent of the thread count.
+//
+// Per key tile j (FlashAttention-style online softmax, all in f32):
+//   S      = scale * Q_i K_j^T (+ ALiBi bias, masked entries -inf)        sgemm
+//   m_new  = max(m, rowmax S)
+//   alpha  = exp(m - m_new)                 (0 when m = -inf: the state holds zeros)
+//   P      = exp(S - m_new)
+//   sum    = alpha * sum + rowsum P
+//   acc    = alpha * acc + P V_j                                            sgemm
+// A row with no visible key so far keeps m = -inf, sum = 0, acc = 0.
+#include "kernels/cpu/forward.h"
+
+#include <algorithm>
+
+#include "kernels/cpu/blas.h"
+#include "kernels/cpu/rows.h"
+#include "kernels/cpu/scores.h"
+#include "kernels/cpu/tiling.h"
+#include "kernels/cpu/vec_math.h"
+
+namespace ra::kernels::cpu {
+namespace {
+
+struct ForwardTask {
+  const ForwardArgs& a;
+  const AttnDims& d;
+  const TileGrid& q_grid;
+  const TileGrid& k_grid;
+
+  void run(std::int64_t h, std::int64_t qt, WorkerScratch& ws) const {
+    const std::int64_t g = h / d.group();
+    const std::int64_t r0 = q_grid.begin(qt), nr = q_grid.size(qt);
+    const RowsF32 q = head_rows(a.q, r0, nr, h, ws.q);
+    const std::int32_t* pos_q = a.q_meta.pos.data<std::int32_t>() + r0;
+    const std::int32_t* seg_q = a.q_meta.seg.data<std::int32_t>() + r0;
+    const std::int32_t* pos_k_all = a.k_meta.pos.data<std::int32_t>();
+    const std::int32_t* seg_k_all = a.k_meta.seg.data<std::int32_t>();
+    const float slope = a.mask.alibi_slopes.empty() ? 0.0f : a.mask.alibi_slopes.data<float>()[h];
+    float* acc = a.state.acc.data<float>() + (r0 * d.hq + h) * d.d;
+    const std::int64_t acc_ld = d.hq * d.d;
+    float* row_max = a.state.row_max.data<float>() + h * d.lq + r0;
+    float* row_sum = a.state.row_sum.data<float>() + h * d.lq + r0;
+    const std::int64_t ld_s = k_grid.tile_elems;
+    ws.scores.resize(static_cast<std::size_t>(q_grid.tile_elems * ld_s));
+    float* s = ws.scores.data();
+
+    for (std::int64_t kt = 0; kt < k_grid.count(); ++kt) {
+      const numerics::TileClass cls = numerics::classify_tile(
+          a.mask.rule, q_grid.summaries[static_cast<std::size_t>(qt)], k_grid.summaries[static_cast<std::size_t>(kt)]);
+      if (cls == numerics::TileClass::kEmpty) continue;
+      const std::int64_t c0 = k_grid.begin(kt), nc = k_grid.size(kt);
+      const RowsF32 k = head_rows(a.k, c0, nc, g, ws.k);
+      const RowsF32 v = head_rows(a.v, c0, nc, g, ws.v);
+
+      sgemm(Trans::kNo, Trans::kYes, nr, nc, d.d, a.mask.scale, q.data, q.ld, k.data, k.ld, 0.0f, s, ld_s);
+
+      ScoreRowArgs sr{&a.mask.rule, cls == numerics::TileClass::kPartial, slope, 0, 0, pos_k_all + c0, seg_k_all + c0};
+      for (std::int64_t r = 0; r < nr; ++r) {
+        float* srow = s + r * ld_s;
+        sr.pos_q = pos_q[r];
+        sr.seg_q = seg_q[r];
+        bias_and_mask_row(srow, nc, sr);
+        float tile_max = numerics::neg_inf();
+#pragma omp simd reduction(max : tile_max)
+        for (std::int64_t c = 0; c < nc; ++c) tile_max = std::max(tile_max, srow[c]);
+        const float m_old = row_max[r];
+        const float m_new = std::max(m_old, tile_max);
+        if (m_new == numerics::neg_inf()) {
+          std::fill(srow, srow + nc, 0.0f);  // nothing visible yet: P = 0, state unchanged
+          continue;
+        }
+        float tile_sum = 0.0f;
+#pragma omp simd reduction(+ : tile_sum)
+        for (std::int64_t c = 0; c < nc; ++c) {
+          const float p = exp_ps(srow[c] - m_new);
+          srow[c] = p;
+          tile_sum += p;
+        }
+        const float alpha = numerics::rescale_factor(m_old, m_new);
+        row_sum[r] = row_sum[r] * alpha + tile_sum;
+        row_max[r] = m_new;
+        if (alpha != 1.0f) {
+          float* acc_row = acc + r * acc_ld;
+#pragma omp simd
+          for (std::int64_t c = 0; c < d.d; ++c) acc_row[c] *= alpha;
+        }
+      }
+      sgemm(Trans::kNo, Trans::kNo, nr, d.d, nc, 1.0f, s, ld_s, v.data, v.ld, 1.0f, acc, acc_ld);
+    }
+  }
+};
+
+}  // namespace
+
+void forward_accumulate(const ForwardArgs& a, const AttnDims& dims, const TileSizes& tiles, ThreadPool& pool,
+                        std::vector<WorkerScratch>& scratch) {
+  if (dims.lq == 0 || dims.lk == 0) return;
+  const TileGrid q_grid = make_tile_grid(a.q_meta, tiles.q_rows);
+  const TileGrid k_grid = make_tile_grid(a.k_meta, tiles.k_cols);
+  const ForwardTask task{a, dims, q_grid, k_grid};
+  const std::int64_t n_q_tiles = q_grid.count();
+  pool.parallel_for(dims.hq * n_q_tiles, [&](std::int64_t t, int worker) {
+    task.run(t / n_q_tiles, t % n_q_tiles, scratch[static_cast<std::size_t>(worker)]);
+  });
+}
+
+}  // namespace ra::kernels::cpu

@@ -1,0 +1,31 @@
+// Rows of one head of a [L, H, D] tensor as contiguous-enough f32 for sgemm. f32 storage
+// is used in place (leading dimension H*D); bf16 storage is widened into scratch once per
+// tile, which costs O(rows * D) against the O(rows * cols * D) GEMM work it feeds.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "runtime/core/tensor_view.h"
+
+namespace ra::kernels::cpu {
+
+struct RowsF32 {
+  const float* data;
+  std::int64_t ld;  // elements between consecutive rows
+};
+
+// Rows [row0, row0 + rows) of head `head` of t ([L, H, D], f32 or bf16).
+inline RowsF32 head_rows(const ConstTensorView& t, std::int64_t row0, std::int64_t rows, std::int64_t head,
+                         std::vector<float>& scratch) {
+  const std::int64_t h = t.dim(1), d = t.dim(2);
+  const std::int64_t offset = (row0 * h + head) * d;
+  if (t.dtype() == DType::kF32) return {t.data<float>() + offset, h * d};
+  scratch.resize(static_cast<std::size_t>(rows * d));
+  const bf16* src = t.data<bf16>() + offset;
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < d; ++c) scratch[static_cast<std::size_t>(r * d + c)] = to_float(src[r * h * d + c]);
+  return {scratch.data(), d};
+}
+
+}  // namespace ra::kernels::cpu

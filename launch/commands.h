@@ -1,0 +1,14 @@
+// Subcommands of the `ringattn` executable. Each registers its flags on the app and
+// returns the action to run once parsing succeeded.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace ra::launch {
+
+using Action = std::function<int()>;
+
+void add_kernel_bench_command(CLI::App& app, Action& action);
+
+}  // namespace ra::launch

@@ -1,0 +1,63 @@
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "launch/commands.h"
+#include "runtime/bench/kernel_bench.h"
+
+namespace ra::launch {
+namespace {
+
+struct KernelBenchFlags {
+  std::string op;  // empty: both
+  std::string dtype = "fp32";
+  std::int64_t head_dim = 64, heads = 4, kv_heads = 0, len = 4096;
+  bool causal = false, json = false;
+  int threads = 1, reps = 5, warmup = 1;
+};
+
+}  // namespace
+
+void add_kernel_bench_command(CLI::App& app, Action& action) {
+  auto flags = std::make_shared<KernelBenchFlags>();
+  CLI::App* cmd = app.add_subcommand("kernel-bench", "Time the CPU attention block operation on one block");
+  cmd->add_option("--op", flags->op, "fwd or bwd (default: both)")->check(CLI::IsMember({"fwd", "bwd"}));
+  cmd->add_option("--dtype", flags->dtype, "storage dtype")->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
+  cmd->add_option("--head-dim", flags->head_dim, "head dimension D")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--heads", flags->heads, "query heads Hq")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--kv-heads", flags->kv_heads, "key/value heads Hkv (default: Hq)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--len", flags->len, "tokens L (queries and keys)")->check(CLI::Range(1, 1 << 24))->capture_default_str();
+  cmd->add_flag("--causal", flags->causal, "causal mask (default: bidirectional)");
+  cmd->add_option("--threads", flags->threads, "worker threads")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--reps", flags->reps, "timed repetitions (median reported)")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--warmup", flags->warmup, "untimed warm-up repetitions")->check(CLI::Range(0, 100))->capture_default_str();
+  cmd->add_flag("--json", flags->json, "one JSON object per line instead of a table");
+  cmd->callback([flags, &action] {
+    action = [flags] {
+      std::vector<bench::KernelOp> ops;
+      if (flags->op.empty() || flags->op == "fwd") ops.push_back(bench::KernelOp::kForward);
+      if (flags->op.empty() || flags->op == "bwd") ops.push_back(bench::KernelOp::kBackward);
+      std::vector<bench::KernelBenchResult> results;
+      for (bench::KernelOp op : ops) {
+        bench::KernelBenchOptions o;
+        o.op = op;
+        o.dtype = flags->dtype == "bf16" ? DType::kBF16 : DType::kF32;
+        o.head_dim = flags->head_dim;
+        o.heads = flags->heads;
+        o.kv_heads = flags->kv_heads > 0 ? flags->kv_heads : flags->heads;
+        o.len = flags->len;
+        o.mask = flags->causal ? numerics::MaskKind::kCausal : numerics::MaskKind::kBidirectional;
+        o.threads = flags->threads;
+        o.timed_reps = flags->reps;
+        o.warmup_reps = flags->warmup;
+        results.push_back(bench::run_kernel_bench(o));
+        if (flags->json) std::cout << bench::to_json_line(results.back()) << std::endl;
+      }
+      if (!flags->json) bench::print_table(std::cout, results);
+      return 0;
+    };
+  });
+}
+
+}  // namespace ra::launch

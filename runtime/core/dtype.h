@@ -1,0 +1,75 @@
+// Element types of tensors and the bf16 storage type with its conversions.
+#pragma once
+
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ra {
+
+enum class DType : std::uint8_t { kF32, kBF16, kF16, kF64, kI32 };
+
+constexpr std::size_t dtype_size_bytes(DType t) {
+  switch (t) {
+    case DType::kF32: return 4;
+    case DType::kBF16: return 2;
+    case DType::kF16: return 2;
+    case DType::kF64: return 8;
+    case DType::kI32: return 4;
+  }
+  return 0;
+}
+
+constexpr std::string_view dtype_name(DType t) {
+  switch (t) {
+    case DType::kF32: return "f32";
+    case DType::kBF16: return "bf16";
+    case DType::kF16: return "f16";
+    case DType::kF64: return "f64";
+    case DType::kI32: return "i32";
+  }
+  return "?";
+}
+
+// bfloat16 as stored: the upper 16 bits of an IEEE float32.
+struct bf16 {
+  std::uint16_t bits;
+};
+
+// float -> bf16, round to nearest even; NaN stays a (quiet) NaN, ±inf stays ±inf.
+inline bf16 to_bf16(float f) {
+  std::uint32_t u = std::bit_cast<std::uint32_t>(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return bf16{static_cast<std::uint16_t>((u >> 16) | 0x40u)};
+  const std::uint32_t rounding_bias = 0x7fffu + ((u >> 16) & 1u);
+  return bf16{static_cast<std::uint16_t>((u + rounding_bias) >> 16)};
+}
+
+inline float to_float(bf16 b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b.bits) << 16); }
+
+// The value a float has once stored as bf16 (used to build references on rounded inputs).
+inline float round_to_bf16(float f) { return to_float(to_bf16(f)); }
+
+template <typename T>
+struct dtype_of;
+template <>
+struct dtype_of<float> {
+  static constexpr DType value = DType::kF32;
+};
+template <>
+struct dtype_of<bf16> {
+  static constexpr DType value = DType::kBF16;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = DType::kF64;
+};
+template <>
+struct dtype_of<std::int32_t> {
+  static constexpr DType value = DType::kI32;
+};
+template <typename T>
+inline constexpr DType dtype_of_v = dtype_of<std::remove_const_t<T>>::value;
+
+}  // namespace ra

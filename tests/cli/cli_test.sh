@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The `ringattn` command line as a user meets it: exit codes of docs/errors.md, one
+# clear error line naming the flag or argument, and the kernel-bench output contract.
+# Usage: cli_test.sh path/to/ringattn
+set -u
+bin=$1
+fails=0
+passes=0
+
+# expect CODE PATTERN -- ARGS...: runs ringattn ARGS, checks the exit code and that stderr
+# (or stdout for code 0) matches PATTERN.
+expect() {
+  local code=$1 pattern=$2
+  shift 3
+  local out err rc
+  out=$(mktemp) err=$(mktemp)
+  "$bin" "$@" >"$out" 2>"$err"
+  rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    echo "FAIL: ringattn $* -> exit $rc, expected $code"; cat "$err"; fails=$((fails + 1))
+  elif ! grep -Eq -- "$pattern" "$err" "$out"; then
+    echo "FAIL: ringattn $* -> output lacks /$pattern/"; cat "$err" "$out"; fails=$((fails + 1))
+  else
+    passes=$((passes + 1))
+  fi
+  rm -f "$out" "$err"
+}
+
+expect 2 "usage error.*(subcommand|required)" --
+expect 2 "usage error.*no-such-command|usage error" -- no-such-command
+expect 2 "usage error.*--op" -- kernel-bench --op sideways
+expect 2 "usage error.*--dtype" -- kernel-bench --dtype fp8
+expect 2 "usage error.*--len" -- kernel-bench --len 0
+expect 2 "usage error.*--len" -- kernel-bench --len banana
+expect 2 "usage error.*--bogus" -- kernel-bench --bogus
+expect 2 "query heads \(6\) must be a multiple of kv heads \(4\)" -- kernel-bench --heads 6 --kv-heads 4 --len 8 --reps 1 --warmup 0
+expect 2 "head_dim 1000 is not supported" -- kernel-bench --head-dim 1000 --len 8 --reps 1 --warmup 0
+expect 0 "kernel-bench" -- kernel-bench --help
+
+# --json: one object per line with the documented keys.
+json=$("$bin" kernel-bench --len 64 --heads 2 --head-dim 16 --reps 1 --warmup 0 --causal --json)
+rc=$?
+lines=$(printf '%s\n' "$json" | grep -c '^{')
+if [ "$rc" -ne 0 ] || [ "$lines" -ne 2 ]; then
+  echo "FAIL: kernel-bench --json: exit $rc, $lines JSON lines (expected 0 and 2)"; echo "$json"; fails=$((fails + 1))
+else
+  for key in op dtype head_dim heads kv_heads len causal threads seconds gflops; do
+    if ! printf '%s\n' "$json" | python3 -c "import json,sys; [json.loads(l)['$key'] for l in sys.stdin]" 2>/dev/null; then
+      echo "FAIL: kernel-bench --json lacks '$key'"; fails=$((fails + 1))
+    fi
+  done
+  passes=$((passes + 1))
+fi
+
+# The table form names its columns.
+expect 0 "GFLOP/s" -- kernel-bench --len 32 --heads 1 --head-dim 8 --reps 1 --warmup 0 --op fwd --dtype bf16
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
