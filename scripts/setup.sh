@@ -15,7 +15,7 @@ packages=(
   libopenblas-dev     # sgemm for the CPU attention kernels
   libcli11-dev        # command-line parsing of launch/ringattn
   nlohmann-json3-dev  # JSON lines written by the benchmarks
-  python3             # golden-case checks in tests read .npy written by numpy-free code; kept for scripts
+  python3             # tests/cli parses the JSON lines of kernel-bench
 )
 
 missing=()

@@ -87,7 +87,7 @@ struct BackwardTask {
         const float* dsum = a.dsum.data<float>() + h * d.lq + r0;
 
         sgemm(Trans::kNo, Trans::kYes, nr, nc, d.d, a.mask.scale, q.data, q.ld, k.data, k.ld, 0.0f, p, ld_s);
-        ScoreRowArgs sr{&a.mask.rule, cls == numerics::TileClass::kPartial, slope, 0, 0,
+        ScoreRowArgs sr{&a.mask.rule, cls, slope, 0, 0,
                         a.k_meta.pos.data<std::int32_t>() + c0, a.k_meta.seg.data<std::int32_t>() + c0};
         for (std::int64_t r = 0; r < nr; ++r) {
           float* prow = p + r * ld_s;
@@ -129,7 +129,13 @@ void backward_accumulate(const BackwardArgs& a, const AttnDims& dims, const Tile
   const TileGrid q_grid = make_tile_grid(a.q_meta, tiles.q_rows);
   const TileGrid k_grid = make_tile_grid(a.k_meta, tiles.k_cols);
   const DqTurns turns(static_cast<std::size_t>(dims.hq * q_grid.count()));
-  const BackwardTask task{a, dims, q_grid, k_grid, turns};
+  // Every task reads all of Q and dO: with bf16 storage widen them once (one f32 copy of
+  // each, the size of dQ) rather than once per key tile (measured 7% of the time at D = 64).
+  std::vector<float> q_f32, dout_f32;
+  BackwardArgs wide = a;
+  wide.q = widened(a.q, q_f32);
+  wide.dout = widened(a.dout, dout_f32);
+  const BackwardTask task{wide, dims, q_grid, k_grid, turns};
   const std::int64_t n_k_tiles = k_grid.count();
   pool.parallel_for(dims.hkv * n_k_tiles, [&](std::int64_t t, int worker) {
     task.run(t / n_k_tiles, t % n_k_tiles, scratch[static_cast<std::size_t>(worker)]);

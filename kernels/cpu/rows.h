@@ -28,4 +28,15 @@ inline RowsF32 head_rows(const ConstTensorView& t, std::int64_t row0, std::int64
   return {scratch.data(), d};
 }
 
+// The whole of a bf16 tensor widened to f32 (a view of `out`), or `t` itself when it is
+// already f32. For operands every task re-reads (the backward's Q and dO), widening once
+// costs one f32 copy of the tensor instead of a conversion per task.
+inline ConstTensorView widened(const ConstTensorView& t, std::vector<float>& out) {
+  if (t.dtype() == DType::kF32) return t;
+  out.resize(static_cast<std::size_t>(t.numel_elems()));
+  const bf16* src = t.data<bf16>();
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = to_float(src[i]);
+  return ConstTensorView(out.data(), DType::kF32, t.shape());
+}
+
 }  // namespace ra::kernels::cpu

@@ -10,7 +10,7 @@ namespace ra::kernels::cpu {
 
 struct ScoreRowArgs {
   const numerics::MaskRule* rule;
-  bool apply_mask;       // partial tile: per-element mask; full tile: none
+  numerics::TileClass tile;  // kPartial: per-element mask; kFull: none (kEmpty never gets here)
   float alibi_slope;     // 0: no ALiBi
   std::int32_t pos_q, seg_q;
   const std::int32_t* pos_k;  // the key tile's metadata
@@ -22,7 +22,7 @@ inline void bias_and_mask_row(float* s, std::int64_t cols, const ScoreRowArgs& a
 #pragma omp simd
     for (std::int64_t c = 0; c < cols; ++c) s[c] += numerics::alibi_bias(a.alibi_slope, a.pos_q, a.pos_k[c]);
   }
-  if (a.apply_mask) {
+  if (a.tile == numerics::TileClass::kPartial) {
     const float ninf = numerics::neg_inf();
     for (std::int64_t c = 0; c < cols; ++c)
       s[c] = numerics::visible(*a.rule, a.pos_q, a.seg_q, a.pos_k[c], a.seg_k[c]) ? s[c] : ninf;

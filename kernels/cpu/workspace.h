@@ -7,13 +7,15 @@
 namespace ra::kernels::cpu {
 
 struct TileSizes {
-  std::int64_t q_rows = 128;  // query rows per tile
-  std::int64_t k_cols = 256;  // key columns per tile
+  std::int64_t q_rows;  // query rows per tile
+  std::int64_t k_cols;  // key columns per tile
 };
 
 struct CpuAttentionOptions {
   int threads = 1;
-  TileSizes forward{128, 256};
+  // Measured on Zen 4 (docs/performance.md): 256×256 beat 64–256 × 128–512 for the
+  // forward; the backward keeps two score tiles (P and dS) per worker.
+  TileSizes forward{256, 256};
   TileSizes backward{128, 128};
 };
 

@@ -64,8 +64,8 @@ KernelBenchResult run_kernel_bench(const KernelBenchOptions& o) {
              dsum_buf = HostBuffer::for_shape(DType::kF32, rows);
   HostBuffer dq_buf = HostBuffer::for_shape(DType::kF32, q_shape), dk_buf = HostBuffer::for_shape(DType::kF32, kv_shape),
              dv_buf = HostBuffer::for_shape(DType::kF32, kv_shape);
-  // Validate the shapes before touching data: a bad --heads/--kv-heads/--head-dim is a
-  // usage error raised by the block operation's own validation.
+  // A bad --heads/--kv-heads/--head-dim is reported by the block operation's own
+  // validation (ra::UsageError), on the first call below.
   std::mt19937_64 rng(1234);
   const TensorView q = q_buf.view(o.dtype, q_shape), k = k_buf.view(o.dtype, kv_shape), v = v_buf.view(o.dtype, kv_shape);
   fill_random(q, rng);

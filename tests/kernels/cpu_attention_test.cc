@@ -132,15 +132,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, Masks, ::testing::ValuesIn(mask_specs()),
 // Queries from a document the keys do not contain, padding queries, and a key block that
 // is all padding: O = 0 and LSE = -inf exactly on those rows, zero gradients, no NaN.
 TEST(FullyMasked, RowsAndBlocksGiveZerosAndNegInfNeverNaN) {
-  CaseSpec s;
-  s.lq = 40;
-  s.lk = 48;
-  s.hq = 4;
-  s.hkv = 2;
-  s.d = 16;
-  s.causal = true;
-  s.segments = 2;
-  AttnCase c = make_case(s);
+  AttnCase c = make_case({.lq = 40, .lk = 48, .hq = 4, .hkv = 2, .d = 16, .causal = true, .segments = 2});
   for (std::int64_t i = 0; i < 10; ++i) c.seg_q[static_cast<std::size_t>(i)] = 7;   // document absent from the keys
   for (std::int64_t i = 10; i < 14; ++i) c.seg_q[static_cast<std::size_t>(i)] = -1;  // padding queries
   for (std::int64_t j = 32; j < 48; ++j) c.seg_k[static_cast<std::size_t>(j)] = -1;  // an all-padding key block
@@ -173,16 +165,7 @@ TEST(FullyMasked, RowsAndBlocksGiveZerosAndNegInfNeverNaN) {
 // Accumulating over the keys in any number of blocks, in any order, meets the policy
 // against one-shot attention's reference and stays within a few ulps of one-shot.
 TEST(BlockSplit, AnySplitAnyOrderEqualsOneShot) {
-  CaseSpec s;
-  s.lq = 63;
-  s.lk = 113;
-  s.hq = 4;
-  s.hkv = 1;
-  s.d = 16;
-  s.causal = true;
-  s.q_pos_offset = 50;
-  s.alibi = true;
-  const AttnCase c = make_case(s);
+  const AttnCase c = make_case({.lq = 63, .lk = 113, .hq = 4, .hkv = 1, .d = 16, .causal = true, .alibi = true, .q_pos_offset = 50});
   const AttnResult<double> ref = naive_attention<double>(c);
   const AttnResult<float> naive = naive_attention<float>(c);
   std::mt19937 rng(42);
@@ -209,15 +192,7 @@ TEST(BlockSplit, AnySplitAnyOrderEqualsOneShot) {
 // ---- determinism ---------------------------------------------------------------
 
 TEST(Determinism, BitwiseAcrossRunsAndThreadCounts) {
-  CaseSpec s;
-  s.lq = 300;
-  s.lk = 300;
-  s.hq = 4;
-  s.hkv = 2;
-  s.d = 64;
-  s.causal = true;
-  s.segments = 2;
-  const AttnCase c = make_case(s);
+  const AttnCase c = make_case({.lq = 300, .lk = 300, .hq = 4, .hkv = 2, .d = 64, .causal = true, .segments = 2});
   auto run = [&](int threads) {
     CpuAttentionOptions o = default_tiles(threads);
     o.forward = {32, 64};

@@ -39,9 +39,10 @@ void gradcheck(const CaseSpec& spec) {
   }
 }
 
-TEST(GradCheck, CausalGqa) { gradcheck({5, 6, 4, 2, 3, true, 0, false, 1, 0, 1, DType::kF32, 11}); }
-TEST(GradCheck, BidirectionalWindowAlibi) { gradcheck({6, 6, 2, 1, 4, false, 3, true, 1, 0, 0, DType::kF32, 12}); }
-TEST(GradCheck, PackedPaddedFullyMaskedRows) { gradcheck({7, 7, 2, 2, 3, true, 2, true, 2, 2, 0, DType::kF32, 13}); }
+TEST(GradCheck, CausalGqa) { gradcheck({.lq = 5, .lk = 6, .hq = 4, .hkv = 2, .d = 3, .causal = true, .q_pos_offset = 1, .seed = 11}); }
+TEST(GradCheck, BidirectionalWindowAlibi) { gradcheck({.lq = 6, .lk = 6, .hq = 2, .hkv = 1, .d = 4, .window = 3, .alibi = true, .seed = 12}); }
+TEST(GradCheck, PackedPaddedFullyMaskedRows) { gradcheck({.lq = 7, .lk = 7, .hq = 2, .hkv = 2, .d = 3, .causal = true, .window = 2, .alibi = true, .segments = 2,
+             .padding = 2, .seed = 13}); }
 
 }  // namespace
 }  // namespace ra::testing

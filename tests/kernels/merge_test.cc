@@ -47,15 +47,7 @@ TEST(MergeWeights, SymmetricWeightsSumToOneAndLseMatchesF64) {
 // Two halves of the keys, each finalized, then merged, equal attention over all keys;
 // an empty side leaves the other bitwise unchanged; two empty sides give (0, -inf).
 TEST(Merge, TwoFinalizedHalvesEqualTheWhole) {
-  CaseSpec s;
-  s.lq = 31;
-  s.lk = 40;
-  s.hq = 2;
-  s.hkv = 1;
-  s.d = 16;
-  s.causal = true;
-  s.q_pos_offset = 9;
-  const AttnCase whole = make_case(s);
+  const AttnCase whole = make_case({.lq = 31, .lk = 40, .hq = 2, .hkv = 1, .d = 16, .causal = true, .q_pos_offset = 9});
   AttnCase left = whole, right = whole;
   left.lk = 20;
   right.lk = 20;
