@@ -27,7 +27,8 @@ class ThreadPool {
 
   // Runs fn(task, worker) for every task in [0, n_tasks), worker in [0, threads()), and
   // returns when all have run. The first exception thrown by a task is rethrown here
-  // (tasks not yet claimed then do not run). Not reentrant.
+  // (tasks not yet claimed then do not run; a task that waits on another task must
+  // therefore never be waiting on one that threw). Not reentrant.
   void parallel_for(std::int64_t n_tasks, const TaskFn& fn);
 
  private:
@@ -45,7 +46,7 @@ class ThreadPool {
   // The job being run.
   const TaskFn* fn_ = nullptr;
   std::int64_t n_tasks_ = 0;
-  std::int64_t next_task_ = 0;  // guarded by mu_ in claim()
+  std::int64_t next_task_ = 0;  // guarded by mu_; claimed in run_tasks()
   std::exception_ptr error_;
 };
 
