@@ -42,38 +42,52 @@ std::int64_t global_index(const ShardPlan& p, int rank, std::int64_t local) {
   throw InternalError("unknown layout");
 }
 
+namespace {
+
+// Calls copy(local_row, global_row) for each real token of `rank`, pad(local_row) for padding.
+template <typename Copy, typename Pad>
+void for_each_row(const ShardPlan& p, int rank, Copy&& copy, Pad&& pad) {
+  for (std::int64_t i = 0; i < p.shard_len; ++i) {
+    const std::int64_t g = global_index(p, rank, i);
+    if (g < p.seq_len) {
+      copy(static_cast<std::size_t>(i), static_cast<std::size_t>(g));
+    } else {
+      pad(static_cast<std::size_t>(i));
+    }
+  }
+}
+
+}  // namespace
+
 void shard_rows(const ShardPlan& p, int rank, const void* full, std::int64_t row_bytes, void* shard) {
   const auto* src = static_cast<const unsigned char*>(full);
   auto* dst = static_cast<unsigned char*>(shard);
   const auto rb = static_cast<std::size_t>(row_bytes);
-  for (std::int64_t i = 0; i < p.shard_len; ++i) {
-    const std::int64_t g = global_index(p, rank, i);
-    if (g < p.seq_len) {
-      std::memcpy(dst + static_cast<std::size_t>(i) * rb, src + static_cast<std::size_t>(g) * rb, rb);
-    } else {
-      std::memset(dst + static_cast<std::size_t>(i) * rb, 0, rb);
-    }
-  }
+  for_each_row(
+      p, rank, [&](std::size_t i, std::size_t g) { std::memcpy(dst + i * rb, src + g * rb, rb); },
+      [&](std::size_t i) { std::memset(dst + i * rb, 0, rb); });
 }
 
 void unshard_rows(const ShardPlan& p, int rank, const void* shard, std::int64_t row_bytes, void* full) {
   const auto* src = static_cast<const unsigned char*>(shard);
   auto* dst = static_cast<unsigned char*>(full);
   const auto rb = static_cast<std::size_t>(row_bytes);
-  for (std::int64_t i = 0; i < p.shard_len; ++i) {
-    const std::int64_t g = global_index(p, rank, i);
-    if (g < p.seq_len) std::memcpy(dst + static_cast<std::size_t>(g) * rb, src + static_cast<std::size_t>(i) * rb, rb);
-  }
+  for_each_row(
+      p, rank, [&](std::size_t i, std::size_t g) { std::memcpy(dst + g * rb, src + i * rb, rb); }, [](std::size_t) {});
 }
 
 void shard_meta(const ShardPlan& p, int rank, const std::int32_t* pos, const std::int32_t* seg, std::int32_t* pos_out,
                 std::int32_t* seg_out) {
-  for (std::int64_t i = 0; i < p.shard_len; ++i) {
-    const std::int64_t g = global_index(p, rank, i);
-    const auto ui = static_cast<std::size_t>(i), ug = static_cast<std::size_t>(g);
-    pos_out[ui] = g < p.seq_len ? pos[ug] : static_cast<std::int32_t>(g);
-    seg_out[ui] = g < p.seq_len ? seg[ug] : -1;
-  }
+  for_each_row(
+      p, rank,
+      [&](std::size_t i, std::size_t g) {
+        pos_out[i] = pos[g];
+        seg_out[i] = seg[g];
+      },
+      [&](std::size_t i) {
+        pos_out[i] = static_cast<std::int32_t>(global_index(p, rank, static_cast<std::int64_t>(i)));
+        seg_out[i] = -1;
+      });
 }
 
 }  // namespace ra::layout
