@@ -9,7 +9,8 @@
 
 namespace ra {
 
-enum class DType : std::uint8_t { kF32, kBF16, kF16, kF64, kI32 };
+// kU8: raw bytes (packed messages that carry several typed parts).
+enum class DType : std::uint8_t { kF32, kBF16, kF16, kF64, kI32, kU8 };
 
 constexpr std::size_t dtype_size_bytes(DType t) {
   switch (t) {
@@ -18,6 +19,7 @@ constexpr std::size_t dtype_size_bytes(DType t) {
     case DType::kF16: return 2;
     case DType::kF64: return 8;
     case DType::kI32: return 4;
+    case DType::kU8: return 1;
   }
   return 0;
 }
@@ -29,6 +31,7 @@ constexpr std::string_view dtype_name(DType t) {
     case DType::kF16: return "f16";
     case DType::kF64: return "f64";
     case DType::kI32: return "i32";
+    case DType::kU8: return "u8";
   }
   return "?";
 }
@@ -68,6 +71,10 @@ struct dtype_of<double> {
 template <>
 struct dtype_of<std::int32_t> {
   static constexpr DType value = DType::kI32;
+};
+template <>
+struct dtype_of<std::uint8_t> {
+  static constexpr DType value = DType::kU8;
 };
 template <typename T>
 inline constexpr DType dtype_of_v = dtype_of<std::remove_const_t<T>>::value;

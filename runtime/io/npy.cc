@@ -123,6 +123,7 @@ const char* descr_of(DType t) {
     case DType::kI32: return "<i4";
     case DType::kF16: return "<f2";
     case DType::kBF16: break;
+    case DType::kU8: return "|u1";
   }
   throw UsageError("write_npy: bf16 has no .npy dtype; convert to f32 first");
 }
@@ -183,7 +184,8 @@ std::vector<Out> convert(const NpyArray& a) {
         out[i] = static_cast<Out>(half_to_float(v));
         break;
       }
-      case DType::kBF16: throw InternalError("bf16 npy array");
+      case DType::kBF16:
+      case DType::kU8: throw InternalError("bf16/u8 npy arrays are never read");
     }
   }
   return out;

@@ -1,0 +1,64 @@
+// The Communicator (DESIGN.md §2): rank/size/split, ring exchanges of typed views
+// enqueued on a stream, and host-blocking collectives. Counts come from the views,
+// never from raw integers. Every wait has a deadline (CommOptions::timeout): a stalled
+// peer becomes an ra::PeerError (exit code 4) naming step, hop, peer, bytes, elapsed
+// and deadline — never a hang.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/core/tensor_view.h"
+#include "runtime/device/device.h"
+
+namespace ra::comm {
+
+struct CommOptions {
+  std::chrono::milliseconds timeout{std::chrono::seconds(300)};  // `comm_timeout`
+  // How long a waiting thread sleeps between polls. DESIGN.md §7: a thread that polls
+  // faster (or blocks in MPI_Wait) steals the compute core of a 2-rank-per-2-core host.
+  std::chrono::microseconds poll_interval{1000};
+};
+
+// Where an exchange belongs in the ring, for error messages and traces.
+struct CommTag {
+  const char* phase = "";  // "fwd kv", "bwd kv", "bwd dkv", "bwd dkv return"
+  int step = -1;           // ring step the data is for
+  int hop = -1;            // hop number within the phase
+};
+
+// One hop: send `send` to rank `send_to` and receive into `recv` from `recv_from`.
+// Either side may be absent (empty view, peer -1). The receive must deliver exactly
+// recv.size_bytes() bytes; anything else is a PeerError naming both sizes.
+struct Exchange {
+  ConstTensorView send;
+  int send_to = -1;
+  TensorView recv;
+  int recv_from = -1;
+  CommTag tag;
+};
+
+enum class ReduceOp : std::uint8_t { kSum, kMax, kMin };
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Ranks with the same color form a group, ordered by key (MPI_Comm_split semantics).
+  virtual std::unique_ptr<Communicator> split(int color, int key) = 0;
+
+  // Enqueued on `stream`: later work on the stream sees the received data.
+  virtual void exchange(const Exchange& x, device::Stream& stream) = 0;
+
+  // Host-blocking collectives over host or device views (the implementation's kind).
+  virtual void all_reduce(TensorView inout, ReduceOp op) = 0;
+  virtual void broadcast(TensorView buf, int root) = 0;
+  virtual void barrier() = 0;
+
+  virtual const CommOptions& options() const = 0;
+};
+
+}  // namespace ra::comm

@@ -1,0 +1,37 @@
+// Communicator over MPI on host buffers. Point-to-point and collectives use separate
+// duplicated MPI communicators so that a collective on the host thread and a ring
+// exchange on the comm stream never match each other's messages.
+#pragma once
+
+#include <mpi.h>
+
+#include "comm/communicator.h"
+
+namespace ra::comm::mpi {
+
+class MpiCommunicator final : public Communicator {
+ public:
+  // Duplicates `parent` (the caller keeps ownership of it). Requires MPI_THREAD_MULTIPLE.
+  MpiCommunicator(MPI_Comm parent, CommOptions options);
+  ~MpiCommunicator() override;
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::unique_ptr<Communicator> split(int color, int key) override;
+  void exchange(const Exchange& x, device::Stream& stream) override;
+  void all_reduce(TensorView inout, ReduceOp op) override;
+  void broadcast(TensorView buf, int root) override;
+  void barrier() override;
+  const CommOptions& options() const override { return options_; }
+
+ private:
+  void exchange_now(const Exchange& x);
+
+  MPI_Comm p2p_ = MPI_COMM_NULL, coll_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+  CommOptions options_;
+};
+
+}  // namespace ra::comm::mpi

@@ -1,0 +1,103 @@
+#include "runtime/device/cpu/cpu_stream.h"
+
+#include "runtime/core/check.h"
+#include "runtime/device/cpu/cpu_event.h"
+
+namespace ra::device::cpu {
+
+CpuStream::CpuStream(std::string name, StreamObserver* observer)
+    : name_(std::move(name)), observer_(observer), worker_([this] { run(); }) {}
+
+CpuStream::~CpuStream() {
+  {
+    const std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+void CpuStream::enqueue(Task task) {
+  {
+    const std::lock_guard lock(mu_);
+    queue_.push_back(std::move(task));
+    ++launched_;
+  }
+  cv_.notify_all();
+}
+
+void CpuStream::launch(std::string_view label, std::function<void()> work) {
+  enqueue(Task{TaskKind::kWork, std::string(label), std::move(work), {}});
+}
+
+void CpuStream::record(Event& event) {
+  auto& e = dynamic_cast<CpuEvent&>(event);
+  const std::uint64_t version = e.next_version();
+  enqueue(Task{TaskKind::kRecord, "record", {}, [this, &e, version] {
+                 std::exception_ptr error;
+                 {
+                   const std::lock_guard lock(mu_);
+                   error = error_;
+                 }
+                 e.complete(version, error);
+                 return std::exception_ptr{};
+               }});
+}
+
+void CpuStream::wait(Event& event) {
+  auto& e = dynamic_cast<CpuEvent&>(event);
+  // CUDA semantics: wait for the most recent record() issued before this call.
+  const std::uint64_t version = e.recorded_version();
+  enqueue(Task{TaskKind::kWait, "wait", {}, [&e, version] { return e.wait_for(version); }});
+}
+
+void CpuStream::synchronize() {
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = launched_;
+  cv_.wait(lock, [&] { return done_ >= target; });
+  if (error_) std::rethrow_exception(error_);
+}
+
+void CpuStream::report(const Task& task, std::chrono::steady_clock::time_point begin, bool waited) {
+  if (observer_ == nullptr || task.kind == TaskKind::kRecord) return;
+  observer_->on_span(Span{name_, task.label, begin, std::chrono::steady_clock::now(), waited});
+}
+
+void CpuStream::run() {
+  for (;;) {
+    Task task;
+    bool poisoned;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+      poisoned = error_ != nullptr;
+    }
+    const auto begin = std::chrono::steady_clock::now();
+    std::exception_ptr failure;
+    if (task.kind == TaskKind::kRecord) {
+      task.control();  // completes the event, carrying the stream's failure
+    } else if (!poisoned) {
+      try {
+        if (task.kind == TaskKind::kWork) {
+          task.work();
+        } else {
+          failure = task.control();
+        }
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      report(task, begin, task.kind == TaskKind::kWait);
+    }
+    {
+      const std::lock_guard lock(mu_);
+      if (failure && !error_) error_ = failure;
+      ++done_;
+    }
+    cv_.notify_all();
+  }
+}
+
+}  // namespace ra::device::cpu

@@ -1,0 +1,53 @@
+// A CPU stream: one worker thread running its queue in launch order (DESIGN.md §2).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "runtime/device/device.h"
+
+namespace ra::device::cpu {
+
+class CpuStream final : public Stream {
+ public:
+  CpuStream(std::string name, StreamObserver* observer);
+  ~CpuStream() override;  // drains the queue, then joins the worker
+  CpuStream(const CpuStream&) = delete;
+  CpuStream& operator=(const CpuStream&) = delete;
+
+  std::string_view name() const override { return name_; }
+  void launch(std::string_view label, std::function<void()> work) override;
+  void record(Event& event) override;
+  void wait(Event& event) override;
+  void synchronize() override;
+  void* native_handle() override { return nullptr; }
+
+ private:
+  enum class TaskKind : std::uint8_t { kWork, kWait, kRecord };
+  struct Task {
+    TaskKind kind;
+    std::string label;
+    std::function<void()> work;                   // kWork
+    std::function<std::exception_ptr()> control;  // kWait: blocks and returns the awaited failure; kRecord: completes
+  };
+  void enqueue(Task task);
+  void run();
+  void report(const Task& task, std::chrono::steady_clock::time_point begin, bool waited);
+
+  std::string name_;
+  StreamObserver* observer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;
+  std::uint64_t launched_ = 0, done_ = 0;
+  std::exception_ptr error_;  // the first failure; poisons the stream
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace ra::device::cpu

@@ -1,0 +1,92 @@
+// Device, Stream and Event with CUDA semantics (DESIGN.md §2). The ring executor talks
+// only to these interfaces, so the same scheduling code runs on CPU worker threads
+// (runtime/device/cpu) and on CUDA streams (runtime/device/cuda).
+//
+//   stream.launch(label, fn)  fn issues one piece of work in stream order.
+//                             CPU: fn runs later on the stream's worker thread.
+//                             CUDA: fn runs now on the calling thread and must only
+//                             enqueue device work on native_handle().
+//   stream.record(event)      the event completes when all work launched so far has.
+//   stream.wait(event)        work launched later waits for the event (host not blocked).
+//   event / stream .synchronize()   the host blocks; rethrows the first failure.
+//
+// Failures: work that throws poisons its stream. Later work on it is skipped, events
+// recorded on it complete *with the error*, and streams waiting on them are poisoned in
+// turn — so a failed receive can never leave another stream blocked forever.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "runtime/core/tensor_view.h"
+
+namespace ra::device {
+
+class Stream;
+
+class Event {
+ public:
+  virtual ~Event() = default;
+  // Blocks the host until the event completed; rethrows the failure it carries.
+  virtual void synchronize() = 0;
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual std::string_view name() const = 0;
+  virtual void launch(std::string_view label, std::function<void()> work) = 0;
+  virtual void record(Event& event) = 0;
+  virtual void wait(Event& event) = 0;
+  virtual void synchronize() = 0;
+  // cudaStream_t on CUDA; nullptr on CPU.
+  virtual void* native_handle() = 0;
+};
+
+// Owning device memory; hands out views of the device's kind.
+class DeviceBuffer {
+ public:
+  virtual ~DeviceBuffer() = default;
+  virtual std::size_t size_bytes() const = 0;
+  virtual void* raw() = 0;
+  TensorView view(DType dtype, const Shape& shape, std::size_t offset_bytes = 0);
+  virtual DeviceKind kind() const = 0;
+};
+
+// One span of work a stream ran (CPU streams report them; see StreamObserver).
+struct Span {
+  std::string_view stream;
+  std::string_view label;
+  std::chrono::steady_clock::time_point begin, end;
+  bool waited = false;  // true: the stream was blocked on an event, not working
+};
+
+class StreamObserver {
+ public:
+  virtual ~StreamObserver() = default;
+  // Called from the stream's thread; must be thread safe.
+  virtual void on_span(const Span& span) = 0;
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual DeviceKind kind() const = 0;
+  virtual std::unique_ptr<Stream> create_stream(std::string name) = 0;
+  virtual std::unique_ptr<Event> create_event() = 0;
+  virtual std::unique_ptr<DeviceBuffer> allocate(std::size_t size_bytes) = 0;
+
+  // Elementwise helpers enqueued on a stream; views must be of this device.
+  virtual void copy(TensorView dst, ConstTensorView src, Stream& stream) = 0;  // same bytes
+  virtual void fill_zero(TensorView dst, Stream& stream) = 0;
+  virtual void add_f32(TensorView dst, ConstTensorView src, Stream& stream) = 0;  // dst += src
+
+  // Receives the spans of work of streams created afterwards (CPU; CUDA ignores it).
+  virtual void set_observer(StreamObserver* observer) = 0;
+};
+
+}  // namespace ra::device
