@@ -1,0 +1,149 @@
+// Ring attention, one pass per call. Every rank runs the same loop:
+//
+//   for step s = 0 .. last_step:
+//     post the exchange that brings the KV block of step s+1     (comm stream)
+//     compute step s with the block it holds                     (compute stream)
+//     wait for the block of step s+1, swap the two buffers
+//
+// Events order the two streams: a receive into a buffer waits until the compute stream
+// has finished reading it (free_), the compute stream waits until a block arrived
+// (arrived_). The host only enqueues; it blocks once, at the end of the pass.
+#include "runtime/ring/ring_attention.h"
+
+#include <string>
+
+#include "runtime/core/check.h"
+#include "runtime/ring/gather_schedule.h"
+
+namespace ra::ring {
+
+RingAttention::RingAttention(const RingContext& ctx, const kernels::MaskSpec& mask, const RingShard& shard)
+    : ctx_(ctx), mask_(mask), shard_(shard), rank_(ctx.comm.rank()) {
+  const std::int64_t n = shard.q.dim(0), hq = shard.q.dim(1), d = shard.q.dim(2), hkv = shard.k.dim(1);
+  RA_CHECK_EQ(UsageError, shard.k.dim(0), n, "ring shard: K tokens vs Q tokens");
+  RA_CHECK_EQ(UsageError, shard.host_meta.pos.numel_elems(), n, "ring shard: positions vs tokens");
+  schedule_ = gather_schedule(ctx.comm, shard.host_meta.pos.data<std::int32_t>(),
+                              shard.host_meta.seg.data<std::int32_t>(), n, mask.rule);
+  kv_layout_ = KvLayout{n, hkv, d, shard.k.dtype()};
+  for (int i = 0; i < 2; ++i) {
+    kv_[i] = std::make_unique<KvBlock>(ctx.device, kv_layout_);
+    dkv_[i] = std::make_unique<DkvBlock>(ctx.device, n, hkv, d);
+    arrived_[i] = ctx.device.create_event();
+    free_[i] = ctx.device.create_event();
+  }
+  dkv_part_ = std::make_unique<DkvBlock>(ctx.device, n, hkv, d);
+  const std::size_t rows_bytes = static_cast<std::size_t>(hq * n) * sizeof(float);
+  acc_ = ctx.device.allocate(static_cast<std::size_t>(n * hq * d) * sizeof(float));
+  row_max_ = ctx.device.allocate(rows_bytes);
+  row_sum_ = ctx.device.allocate(rows_bytes);
+  dsum_ = ctx.device.allocate(rows_bytes);
+  packed_ = ctx.device.create_event();
+  dkv_ready_ = ctx.device.create_event();
+  dkv_arrived_ = ctx.device.create_event();
+}
+
+void RingAttention::pack_local_kv(KvBlock& dst) {
+  ctx_.device.copy(dst.k(), shard_.k, ctx_.compute);
+  ctx_.device.copy(dst.v(), shard_.v, ctx_.compute);
+  ctx_.device.copy(dst.pos(), shard_.meta.pos, ctx_.compute);
+  ctx_.device.copy(dst.seg(), shard_.meta.seg, ctx_.compute);
+  ctx_.compute.record(*packed_);
+  ctx_.comm_stream.wait(*packed_);
+}
+
+void RingAttention::forward(TensorView o, TensorView lse) {
+  const std::int64_t n = kv_layout_.tokens, hq = shard_.q.dim(1), d = kv_layout_.head_dim;
+  const kernels::SoftmaxState state{acc_->view(DType::kF32, Shape{n, hq, d}),
+                                    row_max_->view(DType::kF32, Shape{hq, n}),
+                                    row_sum_->view(DType::kF32, Shape{hq, n})};
+  pack_local_kv(*kv_[0]);
+  ctx_.compute.launch("fwd init", [this, state] { ctx_.op.init_state(state); });
+  const int last = schedule_.last_step();
+  for (int s = 0; s <= last; ++s) {
+    KvBlock& cur = *kv_[s % 2];
+    const int nxt = (s + 1) % 2;
+    if (s < last) {
+      ctx_.comm_stream.wait(*free_[nxt]);
+      ctx_.comm.exchange({cur.bytes(), schedule_.next(rank_), kv_[nxt]->bytes(), schedule_.prev(rank_),
+                          comm::CommTag{kPhaseFwdKv, s + 1, s + 1}},
+                         ctx_.comm_stream);
+      ctx_.comm_stream.record(*arrived_[nxt]);
+    }
+    if (schedule_.computes(rank_, s)) {
+      const kernels::ForwardArgs args{shard_.q, cur.k(), cur.v(), shard_.meta, cur.meta(), mask_, state};
+      ctx_.compute.launch("fwd step " + std::to_string(s), [this, args] { ctx_.op.forward_accumulate(args); });
+    }
+    ctx_.compute.record(*free_[s % 2]);
+    if (s < last) ctx_.compute.wait(*arrived_[nxt]);
+  }
+  ctx_.compute.launch("fwd finalize", [this, state, o, lse] { ctx_.op.finalize({state, o, lse}); });
+  ctx_.compute.synchronize();
+  ctx_.comm_stream.synchronize();
+}
+
+// Backward circulates KV again. The fp32 dK/dV of the block a rank holds travel with it:
+// at step s this rank's contribution goes into a zeroed partial and is added to the
+// accumulator arriving from the previous rank, then passed on — so that hop overlaps
+// the next step's compute. After the last step the finished dK/dV go straight back to
+// their owner. dQ stays local and accumulates over the steps in schedule order
+// (bitwise reproducible at a fixed P).
+void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensorView dout, TensorView dq,
+                             TensorView dk, TensorView dv) {
+  const std::int64_t n = kv_layout_.tokens, hq = shard_.q.dim(1);
+  const TensorView dsum = dsum_->view(DType::kF32, Shape{hq, n});
+  pack_local_kv(*kv_[0]);
+  ctx_.device.fill_zero(dq, ctx_.compute);
+  ctx_.compute.launch("bwd prepare", [this, o, dout, dsum] { ctx_.op.backward_prepare({o, dout, dsum}); });
+  const int last = schedule_.last_step();
+  for (int s = 0; s <= last; ++s) {
+    KvBlock& cur = *kv_[s % 2];
+    const int nxt = (s + 1) % 2;
+    if (s < last) {
+      ctx_.comm_stream.wait(*free_[nxt]);
+      ctx_.comm.exchange({cur.bytes(), schedule_.next(rank_), kv_[nxt]->bytes(), schedule_.prev(rank_),
+                          comm::CommTag{kPhaseBwdKv, s + 1, s + 1}},
+                         ctx_.comm_stream);
+      ctx_.comm_stream.record(*arrived_[nxt]);
+    }
+    DkvBlock& travelling = *dkv_[s % 2];  // step 0: this rank's own block, starts at zero
+    DkvBlock& target = s == 0 ? travelling : *dkv_part_;
+    const bool computes = schedule_.computes(rank_, s);
+    if (s == 0 || computes) ctx_.device.fill_zero(target.all(), ctx_.compute);
+    if (computes) {
+      const kernels::BackwardArgs args{shard_.q, cur.k(), cur.v(), dout,       lse,       dsum,       shard_.meta,
+                                       cur.meta(), mask_,  dq,      target.dk(), target.dv()};
+      ctx_.compute.launch("bwd step " + std::to_string(s), [this, args] { ctx_.op.backward(args); });
+    }
+    if (s > 0) {
+      ctx_.compute.wait(*dkv_arrived_);
+      if (computes) ctx_.device.add_f32(travelling.all(), dkv_part_->all(), ctx_.compute);
+    }
+    ctx_.compute.record(*free_[s % 2]);
+    if (s < last) {
+      ctx_.compute.record(*dkv_ready_);
+      ctx_.comm_stream.wait(*dkv_ready_);
+      ctx_.comm.exchange({travelling.all(), schedule_.next(rank_), dkv_[nxt]->all(), schedule_.prev(rank_),
+                          comm::CommTag{kPhaseBwdDkv, s + 1, s + 1}},
+                         ctx_.comm_stream);
+      ctx_.comm_stream.record(*dkv_arrived_);
+      ctx_.compute.wait(*arrived_[nxt]);
+    }
+  }
+  DkvBlock* own = dkv_[last % 2].get();
+  if (last > 0) {
+    ctx_.compute.record(*dkv_ready_);
+    ctx_.comm_stream.wait(*dkv_ready_);
+    ctx_.comm.exchange({own->all(), schedule_.dkv_owner_of_final(rank_), dkv_[(last + 1) % 2]->all(),
+                        schedule_.dkv_final_from(rank_), comm::CommTag{kPhaseBwdDkvReturn, last, last + 1}},
+                       ctx_.comm_stream);
+    ctx_.comm_stream.record(*dkv_arrived_);
+    ctx_.compute.wait(*dkv_arrived_);
+    own = dkv_[(last + 1) % 2].get();
+  }
+  ctx_.device.copy(dk, own->dk(), ctx_.compute);
+  ctx_.device.copy(dv, own->dv(), ctx_.compute);
+  ctx_.compute.synchronize();
+  ctx_.comm_stream.synchronize();
+}
+
+}  // namespace ra::ring

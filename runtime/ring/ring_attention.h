@@ -1,0 +1,64 @@
+// Ring attention across the ranks of a communicator (DESIGN.md §2). Read
+// ring_attention.cc first: it is the algorithm.
+#pragma once
+
+#include <memory>
+
+#include "comm/communicator.h"
+#include "kernels/attention_op.h"
+#include "runtime/device/device.h"
+#include "runtime/ring/kv_block.h"
+#include "runtime/ring/schedule.h"
+
+namespace ra::ring {
+
+// Where the ring runs. The block operation must run on `compute` (CPU: it is called on
+// the compute stream's worker; CUDA: it launches on that stream).
+struct RingContext {
+  device::Device& device;
+  device::Stream& compute;
+  device::Stream& comm_stream;
+  comm::Communicator& comm;
+  kernels::AttentionBlockOp& op;
+};
+
+// This rank's shard: Q [n, Hq, D], K and V [n, Hkv, D] (storage dtype, device memory),
+// the tokens' metadata on the device and on the host (the schedule reads the host copy;
+// on CPU both are the same views).
+struct RingShard {
+  ConstTensorView q, k, v;
+  kernels::TokenMeta meta;
+  kernels::TokenMeta host_meta;
+};
+
+class RingAttention {
+ public:
+  // Collective: gathers every rank's metadata summary and builds the schedule; allocates
+  // the double-buffered KV blocks, the softmax state and the dK/dV accumulators.
+  RingAttention(const RingContext& ctx, const kernels::MaskSpec& mask, const RingShard& shard);
+
+  // o: [n, Hq, D] storage dtype; lse: f32 [Hq, n].
+  void forward(TensorView o, TensorView lse);
+  // dq: f32 [n, Hq, D]; dk, dv: f32 [n, Hkv, D] — overwritten, for this rank's tokens.
+  void backward(ConstTensorView o, ConstTensorView lse, ConstTensorView dout, TensorView dq, TensorView dk,
+                TensorView dv);
+
+  const RingSchedule& schedule() const { return schedule_; }
+  const KvLayout& kv_layout() const { return kv_layout_; }
+
+ private:
+  void pack_local_kv(KvBlock& dst);
+
+  RingContext ctx_;
+  kernels::MaskSpec mask_;
+  RingShard shard_;
+  RingSchedule schedule_;
+  KvLayout kv_layout_;
+  int rank_ = 0;
+  std::unique_ptr<KvBlock> kv_[2];
+  std::unique_ptr<DkvBlock> dkv_[2], dkv_part_;
+  std::unique_ptr<device::DeviceBuffer> acc_, row_max_, row_sum_, dsum_;
+  std::unique_ptr<device::Event> packed_, arrived_[2], free_[2], dkv_ready_, dkv_arrived_;
+};
+
+}  // namespace ra::ring

@@ -1,0 +1,88 @@
+#include "runtime/trace/timeline.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "runtime/core/error.h"
+
+namespace ra::trace {
+
+void Timeline::reset_origin() {
+  const std::lock_guard lock(mu_);
+  origin_ = std::chrono::steady_clock::now();
+  spans_.clear();
+}
+
+double Timeline::since_origin_us(std::chrono::steady_clock::time_point t) const {
+  return std::chrono::duration<double, std::micro>(t - origin_).count();
+}
+
+void Timeline::on_span(const device::Span& span) {
+  const std::lock_guard lock(mu_);
+  const double b = since_origin_us(span.begin);
+  spans_.push_back(TraceSpan{std::string(span.stream), span.waited ? "wait" : std::string(span.label), b,
+                             since_origin_us(span.end) - b, span.waited});
+}
+
+void Timeline::add(std::string track, std::string name, std::chrono::steady_clock::time_point begin,
+                   std::chrono::steady_clock::time_point end) {
+  const std::lock_guard lock(mu_);
+  const double b = since_origin_us(begin);
+  spans_.push_back(TraceSpan{std::move(track), std::move(name), b, since_origin_us(end) - b, false});
+}
+
+std::vector<TraceSpan> Timeline::spans() const {
+  const std::lock_guard lock(mu_);
+  return spans_;
+}
+
+void Timeline::clear() {
+  const std::lock_guard lock(mu_);
+  spans_.clear();
+}
+
+namespace {
+
+nlohmann::json events_of(int rank, const std::vector<TraceSpan>& spans) {
+  nlohmann::json events = nlohmann::json::array();
+  std::vector<std::string> tracks;
+  for (const auto& s : spans) {
+    auto it = std::find(tracks.begin(), tracks.end(), s.track);
+    const auto tid = static_cast<int>(it - tracks.begin());
+    if (it == tracks.end()) {
+      tracks.push_back(s.track);
+      events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", rank}, {"tid", tid}, {"args", {{"name", s.track}}}});
+    }
+    events.push_back({{"ph", "X"}, {"name", s.name}, {"cat", s.waited ? "wait" : "work"}, {"pid", rank},
+                      {"tid", tid}, {"ts", s.begin_us}, {"dur", s.dur_us}});
+  }
+  events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", rank}, {"args", {{"name", "rank " + std::to_string(rank)}}}});
+  return events;
+}
+
+}  // namespace
+
+void write_chrome_trace(comm::Communicator& comm, const Timeline& timeline, const std::string& path) {
+  const std::string mine = events_of(comm.rank(), timeline.spans()).dump();
+  nlohmann::json all = nlohmann::json::array();
+  // Variable-size gather from broadcasts: each rank in turn sends its size, then its bytes.
+  for (int r = 0; r < comm.size(); ++r) {
+    std::int64_t size_bytes = r == comm.rank() ? static_cast<std::int64_t>(mine.size()) : 0;
+    comm.broadcast(TensorView(&size_bytes, DType::kU8, Shape{8}), r);
+    std::string text = r == comm.rank() ? mine : std::string(static_cast<std::size_t>(size_bytes), '\0');
+    if (size_bytes > 0) comm.broadcast(TensorView(text.data(), DType::kU8, Shape{size_bytes}), r);
+    if (comm.rank() == 0) {
+      for (auto& e : nlohmann::json::parse(text)) all.push_back(std::move(e));
+    }
+  }
+  if (comm.rank() != 0) return;
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) throw UsageError("cannot write trace file '" + path + "': " + std::strerror(errno));
+  out << nlohmann::json{{"traceEvents", all}, {"displayTimeUnit", "ms"}}.dump() << '\n';
+  if (!out) throw UsageError("writing trace file '" + path + "' failed");
+}
+
+}  // namespace ra::trace
