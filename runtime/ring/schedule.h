@@ -36,7 +36,10 @@ struct ShardSummary {
 ShardSummary summarize_shard(const std::int32_t* pos, const std::int32_t* seg, std::int64_t n_elems,
                              int max_pieces = 64);
 
-// True when some query of `q` may see some key of `k` under `rule`.
+// True when some query of `q` may see some key of `k` under `rule`. Conservative: a
+// piece that straddles a gap in positions (a zigzag chunk boundary, a striped shard) can
+// keep a step whose pairs are all invisible — the kernel then skips its tiles — but a
+// step with a visible pair is never skipped.
 bool may_attend(const ShardSummary& q, const ShardSummary& k, const numerics::MaskRule& rule);
 
 class RingSchedule {

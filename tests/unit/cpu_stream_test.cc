@@ -1,0 +1,153 @@
+// CPU streams and events with CUDA semantics: in-order execution, cross-stream ordering
+// through events, failure propagation (a failed stream poisons the streams that wait on
+// it instead of leaving them blocked), and the spans reported to an observer.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "runtime/core/error.h"
+#include "runtime/device/cpu/cpu_device.h"
+
+namespace ra::device {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(CpuStream, RunsWorkInLaunchOrder) {
+  cpu::CpuDevice dev;
+  auto s = dev.create_stream("s");
+  std::vector<int> order;
+  for (int i = 0; i < 100; ++i) s->launch("w", [&order, i] { order.push_back(i); });
+  s->synchronize();
+  ASSERT_EQ(order.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
+}
+
+TEST(CpuStream, EventOrdersWorkAcrossStreams) {
+  cpu::CpuDevice dev;
+  auto a = dev.create_stream("a");
+  auto b = dev.create_stream("b");
+  auto e = dev.create_event();
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<int> x{0};
+    int seen = -1;
+    a->launch("slow write", [&] {
+      std::this_thread::sleep_for(milliseconds(2));
+      x = 1;
+    });
+    a->record(*e);
+    b->wait(*e);
+    b->launch("read", [&] { seen = x.load(); });
+    b->synchronize();
+    EXPECT_EQ(seen, 1) << "round " << round;
+    a->synchronize();
+  }
+}
+
+TEST(CpuStream, WaitTargetsTheRecordIssuedBeforeIt) {
+  cpu::CpuDevice dev;
+  auto a = dev.create_stream("a");
+  auto b = dev.create_stream("b");
+  auto e = dev.create_event();
+  b->wait(*e);  // never recorded: nothing to wait for (CUDA semantics)
+  bool ran = false;
+  b->launch("w", [&] { ran = true; });
+  b->synchronize();
+  EXPECT_TRUE(ran);
+}
+
+TEST(CpuStream, FailurePoisonsTheStreamAndTheStreamsWaitingOnIt) {
+  cpu::CpuDevice dev;
+  auto a = dev.create_stream("a");
+  auto b = dev.create_stream("b");
+  auto e = dev.create_event();
+  bool after_failure_ran = false, waiter_ran = false;
+  a->launch("fails", [] { throw PeerError("peer rank 3 vanished"); });
+  a->launch("skipped", [&] { after_failure_ran = true; });
+  a->record(*e);
+  b->wait(*e);
+  b->launch("skipped too", [&] { waiter_ran = true; });
+  EXPECT_THROW(b->synchronize(), PeerError);
+  EXPECT_THROW(a->synchronize(), PeerError);
+  EXPECT_THROW(e->synchronize(), PeerError);
+  EXPECT_FALSE(after_failure_ran);
+  EXPECT_FALSE(waiter_ran);
+}
+
+TEST(CpuStream, DestructorDrainsTheQueue) {
+  std::atomic<int> done{0};
+  {
+    cpu::CpuDevice dev;
+    auto s = dev.create_stream("s");
+    for (int i = 0; i < 10; ++i) s->launch("w", [&] { ++done; });
+  }
+  EXPECT_EQ(done.load(), 10);
+}
+
+class Recorder final : public StreamObserver {
+ public:
+  void on_span(const Span& span) override {
+    const std::lock_guard lock(mu);
+    spans.push_back({std::string(span.stream), std::string(span.label), span.waited,
+                     std::chrono::duration<double>(span.end - span.begin).count()});
+  }
+  struct Row {
+    std::string stream, label;
+    bool waited;
+    double seconds;
+  };
+  std::mutex mu;
+  std::vector<Row> spans;
+};
+
+TEST(CpuStream, ObserverSeesWorkAndWaits) {
+  Recorder rec;
+  cpu::CpuDevice dev;
+  dev.set_observer(&rec);
+  auto a = dev.create_stream("compute");
+  auto b = dev.create_stream("comm");
+  auto e = dev.create_event();
+  b->launch("transfer", [] { std::this_thread::sleep_for(milliseconds(30)); });
+  b->record(*e);
+  a->wait(*e);
+  a->launch("step 0", [] {});
+  a->synchronize();
+  b->synchronize();
+  bool saw_wait = false, saw_transfer = false;
+  for (const auto& r : rec.spans) {
+    if (r.stream == "compute" && r.waited) {
+      saw_wait = true;
+      EXPECT_GE(r.seconds, 0.020) << "the compute stream waited for the transfer";
+    }
+    if (r.stream == "comm" && r.label == "transfer") saw_transfer = true;
+  }
+  EXPECT_TRUE(saw_wait);
+  EXPECT_TRUE(saw_transfer);
+}
+
+TEST(CpuDevice, CopyZeroAddInStreamOrder) {
+  cpu::CpuDevice dev;
+  auto s = dev.create_stream("s");
+  auto buf = dev.allocate(3 * 8 * sizeof(float));
+  TensorView a = buf->view(DType::kF32, Shape{8}), b = buf->view(DType::kF32, Shape{8}, 32), c = buf->view(DType::kF32, Shape{8}, 64);
+  s->launch("init", [&] {
+    for (int i = 0; i < 8; ++i) a.data<float>()[i] = static_cast<float>(i), b.data<float>()[i] = 0.5f;
+  });
+  dev.copy(c, a, *s);
+  dev.add_f32(c, b, *s);
+  dev.fill_zero(a, *s);
+  s->synchronize();
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(c.data<float>()[i], static_cast<float>(i) + 0.5f);
+    EXPECT_EQ(a.data<float>()[i], 0.0f);
+  }
+  EXPECT_THROW(buf->view(DType::kF32, Shape{8}, 72), InternalError);
+}
+
+}  // namespace
+}  // namespace ra::device
