@@ -10,5 +10,6 @@ namespace ra::launch {
 using Action = std::function<int()>;
 
 void add_kernel_bench_command(CLI::App& app, Action& action);
+void add_ring_bench_command(CLI::App& app, Action& action);
 
 }  // namespace ra::launch

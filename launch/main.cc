@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"ringattn: distributed ring attention (docs/architecture.md)", "ringattn"};
   app.require_subcommand(1);
   ra::launch::Action action;
+  ra::launch::add_ring_bench_command(app, action);
   ra::launch::add_kernel_bench_command(app, action);
   try {
     app.parse(argc, argv);

@@ -94,7 +94,7 @@ void MpiCommunicator::exchange(const Exchange& x, device::Stream& stream) {
   if (!x.recv.empty()) check_host(x.recv, "exchange recv");
   RA_CHECK_LT(InternalError, x.send_to, size_, "exchange peer");
   RA_CHECK_LT(InternalError, x.recv_from, size_, "exchange peer");
-  stream.launch(x.tag.phase, [this, x] { exchange_now(x); });
+  stream.launch(std::string(x.tag.phase) + " hop " + std::to_string(x.tag.hop), [this, x] { exchange_now(x); });
 }
 
 void MpiCommunicator::exchange_now(const Exchange& x) {
@@ -119,7 +119,7 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
   }
   std::vector<MPI_Status> statuses;
   wait_all(requests, statuses, options_, [&](const std::vector<bool>& pending) {
-    std::string m = "rank " + std::to_string(rank_) + ": " + where(x.tag) + ":";
+    std::string m = where(x.tag) + ":";
     std::size_t i = 0;
     if (recv) {
       if (pending[i]) {
@@ -137,14 +137,14 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
   if (recv) {
     const MPI_Status& st = statuses[0];
     if (st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) {
-      throw PeerError("rank " + std::to_string(rank_) + ": " + where(x.tag) + ": receive from rank " +
+      throw PeerError(where(x.tag) + ": receive from rank " +
                       std::to_string(x.recv_from) + " failed (expected " + std::to_string(want_bytes) +
                       " bytes): " + mpi_error_string(st.MPI_ERROR));
     }
     int got = 0;
     MPI_Get_count(&st, MPI_BYTE, &got);
     if (static_cast<std::size_t>(got) != want_bytes) {
-      throw PeerError("rank " + std::to_string(rank_) + ": " + where(x.tag) + ": message size mismatch from rank " +
+      throw PeerError(where(x.tag) + ": message size mismatch from rank " +
                       std::to_string(x.recv_from) + ": expected " + std::to_string(want_bytes) +
                       " bytes, received " + std::to_string(got) + " bytes");
     }
@@ -161,7 +161,7 @@ void MpiCommunicator::all_reduce(TensorView inout, ReduceOp op) {
             "MPI_Iallreduce");
   std::vector<MPI_Status> statuses;
   wait_all(requests, statuses, options_, [&](const std::vector<bool>&) {
-    return "rank " + std::to_string(rank_) + ": all_reduce of " + std::to_string(inout.size_bytes()) +
+    return "all_reduce of " + std::to_string(inout.size_bytes()) +
            " bytes: not every peer rank of " + std::to_string(size_) + " joined";
   });
 }
@@ -173,7 +173,7 @@ void MpiCommunicator::broadcast(TensorView buf, int root) {
             "MPI_Ibcast");
   std::vector<MPI_Status> statuses;
   wait_all(requests, statuses, options_, [&](const std::vector<bool>&) {
-    return "rank " + std::to_string(rank_) + ": broadcast of " + std::to_string(buf.size_bytes()) +
+    return "broadcast of " + std::to_string(buf.size_bytes()) +
            " bytes from rank " + std::to_string(root) + ": not every peer rank joined";
   });
 }
@@ -183,7 +183,7 @@ void MpiCommunicator::barrier() {
   check_mpi(MPI_Ibarrier(coll_, requests.data()), "MPI_Ibarrier");
   std::vector<MPI_Status> statuses;
   wait_all(requests, statuses, options_, [&](const std::vector<bool>&) {
-    return "rank " + std::to_string(rank_) + ": barrier: not every peer rank of " + std::to_string(size_) + " arrived";
+    return "barrier: not every peer rank of " + std::to_string(size_) + " arrived";
   });
 }
 

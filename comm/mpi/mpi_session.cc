@@ -20,10 +20,9 @@ namespace {
 
 }  // namespace
 
-int run_on_world(const CommOptions& options, int& argc, char**& argv,
-                 const std::function<int(Communicator& world)>& body) {
+int run_on_world(const CommOptions& options, const std::function<int(Communicator& world)>& body) {
   int provided = 0;
-  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
+  if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
     std::cerr << "ringattn: error: MPI_Init_thread failed\n";
     return static_cast<int>(ExitCode::kPeerFailure);
   }

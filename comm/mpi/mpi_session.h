@@ -14,7 +14,6 @@ namespace ra::comm::mpi {
 // Initializes MPI, runs `body` with the world communicator, finalizes. On an ra::Error
 // (or any exception) prints "ringattn: error: rank R: …" and ends the whole job with the
 // error's exit code. Returns body's exit code on success.
-int run_on_world(const CommOptions& options, int& argc, char**& argv,
-                 const std::function<int(Communicator& world)>& body);
+int run_on_world(const CommOptions& options, const std::function<int(Communicator& world)>& body);
 
 }  // namespace ra::comm::mpi

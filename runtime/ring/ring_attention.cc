@@ -51,6 +51,12 @@ void RingAttention::pack_local_kv(KvBlock& dst) {
   ctx_.comm_stream.wait(*packed_);
 }
 
+// An empty span in the compute stream's timeline: the trace shows skipped steps, and
+// the wait that follows is attributed to the right step.
+void RingAttention::mark_skipped(const char* pass, int step) {
+  ctx_.compute.launch(std::string(pass) + " step " + std::to_string(step) + " skipped", [] {});
+}
+
 void RingAttention::forward(TensorView o, TensorView lse) {
   const std::int64_t n = kv_layout_.tokens, hq = shard_.q.dim(1), d = kv_layout_.head_dim;
   const kernels::SoftmaxState state{acc_->view(DType::kF32, Shape{n, hq, d}),
@@ -72,6 +78,8 @@ void RingAttention::forward(TensorView o, TensorView lse) {
     if (schedule_.computes(rank_, s)) {
       const kernels::ForwardArgs args{shard_.q, cur.k(), cur.v(), shard_.meta, cur.meta(), mask_, state};
       ctx_.compute.launch("fwd step " + std::to_string(s), [this, args] { ctx_.op.forward_accumulate(args); });
+    } else {
+      mark_skipped("fwd", s);
     }
     ctx_.compute.record(*free_[s % 2]);
     if (s < last) ctx_.compute.wait(*arrived_[nxt]);
@@ -113,6 +121,8 @@ void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensor
       const kernels::BackwardArgs args{shard_.q, cur.k(), cur.v(), dout,       lse,       dsum,       shard_.meta,
                                        cur.meta(), mask_,  dq,      target.dk(), target.dv()};
       ctx_.compute.launch("bwd step " + std::to_string(s), [this, args] { ctx_.op.backward(args); });
+    } else {
+      mark_skipped("bwd", s);
     }
     if (s > 0) {
       ctx_.compute.wait(*dkv_arrived_);

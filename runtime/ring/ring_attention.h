@@ -48,6 +48,7 @@ class RingAttention {
 
  private:
   void pack_local_kv(KvBlock& dst);
+  void mark_skipped(const char* pass, int step);
 
   RingContext ctx_;
   kernels::MaskSpec mask_;

@@ -1,0 +1,323 @@
+#include "runtime/bench/ring_bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "kernels/cpu/cpu_attention.h"
+#include "runtime/bench/synthetic_shard.h"
+#include "runtime/core/check.h"
+#include "runtime/device/cpu/cpu_device.h"
+#include "runtime/ring/ring_attention.h"
+#include "runtime/trace/step_stats.h"
+#include "runtime/trace/timeline.h"
+
+namespace ra::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Tensor ids of the synthetic generator.
+enum : std::uint64_t { kQ = 1, kK = 2, kV = 3, kDout = 4 };
+
+// One rank's shard: inputs in the storage dtype and the tokens' metadata.
+struct Shard {
+  Shard(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o)
+      : n(plan.shard_len),
+        q_shape{n, o.heads, o.head_dim},
+        kv_shape{n, o.kv_heads, o.head_dim},
+        q(HostBuffer::for_shape(o.dtype, q_shape)),
+        k(HostBuffer::for_shape(o.dtype, kv_shape)),
+        v(HostBuffer::for_shape(o.dtype, kv_shape)),
+        dout(HostBuffer::for_shape(o.dtype, q_shape)),
+        pos(static_cast<std::size_t>(n)),
+        seg(static_cast<std::size_t>(n)) {
+    fill(plan, rank, o, /*with_queries=*/true);
+  }
+  // Rebuilds K, V and metadata as rank `rank` holds them (the local-only measurement).
+  void fill(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, bool with_queries) {
+    const std::int64_t q_row = o.heads * o.head_dim, kv_row = o.kv_heads * o.head_dim;
+    if (with_queries) {
+      fill_synthetic_rows(plan, rank, o.seed, kQ, q_row, o.dtype, q.raw());
+      fill_synthetic_rows(plan, rank, o.seed, kDout, q_row, o.dtype, dout.raw());
+    }
+    fill_synthetic_rows(plan, rank, o.seed, kK, kv_row, o.dtype, k.raw());
+    fill_synthetic_rows(plan, rank, o.seed, kV, kv_row, o.dtype, v.raw());
+    fill_synthetic_meta(plan, rank, pos.data(), seg.data());
+  }
+  kernels::TokenMeta meta() const {
+    return {ConstTensorView(pos.data(), DType::kI32, Shape{n}), ConstTensorView(seg.data(), DType::kI32, Shape{n})};
+  }
+
+  std::int64_t n;
+  Shape q_shape, kv_shape;
+  HostBuffer q, k, v, dout;
+  std::vector<std::int32_t> pos, seg;
+};
+
+// The same block computations as this rank's ring pass, with every block already local:
+// the "local kernel alone" time of the ring efficiency. Block contents are generated
+// outside the timed region.
+struct LocalTimes {
+  double fwd = 0, bwd = 0;
+};
+
+LocalTimes time_local_work(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o,
+                           const ring::RingSchedule& sched, kernels::AttentionBlockOp& op, const Shard& mine,
+                           ConstTensorView o_out, ConstTensorView lse) {
+  const std::int64_t n = mine.n;
+  const Shape rows{o.heads, n};
+  Shard block(plan, rank, o);
+  HostBuffer acc = HostBuffer::for_shape(DType::kF32, mine.q_shape), mx = HostBuffer::for_shape(DType::kF32, rows),
+             sm = HostBuffer::for_shape(DType::kF32, rows), dsum = HostBuffer::for_shape(DType::kF32, rows);
+  HostBuffer o_tmp = HostBuffer::for_shape(o.dtype, mine.q_shape), lse_tmp = HostBuffer::for_shape(DType::kF32, rows);
+  HostBuffer dq = HostBuffer::for_shape(DType::kF32, mine.q_shape), dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),
+             dv = HostBuffer::for_shape(DType::kF32, mine.kv_shape);
+  dq.fill_zero();
+  const kernels::SoftmaxState state{acc.view(DType::kF32, mine.q_shape), mx.view(DType::kF32, rows),
+                                    sm.view(DType::kF32, rows)};
+  kernels::MaskSpec mask;
+  mask.rule = o.mask;
+  mask.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
+  const ConstTensorView q = mine.q.view(o.dtype, mine.q_shape), dout = mine.dout.view(o.dtype, mine.q_shape);
+
+  LocalTimes t;
+  auto t0 = Clock::now();
+  op.init_state(state);
+  t.fwd += seconds_since(t0);
+  for (int s = 0; s <= sched.last_step(); ++s) {
+    if (!sched.computes(rank, s)) continue;
+    block.fill(plan, sched.block_at(rank, s), o, false);
+    t0 = Clock::now();
+    op.forward_accumulate({q, block.k.view(o.dtype, mine.kv_shape), block.v.view(o.dtype, mine.kv_shape), mine.meta(),
+                           block.meta(), mask, state});
+    t.fwd += seconds_since(t0);
+  }
+  t0 = Clock::now();
+  op.finalize({state, o_tmp.view(o.dtype, mine.q_shape), lse_tmp.view(DType::kF32, rows)});
+  op.backward_prepare({o_out, dout, dsum.view(DType::kF32, rows)});
+  t.bwd += seconds_since(t0);
+  for (int s = 0; s <= sched.last_step(); ++s) {
+    if (!sched.computes(rank, s)) continue;
+    block.fill(plan, sched.block_at(rank, s), o, false);
+    dk.fill_zero();
+    dv.fill_zero();
+    t0 = Clock::now();
+    op.backward({q, block.k.view(o.dtype, mine.kv_shape), block.v.view(o.dtype, mine.kv_shape), dout, lse,
+                 dsum.view(DType::kF32, rows), mine.meta(), block.meta(), mask, dq.view(DType::kF32, mine.q_shape),
+                 dk.view(DType::kF32, mine.kv_shape), dv.view(DType::kF32, mine.kv_shape)});
+    t.bwd += seconds_since(t0);
+  }
+  return t;
+}
+
+double max_over_ranks(comm::Communicator& comm, double x) {
+  comm.all_reduce(TensorView(&x, DType::kF64, Shape{1}), comm::ReduceOp::kMax);
+  return x;
+}
+
+std::int64_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<std::int64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+// Every rank's per-step figures, gathered with a sum all-reduce of a zeroed table.
+std::vector<RingStepFigures> gather_steps(comm::Communicator& comm, const std::vector<trace::StepStats>& mine,
+                                          int last_step, int reps) {
+  const int p = comm.size(), per_rank = 2 * (last_step + 1);
+  constexpr int kFields = 4;
+  std::vector<double> table(static_cast<std::size_t>(p * per_rank * kFields), 0.0);
+  for (const trace::StepStats& s : mine) {
+    if (s.step < 0 || s.step > last_step) continue;
+    const int row = comm.rank() * per_rank + (s.pass == "bwd" ? last_step + 1 : 0) + s.step;
+    double* f = &table[static_cast<std::size_t>(row * kFields)];
+    f[0] = s.computed ? 1 : 0;
+    f[1] = s.compute_seconds / reps;
+    f[2] = s.comm_seconds / reps;
+    f[3] = s.wait_seconds / reps;
+  }
+  comm.all_reduce(TensorView(table.data(), DType::kF64, Shape{static_cast<std::int64_t>(table.size())}),
+                  comm::ReduceOp::kSum);
+  std::vector<RingStepFigures> out;
+  for (int r = 0; r < p; ++r) {
+    for (int i = 0; i < per_rank; ++i) {
+      const double* f = &table[static_cast<std::size_t>((r * per_rank + i) * kFields)];
+      out.push_back({r, i <= last_step ? "fwd" : "bwd", i % (last_step + 1), f[0] != 0, f[1], f[2], f[3]});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+double visible_pairs(std::int64_t len, const numerics::MaskRule& mask) {
+  const auto l = static_cast<double>(len);
+  const std::int64_t w = mask.window;
+  if (mask.kind == numerics::MaskKind::kCausal) {
+    if (w <= 0 || w >= len) return l * (l + 1) / 2;
+    // Query i sees min(i + 1, W) keys.
+    const auto wd = static_cast<double>(w);
+    return wd * (wd + 1) / 2 + (l - wd) * wd;
+  }
+  if (w <= 0 || w >= len) return l * l;
+  // Query i sees keys j with |i - j| < W: 2W - 1 in the middle, fewer at the two ends.
+  double pairs = 0;
+  for (std::int64_t i = 0; i < len; ++i) {
+    pairs += static_cast<double>(std::min<std::int64_t>(i, w - 1) + std::min<std::int64_t>(len - 1 - i, w - 1) + 1);
+  }
+  return pairs;
+}
+
+RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions& o) {
+  RA_CHECK_GE(UsageError, o.timed_reps, 1, "bench repetitions");
+  RA_CHECK_EQ(UsageError, o.heads % o.kv_heads, 0, "heads must be a multiple of kv heads");
+  const int rank = comm.rank();
+  const layout::ShardPlan plan = layout::plan_shards(o.layout, comm.size(), o.seq_len);
+  Shard mine(plan, rank, o);
+  const std::int64_t n = mine.n;
+  const Shape rows{o.heads, n};
+
+  trace::Timeline timeline(rank);
+  device::cpu::CpuDevice dev;
+  dev.set_observer(&timeline);
+  auto compute = dev.create_stream("compute");
+  auto comm_stream = dev.create_stream("comm");
+  kernels::cpu::CpuAttentionOptions kopts;
+  kopts.threads = o.threads;
+  kernels::cpu::CpuAttention op(kopts);
+  kernels::MaskSpec mask;
+  mask.rule = o.mask;
+  mask.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
+  const ring::RingShard shard{mine.q.view(o.dtype, mine.q_shape), mine.k.view(o.dtype, mine.kv_shape),
+                              mine.v.view(o.dtype, mine.kv_shape), mine.meta(), mine.meta()};
+  ring::RingAttention ring({dev, *compute, *comm_stream, comm, op}, mask, shard);
+
+  HostBuffer out = HostBuffer::for_shape(o.dtype, mine.q_shape), lse = HostBuffer::for_shape(DType::kF32, rows);
+  HostBuffer dq = HostBuffer::for_shape(DType::kF32, mine.q_shape), dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),
+             dv = HostBuffer::for_shape(DType::kF32, mine.kv_shape);
+  const TensorView o_view = out.view(o.dtype, mine.q_shape), lse_view = lse.view(DType::kF32, rows);
+
+  std::vector<double> fwd, bwd, local_fwd, local_bwd, wait_fraction;
+  for (int rep = 0; rep < o.warmup_reps + o.timed_reps; ++rep) {
+    const bool timed = rep >= o.warmup_reps;
+    comm.barrier();
+    if (rep == o.warmup_reps) timeline.reset_origin();
+    const std::size_t spans_before = timeline.spans().size();
+    auto t0 = Clock::now();
+    ring.forward(o_view, lse_view);
+    const double f = seconds_since(t0);
+    comm.barrier();
+    t0 = Clock::now();
+    ring.backward(o_view, lse_view, mine.dout.view(o.dtype, mine.q_shape), dq.view(DType::kF32, mine.q_shape),
+                  dk.view(DType::kF32, mine.kv_shape), dv.view(DType::kF32, mine.kv_shape));
+    const double b = seconds_since(t0);
+    const LocalTimes local = time_local_work(plan, rank, o, ring.schedule(), op, mine, o_view, lse_view);
+    if (!timed) continue;
+    double waited = 0;
+    const auto spans = timeline.spans();
+    for (std::size_t i = spans_before; i < spans.size(); ++i) {
+      if (spans[i].track == "compute" && spans[i].waited) waited += spans[i].dur_us * 1e-6;
+    }
+    fwd.push_back(max_over_ranks(comm, f));
+    bwd.push_back(max_over_ranks(comm, b));
+    local_fwd.push_back(max_over_ranks(comm, local.fwd));
+    local_bwd.push_back(max_over_ranks(comm, local.bwd));
+    wait_fraction.push_back(max_over_ranks(comm, waited / (f + b)));
+  }
+
+  RingBenchResult r;
+  r.options = o;
+  r.ranks = comm.size();
+  r.last_step = ring.schedule().last_step();
+  r.fwd_seconds = median(fwd);
+  r.bwd_seconds = median(bwd);
+  r.local_fwd_seconds = median(local_fwd);
+  r.local_bwd_seconds = median(local_bwd);
+  r.ring_efficiency_fwd = r.local_fwd_seconds / r.fwd_seconds;
+  r.ring_efficiency_bwd = r.local_bwd_seconds / r.bwd_seconds;
+  r.ring_efficiency = (r.local_fwd_seconds + r.local_bwd_seconds) / (r.fwd_seconds + r.bwd_seconds);
+  r.exposed_comm_fraction = median(wait_fraction);
+  const double total = r.fwd_seconds + r.bwd_seconds;
+  const double flops = 4.0 * visible_pairs(o.seq_len, o.mask) * static_cast<double>(o.head_dim * o.heads) * 3.5;
+  r.tokens_per_s = static_cast<double>(o.seq_len) / total;
+  r.gflops = flops / total * 1e-9;
+  r.gflops_per_rank = r.gflops / r.ranks;
+  r.peak_rss_bytes = static_cast<std::int64_t>(max_over_ranks(comm, static_cast<double>(peak_rss_bytes())));
+  r.steps = gather_steps(comm, trace::step_stats(timeline.spans(), "compute", "comm"), r.last_step, o.timed_reps);
+  if (!o.trace_path.empty()) trace::write_chrome_trace(comm, timeline, o.trace_path);
+  return r;
+}
+
+std::string to_json_line(const RingBenchResult& r) {
+  const RingBenchOptions& o = r.options;
+  nlohmann::json steps = nlohmann::json::array();
+  for (const RingStepFigures& s : r.steps) {
+    steps.push_back({{"rank", s.rank}, {"pass", s.pass}, {"step", s.step}, {"computed", s.computed},
+                     {"compute_seconds", s.compute_seconds}, {"comm_seconds", s.comm_seconds},
+                     {"wait_seconds", s.wait_seconds}});
+  }
+  const nlohmann::json j = {
+      {"record", "ring_bench"},
+      {"ranks", r.ranks},
+      {"layout", std::string(layout::layout_name(o.layout))},
+      {"seq_len", o.seq_len},
+      {"head_dim", o.head_dim},
+      {"heads", o.heads},
+      {"kv_heads", o.kv_heads},
+      {"causal", o.mask.kind == numerics::MaskKind::kCausal},
+      {"window", o.mask.window},
+      {"dtype", std::string(dtype_name(o.dtype))},
+      {"threads", o.threads},
+      {"reps", o.timed_reps},
+      {"ring_steps", r.last_step + 1},
+      {"fwd_seconds", r.fwd_seconds},
+      {"bwd_seconds", r.bwd_seconds},
+      {"local_fwd_seconds", r.local_fwd_seconds},
+      {"local_bwd_seconds", r.local_bwd_seconds},
+      {"tokens_per_s", r.tokens_per_s},
+      {"gflops", r.gflops},
+      {"gflops_per_rank", r.gflops_per_rank},
+      {"ring_efficiency", r.ring_efficiency},
+      {"ring_efficiency_fwd", r.ring_efficiency_fwd},
+      {"ring_efficiency_bwd", r.ring_efficiency_bwd},
+      {"exposed_comm_fraction", r.exposed_comm_fraction},
+      {"peak_rss_bytes", r.peak_rss_bytes},
+      {"steps", steps},
+  };
+  return j.dump();
+}
+
+void print_table(std::ostream& os, const RingBenchResult& r) {
+  const RingBenchOptions& o = r.options;
+  const auto flags = os.flags();
+  os << "ring attention: " << r.ranks << " ranks, " << layout::layout_name(o.layout) << ", L = " << o.seq_len
+     << " (" << (o.seq_len + r.ranks - 1) / r.ranks << "/rank), Hq/Hkv = " << o.heads << "/" << o.kv_heads
+     << ", D = " << o.head_dim << ", " << (o.mask.kind == numerics::MaskKind::kCausal ? "causal" : "bidirectional")
+     << (o.mask.window > 0 ? ", window " + std::to_string(o.mask.window) : std::string()) << ", " << dtype_name(o.dtype)
+     << ", " << r.last_step + 1 << " ring steps, median of " << o.timed_reps << "\n";
+  os << std::fixed << std::setprecision(4);
+  os << "  pass   ring s   local s   efficiency\n";
+  os << "  fwd  " << std::setw(8) << r.fwd_seconds << "  " << std::setw(8) << r.local_fwd_seconds << "  "
+     << std::setw(8) << r.ring_efficiency_fwd << "\n";
+  os << "  bwd  " << std::setw(8) << r.bwd_seconds << "  " << std::setw(8) << r.local_bwd_seconds << "  "
+     << std::setw(8) << r.ring_efficiency_bwd << "\n";
+  os << std::setprecision(1) << "  tokens/s " << r.tokens_per_s << "   GFLOP/s " << r.gflops << " (" << r.gflops_per_rank
+     << "/rank)   exposed comm " << std::setprecision(3) << r.exposed_comm_fraction << "   peak RSS "
+     << std::setprecision(1) << static_cast<double>(r.peak_rss_bytes) / (1 << 20) << " MiB/rank\n";
+  os.flags(flags);
+}
+
+}  // namespace ra::bench

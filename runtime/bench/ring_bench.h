@@ -1,0 +1,66 @@
+// `ringattn bench`: ring attention forward and backward across the ranks of a
+// communicator at a configured size, with the figures of DESIGN.md §6:
+//   ring efficiency       = local kernel time for this rank's work alone (same blocks,
+//                           no communication) / ring time for the same work, taken on the
+//                           slowest rank of each (max over ranks of both)
+//   exposed communication = time the compute stream waited for data / ring time (max over ranks)
+//   tokens/s, GFLOP/s     = the whole sequence over (forward + backward) ring time
+// Timings are medians over the timed repetitions; inputs are synthetic (a counter-based
+// hash of the global token index, so every rank generates only its own shard).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "comm/communicator.h"
+#include "kernels/numerics.h"
+#include "runtime/core/dtype.h"
+#include "runtime/layout/sharding.h"
+
+namespace ra::bench {
+
+struct RingBenchOptions {
+  layout::Layout layout = layout::Layout::kZigzag;
+  std::int64_t seq_len = 8192;  // real tokens over all ranks
+  std::int64_t heads = 4, kv_heads = 4, head_dim = 64;
+  numerics::MaskRule mask{numerics::MaskKind::kCausal, 0};
+  DType dtype = DType::kF32;
+  int threads = 1;  // kernel threads per rank
+  int warmup_reps = 1, timed_reps = 5;
+  std::string trace_path;  // Chrome trace JSON of the timed repetitions; empty: none
+  std::uint64_t seed = 1;
+};
+
+struct RingStepFigures {
+  int rank = 0;
+  std::string pass;
+  int step = 0;
+  bool computed = false;
+  double compute_seconds = 0, comm_seconds = 0, wait_seconds = 0;  // medians' worth: totals / reps
+};
+
+struct RingBenchResult {
+  RingBenchOptions options;
+  int ranks = 1;
+  int last_step = 0;  // ring steps run: last_step + 1
+  double fwd_seconds = 0, bwd_seconds = 0;              // ring, median, slowest rank
+  double local_fwd_seconds = 0, local_bwd_seconds = 0;  // kernel alone, median, slowest rank
+  double ring_efficiency = 0, ring_efficiency_fwd = 0, ring_efficiency_bwd = 0;
+  double exposed_comm_fraction = 0;
+  double tokens_per_s = 0, gflops = 0, gflops_per_rank = 0;
+  std::int64_t peak_rss_bytes = 0;  // max over ranks
+  std::vector<RingStepFigures> steps;  // every rank's per-step figures
+};
+
+// Collective over `comm`; every rank returns the same result.
+RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions& options);
+
+// Visible (query, key) pairs of one document of `len` tokens at positions 0..len-1.
+double visible_pairs(std::int64_t len, const numerics::MaskRule& mask);
+
+std::string to_json_line(const RingBenchResult& r);
+void print_table(std::ostream& os, const RingBenchResult& r);
+
+}  // namespace ra::bench
