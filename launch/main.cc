@@ -1,10 +1,24 @@
 // The `ringattn` executable: parses the command line, runs one subcommand, and turns
 // every failure into one line on stderr and the exit code of docs/errors.md.
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
 #include "launch/commands.h"
 #include "runtime/core/error.h"
+
+namespace {
+
+// This process's rank as the MPI launcher announces it (before MPI is initialized), 0
+// when not launched by mpirun.
+int launch_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}) {
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"ringattn: distributed ring attention (docs/architecture.md)", "ringattn"};
@@ -19,7 +33,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "ringattn: usage error: " << e.what() << " (see ringattn --help)\n";
+    // Under mpirun every rank parses the same flags: one line from rank 0 is enough.
+    if (launch_rank() == 0) std::cerr << "ringattn: usage error: " << e.what() << " (see ringattn --help)\n";
     return static_cast<int>(ra::ExitCode::kUsage);
   }
   try {

@@ -15,6 +15,8 @@ packages=(
   libopenblas-dev     # sgemm for the CPU attention kernels
   libcli11-dev        # command-line parsing of launch/ringattn
   nlohmann-json3-dev  # JSON lines written by the benchmarks
+  openmpi-bin         # mpirun/mpiexec: ranks of the ring (tests/distributed run P = 1..4)
+  libopenmpi-dev      # the MPI communicator (comm/mpi), MPI_THREAD_MULTIPLE
   python3             # tests/cli parses the JSON lines of kernel-bench
 )
 

@@ -2,7 +2,10 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <iostream>
+#include <string>
+#include <thread>
 #include <new>
 
 #include "comm/mpi/mpi_communicator.h"
@@ -11,8 +14,18 @@
 namespace ra::comm::mpi {
 namespace {
 
+// Usage and input-data errors come from the flags and files every rank reads alike: rank
+// 0 reports them and the others stay silent (one line, not P), giving rank 0 a moment to
+// print before their abort could end it. Any other failure is reported where it happened.
 [[noreturn]] void fail(int rank, int size, const std::string& line, int code) {
-  std::cerr << "ringattn: error: rank " << rank << ": " << line << std::endl;
+  const bool shared_cause =
+      code == static_cast<int>(ExitCode::kUsage) || code == static_cast<int>(ExitCode::kInputData);
+  if (rank == 0 || !shared_cause) {
+    std::cerr << "ringattn: error: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : std::string()) << line
+              << std::endl;
+  } else {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
   if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);  // ends every rank; mpirun exits with `code`
   MPI_Finalize();
   std::exit(code);
