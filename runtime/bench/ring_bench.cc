@@ -69,59 +69,81 @@ struct Shard {
 
 // The same block computations as this rank's ring pass, with every block already local:
 // the "local kernel alone" time of the ring efficiency. Block contents are generated
-// outside the timed region.
+// outside the timed region; buffers are allocated once.
 struct LocalTimes {
   double fwd = 0, bwd = 0;
 };
 
-LocalTimes time_local_work(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o,
-                           const ring::RingSchedule& sched, kernels::AttentionBlockOp& op, const Shard& mine,
-                           ConstTensorView o_out, ConstTensorView lse) {
-  const std::int64_t n = mine.n;
-  const Shape rows{o.heads, n};
-  Shard block(plan, rank, o);
-  HostBuffer acc = HostBuffer::for_shape(DType::kF32, mine.q_shape), mx = HostBuffer::for_shape(DType::kF32, rows),
-             sm = HostBuffer::for_shape(DType::kF32, rows), dsum = HostBuffer::for_shape(DType::kF32, rows);
-  HostBuffer o_tmp = HostBuffer::for_shape(o.dtype, mine.q_shape), lse_tmp = HostBuffer::for_shape(DType::kF32, rows);
-  HostBuffer dq = HostBuffer::for_shape(DType::kF32, mine.q_shape), dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),
-             dv = HostBuffer::for_shape(DType::kF32, mine.kv_shape);
-  dq.fill_zero();
-  const kernels::SoftmaxState state{acc.view(DType::kF32, mine.q_shape), mx.view(DType::kF32, rows),
-                                    sm.view(DType::kF32, rows)};
-  kernels::MaskSpec mask;
-  mask.rule = o.mask;
-  mask.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
-  const ConstTensorView q = mine.q.view(o.dtype, mine.q_shape), dout = mine.dout.view(o.dtype, mine.q_shape);
+class LocalWork {
+ public:
+  LocalWork(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o)
+      : plan_(plan),
+        rank_(rank),
+        o_(o),
+        rows_{o.heads, plan.shard_len},
+        block_(plan, rank, o),
+        acc_(HostBuffer::for_shape(DType::kF32, block_.q_shape)),
+        mx_(HostBuffer::for_shape(DType::kF32, rows_)),
+        sm_(HostBuffer::for_shape(DType::kF32, rows_)),
+        dsum_(HostBuffer::for_shape(DType::kF32, rows_)),
+        lse_(HostBuffer::for_shape(DType::kF32, rows_)),
+        o_out_(HostBuffer::for_shape(o.dtype, block_.q_shape)),
+        dq_(HostBuffer::for_shape(DType::kF32, block_.q_shape)),
+        dk_(HostBuffer::for_shape(DType::kF32, block_.kv_shape)),
+        dv_(HostBuffer::for_shape(DType::kF32, block_.kv_shape)) {
+    mask_.rule = o.mask;
+    mask_.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
+  }
 
-  LocalTimes t;
-  auto t0 = Clock::now();
-  op.init_state(state);
-  t.fwd += seconds_since(t0);
-  for (int s = 0; s <= sched.last_step(); ++s) {
-    if (!sched.computes(rank, s)) continue;
-    block.fill(plan, sched.block_at(rank, s), o, false);
-    t0 = Clock::now();
-    op.forward_accumulate({q, block.k.view(o.dtype, mine.kv_shape), block.v.view(o.dtype, mine.kv_shape), mine.meta(),
-                           block.meta(), mask, state});
+  LocalTimes run(const ring::RingSchedule& sched, kernels::AttentionBlockOp& op, const Shard& mine,
+                 ConstTensorView o_ring, ConstTensorView lse_ring) {
+    const DType st = o_.dtype;
+    const Shape& qs = mine.q_shape;
+    const Shape& kvs = mine.kv_shape;
+    const kernels::SoftmaxState state{acc_.view(DType::kF32, qs), mx_.view(DType::kF32, rows_),
+                                      sm_.view(DType::kF32, rows_)};
+    const ConstTensorView q = mine.q.view(st, qs), dout = mine.dout.view(st, qs);
+    dq_.fill_zero();
+    LocalTimes t;
+    auto t0 = Clock::now();
+    op.init_state(state);
     t.fwd += seconds_since(t0);
-  }
-  t0 = Clock::now();
-  op.finalize({state, o_tmp.view(o.dtype, mine.q_shape), lse_tmp.view(DType::kF32, rows)});
-  op.backward_prepare({o_out, dout, dsum.view(DType::kF32, rows)});
-  t.bwd += seconds_since(t0);
-  for (int s = 0; s <= sched.last_step(); ++s) {
-    if (!sched.computes(rank, s)) continue;
-    block.fill(plan, sched.block_at(rank, s), o, false);
-    dk.fill_zero();
-    dv.fill_zero();
+    for (int s = 0; s <= sched.last_step(); ++s) {
+      if (!sched.computes(rank_, s)) continue;
+      block_.fill(plan_, sched.block_at(rank_, s), o_, false);
+      t0 = Clock::now();
+      op.forward_accumulate({q, block_.k.view(st, kvs), block_.v.view(st, kvs), mine.meta(), block_.meta(), mask_, state});
+      t.fwd += seconds_since(t0);
+    }
     t0 = Clock::now();
-    op.backward({q, block.k.view(o.dtype, mine.kv_shape), block.v.view(o.dtype, mine.kv_shape), dout, lse,
-                 dsum.view(DType::kF32, rows), mine.meta(), block.meta(), mask, dq.view(DType::kF32, mine.q_shape),
-                 dk.view(DType::kF32, mine.kv_shape), dv.view(DType::kF32, mine.kv_shape)});
+    op.finalize({state, o_out_.view(st, qs), lse_.view(DType::kF32, rows_)});
+    t.fwd += seconds_since(t0);
+    t0 = Clock::now();
+    op.backward_prepare({o_ring, dout, dsum_.view(DType::kF32, rows_)});
     t.bwd += seconds_since(t0);
+    for (int s = 0; s <= sched.last_step(); ++s) {
+      if (!sched.computes(rank_, s)) continue;
+      block_.fill(plan_, sched.block_at(rank_, s), o_, false);
+      dk_.fill_zero();
+      dv_.fill_zero();
+      t0 = Clock::now();
+      op.backward({q, block_.k.view(st, kvs), block_.v.view(st, kvs), dout, lse_ring, dsum_.view(DType::kF32, rows_),
+                   mine.meta(), block_.meta(), mask_, dq_.view(DType::kF32, qs), dk_.view(DType::kF32, kvs),
+                   dv_.view(DType::kF32, kvs)});
+      t.bwd += seconds_since(t0);
+    }
+    return t;
   }
-  return t;
-}
+
+ private:
+  layout::ShardPlan plan_;
+  int rank_;
+  RingBenchOptions o_;
+  Shape rows_;
+  Shard block_;
+  kernels::MaskSpec mask_;
+  HostBuffer acc_, mx_, sm_, dsum_, lse_, o_out_, dq_, dk_, dv_;
+};
 
 double max_over_ranks(comm::Communicator& comm, double x) {
   comm.all_reduce(TensorView(&x, DType::kF64, Shape{1}), comm::ReduceOp::kMax);
@@ -210,9 +232,10 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
              dv = HostBuffer::for_shape(DType::kF32, mine.kv_shape);
   const TensorView o_view = out.view(o.dtype, mine.q_shape), lse_view = lse.view(DType::kF32, rows);
 
+  // Ring repetitions first; the peak memory is taken before the local-only measurement
+  // allocates its own block buffers.
   std::vector<double> fwd, bwd, local_fwd, local_bwd, wait_fraction;
   for (int rep = 0; rep < o.warmup_reps + o.timed_reps; ++rep) {
-    const bool timed = rep >= o.warmup_reps;
     comm.barrier();
     if (rep == o.warmup_reps) timeline.reset_origin();
     const std::size_t spans_before = timeline.spans().size();
@@ -224,8 +247,7 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
     ring.backward(o_view, lse_view, mine.dout.view(o.dtype, mine.q_shape), dq.view(DType::kF32, mine.q_shape),
                   dk.view(DType::kF32, mine.kv_shape), dv.view(DType::kF32, mine.kv_shape));
     const double b = seconds_since(t0);
-    const LocalTimes local = time_local_work(plan, rank, o, ring.schedule(), op, mine, o_view, lse_view);
-    if (!timed) continue;
+    if (rep < o.warmup_reps) continue;
     double waited = 0;
     const auto spans = timeline.spans();
     for (std::size_t i = spans_before; i < spans.size(); ++i) {
@@ -233,9 +255,16 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
     }
     fwd.push_back(max_over_ranks(comm, f));
     bwd.push_back(max_over_ranks(comm, b));
-    local_fwd.push_back(max_over_ranks(comm, local.fwd));
-    local_bwd.push_back(max_over_ranks(comm, local.bwd));
     wait_fraction.push_back(max_over_ranks(comm, waited / (f + b)));
+  }
+  const std::int64_t ring_peak_rss = peak_rss_bytes();
+  LocalWork local(plan, rank, o);
+  for (int rep = 0; rep < o.warmup_reps + o.timed_reps; ++rep) {
+    comm.barrier();  // ranks measure together, as they compute together in the ring
+    const LocalTimes t = local.run(ring.schedule(), op, mine, o_view, lse_view);
+    if (rep < o.warmup_reps) continue;
+    local_fwd.push_back(max_over_ranks(comm, t.fwd));
+    local_bwd.push_back(max_over_ranks(comm, t.bwd));
   }
 
   RingBenchResult r;
@@ -255,7 +284,7 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
   r.tokens_per_s = static_cast<double>(o.seq_len) / total;
   r.gflops = flops / total * 1e-9;
   r.gflops_per_rank = r.gflops / r.ranks;
-  r.peak_rss_bytes = static_cast<std::int64_t>(max_over_ranks(comm, static_cast<double>(peak_rss_bytes())));
+  r.peak_rss_bytes = static_cast<std::int64_t>(max_over_ranks(comm, static_cast<double>(ring_peak_rss)));
   r.steps = gather_steps(comm, trace::step_stats(timeline.spans(), "compute", "comm"), r.last_step, o.timed_reps);
   if (!o.trace_path.empty()) trace::write_chrome_trace(comm, timeline, o.trace_path);
   return r;
