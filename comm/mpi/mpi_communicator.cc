@@ -102,9 +102,6 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
   const bool recv = !x.recv.empty() && x.recv_from >= 0, send = !x.send.empty() && x.send_to >= 0;
   const std::size_t want_bytes = recv ? x.recv.size_bytes() : 0;
   std::vector<MPI_Request> requests;
-  // One byte of headroom: a longer message than expected arrives as a size mismatch we
-  // can name, not as MPI_ERR_TRUNCATE.
-  std::vector<unsigned char> spill;
   if (recv) {
     requests.emplace_back();
     check_mpi(MPI_Irecv(x.recv.raw(), byte_count(want_bytes, "receive"), MPI_BYTE, x.recv_from, tag, p2p_,
@@ -118,7 +115,7 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
               "MPI_Isend");
   }
   std::vector<MPI_Status> statuses;
-  wait_all(requests, statuses, options_, [&](const std::vector<bool>& pending) {
+  wait_all(requests, statuses, options_, Pending::kCancel, [&](const std::vector<bool>& pending) {
     std::string m = where(x.tag) + ":";
     std::size_t i = 0;
     if (recv) {
@@ -136,6 +133,10 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
   });
   if (recv) {
     const MPI_Status& st = statuses[0];
+    if (st.MPI_ERROR == MPI_ERR_TRUNCATE) {
+      throw PeerError(where(x.tag) + ": message size mismatch from rank " + std::to_string(x.recv_from) +
+                      ": expected " + std::to_string(want_bytes) + " bytes, received more");
+    }
     if (st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) {
       throw PeerError(where(x.tag) + ": receive from rank " +
                       std::to_string(x.recv_from) + " failed (expected " + std::to_string(want_bytes) +
@@ -160,7 +161,7 @@ void MpiCommunicator::all_reduce(TensorView inout, ReduceOp op) {
                            requests.data()),
             "MPI_Iallreduce");
   std::vector<MPI_Status> statuses;
-  wait_all(requests, statuses, options_, [&](const std::vector<bool>&) {
+  wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
     return "all_reduce of " + std::to_string(inout.size_bytes()) +
            " bytes: not every peer rank of " + std::to_string(size_) + " joined";
   });
@@ -172,7 +173,7 @@ void MpiCommunicator::broadcast(TensorView buf, int root) {
   check_mpi(MPI_Ibcast(buf.raw(), byte_count(buf.size_bytes(), "broadcast"), MPI_BYTE, root, coll_, requests.data()),
             "MPI_Ibcast");
   std::vector<MPI_Status> statuses;
-  wait_all(requests, statuses, options_, [&](const std::vector<bool>&) {
+  wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
     return "broadcast of " + std::to_string(buf.size_bytes()) +
            " bytes from rank " + std::to_string(root) + ": not every peer rank joined";
   });
@@ -182,7 +183,7 @@ void MpiCommunicator::barrier() {
   std::vector<MPI_Request> requests(1);
   check_mpi(MPI_Ibarrier(coll_, requests.data()), "MPI_Ibarrier");
   std::vector<MPI_Status> statuses;
-  wait_all(requests, statuses, options_, [&](const std::vector<bool>&) {
+  wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
     return "barrier: not every peer rank of " + std::to_string(size_) + " arrived";
   });
 }

@@ -16,7 +16,7 @@ std::string mpi_error_string(int code) {
 }
 
 void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statuses, const CommOptions& options,
-              const std::function<std::string(const std::vector<bool>& pending)>& describe) {
+              Pending pending_policy, const std::function<std::string(const std::vector<bool>& pending)>& describe) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   statuses.assign(requests.size(), MPI_Status{});
@@ -27,6 +27,11 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
       if (done[i]) continue;
       int flag = 0;
       const int rc = MPI_Test(&requests[i], &flag, &statuses[i]);
+      if (rc == MPI_ERR_TRUNCATE) {  // completed, but longer than the buffer: the caller names the sizes
+        statuses[i].MPI_ERROR = rc;
+        done[i] = true;
+        continue;
+      }
       if (rc != MPI_SUCCESS) {
         throw PeerError(describe(std::vector<bool>(requests.size(), true)) + ": " + mpi_error_string(rc));
       }
@@ -42,7 +47,7 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
       std::vector<bool> pending(requests.size());
       for (std::size_t i = 0; i < requests.size(); ++i) {
         pending[i] = !done[i];
-        if (!done[i]) {
+        if (!done[i] && pending_policy == Pending::kCancel) {
           MPI_Cancel(&requests[i]);
           MPI_Request_free(&requests[i]);
         }

@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -13,11 +14,16 @@
 
 namespace ra::comm::mpi {
 
-// Waits for all requests. Past the deadline, cancels what is pending and throws
+// What happens to requests still pending at the deadline. Point-to-point receives are
+// cancelled (their buffers may be reused); nonblocking collectives cannot be cancelled
+// or freed (MPI forbids it) and are abandoned — the job is about to end anyway.
+enum class Pending : std::uint8_t { kCancel, kAbandon };
+
+// Waits for all requests. Past the deadline, handles what is pending and throws
 // ra::PeerError "<describe(pending)> after E s (deadline comm_timeout = D s)", where
 // pending[i] tells whether request i had not completed. `statuses` gets one per request.
 void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statuses, const CommOptions& options,
-              const std::function<std::string(const std::vector<bool>& pending)>& describe);
+              Pending pending_policy, const std::function<std::string(const std::vector<bool>& pending)>& describe);
 
 // "MPI_ERR_TRUNCATE: message truncated" for an MPI error code.
 std::string mpi_error_string(int code);
