@@ -13,6 +13,9 @@ if(NOT RA_CUDA STREQUAL "OFF")
     if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
       set(CMAKE_CUDA_ARCHITECTURES 80 90)
     endif()
+    # One CUDA runtime per process: the shared one that CUDA::cudart and NCCL use, not
+    # CMake's default static runtime beside it.
+    set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
     enable_language(CUDA)
     # CMake 3.25 knows no C++20 dialect flag for nvcc; device code is written in C++17.
     set(CMAKE_CUDA_STANDARD 17)

@@ -1,0 +1,119 @@
+// Communicator over NCCL on CUDA device buffers (DESIGN.md §2), bootstrapped over MPI.
+//
+// Every wait has a deadline. The NCCL communicator is created nonblocking, so no NCCL
+// call blocks the host: a call that returns ncclInProgress is polled (ncclCommGet-
+// AsyncError, one poll_interval apart) until it settles or comm_timeout passes. Work on
+// the device is watched by this communicator's WaitMonitor, which every host wait on
+// the CUDA device runs between its polls: an asynchronous NCCL error, a receive whose
+// size header disagrees with its view, or an operation running longer than comm_timeout
+// aborts the NCCL communicator (ncclCommAbort, itself given at most abort_timeout) and
+// throws ra::PeerError with one line naming rank, phase/step/hop, peer, bytes, elapsed
+// and deadline. From then on every call rethrows that first failure.
+//
+// Exchanges (on the caller's stream) and collectives (host-blocking, on an internal
+// stream) share one NCCL communicator, whose operations NCCL runs in the order they
+// were issued: every rank must issue them in the same order, as the ring executor does
+// from its one host thread.
+#pragma once
+
+#include <mpi.h>
+#include <nccl.h>
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "comm/communicator.h"
+#include "comm/nccl/host/op_record.h"
+#include "runtime/device/cuda/cuda_device.h"
+#include "runtime/device/cuda/host/wait_monitor.h"
+
+namespace ra::comm::nccl {
+
+class InFlightOps;
+class SlotReservation;
+
+struct NcclOptions {
+  // ncclCommAbort can itself hang on a broken network; past this we stop waiting for it
+  // and report the failure anyway (the process is about to exit).
+  std::chrono::milliseconds abort_timeout{std::chrono::seconds(5)};
+  // Operations in flight at once (events and size headers are preallocated per slot).
+  // The ring keeps a few; an exchange beyond this waits for the oldest to complete.
+  int in_flight_slots = 64;
+};
+
+class NcclCommunicator final : public Communicator, private device::cuda::WaitMonitor {
+ public:
+  // Collective over `mpi` (the caller keeps it; no other collective may be in flight on
+  // it meanwhile). `device` must outlive the communicator.
+  NcclCommunicator(MPI_Comm mpi, CommOptions options, device::cuda::CudaDevice& device,
+                   NcclOptions nccl_options = {});
+  // Healthy: ncclCommFinalize (bounded by comm_timeout) + ncclCommDestroy. Destroyed
+  // while an exception unwinds, or after a failure: abort, never wait on peers.
+  ~NcclCommunicator() override;
+  NcclCommunicator(const NcclCommunicator&) = delete;
+  NcclCommunicator& operator=(const NcclCommunicator&) = delete;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  // ncclCommSplit; colors must be non-negative.
+  std::unique_ptr<Communicator> split(int color, int key) override;
+  void exchange(const Exchange& x, device::Stream& stream) override;
+  // Device views, or host views (staged through device memory).
+  void all_reduce(TensorView inout, ReduceOp op) override;
+  void broadcast(TensorView buf, int root) override;
+  void barrier() override;
+  const CommOptions& options() const override { return options_; }
+
+ private:
+  struct Adopted {
+    ncclComm_t comm;
+  };
+  NcclCommunicator(Adopted adopted, CommOptions options, device::cuda::CudaDevice& device, NcclOptions nccl_options);
+  void start();
+
+  // WaitMonitor: async errors, size headers of completed hops, deadlines.
+  void check() override;
+
+  // Runs fn on the live NCCL communicator, under handle_mu_; rethrows the first
+  // failure once it was aborted.
+  ncclResult_t call(const std::function<ncclResult_t(ncclComm_t)>& fn);
+  // Waits (polling, with the comm_timeout deadline) until a nonblocking NCCL call that
+  // returned `first` has settled; also polls `also` (a communicator being split off).
+  void settle(ncclResult_t first, const OpRecord& op, ncclComm_t also = nullptr);
+  // Issues one NCCL operation (serialized with every other) and settles it.
+  void issue(const OpRecord& op, const std::function<ncclResult_t(ncclComm_t)>& fn);
+  [[noreturn]] void fail_peer(const std::string& message);
+  [[noreturn]] void fail_internal(const std::string& message);
+  [[noreturn]] void fail(std::exception_ptr error);
+  void abort_locked();  // with handle_mu_ held
+
+  SlotReservation reserve();
+  // Host-blocking collective on the internal stream: `enqueue(data, stream)` issues it on
+  // the device address of `view`'s data.
+  void run_collective(const OpRecord& op, TensorView view,
+                      const std::function<void(void* data, cudaStream_t stream)>& enqueue);
+
+  CommOptions options_;
+  NcclOptions nccl_options_;
+  device::cuda::CudaDevice& device_;
+  int rank_ = 0, size_ = 1;
+  const int uncaught_at_construction_ = std::uncaught_exceptions();
+
+  // Guards comm_ and failure_. Held for each NCCL call (all return at once on a
+  // nonblocking communicator) and by the abort, so no call ever uses an aborted handle.
+  std::mutex handle_mu_;
+  ncclComm_t comm_ = nullptr;
+  std::exception_ptr failure_;
+
+  std::mutex issue_mu_;  // one NCCL operation issued and settled at a time
+  std::mutex coll_mu_;   // one collective at a time: they share the stream and staging buffer
+  std::unique_ptr<device::Stream> coll_stream_;
+  std::unique_ptr<device::DeviceBuffer> staging_, barrier_word_;
+  std::unique_ptr<InFlightOps> ops_;
+  device::cuda::WaitMonitorRegistration registration_;  // last member: unregistered first
+};
+
+}  // namespace ra::comm::nccl

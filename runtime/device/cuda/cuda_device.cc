@@ -1,0 +1,77 @@
+#include "runtime/device/cuda/cuda_device.h"
+
+#include <utility>
+
+#include "runtime/device/cuda/add_launcher.h"
+#include "runtime/device/cuda/cuda_buffer.h"
+#include "runtime/device/cuda/cuda_check.h"
+#include "runtime/device/cuda/cuda_event.h"
+#include "runtime/device/cuda/cuda_stream.h"
+
+namespace ra::device::cuda {
+namespace {
+
+void check_cuda_view(const ConstTensorView& t, const char* what) {
+  RA_CHECK_EQ(InternalError, static_cast<int>(t.device()), static_cast<int>(DeviceKind::kCuda), what,
+              " view is not CUDA device memory");
+}
+
+}  // namespace
+
+CudaDevice::CudaDevice(CudaDeviceOptions options) : context_(std::make_shared<DeviceContext>(options)) {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status == cudaErrorNoDevice) {
+    cudaGetLastError();  // not sticky: clear it, and report the missing device below
+    count = 0;
+  } else {
+    RA_CUDA_CHECK(status);
+  }
+  RA_CHECK(UsageError, options.ordinal >= 0 && options.ordinal < count, "CUDA device ordinal ", options.ordinal,
+           " does not exist: this node shows ", count, " device(s)");
+  context_->make_current();
+}
+
+std::unique_ptr<Stream> CudaDevice::create_stream(std::string name) {
+  return std::make_unique<CudaStream>(std::move(name), context_);
+}
+
+std::unique_ptr<Event> CudaDevice::create_event() { return std::make_unique<CudaEvent>(context_); }
+
+std::unique_ptr<DeviceBuffer> CudaDevice::allocate(std::size_t size_bytes) {
+  return std::make_unique<CudaBuffer>(size_bytes, context_);
+}
+
+std::unique_ptr<PinnedHostBuffer> CudaDevice::allocate_pinned(std::size_t size_bytes) {
+  return std::make_unique<PinnedHostBuffer>(size_bytes, context_);
+}
+
+void CudaDevice::copy(TensorView dst, ConstTensorView src, Stream& stream) {
+  check_cuda_view(dst, "copy destination");
+  check_cuda_view(src, "copy source");
+  RA_CHECK_EQ(InternalError, dst.size_bytes(), src.size_bytes(), "copy ", src.shape().str(), " -> ", dst.shape().str());
+  if (src.size_bytes() == 0) return;
+  CudaStream& s = as_cuda(stream);
+  make_current();
+  RA_CUDA_CHECK(cudaMemcpyAsync(dst.raw(), src.raw(), src.size_bytes(), cudaMemcpyDeviceToDevice, s.native()));
+}
+
+void CudaDevice::fill_zero(TensorView dst, Stream& stream) {
+  check_cuda_view(dst, "fill destination");
+  if (dst.size_bytes() == 0) return;
+  CudaStream& s = as_cuda(stream);
+  make_current();
+  RA_CUDA_CHECK(cudaMemsetAsync(dst.raw(), 0, dst.size_bytes(), s.native()));
+}
+
+void CudaDevice::add_f32(TensorView dst, ConstTensorView src, Stream& stream) {
+  check_cuda_view(dst, "add destination");
+  check_cuda_view(src, "add source");
+  RA_CHECK_EQ(InternalError, dst.numel_elems(), src.numel_elems(), "add ", src.shape().str(), " to ",
+              dst.shape().str());
+  CudaStream& s = as_cuda(stream);
+  make_current();
+  launch_add_f32(dst.data<float>(), src.data<float>(), dst.numel_elems(), s.native());
+}
+
+}  // namespace ra::device::cuda

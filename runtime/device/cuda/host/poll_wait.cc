@@ -1,0 +1,35 @@
+#include "runtime/device/cuda/host/poll_wait.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "runtime/core/error.h"
+
+namespace ra::device::cuda {
+
+void poll_until_done(const std::function<PollStatus()>& query, const std::function<void()>& between_polls,
+                     const PollOptions& options, const std::function<std::string()>& describe) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  for (;;) {
+    const PollStatus status = query();
+    between_polls();
+    if (status == PollStatus::kDone) return;
+    const auto elapsed = Clock::now() - start;
+    if (elapsed >= options.timeout) {
+      throw InternalError(describe() + " did not complete" +
+                          deadline_tail(elapsed, options.timeout, options.deadline_name));
+    }
+    std::this_thread::sleep_for(options.poll_interval);
+  }
+}
+
+std::string deadline_tail(std::chrono::duration<double> elapsed, std::chrono::duration<double> deadline,
+                          std::string_view deadline_name) {
+  char text[160];
+  std::snprintf(text, sizeof text, " after %.2f s (deadline %.*s = %.2f s)", elapsed.count(),
+                static_cast<int>(deadline_name.size()), deadline_name.data(), deadline.count());
+  return text;
+}
+
+}  // namespace ra::device::cuda
