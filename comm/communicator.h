@@ -59,6 +59,9 @@ class Communicator {
   virtual void barrier() = 0;
 
   virtual const CommOptions& options() const = 0;
+  // A job's deadlines come from its config, which rank 0 reads and broadcasts over this
+  // communicator: the communicator exists before them. Call between operations only.
+  virtual void set_options(const CommOptions& options) = 0;
 };
 
 }  // namespace ra::comm

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   ra::launch::Action action;
   ra::launch::add_ring_bench_command(app, action);
   ra::launch::add_kernel_bench_command(app, action);
+  ra::launch::add_config_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,79 +1,96 @@
 // `ringattn bench`: ring attention forward + backward across the ranks of the MPI job
-// (launch with `mpirun -n P ringattn bench ...`). Rank 0 prints the summary table and
-// appends one JSON record per run to --jsonl.
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+// (launch with `mpirun -n P ringattn bench ...`), configured by YAML (--config), --set
+// overrides and shortcut flags. Rank 0 prints the summary table, records the run in the
+// output directory (resolved config, JSONL record, trace) and appends the record to
+// --jsonl when given.
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "comm/mpi/mpi_session.h"
 #include "launch/commands.h"
+#include "launch/config_flags.h"
 #include "runtime/bench/ring_bench.h"
+#include "runtime/config/config_print.h"
+#include "runtime/config/shared_config.h"
 #include "runtime/core/error.h"
+#include "runtime/records/output_dir.h"
 
 namespace ra::launch {
 namespace {
 
-struct RingBenchFlags {
-  std::int64_t tokens_per_rank = 4096, seq_len = 0;
-  std::int64_t heads = 4, kv_heads = 0, head_dim = 64;
-  std::string mask = "causal", layout = "auto", dtype = "fp32";
-  std::int32_t window = 0;
-  int threads = 1, reps = 5, warmup = 1;
-  double comm_timeout_s = 300;
-  std::string jsonl, trace;
+struct BenchOutputFlags {
+  std::string jsonl;
   bool json = false;
 };
 
-// Zigzag balances causal work; with a window, contiguous shards let the ring stop after
-// ceil((W-1)/shard) hops (zigzag's far chunk needs the whole ring).
-layout::Layout pick_layout(const RingBenchFlags& f) {
-  if (f.layout == "contiguous") return layout::Layout::kContiguous;
-  if (f.layout == "zigzag") return layout::Layout::kZigzag;
-  if (f.layout == "striped") return layout::Layout::kStriped;
-  return f.mask == "causal" && f.window == 0 ? layout::Layout::kZigzag : layout::Layout::kContiguous;
+layout::Layout to_layout(config::Layout l) {
+  switch (l) {
+    case config::LAYOUT_ZIGZAG: return layout::Layout::kZigzag;
+    case config::LAYOUT_STRIPED: return layout::Layout::kStriped;
+    default: return layout::Layout::kContiguous;
+  }
 }
 
-int run(const RingBenchFlags& f) {
-  comm::CommOptions copts;
-  copts.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.comm_timeout_s * 1000));
-  return comm::mpi::run_on_world(copts, [&](comm::Communicator& world) {
-    bench::RingBenchOptions o;
-    o.layout = pick_layout(f);
-    o.seq_len = f.seq_len > 0 ? f.seq_len : f.tokens_per_rank * world.size();
-    o.heads = f.heads;
-    o.kv_heads = f.kv_heads > 0 ? f.kv_heads : f.heads;
-    o.head_dim = f.head_dim;
-    o.mask = {f.mask == "causal" ? numerics::MaskKind::kCausal : numerics::MaskKind::kBidirectional, f.window};
-    o.dtype = f.dtype == "bf16" ? DType::kBF16 : DType::kF32;
-    o.threads = f.threads;
-    o.timed_reps = f.reps;
-    o.warmup_reps = f.warmup;
-    o.trace_path = f.trace;
-    if (o.heads % o.kv_heads != 0) {
-      throw UsageError("--heads " + std::to_string(o.heads) + " is not a multiple of --kv-heads " +
-                       std::to_string(o.kv_heads));
+bench::RingBenchOptions bench_options(const config::RunConfig& c) {
+  const config::Attention& a = c.attention();
+  bench::RingBenchOptions o;
+  o.layout = to_layout(c.parallel().layout());
+  o.seq_len = c.bench().seq_len() > 0 ? static_cast<std::int64_t>(c.bench().seq_len())
+                                      : static_cast<std::int64_t>(c.bench().tokens_per_rank() * c.parallel().sp());
+  o.heads = a.heads();
+  o.kv_heads = a.kv_heads();
+  o.head_dim = a.head_dim();
+  o.mask = {a.mask() == config::MASK_CAUSAL ? numerics::MaskKind::kCausal : numerics::MaskKind::kBidirectional,
+            static_cast<std::int32_t>(a.window())};
+  o.dtype = a.dtype() == config::DATA_TYPE_BF16 ? DType::kBF16 : DType::kF32;
+  o.threads = static_cast<int>(a.threads());
+  o.timed_reps = static_cast<int>(c.bench().reps());
+  o.warmup_reps = static_cast<int>(c.bench().warmup());
+  o.seed = c.bench().seed();
+  return o;
+}
+
+comm::CommOptions comm_options(const config::Comm& c) {
+  comm::CommOptions o;
+  o.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(c.timeout() * 1000));
+  o.poll_interval = std::chrono::microseconds(static_cast<std::int64_t>(c.poll_interval() * 1e6));
+  return o;
+}
+
+int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
+  return comm::mpi::run_on_world(comm::CommOptions{}, [&](comm::Communicator& world) {
+    const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), config::CudaSupport::kNotBuilt);
+    const config::RunConfig& c = loaded.config;
+    if (c.attention().backend() != config::BACKEND_CPU) {
+      throw UsageError("attention.backend = cuda: `ringattn bench` runs the CPU kernels only for now");
     }
-    // Open the record file before the run, so a bad path fails before minutes of work.
-    std::ofstream jsonl;
-    if (world.rank() == 0 && !f.jsonl.empty()) {
-      jsonl.open(f.jsonl, std::ios::app);
-      if (!jsonl) throw UsageError("--jsonl '" + f.jsonl + "': cannot open for appending: " + std::strerror(errno));
+    world.set_options(comm_options(c.comm()));
+    // Rank 0 opens the outputs before the run, so a bad path fails before minutes of work.
+    std::unique_ptr<records::OutputDir> dir;
+    std::unique_ptr<records::AppendFile> extra;
+    if (world.rank() == 0) {
+      dir = std::make_unique<records::OutputDir>(c.output_dir());
+      dir->write_file("config.yaml", config::to_yaml(loaded));
+      if (!out.jsonl.empty()) extra = std::make_unique<records::AppendFile>(out.jsonl);
     }
-    const bench::RingBenchResult r = bench::run_ring_bench(world, o);
+    // dp independent rings of sp ranks each; ring 0 reports.
+    const int sp = static_cast<int>(c.parallel().sp());
+    std::unique_ptr<comm::Communicator> ring_comm = world.split(world.rank() / sp, world.rank());
+    bench::RingBenchOptions o = bench_options(c);
+    o.trace = bench::TraceExport::kGather;
+    const bench::RingBenchResult r = bench::run_ring_bench(*ring_comm, o);
     if (world.rank() != 0) return 0;
-    if (f.json) {
-      std::cout << bench::to_json_line(r) << std::endl;
+    const std::string record = bench::to_json_line(r);
+    dir->write_file("trace.json", r.trace_json);
+    if (out.json) {
+      std::cout << record << std::endl;
     } else {
       bench::print_table(std::cout, r);
+      std::cout << "records: " << dir->path() << "/{config.yaml,records.jsonl,trace.json}\n";
     }
-    if (jsonl.is_open()) {
-      jsonl << bench::to_json_line(r) << '\n';
-      jsonl.flush();
-      if (!jsonl) throw UsageError("--jsonl '" + f.jsonl + "': write failed");
-    }
+    dir->append_line("records.jsonl", record);
+    if (extra) extra->append_line(record);
     return 0;
   });
 }
@@ -81,34 +98,27 @@ int run(const RingBenchFlags& f) {
 }  // namespace
 
 void add_ring_bench_command(CLI::App& app, Action& action) {
-  auto f = std::make_shared<RingBenchFlags>();
+  auto cf = std::make_shared<ConfigFlags>();
+  auto out = std::make_shared<BenchOutputFlags>();
   CLI::App* cmd = app.add_subcommand("bench", "Ring attention forward + backward across the ranks of an MPI job");
-  cmd->add_option("--tokens-per-rank", f->tokens_per_rank, "tokens per rank (sequence = P × this)")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24))
-      ->capture_default_str();
-  cmd->add_option("--seq-len", f->seq_len, "total tokens (overrides --tokens-per-rank; padded to the layout's multiple)")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30));
-  cmd->add_option("--heads", f->heads, "query heads Hq")->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--kv-heads", f->kv_heads, "key/value heads Hkv (default: Hq)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--head-dim", f->head_dim, "head dimension D")->check(CLI::Range(1, 512))->capture_default_str();
-  cmd->add_option("--mask", f->mask, "causal or bidirectional")
-      ->check(CLI::IsMember({"causal", "bidirectional"}))
-      ->capture_default_str();
-  cmd->add_option("--window", f->window, "sliding window W (0: none)")->check(CLI::Range(0, 1 << 30))->capture_default_str();
-  cmd->add_option("--layout", f->layout, "auto (zigzag for causal, contiguous with a window), contiguous, zigzag, striped")
-      ->check(CLI::IsMember({"auto", "contiguous", "zigzag", "striped"}))
-      ->capture_default_str();
-  cmd->add_option("--dtype", f->dtype, "storage dtype")->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
-  cmd->add_option("--threads", f->threads, "kernel threads per rank")->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--reps", f->reps, "timed repetitions (medians reported)")->check(CLI::Range(1, 1000))->capture_default_str();
-  cmd->add_option("--warmup", f->warmup, "untimed warm-up repetitions")->check(CLI::Range(0, 100))->capture_default_str();
-  cmd->add_option("--comm-timeout", f->comm_timeout_s, "seconds any wait for a peer may take before exit code 4")
-      ->check(CLI::Range(0.01, 86400.0))
-      ->capture_default_str();
-  cmd->add_option("--jsonl", f->jsonl, "append one JSON record per run to this file (rank 0)");
-  cmd->add_option("--trace", f->trace, "write a Chrome trace (Perfetto) of the timed repetitions");
-  cmd->add_flag("--json", f->json, "print the JSON record instead of the table");
-  cmd->callback([f, &action] { action = [f] { return run(*f); }; });
+  add_config_flags(*cmd, cf);
+  add_shortcut(*cmd, cf, "--tokens-per-rank", "bench.tokens_per_rank", "tokens per rank (sequence = sp × this)");
+  add_shortcut(*cmd, cf, "--seq-len", "bench.seq_len", "total tokens (overrides --tokens-per-rank)");
+  add_shortcut(*cmd, cf, "--heads", "attention.heads", "query heads Hq");
+  add_shortcut(*cmd, cf, "--kv-heads", "attention.kv_heads", "key/value heads Hkv");
+  add_shortcut(*cmd, cf, "--head-dim", "attention.head_dim", "head dimension D");
+  add_shortcut(*cmd, cf, "--mask", "attention.mask", "causal or bidirectional");
+  add_shortcut(*cmd, cf, "--window", "attention.window", "sliding window W (0: none)");
+  add_shortcut(*cmd, cf, "--layout", "parallel.layout", "auto, contiguous, zigzag, striped");
+  add_shortcut(*cmd, cf, "--dtype", "attention.dtype", "fp32 or bf16");
+  add_shortcut(*cmd, cf, "--threads", "attention.threads", "kernel threads per rank");
+  add_shortcut(*cmd, cf, "--reps", "bench.reps", "timed repetitions (medians reported)");
+  add_shortcut(*cmd, cf, "--warmup", "bench.warmup", "untimed warm-up repetitions");
+  add_shortcut(*cmd, cf, "--comm-timeout", "comm.timeout", "seconds any wait for a peer may take before exit code 4");
+  add_shortcut(*cmd, cf, "--out-dir", "output_dir", "directory for config.yaml, records.jsonl, trace.json");
+  cmd->add_option("--jsonl", out->jsonl, "also append the JSON record to this file (rank 0)");
+  cmd->add_flag("--json", out->json, "print the JSON record instead of the table");
+  cmd->callback([cf, out, &action] { action = [cf, out] { return run(*cf, *out); }; });
 }
 
 }  // namespace ra::launch

@@ -25,6 +25,7 @@ class MpiCommunicator final : public Communicator {
   void broadcast(TensorView buf, int root) override;
   void barrier() override;
   const CommOptions& options() const override { return options_; }
+  void set_options(const CommOptions& options) override { options_ = options; }
 
  private:
   void exchange_now(const Exchange& x);

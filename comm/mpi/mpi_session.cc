@@ -50,6 +50,12 @@ int run_on_world(const CommOptions& options, const std::function<int(Communicato
   try {
     MpiCommunicator world(MPI_COMM_WORLD, options);
     code = body(world);
+  } catch (const JobWideUsageError& e) {
+    // Every rank is here with the same error: one line from rank 0, then all ranks leave
+    // together (no MPI_Abort, no launcher banner).
+    if (rank == 0) std::cerr << "ringattn: error: " << e.what() << std::endl;
+    MPI_Finalize();
+    return exit_status(e);
   } catch (const Error& e) {
     fail(rank, size, e.what(), exit_status(e));
   } catch (const std::bad_alloc&) {

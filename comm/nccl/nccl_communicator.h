@@ -66,6 +66,7 @@ class NcclCommunicator final : public Communicator, private device::cuda::WaitMo
   void broadcast(TensorView buf, int root) override;
   void barrier() override;
   const CommOptions& options() const override { return options_; }
+  void set_options(const CommOptions& options) override { options_ = options; }
 
  private:
   struct Adopted {

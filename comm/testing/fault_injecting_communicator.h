@@ -36,6 +36,7 @@ class FaultInjectingCommunicator final : public Communicator {
   void broadcast(TensorView buf, int root) override { inner_.broadcast(buf, root); }
   void barrier() override { inner_.barrier(); }
   const CommOptions& options() const override { return inner_.options(); }
+  void set_options(const CommOptions& options) override { inner_.set_options(options); }
 
  private:
   Communicator& inner_;

@@ -34,6 +34,7 @@ class RecordingCommunicator final : public Communicator {
   void broadcast(TensorView buf, int root) override { inner_.broadcast(buf, root); }
   void barrier() override { inner_.barrier(); }
   const CommOptions& options() const override { return inner_.options(); }
+  void set_options(const CommOptions& options) override { inner_.set_options(options); }
 
   const std::vector<ExchangeRecord>& log() const { return log_; }
   void clear() { log_.clear(); }

@@ -286,7 +286,7 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
   r.gflops_per_rank = r.gflops / r.ranks;
   r.peak_rss_bytes = static_cast<std::int64_t>(max_over_ranks(comm, static_cast<double>(ring_peak_rss)));
   r.steps = gather_steps(comm, trace::step_stats(timeline.spans(), "compute", "comm"), r.last_step, o.timed_reps);
-  if (!o.trace_path.empty()) trace::write_chrome_trace(comm, timeline, o.trace_path);
+  if (o.trace == TraceExport::kGather) r.trace_json = trace::gather_chrome_trace(comm, timeline);
   return r;
 }
 

@@ -21,6 +21,11 @@
 
 namespace ra::bench {
 
+enum class TraceExport : std::uint8_t {
+  kNone,
+  kGather,  // collect every rank's timeline of the timed repetitions (Chrome trace JSON on rank 0)
+};
+
 struct RingBenchOptions {
   layout::Layout layout = layout::Layout::kZigzag;
   std::int64_t seq_len = 8192;  // real tokens over all ranks
@@ -29,7 +34,7 @@ struct RingBenchOptions {
   DType dtype = DType::kF32;
   int threads = 1;  // kernel threads per rank
   int warmup_reps = 1, timed_reps = 5;
-  std::string trace_path;  // Chrome trace JSON of the timed repetitions; empty: none
+  TraceExport trace = TraceExport::kNone;
   std::uint64_t seed = 1;
 };
 
@@ -52,6 +57,7 @@ struct RingBenchResult {
   double tokens_per_s = 0, gflops = 0, gflops_per_rank = 0;
   std::int64_t peak_rss_bytes = 0;  // max over ranks
   std::vector<RingStepFigures> steps;  // every rank's per-step figures
+  std::string trace_json;              // rank 0, with TraceExport::kGather
 };
 
 // Collective over `comm`; every rank returns the same result.

@@ -31,6 +31,14 @@ class UsageError : public Error {
   explicit UsageError(const std::string& m) : Error(ExitCode::kUsage, m) {}
 };
 
+// A usage error every rank of a job raised identically at the same point (a config that
+// rank 0 checked and broadcast): the ranks report it once and exit together, without
+// aborting the job.
+class JobWideUsageError : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+
 class InputDataError : public Error {
  public:
   explicit InputDataError(const std::string& m) : Error(ExitCode::kInputData, m) {}

@@ -1,12 +1,8 @@
 #include "runtime/trace/timeline.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "runtime/core/error.h"
 
 namespace ra::trace {
 
@@ -65,7 +61,7 @@ nlohmann::json events_of(int rank, const std::vector<TraceSpan>& spans) {
 
 }  // namespace
 
-void write_chrome_trace(comm::Communicator& comm, const Timeline& timeline, const std::string& path) {
+std::string gather_chrome_trace(comm::Communicator& comm, const Timeline& timeline) {
   const std::string mine = events_of(comm.rank(), timeline.spans()).dump();
   nlohmann::json all = nlohmann::json::array();
   // Variable-size gather from broadcasts: each rank in turn sends its size, then its bytes.
@@ -78,11 +74,8 @@ void write_chrome_trace(comm::Communicator& comm, const Timeline& timeline, cons
       for (auto& e : nlohmann::json::parse(text)) all.push_back(std::move(e));
     }
   }
-  if (comm.rank() != 0) return;
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) throw UsageError("cannot write trace file '" + path + "': " + std::strerror(errno));
-  out << nlohmann::json{{"traceEvents", all}, {"displayTimeUnit", "ms"}}.dump() << '\n';
-  if (!out) throw UsageError("writing trace file '" + path + "' failed");
+  if (comm.rank() != 0) return {};
+  return nlohmann::json{{"traceEvents", all}, {"displayTimeUnit", "ms"}}.dump() + "\n";
 }
 
 }  // namespace ra::trace

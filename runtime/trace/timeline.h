@@ -41,8 +41,8 @@ class Timeline final : public device::StreamObserver {
   std::vector<TraceSpan> spans_;
 };
 
-// Gathers every rank's spans over `comm` (collective) and, on rank 0, writes one Chrome
-// trace JSON file. Other ranks write nothing.
-void write_chrome_trace(comm::Communicator& comm, const Timeline& timeline, const std::string& path);
+// Gathers every rank's spans over `comm` (collective) into one Chrome trace JSON
+// document, returned on rank 0 (empty on the other ranks).
+std::string gather_chrome_trace(comm::Communicator& comm, const Timeline& timeline);
 
 }  // namespace ra::trace

@@ -13,7 +13,7 @@ check() {  # check NAME CONDITION-EXIT-CODE
 }
 
 "$mpirun" 2 "$bin" bench --tokens-per-rank 192 --heads 2 --head-dim 16 --reps 2 --warmup 1 \
-  --jsonl "$dir/runs.jsonl" --trace "$dir/trace.json" >"$dir/out" 2>"$dir/err"
+  --jsonl "$dir/runs.jsonl" --out-dir "$dir/run" >"$dir/out" 2>"$dir/err"
 rc=$?
 check "bench on 2 ranks exits 0 (got $rc: $(cat "$dir/err"))" "$rc"
 grep -q "ring attention: 2 ranks, zigzag, L = 384" "$dir/out"; check "table header" $?
@@ -33,7 +33,9 @@ assert 0 <= r["exposed_comm_fraction"] <= 1 and r["peak_rss_bytes"] > 0
 assert {(s["rank"], s["pass"]) for s in r["steps"]} == {(0, "fwd"), (0, "bwd"), (1, "fwd"), (1, "bwd")}
 PY
 check "JSONL record has the documented keys and values" $?
-python3 - "$dir/trace.json" <<'PY'
+cmp -s <(cat "$dir/runs.jsonl") "$dir/run/records.jsonl"; check "the output directory holds the same record as --jsonl" $?
+grep -q "^  heads: 2  # --set attention.heads=2" "$dir/run/config.yaml"; check "config.yaml is the resolved config with origins" $?
+python3 - "$dir/run/trace.json" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))
 ev = [e for e in t["traceEvents"] if e["ph"] == "X"]
@@ -47,15 +49,24 @@ check "Chrome trace has both ranks' compute and comm spans" $?
 # Bad flags: exit 2, one line (not one per rank), naming the flag.
 "$mpirun" 2 "$bin" bench --mask sideways >"$dir/out" 2>"$dir/err"
 rc=$?
-[ "$rc" -eq 2 ] && [ "$(grep -c 'usage error.*--mask' "$dir/err")" -eq 1 ]
-check "bad --mask on 2 ranks: exit $rc, $(grep -c 'usage error' "$dir/err") error lines (want 2 and 1)" $?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "attention.mask: expected one of: causal, bidirectional, got 'sideways'" "$dir/err"
+check "bad --mask on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" $?
+"$mpirun" 2 "$bin" bench --bogus-flag >"$dir/out" 2>"$dir/err"
+rc=$?
+[ "$rc" -eq 2 ] && [ "$(grep -c 'usage error.*--bogus-flag' "$dir/err")" -eq 1 ]
+check "unknown flag on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" $?
 "$mpirun" 2 "$bin" bench --heads 6 --kv-heads 4 --tokens-per-rank 16 >"$dir/out" 2>"$dir/err"
 rc=$?
-[ "$rc" -eq 2 ] && [ "$(grep -c 'not a multiple of --kv-heads 4' "$dir/err")" -eq 1 ]
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "attention.heads must be a multiple of attention.kv_heads" "$dir/err"
 check "heads 6 / kv 4 on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" $?
-"$bin" bench --jsonl /nonexistent-dir/runs.jsonl --tokens-per-rank 16 >"$dir/out" 2>"$dir/err"
+printf 'attention:\n  heads: 4\n  haeds: 8\n' >"$dir/bad.yaml"
+"$mpirun" 2 "$bin" bench --config "$dir/bad.yaml" >"$dir/out" 2>"$dir/err"
 rc=$?
-[ "$rc" -eq 2 ] && grep -q "jsonl '/nonexistent-dir/runs.jsonl': cannot open" "$dir/err"
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "bad.yaml:3:3: unknown key 'attention.haeds' (did you mean 'attention.heads'?)" "$dir/err"
+check "unknown key on 2 ranks: exit $rc, one line naming file:line:col and a suggestion: $(cat "$dir/err")" $?
+"$bin" bench --jsonl /nonexistent-dir/runs.jsonl --tokens-per-rank 16 --out-dir "$dir/run2" >"$dir/out" 2>"$dir/err"
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "/nonexistent-dir/runs.jsonl: cannot open for appending" "$dir/err"
 check "unwritable --jsonl: exit $rc, want 2 naming the file" $?
 "$mpirun" 0 "$bin" bench >/dev/null 2>&1
 [ $? -eq 2 ]; check "launch/mpirun.sh 0 is a usage error" $?

@@ -1,0 +1,97 @@
+#include "runtime/config/config.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/config/yaml_loader.h"
+#include "runtime/core/error.h"
+
+namespace ra::config {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + ": cannot read the config file: " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw UsageError(path + ": reading the config file failed");
+  return ss.str();
+}
+
+// "parallel.sp = 3 (configs/a.yaml:2:7)"
+std::string show(const LoadedConfig& l, const std::string& path, const std::string& value) {
+  return path + " = " + value + " (" + l.origins.of(path) + ")";
+}
+
+}  // namespace
+
+LoadedConfig load_config(const ConfigRequest& request) {
+  LoadedConfig l;
+  apply_defaults(l.config);
+  if (!request.yaml_path.empty()) load_yaml(request.yaml_path, read_file(request.yaml_path), l.config, l.origins);
+  for (const std::string& s : request.sets) apply_override(s, l.config, l.origins);
+  check_ranges(l.config, l.origins);
+  return l;
+}
+
+void resolve(LoadedConfig& l, const JobShape& job) {
+  RunConfig& c = l.config;
+  Parallel& par = *c.mutable_parallel();
+  const auto world = static_cast<std::uint32_t>(job.world_size);
+  if (par.sp() == 0) {
+    if (world % par.dp() != 0) {
+      throw UsageError("the job's " + std::to_string(world) + " ranks cannot be split into " +
+                       show(l, "parallel.dp", std::to_string(par.dp())) + " rings: sp × dp must equal the number of ranks");
+    }
+    par.set_sp(world / par.dp());
+    l.origins.set("parallel.sp", "resolved: ranks / parallel.dp");
+  } else if (par.sp() * par.dp() != world) {
+    throw UsageError("parallel.sp × parallel.dp must equal the number of ranks (" + std::to_string(world) + "), but " +
+                     show(l, "parallel.sp", std::to_string(par.sp())) + " × " +
+                     show(l, "parallel.dp", std::to_string(par.dp())) + " = " + std::to_string(par.sp() * par.dp()));
+  }
+
+  Attention& a = *c.mutable_attention();
+  if (a.kv_heads() == 0) {
+    a.set_kv_heads(a.heads());
+    l.origins.set("attention.kv_heads", "resolved: attention.heads");
+  }
+  if (a.heads() % a.kv_heads() != 0) {
+    throw UsageError("attention.heads must be a multiple of attention.kv_heads, but " +
+                     show(l, "attention.heads", std::to_string(a.heads())) + " and " +
+                     show(l, "attention.kv_heads", std::to_string(a.kv_heads())));
+  }
+  if (a.backend() == BACKEND_CUDA) {
+    if (job.cuda == CudaSupport::kNotBuilt) {
+      throw UsageError(show(l, "attention.backend", "cuda") + ", but this ringattn was built without CUDA (RA_CUDA=OFF or no nvcc)");
+    }
+    if (a.head_dim() != 64 && a.head_dim() != 128) {
+      throw UsageError(show(l, "attention.head_dim", std::to_string(a.head_dim())) +
+                       " is not supported by the cuda backend (supported: 64, 128)");
+    }
+    if (c.comm().backend() != COMM_BACKEND_NCCL) {
+      throw UsageError(show(l, "attention.backend", "cuda") + " needs comm.backend = nccl (GPU buffers), but " +
+                       show(l, "comm.backend", "mpi"));
+    }
+  } else if (c.comm().backend() == COMM_BACKEND_NCCL) {
+    throw UsageError(show(l, "comm.backend", "nccl") + " needs attention.backend = cuda, but " +
+                     show(l, "attention.backend", "cpu"));
+  }
+  if (a.scale() == 0) {
+    a.set_scale(1.0 / std::sqrt(static_cast<double>(a.head_dim())));
+    l.origins.set("attention.scale", "resolved: 1/sqrt(head_dim)");
+  }
+  if (par.layout() == LAYOUT_AUTO) {
+    // Zigzag balances causal work; with a window, contiguous shards let the ring stop
+    // after ceil((W-1)/shard) hops (zigzag's late chunk needs the whole ring).
+    const bool zigzag = a.mask() == MASK_CAUSAL && a.window() == 0;
+    par.set_layout(zigzag ? LAYOUT_ZIGZAG : LAYOUT_CONTIGUOUS);
+    l.origins.set("parallel.layout", "resolved from auto (" + l.origins.of("parallel.layout") + "): " +
+                                         (zigzag ? "causal without a window" : "not causal, or a window"));
+  }
+}
+
+}  // namespace ra::config

@@ -1,0 +1,163 @@
+#include "runtime/config/scalar.h"
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "runtime/core/error.h"
+
+namespace ra::config {
+namespace pb = google::protobuf;
+namespace {
+
+[[noreturn]] void bad(const ScalarInput& in, const std::string& expected, const std::string& why = "") {
+  throw UsageError(in.where + ": " + in.key_path + ": expected " + expected + ", got '" + in.text + "'" +
+                   (why.empty() ? "" : " (" + why + ")"));
+}
+
+// "DataType" -> "DATA_TYPE_"
+std::string enum_prefix(const std::string& type_name) {
+  std::string out;
+  for (std::size_t i = 0; i < type_name.size(); ++i) {
+    const char c = type_name[i];
+    if (std::isupper(static_cast<unsigned char>(c)) && i > 0) out += '_';
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out + "_";
+}
+
+template <typename T>
+T parse_integer(const ScalarInput& in, const std::string& expected) {
+  const std::string& s = in.text;
+  if (in.style == ScalarStyle::kQuoted) bad(in, expected, "a quoted string; write the number without quotes");
+  if (std::is_unsigned_v<T> && !s.empty() && s[0] == '-') bad(in, expected, "negative where unsigned");
+  T v{};
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data() + (!s.empty() && s[0] == '+' ? 1 : 0), end, v);
+  if (ec == std::errc::result_out_of_range) bad(in, expected, "out of range of the type");
+  if (ec != std::errc() || p != end || s.empty()) bad(in, expected);
+  return v;
+}
+
+double parse_double(const ScalarInput& in) {
+  const std::string& s = in.text;
+  const std::string expected = "a number";
+  if (in.style == ScalarStyle::kQuoted) bad(in, expected, "a quoted string; write the number without quotes");
+  std::string lower;
+  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("nan") != std::string::npos) bad(in, expected, "NaN is not a valid value");
+  if (lower.find("inf") != std::string::npos) bad(in, expected, "infinity is not a valid value");
+  double v = 0;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data() + (!s.empty() && s[0] == '+' ? 1 : 0), end, v);
+  if (ec != std::errc() || p != end || s.empty() || !std::isfinite(v)) bad(in, expected);
+  return v;
+}
+
+}  // namespace
+
+std::string enum_yaml_name(const pb::EnumValueDescriptor& value) {
+  const std::string prefix = enum_prefix(value.type()->name());
+  std::string name = value.name();
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+std::vector<std::string> enum_yaml_names(const pb::EnumDescriptor& e) {
+  std::vector<std::string> out;
+  for (int i = 0; i < e.value_count(); ++i) {
+    if (e.value(i)->number() != 0) out.push_back(enum_yaml_name(*e.value(i)));
+  }
+  return out;
+}
+
+std::string expected_text(const pb::FieldDescriptor& f) {
+  switch (f.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_UINT32:
+    case pb::FieldDescriptor::CPPTYPE_UINT64: return "an unsigned integer";
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+    case pb::FieldDescriptor::CPPTYPE_INT64: return "an integer";
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: return "a number";
+    case pb::FieldDescriptor::CPPTYPE_BOOL: return "true or false";
+    case pb::FieldDescriptor::CPPTYPE_STRING: return "a string";
+    case pb::FieldDescriptor::CPPTYPE_ENUM: {
+      std::string s = "one of: ";
+      const auto names = enum_yaml_names(*f.enum_type());
+      for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
+      return s;
+    }
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE: return "a mapping of keys";
+  }
+  return "a value";
+}
+
+void set_scalar(pb::Message& msg, const pb::FieldDescriptor& f, const ScalarInput& in) {
+  const pb::Reflection& r = *msg.GetReflection();
+  const std::string expected = expected_text(f);
+  switch (f.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_UINT32: r.SetUInt32(&msg, &f, parse_integer<std::uint32_t>(in, expected)); break;
+    case pb::FieldDescriptor::CPPTYPE_UINT64: r.SetUInt64(&msg, &f, parse_integer<std::uint64_t>(in, expected)); break;
+    case pb::FieldDescriptor::CPPTYPE_INT32: r.SetInt32(&msg, &f, parse_integer<std::int32_t>(in, expected)); break;
+    case pb::FieldDescriptor::CPPTYPE_INT64: r.SetInt64(&msg, &f, parse_integer<std::int64_t>(in, expected)); break;
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE: r.SetDouble(&msg, &f, parse_double(in)); break;
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: r.SetFloat(&msg, &f, static_cast<float>(parse_double(in))); break;
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      // YAML 1.1 also reads yes/no/on/off as booleans; only true/false are accepted here.
+      if (in.style == ScalarStyle::kPlain && in.text == "true") {
+        r.SetBool(&msg, &f, true);
+      } else if (in.style == ScalarStyle::kPlain && in.text == "false") {
+        r.SetBool(&msg, &f, false);
+      } else {
+        bad(in, expected);
+      }
+      break;
+    case pb::FieldDescriptor::CPPTYPE_STRING: r.SetString(&msg, &f, in.text); break;
+    case pb::FieldDescriptor::CPPTYPE_ENUM: {
+      const pb::EnumDescriptor& e = *f.enum_type();
+      for (int i = 0; i < e.value_count(); ++i) {
+        if (e.value(i)->number() != 0 && enum_yaml_name(*e.value(i)) == in.text) {
+          r.SetEnum(&msg, &f, e.value(i));
+          return;
+        }
+      }
+      bad(in, expected);
+    }
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE: bad(in, expected, "a scalar where a section is expected");
+  }
+}
+
+std::string scalar_text(const pb::Message& msg, const pb::FieldDescriptor& f) {
+  const pb::Reflection& r = *msg.GetReflection();
+  switch (f.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_UINT32: return std::to_string(r.GetUInt32(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_UINT64: return std::to_string(r.GetUInt64(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_INT32: return std::to_string(r.GetInt32(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_INT64: return std::to_string(r.GetInt64(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE: {
+      const double v = r.GetDouble(msg, &f);
+      if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<std::int64_t>(v));
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", r.GetDouble(msg, &f));
+      // Shortest text that reads back to the same double.
+      for (int prec = 1; prec <= 17; ++prec) {
+        char t[32];
+        std::snprintf(t, sizeof t, "%.*g", prec, r.GetDouble(msg, &f));
+        if (std::strtod(t, nullptr) == r.GetDouble(msg, &f)) return t;
+      }
+      return buf;
+    }
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: return std::to_string(r.GetFloat(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_BOOL: return r.GetBool(msg, &f) ? "true" : "false";
+    case pb::FieldDescriptor::CPPTYPE_STRING: return r.GetString(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_ENUM: return enum_yaml_name(*r.GetEnum(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE: break;
+  }
+  return "";
+}
+
+}  // namespace ra::config

@@ -1,0 +1,213 @@
+#include "runtime/config/yaml_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "runtime/config/scalar.h"
+#include "runtime/config/schema_options.pb.h"
+#include "runtime/config/suggest.h"
+#include "runtime/core/error.h"
+
+namespace ra::config {
+namespace pb = google::protobuf;
+namespace {
+
+std::string join(const std::string& prefix, const std::string& name) { return prefix.empty() ? name : prefix + "." + name; }
+
+std::string at(const std::string& file, const YAML::Mark& m) {
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+// Every dotted key path of the schema below `d`, for suggestions across sections.
+void all_paths(const pb::Descriptor& d, const std::string& prefix, std::vector<std::string>& out) {
+  for (int i = 0; i < d.field_count(); ++i) {
+    const pb::FieldDescriptor& f = *d.field(i);
+    const std::string path = join(prefix, f.name());
+    out.push_back(path);
+    if (f.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) all_paths(*f.message_type(), path, out);
+  }
+}
+
+std::string known_keys(const pb::Descriptor& d) {
+  std::string s;
+  for (int i = 0; i < d.field_count(); ++i) s += (i ? ", " : "") + d.field(i)->name();
+  return s;
+}
+
+// "unknown key 'attention.haeds' (did you mean 'attention.heads'?; keys of attention: ...)"
+std::string unknown_key_message(const pb::Descriptor& d, const pb::Descriptor& root, const std::string& prefix,
+                                const std::string& name) {
+  std::vector<std::string> here;
+  for (int i = 0; i < d.field_count(); ++i) here.push_back(d.field(i)->name());
+  std::string hint = closest(name, here);
+  if (!hint.empty()) {
+    hint = join(prefix, hint);
+  } else {
+    // The key may belong to another section: "heads" at the top level -> attention.heads.
+    std::vector<std::string> paths;
+    all_paths(root, "", paths);
+    for (const std::string& p : paths) {
+      const std::string leaf = p.substr(p.rfind('.') + 1);
+      if (leaf == name || (hint.empty() && edit_distance(leaf, name) <= 1)) hint = p;
+    }
+    if (hint.empty()) hint = closest(join(prefix, name), paths);
+  }
+  return "unknown key '" + join(prefix, name) + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+         "; keys " + (prefix.empty() ? "at the top level" : "of " + prefix) + ": " + known_keys(d);
+}
+
+const char* node_kind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Null: return "nothing";
+    default: return "a scalar";
+  }
+}
+
+void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg, const pb::Descriptor& root,
+              const std::string& prefix, Origins& origins) {
+  const pb::Descriptor& d = *msg.GetDescriptor();
+  std::map<std::string, YAML::Mark> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key = it->first;  // copies: the iterator yields a temporary pair
+    const YAML::Node value = it->second;
+    const std::string where = at(file, key.Mark());
+    if (!key.IsScalar()) throw UsageError(where + ": a key must be a plain name, got " + node_kind(key));
+    const std::string name = key.Scalar();
+    const std::string path = join(prefix, name);
+    if (auto dup = seen.find(name); dup != seen.end()) {
+      throw UsageError(where + ": duplicate key '" + path + "' (first at line " + std::to_string(dup->second.line + 1) +
+                       ", again at line " + std::to_string(key.Mark().line + 1) + ")");
+    }
+    seen.emplace(name, key.Mark());
+    const pb::FieldDescriptor* f = d.FindFieldByName(name);
+    if (f == nullptr) throw UsageError(where + ": " + unknown_key_message(d, root, prefix, name));
+    if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (value.IsNull()) continue;  // "attention:" with nothing below: all defaults
+      if (!value.IsMap()) {
+        throw UsageError(at(file, value.Mark()) + ": " + path + ": expected a mapping of keys, got " + node_kind(value));
+      }
+      load_map(file, value, *msg.GetReflection()->MutableMessage(&msg, f), root, path, origins);
+      continue;
+    }
+    const std::string value_at = at(file, value.Mark());
+    if (!value.IsScalar()) {
+      throw UsageError(value_at + ": " + path + ": expected " + expected_text(*f) + ", got " + node_kind(value));
+    }
+    set_scalar(msg, *f,
+               {value.Scalar(), value.Tag() == "!" ? ScalarStyle::kQuoted : ScalarStyle::kPlain, value_at, path});
+    origins.set(path, value_at);
+  }
+}
+
+}  // namespace
+
+void load_yaml(const std::string& file, const std::string& text, pb::Message& msg, Origins& origins) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw UsageError(at(file, e.mark) + ": YAML syntax error: " + e.msg);
+  }
+  if (root.IsNull()) return;  // an empty file: all defaults
+  if (!root.IsMap()) throw UsageError(at(file, root.Mark()) + ": expected a mapping of keys at the top, got " + node_kind(root));
+  load_map(file, root, msg, *msg.GetDescriptor(), "", origins);
+}
+
+void apply_override(const std::string& assignment, pb::Message& msg, Origins& origins) {
+  const std::string where = "--set " + assignment;
+  const std::size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) throw UsageError(where + ": expected KEY=VALUE, e.g. attention.heads=8");
+  const std::string path = assignment.substr(0, eq);
+  std::string value = assignment.substr(eq + 1);
+  pb::Message* m = &msg;
+  const pb::Descriptor& root = *msg.GetDescriptor();
+  std::string prefix;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = path.find('.', start);
+    const std::string name = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const pb::FieldDescriptor* f = m->GetDescriptor()->FindFieldByName(name);
+    if (f == nullptr) throw UsageError(where + ": " + unknown_key_message(*m->GetDescriptor(), root, prefix, name));
+    prefix = join(prefix, name);
+    if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (dot == std::string::npos) throw UsageError(where + ": '" + prefix + "' is a section; set one of its keys: " + known_keys(*f->message_type()));
+      m = m->GetReflection()->MutableMessage(m, f);
+      start = dot + 1;
+      continue;
+    }
+    if (dot != std::string::npos) throw UsageError(where + ": '" + prefix + "' is a value, not a section");
+    ScalarStyle style = ScalarStyle::kPlain;
+    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+      style = ScalarStyle::kQuoted;
+    }
+    set_scalar(*m, *f, {value, style, where, prefix});
+    origins.set(prefix, where);
+    return;
+  }
+}
+
+void apply_defaults(pb::Message& msg) {
+  const pb::Descriptor& d = *msg.GetDescriptor();
+  for (int i = 0; i < d.field_count(); ++i) {
+    const pb::FieldDescriptor& f = *d.field(i);
+    if (f.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      apply_defaults(*msg.GetReflection()->MutableMessage(&msg, &f));
+      continue;
+    }
+    const FieldRule& r = f.options().GetExtension(rule);
+    if (!r.default_value().empty()) set_scalar(msg, f, {r.default_value(), ScalarStyle::kPlain, "schema default", f.full_name()});
+  }
+}
+
+namespace {
+
+double numeric_value(const pb::Message& msg, const pb::FieldDescriptor& f) {
+  const pb::Reflection& r = *msg.GetReflection();
+  switch (f.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_UINT32: return r.GetUInt32(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_UINT64: return static_cast<double>(r.GetUInt64(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_INT32: return r.GetInt32(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_INT64: return static_cast<double>(r.GetInt64(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE: return r.GetDouble(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: return r.GetFloat(msg, &f);
+    default: return 0;
+  }
+}
+
+void check_ranges_at(const pb::Message& msg, const std::string& prefix, const Origins& origins) {
+  const pb::Descriptor& d = *msg.GetDescriptor();
+  for (int i = 0; i < d.field_count(); ++i) {
+    const pb::FieldDescriptor& f = *d.field(i);
+    const std::string path = join(prefix, f.name());
+    if (f.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      check_ranges_at(msg.GetReflection()->GetMessage(msg, &f), path, origins);
+      continue;
+    }
+    const FieldRule& r = f.options().GetExtension(rule);
+    if (!r.has_min() && !r.has_max()) continue;
+    const double v = numeric_value(msg, f);
+    if ((r.has_min() && v < r.min()) || (r.has_max() && v > r.max())) {
+      auto num = [](double x) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%g", x);
+        return std::string(b);
+      };
+      throw UsageError(origins.of(path) + ": " + path + ": " + scalar_text(msg, f) + " is out of range [" +
+                       (r.has_min() ? num(r.min()) : "-inf") + ", " + (r.has_max() ? num(r.max()) : "inf") +
+                       "]" + (r.unit().empty() ? "" : " " + r.unit()));
+    }
+  }
+}
+
+}  // namespace
+
+void check_ranges(const pb::Message& msg, const Origins& origins) { check_ranges_at(msg, "", origins); }
+
+}  // namespace ra::config
