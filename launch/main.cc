@@ -6,6 +6,7 @@
 
 #include "launch/commands.h"
 #include "runtime/core/error.h"
+#include "runtime/core/printable.h"
 
 namespace {
 
@@ -35,13 +36,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Under mpirun every rank parses the same flags: one line from rank 0 is enough.
-    if (launch_rank() == 0) std::cerr << "ringattn: usage error: " << e.what() << " (see ringattn --help)\n";
+    if (launch_rank() == 0) std::cerr << "ringattn: usage error: " << ra::printable(e.what()) << " (see ringattn --help)\n";
     return static_cast<int>(ra::ExitCode::kUsage);
   }
   try {
     return action ? action() : static_cast<int>(ra::ExitCode::kUsage);
   } catch (const ra::Error& e) {
-    std::cerr << "ringattn: error: " << e.what() << '\n';
+    std::cerr << "ringattn: error: " << ra::printable(e.what()) << '\n';
     return ra::exit_status(e);
   } catch (const std::bad_alloc&) {
     std::cerr << "ringattn: error: out of memory\n";

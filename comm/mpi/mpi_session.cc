@@ -10,6 +10,7 @@
 
 #include "comm/mpi/mpi_communicator.h"
 #include "runtime/core/error.h"
+#include "runtime/core/printable.h"
 
 namespace ra::comm::mpi {
 namespace {
@@ -21,8 +22,8 @@ namespace {
   const bool shared_cause =
       code == static_cast<int>(ExitCode::kUsage) || code == static_cast<int>(ExitCode::kInputData);
   if (rank == 0 || !shared_cause) {
-    std::cerr << "ringattn: error: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : std::string()) << line
-              << std::endl;
+    std::cerr << "ringattn: error: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : std::string())
+              << printable(line) << std::endl;
   } else {
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
@@ -53,7 +54,7 @@ int run_on_world(const CommOptions& options, const std::function<int(Communicato
   } catch (const JobWideUsageError& e) {
     // Every rank is here with the same error: one line from rank 0, then all ranks leave
     // together (no MPI_Abort, no launcher banner).
-    if (rank == 0) std::cerr << "ringattn: error: " << e.what() << std::endl;
+    if (rank == 0) std::cerr << "ringattn: error: " << printable(e.what()) << std::endl;
     MPI_Finalize();
     return exit_status(e);
   } catch (const Error& e) {

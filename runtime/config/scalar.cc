@@ -8,13 +8,14 @@
 #include <limits>
 
 #include "runtime/core/error.h"
+#include "runtime/core/printable.h"
 
 namespace ra::config {
 namespace pb = google::protobuf;
 namespace {
 
 [[noreturn]] void bad(const ScalarInput& in, const std::string& expected, const std::string& why = "") {
-  throw UsageError(in.where + ": " + in.key_path + ": expected " + expected + ", got '" + in.text + "'" +
+  throw UsageError(in.where + ": " + in.key_path + ": expected " + expected + ", got '" + printable(in.text) + "'" +
                    (why.empty() ? "" : " (" + why + ")"));
 }
 

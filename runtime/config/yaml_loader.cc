@@ -11,6 +11,7 @@
 #include "runtime/config/schema_options.pb.h"
 #include "runtime/config/suggest.h"
 #include "runtime/core/error.h"
+#include "runtime/core/printable.h"
 
 namespace ra::config {
 namespace pb = google::protobuf;
@@ -78,7 +79,7 @@ void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg,
     const YAML::Node value = it->second;
     const std::string where = at(file, key.Mark());
     if (!key.IsScalar()) throw UsageError(where + ": a key must be a plain name, got " + node_kind(key));
-    const std::string name = key.Scalar();
+    const std::string name = printable(key.Scalar());
     const std::string path = join(prefix, name);
     if (auto dup = seen.find(name); dup != seen.end()) {
       throw UsageError(where + ": duplicate key '" + path + "' (first at line " + std::to_string(dup->second.line + 1) +
@@ -112,7 +113,7 @@ void load_yaml(const std::string& file, const std::string& text, pb::Message& ms
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw UsageError(at(file, e.mark) + ": YAML syntax error: " + e.msg);
+    throw UsageError(at(file, e.mark) + ": YAML syntax error: " + printable(e.msg));
   }
   if (root.IsNull()) return;  // an empty file: all defaults
   if (!root.IsMap()) throw UsageError(at(file, root.Mark()) + ": expected a mapping of keys at the top, got " + node_kind(root));
@@ -120,7 +121,7 @@ void load_yaml(const std::string& file, const std::string& text, pb::Message& ms
 }
 
 void apply_override(const std::string& assignment, pb::Message& msg, Origins& origins) {
-  const std::string where = "--set " + assignment;
+  const std::string where = "--set " + printable(assignment);
   const std::size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) throw UsageError(where + ": expected KEY=VALUE, e.g. attention.heads=8");
   const std::string path = assignment.substr(0, eq);
