@@ -15,6 +15,7 @@
 #include "runtime/config/shared_config.h"
 #include "runtime/core/error.h"
 #include "runtime/records/output_dir.h"
+#include "runtime/records/progress.h"
 
 namespace ra::launch {
 namespace {
@@ -48,6 +49,7 @@ bench::RingBenchOptions bench_options(const config::RunConfig& c) {
   o.timed_reps = static_cast<int>(c.bench().reps());
   o.warmup_reps = static_cast<int>(c.bench().warmup());
   o.seed = c.bench().seed();
+  o.rings = static_cast<int>(c.parallel().dp());
   return o;
 }
 
@@ -79,7 +81,14 @@ int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
     std::unique_ptr<comm::Communicator> ring_comm = world.split(world.rank() / sp, world.rank());
     bench::RingBenchOptions o = bench_options(c);
     o.trace = bench::TraceExport::kGather;
+    std::unique_ptr<records::Progress> progress;
+    if (world.rank() == 0 && !out.json) {
+      progress = std::make_unique<records::Progress>("bench repetitions (ring, then local-only)",
+                                                     2L * (o.warmup_reps + o.timed_reps));
+      o.on_progress = [&progress](long done, long) { progress->update(done); };
+    }
     const bench::RingBenchResult r = bench::run_ring_bench(*ring_comm, o);
+    progress.reset();
     if (world.rank() != 0) return 0;
     const std::string record = bench::to_json_line(r);
     dir->write_file("trace.json", r.trace_json);

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <iomanip>
-#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "kernels/cpu/cpu_attention.h"
@@ -16,6 +15,7 @@
 #include "runtime/ring/ring_attention.h"
 #include "runtime/trace/step_stats.h"
 #include "runtime/trace/timeline.h"
+#include "runtime/records/json_line.h"
 
 namespace ra::bench {
 namespace {
@@ -235,6 +235,11 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
   // Ring repetitions first; the peak memory is taken before the local-only measurement
   // allocates its own block buffers.
   std::vector<double> fwd, bwd, local_fwd, local_bwd, wait_fraction;
+  const long total_reps = 2L * (o.warmup_reps + o.timed_reps);
+  long reps_done = 0;
+  auto progress = [&] {
+    if (o.on_progress) o.on_progress(++reps_done, total_reps);
+  };
   for (int rep = 0; rep < o.warmup_reps + o.timed_reps; ++rep) {
     comm.barrier();
     if (rep == o.warmup_reps) timeline.reset_origin();
@@ -247,6 +252,7 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
     ring.backward(o_view, lse_view, mine.dout.view(o.dtype, mine.q_shape), dq.view(DType::kF32, mine.q_shape),
                   dk.view(DType::kF32, mine.kv_shape), dv.view(DType::kF32, mine.kv_shape));
     const double b = seconds_since(t0);
+    progress();
     if (rep < o.warmup_reps) continue;
     double waited = 0;
     const auto spans = timeline.spans();
@@ -262,6 +268,7 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
   for (int rep = 0; rep < o.warmup_reps + o.timed_reps; ++rep) {
     comm.barrier();  // ranks measure together, as they compute together in the ring
     const LocalTimes t = local.run(ring.schedule(), op, mine, o_view, lse_view);
+    progress();
     if (rep < o.warmup_reps) continue;
     local_fwd.push_back(max_over_ranks(comm, t.fwd));
     local_bwd.push_back(max_over_ranks(comm, t.bwd));
@@ -290,44 +297,49 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
   return r;
 }
 
-std::string to_json_line(const RingBenchResult& r) {
+records::BenchRecord to_record(const RingBenchResult& r) {
   const RingBenchOptions& o = r.options;
-  nlohmann::json steps = nlohmann::json::array();
+  records::BenchRecord rec;
+  rec.set_record("ring_bench");
+  rec.set_ranks(static_cast<std::uint32_t>(r.ranks));
+  rec.set_dp(static_cast<std::uint32_t>(o.rings));
+  rec.set_layout(std::string(layout::layout_name(o.layout)));
+  rec.set_seq_len(static_cast<std::uint32_t>(o.seq_len));
+  rec.set_head_dim(static_cast<std::uint32_t>(o.head_dim));
+  rec.set_heads(static_cast<std::uint32_t>(o.heads));
+  rec.set_kv_heads(static_cast<std::uint32_t>(o.kv_heads));
+  rec.set_causal(o.mask.kind == numerics::MaskKind::kCausal);
+  rec.set_window(static_cast<std::uint32_t>(o.mask.window));
+  rec.set_dtype(std::string(dtype_name(o.dtype)));
+  rec.set_threads(static_cast<std::uint32_t>(o.threads));
+  rec.set_reps(static_cast<std::uint32_t>(o.timed_reps));
+  rec.set_ring_steps(static_cast<std::uint32_t>(r.last_step + 1));
+  rec.set_fwd_seconds(r.fwd_seconds);
+  rec.set_bwd_seconds(r.bwd_seconds);
+  rec.set_local_fwd_seconds(r.local_fwd_seconds);
+  rec.set_local_bwd_seconds(r.local_bwd_seconds);
+  rec.set_tokens_per_s(r.tokens_per_s);
+  rec.set_gflops(r.gflops);
+  rec.set_gflops_per_rank(r.gflops_per_rank);
+  rec.set_ring_efficiency(r.ring_efficiency);
+  rec.set_ring_efficiency_fwd(r.ring_efficiency_fwd);
+  rec.set_ring_efficiency_bwd(r.ring_efficiency_bwd);
+  rec.set_exposed_comm_fraction(r.exposed_comm_fraction);
+  rec.set_peak_rss_bytes(static_cast<double>(r.peak_rss_bytes));
   for (const RingStepFigures& s : r.steps) {
-    steps.push_back({{"rank", s.rank}, {"pass", s.pass}, {"step", s.step}, {"computed", s.computed},
-                     {"compute_seconds", s.compute_seconds}, {"comm_seconds", s.comm_seconds},
-                     {"wait_seconds", s.wait_seconds}});
+    records::StepRecord* st = rec.add_steps();
+    st->set_rank(static_cast<std::uint32_t>(s.rank));
+    st->set_pass(s.pass);
+    st->set_step(static_cast<std::uint32_t>(s.step));
+    st->set_computed(s.computed);
+    st->set_compute_seconds(s.compute_seconds);
+    st->set_comm_seconds(s.comm_seconds);
+    st->set_wait_seconds(s.wait_seconds);
   }
-  const nlohmann::json j = {
-      {"record", "ring_bench"},
-      {"ranks", r.ranks},
-      {"layout", std::string(layout::layout_name(o.layout))},
-      {"seq_len", o.seq_len},
-      {"head_dim", o.head_dim},
-      {"heads", o.heads},
-      {"kv_heads", o.kv_heads},
-      {"causal", o.mask.kind == numerics::MaskKind::kCausal},
-      {"window", o.mask.window},
-      {"dtype", std::string(dtype_name(o.dtype))},
-      {"threads", o.threads},
-      {"reps", o.timed_reps},
-      {"ring_steps", r.last_step + 1},
-      {"fwd_seconds", r.fwd_seconds},
-      {"bwd_seconds", r.bwd_seconds},
-      {"local_fwd_seconds", r.local_fwd_seconds},
-      {"local_bwd_seconds", r.local_bwd_seconds},
-      {"tokens_per_s", r.tokens_per_s},
-      {"gflops", r.gflops},
-      {"gflops_per_rank", r.gflops_per_rank},
-      {"ring_efficiency", r.ring_efficiency},
-      {"ring_efficiency_fwd", r.ring_efficiency_fwd},
-      {"ring_efficiency_bwd", r.ring_efficiency_bwd},
-      {"exposed_comm_fraction", r.exposed_comm_fraction},
-      {"peak_rss_bytes", r.peak_rss_bytes},
-      {"steps", steps},
-  };
-  return j.dump();
+  return rec;
 }
+
+std::string to_json_line(const RingBenchResult& r) { return records::to_json_line(to_record(r)); }
 
 void print_table(std::ostream& os, const RingBenchResult& r) {
   const RingBenchOptions& o = r.options;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "kernels/numerics.h"
 #include "runtime/core/dtype.h"
 #include "runtime/layout/sharding.h"
+#include "runtime/records/records.pb.h"
 
 namespace ra::bench {
 
@@ -36,6 +38,9 @@ struct RingBenchOptions {
   int warmup_reps = 1, timed_reps = 5;
   TraceExport trace = TraceExport::kNone;
   std::uint64_t seed = 1;
+  int rings = 1;  // dp: independent rings in the job (for the record; this bench runs one)
+  // Called on every rank after each repetition (ring and local-only): (done, total).
+  std::function<void(long, long)> on_progress;
 };
 
 struct RingStepFigures {
@@ -66,7 +71,8 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
 // Visible (query, key) pairs of one document of `len` tokens at positions 0..len-1.
 double visible_pairs(std::int64_t len, const numerics::MaskRule& mask);
 
-std::string to_json_line(const RingBenchResult& r);
+records::BenchRecord to_record(const RingBenchResult& r);
+std::string to_json_line(const RingBenchResult& r);  // the record as one JSON line
 void print_table(std::ostream& os, const RingBenchResult& r);
 
 }  // namespace ra::bench
