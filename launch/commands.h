@@ -12,5 +12,6 @@ using Action = std::function<int()>;
 void add_kernel_bench_command(CLI::App& app, Action& action);
 void add_ring_bench_command(CLI::App& app, Action& action);
 void add_config_commands(CLI::App& app, Action& action);
+void add_attention_command(CLI::App& app, Action& action);
 
 }  // namespace ra::launch

@@ -51,7 +51,7 @@ int run_on_world(const CommOptions& options, const std::function<int(Communicato
   try {
     MpiCommunicator world(MPI_COMM_WORLD, options);
     code = body(world);
-  } catch (const JobWideUsageError& e) {
+  } catch (const JobWideError& e) {
     // Every rank is here with the same error: one line from rank 0, then all ranks leave
     // together (no MPI_Abort, no launcher banner).
     if (rank == 0) std::cerr << "ringattn: error: " << printable(e.what()) << std::endl;

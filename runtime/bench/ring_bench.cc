@@ -224,7 +224,8 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
   mask.rule = o.mask;
   mask.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
   const ring::RingShard shard{mine.q.view(o.dtype, mine.q_shape), mine.k.view(o.dtype, mine.kv_shape),
-                              mine.v.view(o.dtype, mine.kv_shape), mine.meta(), mine.meta()};
+                              mine.v.view(o.dtype, mine.kv_shape), {mine.meta(), mine.meta()},
+                              {mine.meta(), mine.meta()}};
   ring::RingAttention ring({dev, *compute, *comm_stream, comm, op}, mask, shard);
 
   HostBuffer out = HostBuffer::for_shape(o.dtype, mine.q_shape), lse = HostBuffer::for_shape(DType::kF32, rows);

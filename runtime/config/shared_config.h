@@ -9,7 +9,7 @@
 
 namespace ra::config {
 
-// Collective. On every rank: the resolved config, or ra::JobWideUsageError with rank
+// Collective. On every rank: the resolved config, or ra::JobWideError (exit code 2) with rank
 // 0's message. Only rank 0's LoadedConfig carries origins.
 LoadedConfig load_shared_config(comm::Communicator& comm, const ConfigRequest& request, CudaSupport cuda);
 

@@ -31,12 +31,12 @@ class UsageError : public Error {
   explicit UsageError(const std::string& m) : Error(ExitCode::kUsage, m) {}
 };
 
-// A usage error every rank of a job raised identically at the same point (a config that
-// rank 0 checked and broadcast): the ranks report it once and exit together, without
-// aborting the job.
-class JobWideUsageError : public UsageError {
+// An error every rank of a job raised identically at the same point (a config or an
+// input file that rank 0 checked, then broadcast the verdict): the ranks report it once
+// and exit together with its code, without aborting the job.
+class JobWideError : public Error {
  public:
-  using UsageError::UsageError;
+  JobWideError(ExitCode code, const std::string& m) : Error(code, m) {}
 };
 
 class InputDataError : public Error {

@@ -268,7 +268,7 @@ NpyArray read_npy(const std::string& path) {
   return parse_npy(path, buf.data(), buf.size());
 }
 
-void write_npy(const std::string& path, DType dtype, const std::vector<std::int64_t>& shape, const void* data) {
+std::string npy_bytes(DType dtype, const std::vector<std::int64_t>& shape, const void* data) {
   std::ostringstream h;
   h << "{'descr': '" << descr_of(dtype) << "', 'fortran_order': False, 'shape': (";
   std::int64_t n = 1;
@@ -281,13 +281,19 @@ void write_npy(const std::string& path, DType dtype, const std::vector<std::int6
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw InputDataError(path + ": cannot open for writing");
   const unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(header.size() & 0xff),
                                     static_cast<unsigned char>(header.size() >> 8)};
-  out.write(reinterpret_cast<const char*>(prefix), 10);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(static_cast<std::size_t>(n) * dtype_size_bytes(dtype)));
+  std::string out(reinterpret_cast<const char*>(prefix), 10);
+  out += header;
+  out.append(static_cast<const char*>(data), static_cast<std::size_t>(n) * dtype_size_bytes(dtype));
+  return out;
+}
+
+void write_npy(const std::string& path, DType dtype, const std::vector<std::int64_t>& shape, const void* data) {
+  const std::string bytes = npy_bytes(dtype, shape, data);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw InputDataError(path + ": cannot open for writing");
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw InputDataError(path + ": write failed");
 }
 

@@ -31,6 +31,8 @@ NpyArray read_npy(const std::string& path);
 // Parses an in-memory file; `name` is used in error messages.
 NpyArray parse_npy(const std::string& name, const unsigned char* data, std::size_t size_bytes);
 
+// The bytes of a .npy file (version 1.0) holding `data`.
+std::string npy_bytes(DType dtype, const std::vector<std::int64_t>& shape, const void* data);
 void write_npy(const std::string& path, DType dtype, const std::vector<std::int64_t>& shape, const void* data);
 
 }  // namespace ra::io

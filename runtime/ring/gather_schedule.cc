@@ -28,18 +28,12 @@ numerics::TileSummary unpack(const std::int32_t* f) {
 
 }  // namespace
 
-RingSchedule gather_schedule(comm::Communicator& comm, const std::int32_t* pos, const std::int32_t* seg,
-                             std::int64_t n_elems, const numerics::MaskRule& rule) {
-  const int p = comm.size();
-  // max(n) and max(-n) in one reduction: equal lengths iff max(n) == -max(-n).
-  std::array<std::int32_t, 2> lens{static_cast<std::int32_t>(n_elems), static_cast<std::int32_t>(-n_elems)};
-  comm.all_reduce(TensorView(lens.data(), DType::kI32, Shape{2}), comm::ReduceOp::kMax);
-  RA_CHECK_EQ(UsageError, lens[0], -lens[1], "ring shards must have the same number of tokens on every rank ",
-              "(longest vs shortest; shard the sequence with ra::layout)");
+namespace {
 
-  const ShardSummary mine = summarize_shard(pos, seg, n_elems, kMaxPieces);
+// All-gather of one summary per rank, as a sum: each rank fills its own row.
+std::vector<ShardSummary> all_summaries(comm::Communicator& comm, const ShardSummary& mine) {
+  const int p = comm.size();
   const auto pieces = static_cast<std::int64_t>(mine.pieces.size());
-  // All-gather as a sum: each rank fills its own row, the others are zero.
   std::vector<std::int32_t> table(static_cast<std::size_t>(p * pieces * kFields), 0);
   for (std::int64_t i = 0; i < pieces; ++i) {
     const auto f = pack(mine.pieces[static_cast<std::size_t>(i)]);
@@ -52,7 +46,22 @@ RingSchedule gather_schedule(comm::Communicator& comm, const std::int32_t* pos, 
       all[static_cast<std::size_t>(r)].pieces.push_back(unpack(&table[static_cast<std::size_t>((r * pieces + i) * kFields)]));
     }
   }
-  return make_ring_schedule(all, all, rule);
+  return all;
+}
+
+}  // namespace
+
+RingSchedule gather_schedule(comm::Communicator& comm, const kernels::TokenMeta& q, const kernels::TokenMeta& k,
+                             std::int64_t n_elems, const numerics::MaskRule& rule) {
+  // max(n) and max(-n) in one reduction: equal lengths iff max(n) == -max(-n).
+  std::array<std::int32_t, 2> lens{static_cast<std::int32_t>(n_elems), static_cast<std::int32_t>(-n_elems)};
+  comm.all_reduce(TensorView(lens.data(), DType::kI32, Shape{2}), comm::ReduceOp::kMax);
+  RA_CHECK_EQ(UsageError, lens[0], -lens[1], "ring shards must have the same number of tokens on every rank ",
+              "(longest vs shortest; shard the sequence with ra::layout)");
+  auto summary = [&](const kernels::TokenMeta& m) {
+    return summarize_shard(m.pos.data<std::int32_t>(), m.seg.data<std::int32_t>(), n_elems, kMaxPieces);
+  };
+  return make_ring_schedule(all_summaries(comm, summary(q)), all_summaries(comm, summary(k)), rule);
 }
 
 }  // namespace ra::ring

@@ -5,13 +5,14 @@
 #include <cstdint>
 
 #include "comm/communicator.h"
+#include "kernels/attention_op.h"
 #include "runtime/ring/schedule.h"
 
 namespace ra::ring {
 
-// pos/seg: host i32 [n_elems] of this rank's tokens. All ranks must pass the same n_elems
-// (checked: a mismatch is an error on every rank, naming both lengths).
-RingSchedule gather_schedule(comm::Communicator& comm, const std::int32_t* pos, const std::int32_t* seg,
+// q, k: host i32 [n_elems] positions and segments of this rank's queries and keys. All
+// ranks must pass the same n_elems (checked on every rank, naming the lengths).
+RingSchedule gather_schedule(comm::Communicator& comm, const kernels::TokenMeta& q, const kernels::TokenMeta& k,
                              std::int64_t n_elems, const numerics::MaskRule& rule);
 
 }  // namespace ra::ring

@@ -21,9 +21,9 @@ RingAttention::RingAttention(const RingContext& ctx, const kernels::MaskSpec& ma
     : ctx_(ctx), mask_(mask), shard_(shard), rank_(ctx.comm.rank()) {
   const std::int64_t n = shard.q.dim(0), hq = shard.q.dim(1), d = shard.q.dim(2), hkv = shard.k.dim(1);
   RA_CHECK_EQ(UsageError, shard.k.dim(0), n, "ring shard: K tokens vs Q tokens");
-  RA_CHECK_EQ(UsageError, shard.host_meta.pos.numel_elems(), n, "ring shard: positions vs tokens");
-  schedule_ = gather_schedule(ctx.comm, shard.host_meta.pos.data<std::int32_t>(),
-                              shard.host_meta.seg.data<std::int32_t>(), n, mask.rule);
+  RA_CHECK_EQ(UsageError, shard.host_meta.q.pos.numel_elems(), n, "ring shard: query positions vs tokens");
+  RA_CHECK_EQ(UsageError, shard.host_meta.k.pos.numel_elems(), n, "ring shard: key positions vs tokens");
+  schedule_ = gather_schedule(ctx.comm, shard.host_meta.q, shard.host_meta.k, n, mask.rule);
   kv_layout_ = KvLayout{n, hkv, d, shard.k.dtype()};
   for (int i = 0; i < 2; ++i) {
     kv_[i] = std::make_unique<KvBlock>(ctx.device, kv_layout_);
@@ -45,8 +45,8 @@ RingAttention::RingAttention(const RingContext& ctx, const kernels::MaskSpec& ma
 void RingAttention::pack_local_kv(KvBlock& dst) {
   ctx_.device.copy(dst.k(), shard_.k, ctx_.compute);
   ctx_.device.copy(dst.v(), shard_.v, ctx_.compute);
-  ctx_.device.copy(dst.pos(), shard_.meta.pos, ctx_.compute);
-  ctx_.device.copy(dst.seg(), shard_.meta.seg, ctx_.compute);
+  ctx_.device.copy(dst.pos(), shard_.meta.k.pos, ctx_.compute);
+  ctx_.device.copy(dst.seg(), shard_.meta.k.seg, ctx_.compute);
   ctx_.compute.record(*packed_);
   ctx_.comm_stream.wait(*packed_);
 }
@@ -76,7 +76,7 @@ void RingAttention::forward(TensorView o, TensorView lse) {
       ctx_.comm_stream.record(*arrived_[nxt]);
     }
     if (schedule_.computes(rank_, s)) {
-      const kernels::ForwardArgs args{shard_.q, cur.k(), cur.v(), shard_.meta, cur.meta(), mask_, state};
+      const kernels::ForwardArgs args{shard_.q, cur.k(), cur.v(), shard_.meta.q, cur.meta(), mask_, state};
       ctx_.compute.launch("fwd step " + std::to_string(s), [this, args] { ctx_.op.forward_accumulate(args); });
     } else {
       mark_skipped("fwd", s);
@@ -118,8 +118,8 @@ void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensor
     const bool computes = schedule_.computes(rank_, s);
     if (s == 0 || computes) ctx_.device.fill_zero(target.all(), ctx_.compute);
     if (computes) {
-      const kernels::BackwardArgs args{shard_.q, cur.k(), cur.v(), dout,       lse,       dsum,       shard_.meta,
-                                       cur.meta(), mask_,  dq,      target.dk(), target.dv()};
+      const kernels::BackwardArgs args{shard_.q,    cur.k(), cur.v(), dout, lse,         dsum,
+                                       shard_.meta.q, cur.meta(), mask_,  dq,   target.dk(), target.dv()};
       ctx_.compute.launch("bwd step " + std::to_string(s), [this, args] { ctx_.op.backward(args); });
     } else {
       mark_skipped("bwd", s);

@@ -22,13 +22,18 @@ struct RingContext {
   kernels::AttentionBlockOp& op;
 };
 
-// This rank's shard: Q [n, Hq, D], K and V [n, Hkv, D] (storage dtype, device memory),
-// the tokens' metadata on the device and on the host (the schedule reads the host copy;
-// on CPU both are the same views).
+// This rank's shard: Q [n, Hq, D], K and V [n, Hkv, D] (storage dtype, device memory)
+// and the tokens' metadata — for the queries and for the keys, which usually are the
+// same views — on the device and on the host (the schedule reads the host copies; on
+// CPU they are the same views).
+struct ShardMeta {
+  kernels::TokenMeta q, k;
+};
+
 struct RingShard {
   ConstTensorView q, k, v;
-  kernels::TokenMeta meta;
-  kernels::TokenMeta host_meta;
+  ShardMeta meta;
+  ShardMeta host_meta;
 };
 
 class RingAttention {

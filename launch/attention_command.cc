@@ -1,0 +1,122 @@
+// `ringattn attention`: ring attention on a user's own tensors, to check ringattn against
+// their framework. Rank 0 reads and checks the .npy inputs (one error line, exit 3, on a
+// bad file), every rank takes its shard in the chosen layout, the ring runs forward (and
+// backward with --dout), and rank 0 writes o.npy [S, Hq, D], lse.npy [Hq, S] and
+// dq/dk/dv.npy, float32, in the original token order.
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "comm/mpi/mpi_session.h"
+#include "comm/shared_verdict.h"
+#include "kernels/cpu/cpu_attention.h"
+#include "launch/commands.h"
+#include "runtime/io/npy.h"
+#include "runtime/records/output_dir.h"
+#include "runtime/ring/full_sequence.h"
+#include "runtime/tool/attention_inputs.h"
+
+namespace ra::launch {
+namespace {
+
+struct AttentionFlags {
+  tool::AttentionFiles files;
+  bool causal = false;
+  std::int32_t window = 0;
+  double scale = 0;  // 0: 1/sqrt(D)
+  std::string layout = "auto";
+  std::string out_dir;
+  int threads = 1;
+  double comm_timeout_s = 300;
+};
+
+layout::Layout pick_layout(const AttentionFlags& f) {
+  if (f.layout == "contiguous") return layout::Layout::kContiguous;
+  if (f.layout == "zigzag") return layout::Layout::kZigzag;
+  if (f.layout == "striped") return layout::Layout::kStriped;
+  return f.causal && f.window == 0 ? layout::Layout::kZigzag : layout::Layout::kContiguous;
+}
+
+int run(const AttentionFlags& f) {
+  comm::CommOptions copts;
+  copts.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.comm_timeout_s * 1000));
+  return comm::mpi::run_on_world(copts, [&](comm::Communicator& world) {
+    tool::AttentionInputs in;
+    std::unique_ptr<records::OutputDir> dir;
+    comm::run_on_root_and_share_verdict(world, [&] {
+      dir = std::make_unique<records::OutputDir>(f.out_dir);  // a bad directory fails before any work
+      in = tool::read_attention_inputs(f.files);
+    });
+    tool::broadcast_inputs(world, in);
+
+    const Shape q_shape{in.tokens, in.heads, in.head_dim}, kv_shape{in.tokens, in.kv_heads, in.head_dim};
+    auto meta = [&](const std::vector<std::int32_t>& pos, const std::vector<std::int32_t>& seg) {
+      return kernels::TokenMeta{ConstTensorView(pos.data(), DType::kI32, Shape{in.tokens}),
+                                ConstTensorView(seg.data(), DType::kI32, Shape{in.tokens})};
+    };
+    ring::FullSequence seq{ConstTensorView(in.q.data(), DType::kF32, q_shape),
+                           ConstTensorView(in.k.data(), DType::kF32, kv_shape),
+                           ConstTensorView(in.v.data(), DType::kF32, kv_shape),
+                           in.dout.empty() ? ConstTensorView() : ConstTensorView(in.dout.data(), DType::kF32, q_shape),
+                           meta(in.pos_q, in.seg_q),
+                           meta(in.pos_k, in.seg_k),
+                           in.alibi.empty() ? ConstTensorView() : ConstTensorView(in.alibi.data(), DType::kF32, Shape{in.heads})};
+    const double scale = f.scale > 0 ? f.scale : 1.0 / std::sqrt(static_cast<double>(in.head_dim));
+    const ring::FullSequenceOptions options{
+        pick_layout(f), {f.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, f.window},
+        static_cast<float>(scale)};
+    kernels::cpu::CpuAttentionOptions kopts;
+    kopts.threads = f.threads;
+    kernels::cpu::CpuAttention op(kopts);
+    const ring::FullSequenceResult r = ring::ring_attention_full(world, seq, options, op);
+    if (world.rank() != 0) return 0;
+
+    auto write = [&](const char* name, const std::vector<float>& x, const std::vector<std::int64_t>& shape) {
+      dir->write_file(name, io::npy_bytes(DType::kF32, shape, x.data()));
+    };
+    write("o.npy", r.o, {in.tokens, in.heads, in.head_dim});
+    write("lse.npy", r.lse, {in.heads, in.tokens});
+    std::string wrote = "o.npy, lse.npy";
+    if (!in.dout.empty()) {
+      write("dq.npy", r.dq, {in.tokens, in.heads, in.head_dim});
+      write("dk.npy", r.dk, {in.tokens, in.kv_heads, in.head_dim});
+      write("dv.npy", r.dv, {in.tokens, in.kv_heads, in.head_dim});
+      wrote += ", dq.npy, dk.npy, dv.npy";
+    }
+    std::cout << "ringattn attention: S = " << in.tokens << ", Hq/Hkv = " << in.heads << "/" << in.kv_heads
+              << ", D = " << in.head_dim << ", " << world.size() << " ranks, " << layout::layout_name(options.layout)
+              << ", " << r.schedule.last_step() + 1 << " ring steps: wrote " << wrote << " to " << dir->path() << "\n";
+    return 0;
+  });
+}
+
+}  // namespace
+
+void add_attention_command(CLI::App& app, Action& action) {
+  auto f = std::make_shared<AttentionFlags>();
+  CLI::App* cmd = app.add_subcommand("attention", "Ring attention on your own tensors (.npy in, .npy out)");
+  cmd->add_option("--q", f->files.q, "queries [S, Hq, D] float32/float16")->required();
+  cmd->add_option("--k", f->files.k, "keys [S, Hkv, D]")->required();
+  cmd->add_option("--v", f->files.v, "values [S, Hkv, D]")->required();
+  cmd->add_option("--dout", f->files.dout, "upstream gradient [S, Hq, D]: also compute dq, dk, dv");
+  cmd->add_option("--pos-q", f->files.pos_q, "query positions int32 [S] (default 0..S-1)");
+  cmd->add_option("--pos-k", f->files.pos_k, "key positions int32 [S] (default 0..S-1)");
+  cmd->add_option("--seg-q", f->files.seg_q, "query segment ids int32 [S] (default 0; -1: padding)");
+  cmd->add_option("--seg-k", f->files.seg_k, "key segment ids int32 [S] (default 0; -1: padding)");
+  cmd->add_option("--alibi", f->files.alibi, "ALiBi slopes float32 [Hq]");
+  cmd->add_flag("--causal", f->causal, "causal mask (default: bidirectional)");
+  cmd->add_option("--window", f->window, "sliding window W (0: none)")->check(CLI::Range(0, 1 << 30));
+  cmd->add_option("--scale", f->scale, "softmax scale (default 1/sqrt(D))")->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--layout", f->layout, "auto (zigzag for causal without a window, else contiguous), contiguous, zigzag, striped")
+      ->check(CLI::IsMember({"auto", "contiguous", "zigzag", "striped"}))
+      ->capture_default_str();
+  cmd->add_option("--out-dir", f->out_dir, "where rank 0 writes o.npy, lse.npy (and dq, dk, dv.npy)")->required();
+  cmd->add_option("--threads", f->threads, "kernel threads per rank")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--comm-timeout", f->comm_timeout_s, "seconds any wait for a peer may take before exit code 4")
+      ->check(CLI::Range(0.01, 86400.0))
+      ->capture_default_str();
+  cmd->callback([f, &action] { action = [f] { return run(*f); }; });
+}
+
+}  // namespace ra::launch

@@ -1,0 +1,101 @@
+#include "runtime/ring/full_sequence.h"
+
+#include "runtime/core/check.h"
+#include "runtime/device/cpu/cpu_device.h"
+#include "runtime/ring/ring_attention.h"
+
+namespace ra::ring {
+namespace {
+
+std::vector<float> to_floats(const ConstTensorView& t) {
+  std::vector<float> out(static_cast<std::size_t>(t.numel_elems()));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = t.dtype() == DType::kF32 ? t.data<float>()[i] : to_float(t.data<bf16>()[i]);
+  return out;
+}
+
+// This rank's rows of a token-major tensor.
+HostBuffer shard_of(const layout::ShardPlan& plan, int rank, const ConstTensorView& full) {
+  const auto row_bytes = static_cast<std::int64_t>(full.size_bytes()) / full.dim(0);
+  HostBuffer out(static_cast<std::size_t>(plan.shard_len * row_bytes));
+  layout::shard_rows(plan, rank, full.raw(), row_bytes, out.raw());
+  return out;
+}
+
+// This rank's rows of a [n, row_elems] f32 shard placed in a zeroed [S, row_elems] array
+// and summed over ranks: each element has exactly one non-zero contributor, so the sum is
+// exact (x + 0 = x, -inf + 0 = -inf).
+std::vector<float> gather_rows(comm::Communicator& comm, const layout::ShardPlan& plan, const std::vector<float>& shard,
+                               std::int64_t row_elems) {
+  std::vector<float> full(static_cast<std::size_t>(plan.seq_len * row_elems), 0.0f);
+  layout::unshard_rows(plan, comm.rank(), shard.data(), row_elems * static_cast<std::int64_t>(sizeof(float)),
+                       full.data());
+  comm.all_reduce(TensorView(full.data(), DType::kF32, Shape{static_cast<std::int64_t>(full.size())}),
+                  comm::ReduceOp::kSum);
+  return full;
+}
+
+// [rows, cols] -> [cols, rows]: LSE is [H, n]; shard/unshard move token rows.
+std::vector<float> transpose(const std::vector<float>& x, std::int64_t rows, std::int64_t cols) {
+  std::vector<float> out(x.size());
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c)
+      out[static_cast<std::size_t>(c * rows + r)] = x[static_cast<std::size_t>(r * cols + c)];
+  return out;
+}
+
+}  // namespace
+
+FullSequenceResult ring_attention_full(comm::Communicator& comm, const FullSequence& in,
+                                       const FullSequenceOptions& options, kernels::AttentionBlockOp& op) {
+  const std::int64_t s = in.q.dim(0), hq = in.q.dim(1), d = in.q.dim(2), hkv = in.k.dim(1);
+  RA_CHECK_EQ(UsageError, in.k.dim(0), s, "keys vs queries (tokens)");
+  const int rank = comm.rank();
+  const layout::ShardPlan plan = layout::plan_shards(options.layout, comm.size(), s);
+  const std::int64_t n = plan.shard_len;
+  const DType st = in.q.dtype();
+
+  const HostBuffer q = shard_of(plan, rank, in.q), k = shard_of(plan, rank, in.k), v = shard_of(plan, rank, in.v);
+  std::vector<std::int32_t> pos_q(static_cast<std::size_t>(n)), seg_q(pos_q.size()), pos_k(pos_q.size()),
+      seg_k(pos_q.size());
+  layout::shard_meta(plan, rank, in.q_meta.pos.data<std::int32_t>(), in.q_meta.seg.data<std::int32_t>(), pos_q.data(),
+                     seg_q.data());
+  layout::shard_meta(plan, rank, in.k_meta.pos.data<std::int32_t>(), in.k_meta.seg.data<std::int32_t>(), pos_k.data(),
+                     seg_k.data());
+  auto meta = [n](const std::vector<std::int32_t>& pos, const std::vector<std::int32_t>& seg) {
+    return kernels::TokenMeta{ConstTensorView(pos.data(), DType::kI32, Shape{n}),
+                              ConstTensorView(seg.data(), DType::kI32, Shape{n})};
+  };
+  const ShardMeta shard_meta{meta(pos_q, seg_q), meta(pos_k, seg_k)};
+  const Shape q_shape{n, hq, d}, kv_shape{n, hkv, d}, rows_shape{hq, n};
+  const RingShard shard{q.view(st, q_shape), k.view(st, kv_shape), v.view(st, kv_shape), shard_meta, shard_meta};
+  const kernels::MaskSpec mask{options.rule, options.scale, in.alibi_slopes};
+
+  device::cpu::CpuDevice dev;
+  auto compute = dev.create_stream("compute");
+  auto comm_stream = dev.create_stream("comm");
+  RingAttention ring({dev, *compute, *comm_stream, comm, op}, mask, shard);
+
+  HostBuffer o = HostBuffer::for_shape(st, q_shape), lse = HostBuffer::for_shape(DType::kF32, rows_shape);
+  ring.forward(o.view(st, q_shape), lse.view(DType::kF32, rows_shape));
+
+  FullSequenceResult r;
+  r.schedule = ring.schedule();
+  r.kv_bytes = ring.kv_layout().total_bytes();
+  r.dkv_bytes = 2 * static_cast<std::size_t>(n * hkv * d) * sizeof(float);
+  r.o = gather_rows(comm, plan, to_floats(o.view(st, q_shape)), hq * d);
+  r.lse = transpose(gather_rows(comm, plan, transpose(to_floats(lse.view(DType::kF32, rows_shape)), hq, n), hq), s, hq);
+  if (in.dout.empty()) return r;
+
+  const HostBuffer dout = shard_of(plan, rank, in.dout);
+  HostBuffer dq = HostBuffer::for_shape(DType::kF32, q_shape), dk = HostBuffer::for_shape(DType::kF32, kv_shape),
+             dv = HostBuffer::for_shape(DType::kF32, kv_shape);
+  ring.backward(o.view(st, q_shape), lse.view(DType::kF32, rows_shape), dout.view(st, q_shape),
+                dq.view(DType::kF32, q_shape), dk.view(DType::kF32, kv_shape), dv.view(DType::kF32, kv_shape));
+  r.dq = gather_rows(comm, plan, to_floats(dq.view(DType::kF32, q_shape)), hq * d);
+  r.dk = gather_rows(comm, plan, to_floats(dk.view(DType::kF32, kv_shape)), hkv * d);
+  r.dv = gather_rows(comm, plan, to_floats(dv.view(DType::kF32, kv_shape)), hkv * d);
+  return r;
+}
+
+}  // namespace ra::ring

@@ -1,0 +1,125 @@
+#include "runtime/tool/attention_inputs.h"
+
+#include <array>
+#include <numeric>
+
+#include "runtime/core/error.h"
+#include "runtime/io/npy.h"
+
+namespace ra::tool {
+namespace {
+
+// Head dims the CPU kernels take; the tool checks them here so the message names the file.
+constexpr std::int64_t kMaxHeadDim = 512;
+
+io::NpyArray read_floats(const std::string& path, const char* what, std::size_t rank) {
+  io::NpyArray a = io::read_npy(path);
+  if (a.dtype != DType::kF32 && a.dtype != DType::kF16) {
+    throw InputDataError(path + ": " + what + " must be float32 or float16, got dtype " +
+                         std::string(dtype_name(a.dtype)));
+  }
+  if (a.shape.size() != rank) {
+    throw InputDataError(path + ": " + what + " must have " + std::to_string(rank) + " dimensions, got shape " +
+                         a.shape_str());
+  }
+  return a;
+}
+
+std::vector<std::int32_t> read_ints(const std::string& path, const char* what, std::int64_t tokens) {
+  const io::NpyArray a = io::read_npy(path);
+  if (a.dtype != DType::kI32) {
+    throw InputDataError(path + ": " + what + " must be int32, got dtype " + std::string(dtype_name(a.dtype)));
+  }
+  if (a.shape.size() != 1 || a.shape[0] != tokens) {
+    throw InputDataError(path + ": " + what + " must have shape [" + std::to_string(tokens) + "] (S of q), got " +
+                         a.shape_str());
+  }
+  return a.to_i32();
+}
+
+void same_shape(const io::NpyArray& a, const std::string& a_path, const std::vector<std::int64_t>& want,
+                const std::string& rule) {
+  if (a.shape != want) {
+    std::string w = "[";
+    for (std::size_t i = 0; i < want.size(); ++i) w += (i ? ", " : "") + std::to_string(want[i]);
+    throw InputDataError(a_path + ": shape " + a.shape_str() + " does not fit: " + rule + " (expected " + w + "])");
+  }
+}
+
+}  // namespace
+
+AttentionInputs read_attention_inputs(const AttentionFiles& f) {
+  AttentionInputs in;
+  const io::NpyArray q = read_floats(f.q, "q", 3);
+  in.tokens = q.shape[0];
+  in.heads = q.shape[1];
+  in.head_dim = q.shape[2];
+  if (in.tokens < 1 || in.heads < 1 || in.head_dim < 1) throw InputDataError(f.q + ": empty q, shape " + q.shape_str());
+  if (in.head_dim > kMaxHeadDim) {
+    throw InputDataError(f.q + ": head dim " + std::to_string(in.head_dim) + " exceeds the " +
+                         std::to_string(kMaxHeadDim) + " the CPU kernels support");
+  }
+  const io::NpyArray k = read_floats(f.k, "k", 3);
+  in.kv_heads = k.shape[1];
+  if (k.shape[0] != in.tokens || k.shape[2] != in.head_dim || in.kv_heads < 1 || in.heads % in.kv_heads != 0) {
+    throw InputDataError(f.k + ": shape " + k.shape_str() + " does not fit q " + q.shape_str() + " (" + f.q +
+                         "): k must be [S, Hkv, D] with the S and D of q and Hq a multiple of Hkv");
+  }
+  const io::NpyArray v = read_floats(f.v, "v", 3);
+  same_shape(v, f.v, k.shape, "v must have the shape of k (" + f.k + ")");
+  in.q = q.to_f32();
+  in.k = k.to_f32();
+  in.v = v.to_f32();
+  if (!f.dout.empty()) {
+    const io::NpyArray dout = read_floats(f.dout, "dout", 3);
+    same_shape(dout, f.dout, q.shape, "dout must have the shape of q (" + f.q + ")");
+    in.dout = dout.to_f32();
+  }
+  if (!f.alibi.empty()) {
+    const io::NpyArray a = read_floats(f.alibi, "alibi slopes", 1);
+    same_shape(a, f.alibi, {in.heads}, "one ALiBi slope per query head");
+    in.alibi = a.to_f32();
+  }
+  auto positions = [&](const std::string& path, const char* what) {
+    if (!path.empty()) return read_ints(path, what, in.tokens);
+    std::vector<std::int32_t> p(static_cast<std::size_t>(in.tokens));
+    std::iota(p.begin(), p.end(), 0);
+    return p;
+  };
+  auto segments = [&](const std::string& path, const char* what) {
+    if (!path.empty()) return read_ints(path, what, in.tokens);
+    return std::vector<std::int32_t>(static_cast<std::size_t>(in.tokens), 0);
+  };
+  in.pos_q = positions(f.pos_q, "pos-q");
+  in.pos_k = positions(f.pos_k, "pos-k");
+  in.seg_q = segments(f.seg_q, "seg-q");
+  in.seg_k = segments(f.seg_k, "seg-k");
+  return in;
+}
+
+namespace {
+
+template <typename T>
+void broadcast_vector(comm::Communicator& comm, std::vector<T>& v, DType dtype) {
+  std::int64_t n = static_cast<std::int64_t>(v.size());
+  comm.broadcast(TensorView(&n, DType::kU8, Shape{8}), 0);
+  v.resize(static_cast<std::size_t>(n));
+  if (n > 0) comm.broadcast(TensorView(v.data(), dtype, Shape{n}), 0);
+}
+
+}  // namespace
+
+void broadcast_inputs(comm::Communicator& comm, AttentionInputs& in) {
+  std::array<std::int64_t, 4> dims{in.tokens, in.heads, in.kv_heads, in.head_dim};
+  comm.broadcast(TensorView(dims.data(), DType::kU8, Shape{32}), 0);
+  in.tokens = dims[0];
+  in.heads = dims[1];
+  in.kv_heads = dims[2];
+  in.head_dim = dims[3];
+  for (std::vector<float>* f : {&in.q, &in.k, &in.v, &in.dout, &in.alibi}) broadcast_vector(comm, *f, DType::kF32);
+  for (std::vector<std::int32_t>* i : {&in.pos_q, &in.pos_k, &in.seg_q, &in.seg_k}) {
+    broadcast_vector(comm, *i, DType::kI32);
+  }
+}
+
+}  // namespace ra::tool
