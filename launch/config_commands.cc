@@ -27,6 +27,18 @@ void add_config_commands(CLI::App& app, Action& action) {
       return 0;
     };
   });
+  auto sweep_cf = std::make_shared<ConfigFlags>();
+  CLI::App* points = app.add_subcommand("sweep-points", "Print the grid of a config's sweep section: one 'P TOKENS_PER_RANK' line per point");
+  add_config_flags(*points, sweep_cf);
+  points->callback([sweep_cf, &action] {
+    action = [sweep_cf] {
+      const config::LoadedConfig loaded = config::load_config(sweep_cf->request());
+      for (const std::uint32_t p : loaded.config.sweep().ranks()) {
+        for (const std::uint64_t t : loaded.config.sweep().tokens_per_rank()) std::cout << p << ' ' << t << '\n';
+      }
+      return 0;
+    };
+  });
   CLI::App* doc = app.add_subcommand("config-doc", "Print the configuration reference (docs/config.md) from the schema");
   doc->callback([&action] {
     action = [] {

@@ -25,6 +25,14 @@ void emit(YAML::Emitter& out, const pb::Message& msg, const std::string& prefix,
       emit(out, msg.GetReflection()->GetMessage(msg, &f), path, origins);
       continue;
     }
+    if (f.is_repeated()) {
+      out << YAML::Flow << YAML::BeginSeq;
+      for (int j = 0; j < msg.GetReflection()->FieldSize(msg, &f); ++j) out << scalar_text(msg, f, j);
+      out << YAML::EndSeq;
+      const std::string origin = origins.of(path);
+      if (origin != "default") out << YAML::Comment(origin);
+      continue;
+    }
     const std::string text = scalar_text(msg, f);
     if (f.cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
       out << YAML::DoubleQuoted << text;
@@ -37,7 +45,9 @@ void emit(YAML::Emitter& out, const pb::Message& msg, const std::string& prefix,
   out << YAML::EndMap;
 }
 
-std::string type_name(const pb::FieldDescriptor& f) {
+std::string type_name(const pb::FieldDescriptor& f);
+
+std::string element_type_name(const pb::FieldDescriptor& f) {
   switch (f.cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_UINT32:
     case pb::FieldDescriptor::CPPTYPE_UINT64: return "unsigned integer";
@@ -51,6 +61,10 @@ std::string type_name(const pb::FieldDescriptor& f) {
     case pb::FieldDescriptor::CPPTYPE_MESSAGE: return "section";
   }
   return "";
+}
+
+std::string type_name(const pb::FieldDescriptor& f) {
+  return f.is_repeated() ? "list of " + element_type_name(f) : element_type_name(f);
 }
 
 std::string num(double x) {

@@ -100,29 +100,51 @@ std::string expected_text(const pb::FieldDescriptor& f) {
 void set_scalar(pb::Message& msg, const pb::FieldDescriptor& f, const ScalarInput& in) {
   const pb::Reflection& r = *msg.GetReflection();
   const std::string expected = expected_text(f);
+  // A repeated field takes one element per call (the loader clears it first).
+  const bool add = f.is_repeated();
   switch (f.cpp_type()) {
-    case pb::FieldDescriptor::CPPTYPE_UINT32: r.SetUInt32(&msg, &f, parse_integer<std::uint32_t>(in, expected)); break;
-    case pb::FieldDescriptor::CPPTYPE_UINT64: r.SetUInt64(&msg, &f, parse_integer<std::uint64_t>(in, expected)); break;
-    case pb::FieldDescriptor::CPPTYPE_INT32: r.SetInt32(&msg, &f, parse_integer<std::int32_t>(in, expected)); break;
-    case pb::FieldDescriptor::CPPTYPE_INT64: r.SetInt64(&msg, &f, parse_integer<std::int64_t>(in, expected)); break;
-    case pb::FieldDescriptor::CPPTYPE_DOUBLE: r.SetDouble(&msg, &f, parse_double(in)); break;
-    case pb::FieldDescriptor::CPPTYPE_FLOAT: r.SetFloat(&msg, &f, static_cast<float>(parse_double(in))); break;
-    case pb::FieldDescriptor::CPPTYPE_BOOL:
-      // YAML 1.1 also reads yes/no/on/off as booleans; only true/false are accepted here.
-      if (in.style == ScalarStyle::kPlain && in.text == "true") {
-        r.SetBool(&msg, &f, true);
-      } else if (in.style == ScalarStyle::kPlain && in.text == "false") {
-        r.SetBool(&msg, &f, false);
-      } else {
-        bad(in, expected);
-      }
+    case pb::FieldDescriptor::CPPTYPE_UINT32: {
+      const auto v = parse_integer<std::uint32_t>(in, expected);
+      add ? r.AddUInt32(&msg, &f, v) : r.SetUInt32(&msg, &f, v);
       break;
-    case pb::FieldDescriptor::CPPTYPE_STRING: r.SetString(&msg, &f, in.text); break;
+    }
+    case pb::FieldDescriptor::CPPTYPE_UINT64: {
+      const auto v = parse_integer<std::uint64_t>(in, expected);
+      add ? r.AddUInt64(&msg, &f, v) : r.SetUInt64(&msg, &f, v);
+      break;
+    }
+    case pb::FieldDescriptor::CPPTYPE_INT32: {
+      const auto v = parse_integer<std::int32_t>(in, expected);
+      add ? r.AddInt32(&msg, &f, v) : r.SetInt32(&msg, &f, v);
+      break;
+    }
+    case pb::FieldDescriptor::CPPTYPE_INT64: {
+      const auto v = parse_integer<std::int64_t>(in, expected);
+      add ? r.AddInt64(&msg, &f, v) : r.SetInt64(&msg, &f, v);
+      break;
+    }
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE: {
+      const double v = parse_double(in);
+      add ? r.AddDouble(&msg, &f, v) : r.SetDouble(&msg, &f, v);
+      break;
+    }
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: {
+      const auto v = static_cast<float>(parse_double(in));
+      add ? r.AddFloat(&msg, &f, v) : r.SetFloat(&msg, &f, v);
+      break;
+    }
+    case pb::FieldDescriptor::CPPTYPE_BOOL: {
+      // YAML 1.1 also reads yes/no/on/off as booleans; only true/false are accepted here.
+      if (in.style != ScalarStyle::kPlain || (in.text != "true" && in.text != "false")) bad(in, expected);
+      add ? r.AddBool(&msg, &f, in.text == "true") : r.SetBool(&msg, &f, in.text == "true");
+      break;
+    }
+    case pb::FieldDescriptor::CPPTYPE_STRING: add ? r.AddString(&msg, &f, in.text) : r.SetString(&msg, &f, in.text); break;
     case pb::FieldDescriptor::CPPTYPE_ENUM: {
       const pb::EnumDescriptor& e = *f.enum_type();
       for (int i = 0; i < e.value_count(); ++i) {
         if (e.value(i)->number() != 0 && enum_yaml_name(*e.value(i)) == in.text) {
-          r.SetEnum(&msg, &f, e.value(i));
+          add ? r.AddEnum(&msg, &f, e.value(i)) : r.SetEnum(&msg, &f, e.value(i));
           return;
         }
       }
@@ -132,30 +154,37 @@ void set_scalar(pb::Message& msg, const pb::FieldDescriptor& f, const ScalarInpu
   }
 }
 
-std::string scalar_text(const pb::Message& msg, const pb::FieldDescriptor& f) {
+std::string scalar_text(const pb::Message& msg, const pb::FieldDescriptor& f, int index) {
   const pb::Reflection& r = *msg.GetReflection();
+  const bool rep = f.is_repeated();
   switch (f.cpp_type()) {
-    case pb::FieldDescriptor::CPPTYPE_UINT32: return std::to_string(r.GetUInt32(msg, &f));
-    case pb::FieldDescriptor::CPPTYPE_UINT64: return std::to_string(r.GetUInt64(msg, &f));
-    case pb::FieldDescriptor::CPPTYPE_INT32: return std::to_string(r.GetInt32(msg, &f));
-    case pb::FieldDescriptor::CPPTYPE_INT64: return std::to_string(r.GetInt64(msg, &f));
-    case pb::FieldDescriptor::CPPTYPE_DOUBLE: {
-      const double v = r.GetDouble(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_UINT32:
+      return std::to_string(rep ? r.GetRepeatedUInt32(msg, &f, index) : r.GetUInt32(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_UINT64:
+      return std::to_string(rep ? r.GetRepeatedUInt64(msg, &f, index) : r.GetUInt64(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+      return std::to_string(rep ? r.GetRepeatedInt32(msg, &f, index) : r.GetInt32(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+      return std::to_string(rep ? r.GetRepeatedInt64(msg, &f, index) : r.GetInt64(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: {
+      const double v = f.cpp_type() == pb::FieldDescriptor::CPPTYPE_FLOAT
+                           ? static_cast<double>(rep ? r.GetRepeatedFloat(msg, &f, index) : r.GetFloat(msg, &f))
+                           : (rep ? r.GetRepeatedDouble(msg, &f, index) : r.GetDouble(msg, &f));
       if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<std::int64_t>(v));
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", r.GetDouble(msg, &f));
-      // Shortest text that reads back to the same double.
+      // The shortest text that reads back to the same double.
       for (int prec = 1; prec <= 17; ++prec) {
         char t[32];
-        std::snprintf(t, sizeof t, "%.*g", prec, r.GetDouble(msg, &f));
-        if (std::strtod(t, nullptr) == r.GetDouble(msg, &f)) return t;
+        std::snprintf(t, sizeof t, "%.*g", prec, v);
+        if (std::strtod(t, nullptr) == v) return t;
       }
-      return buf;
+      return std::to_string(v);
     }
-    case pb::FieldDescriptor::CPPTYPE_FLOAT: return std::to_string(r.GetFloat(msg, &f));
-    case pb::FieldDescriptor::CPPTYPE_BOOL: return r.GetBool(msg, &f) ? "true" : "false";
-    case pb::FieldDescriptor::CPPTYPE_STRING: return r.GetString(msg, &f);
-    case pb::FieldDescriptor::CPPTYPE_ENUM: return enum_yaml_name(*r.GetEnum(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      return (rep ? r.GetRepeatedBool(msg, &f, index) : r.GetBool(msg, &f)) ? "true" : "false";
+    case pb::FieldDescriptor::CPPTYPE_STRING: return rep ? r.GetRepeatedString(msg, &f, index) : r.GetString(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_ENUM:
+      return enum_yaml_name(*(rep ? r.GetRepeatedEnum(msg, &f, index) : r.GetEnum(msg, &f)));
     case pb::FieldDescriptor::CPPTYPE_MESSAGE: break;
   }
   return "";

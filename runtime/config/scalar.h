@@ -22,11 +22,14 @@ struct ScalarInput {
   std::string key_path;  // "attention.heads"
 };
 
-// Throws ra::UsageError: "<where>: <key_path>: expected <what>, got '<text>'".
+// Sets a singular field, or appends one element to a repeated one. Throws ra::UsageError:
+// "<where>: <key_path>: expected <what>, got '<text>'".
 void set_scalar(google::protobuf::Message& msg, const google::protobuf::FieldDescriptor& field, const ScalarInput& in);
 
-// The YAML spelling of a field's value (enums by their short lowercase name).
-std::string scalar_text(const google::protobuf::Message& msg, const google::protobuf::FieldDescriptor& field);
+// The YAML spelling of a field's value (enums by their short lowercase name); `index`
+// selects the element of a repeated field.
+std::string scalar_text(const google::protobuf::Message& msg, const google::protobuf::FieldDescriptor& field,
+                        int index = 0);
 
 // LAYOUT_ZIGZAG -> "zigzag"; the accepted spellings of an enum (UNSPECIFIED excluded).
 std::string enum_yaml_name(const google::protobuf::EnumValueDescriptor& value);

@@ -70,6 +70,32 @@ const char* node_kind(const YAML::Node& n) {
   }
 }
 
+// A repeated field from a YAML sequence of scalars (block or flow style); `where_of`
+// names an element's position for messages.
+void load_list(const YAML::Node& seq, pb::Message& msg, const pb::FieldDescriptor& f, const std::string& path,
+               const std::string& where, const std::function<std::string(const YAML::Node&)>& where_of) {
+  if (!seq.IsSequence() && !seq.IsNull()) {
+    throw UsageError(where + ": " + path + ": expected a list, e.g. [1, 2, 4] (items: " + expected_text(f) + "), got " +
+                     node_kind(seq));
+  }
+  msg.GetReflection()->ClearField(&msg, &f);
+  std::size_t i = 0;
+  for (auto it = seq.begin(); it != seq.end(); ++it) {
+    const YAML::Node item = *it;  // a copy: the iterator yields a temporary
+    const std::string item_path = path + "[" + std::to_string(i++) + "]";
+    if (!item.IsScalar()) throw UsageError(where_of(item) + ": " + item_path + ": expected " + expected_text(f) + ", got " + node_kind(item));
+    set_scalar(msg, f, {item.Scalar(), item.Tag() == "!" ? ScalarStyle::kQuoted : ScalarStyle::kPlain, where_of(item), item_path});
+  }
+}
+
+YAML::Node parse_value(const std::string& where, const std::string& text) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw UsageError(where + ": YAML syntax error: " + printable(e.msg));
+  }
+}
+
 void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg, const pb::Descriptor& root,
               const std::string& prefix, Origins& origins) {
   const pb::Descriptor& d = *msg.GetDescriptor();
@@ -97,6 +123,11 @@ void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg,
       continue;
     }
     const std::string value_at = at(file, value.Mark());
+    if (f->is_repeated()) {
+      load_list(value, msg, *f, path, value_at, [&](const YAML::Node& n) { return at(file, n.Mark()); });
+      origins.set(path, value_at);
+      continue;
+    }
     if (!value.IsScalar()) {
       throw UsageError(value_at + ": " + path + ": expected " + expected_text(*f) + ", got " + node_kind(value));
     }
@@ -143,6 +174,11 @@ void apply_override(const std::string& assignment, pb::Message& msg, Origins& or
       continue;
     }
     if (dot != std::string::npos) throw UsageError(where + ": '" + prefix + "' is a value, not a section");
+    if (f->is_repeated()) {
+      load_list(parse_value(where, value), *m, *f, prefix, where, [&](const YAML::Node&) { return where; });
+      origins.set(prefix, where);
+      return;
+    }
     ScalarStyle style = ScalarStyle::kPlain;
     if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') && value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
@@ -163,21 +199,30 @@ void apply_defaults(pb::Message& msg) {
       continue;
     }
     const FieldRule& r = f.options().GetExtension(rule);
-    if (!r.default_value().empty()) set_scalar(msg, f, {r.default_value(), ScalarStyle::kPlain, "schema default", f.full_name()});
+    if (r.default_value().empty()) continue;
+    if (f.is_repeated()) {
+      load_list(parse_value("schema default", r.default_value()), msg, f, f.full_name(), "schema default",
+                [](const YAML::Node&) { return std::string("schema default"); });
+    } else {
+      set_scalar(msg, f, {r.default_value(), ScalarStyle::kPlain, "schema default", f.full_name()});
+    }
   }
 }
 
 namespace {
 
-double numeric_value(const pb::Message& msg, const pb::FieldDescriptor& f) {
+double numeric_value(const pb::Message& msg, const pb::FieldDescriptor& f, int i) {
   const pb::Reflection& r = *msg.GetReflection();
+  const bool rep = f.is_repeated();
   switch (f.cpp_type()) {
-    case pb::FieldDescriptor::CPPTYPE_UINT32: return r.GetUInt32(msg, &f);
-    case pb::FieldDescriptor::CPPTYPE_UINT64: return static_cast<double>(r.GetUInt64(msg, &f));
-    case pb::FieldDescriptor::CPPTYPE_INT32: return r.GetInt32(msg, &f);
-    case pb::FieldDescriptor::CPPTYPE_INT64: return static_cast<double>(r.GetInt64(msg, &f));
-    case pb::FieldDescriptor::CPPTYPE_DOUBLE: return r.GetDouble(msg, &f);
-    case pb::FieldDescriptor::CPPTYPE_FLOAT: return r.GetFloat(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_UINT32: return rep ? r.GetRepeatedUInt32(msg, &f, i) : r.GetUInt32(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_UINT64:
+      return static_cast<double>(rep ? r.GetRepeatedUInt64(msg, &f, i) : r.GetUInt64(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_INT32: return rep ? r.GetRepeatedInt32(msg, &f, i) : r.GetInt32(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+      return static_cast<double>(rep ? r.GetRepeatedInt64(msg, &f, i) : r.GetInt64(msg, &f));
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE: return rep ? r.GetRepeatedDouble(msg, &f, i) : r.GetDouble(msg, &f);
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: return rep ? r.GetRepeatedFloat(msg, &f, i) : r.GetFloat(msg, &f);
     default: return 0;
   }
 }
@@ -193,16 +238,20 @@ void check_ranges_at(const pb::Message& msg, const std::string& prefix, const Or
     }
     const FieldRule& r = f.options().GetExtension(rule);
     if (!r.has_min() && !r.has_max()) continue;
-    const double v = numeric_value(msg, f);
-    if ((r.has_min() && v < r.min()) || (r.has_max() && v > r.max())) {
-      auto num = [](double x) {
-        char b[32];
-        std::snprintf(b, sizeof b, "%g", x);
-        return std::string(b);
-      };
-      throw UsageError(origins.of(path) + ": " + path + ": " + scalar_text(msg, f) + " is out of range [" +
-                       (r.has_min() ? num(r.min()) : "-inf") + ", " + (r.has_max() ? num(r.max()) : "inf") +
-                       "]" + (r.unit().empty() ? "" : " " + r.unit()));
+    const int n = f.is_repeated() ? msg.GetReflection()->FieldSize(msg, &f) : 1;
+    for (int j = 0; j < n; ++j) {
+      const double v = numeric_value(msg, f, j);
+      if ((r.has_min() && v < r.min()) || (r.has_max() && v > r.max())) {
+        auto num = [](double x) {
+          char b[32];
+          std::snprintf(b, sizeof b, "%g", x);
+          return std::string(b);
+        };
+        const std::string item = f.is_repeated() ? path + "[" + std::to_string(j) + "]" : path;
+        throw UsageError(origins.of(path) + ": " + item + ": " + scalar_text(msg, f, j) + " is out of range [" +
+                         (r.has_min() ? num(r.min()) : "-inf") + ", " + (r.has_max() ? num(r.max()) : "inf") +
+                         "]" + (r.unit().empty() ? "" : " " + r.unit()));
+      }
     }
   }
 }
