@@ -1,10 +1,13 @@
 // The `ringattn` executable: parses the command line, runs one subcommand, and turns
 // every failure into one line on stderr and the exit code of docs/errors.md.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 
 #include "launch/commands.h"
+#include "launch/root_guard.h"
 #include "runtime/core/error.h"
 #include "runtime/core/printable.h"
 
@@ -24,6 +27,9 @@ int launch_rank() {
 int main(int argc, char** argv) {
   CLI::App app{"ringattn: distributed ring attention (docs/architecture.md)", "ringattn"};
   app.require_subcommand(1);
+  app.fallthrough();  // --allow-root may follow the subcommand
+  bool allow_root = false;
+  app.add_flag("--allow-root", allow_root, "run even as root (containers, CI)")->envname("RINGATTN_ALLOW_ROOT");
   ra::launch::Action action;
   ra::launch::add_ring_bench_command(app, action);
   ra::launch::add_kernel_bench_command(app, action);
@@ -38,6 +44,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Under mpirun every rank parses the same flags: one line from rank 0 is enough.
     if (launch_rank() == 0) std::cerr << "ringattn: usage error: " << ra::printable(e.what()) << " (see ringattn --help)\n";
+    return static_cast<int>(ra::ExitCode::kUsage);
+  }
+  const std::string refusal = ra::launch::root_refusal(
+      ::geteuid(), allow_root ? ra::launch::RootPermission::kGiven : ra::launch::RootPermission::kNotGiven);
+  if (!refusal.empty()) {
+    if (launch_rank() == 0) std::cerr << "ringattn: usage error: " << refusal << '\n';
     return static_cast<int>(ra::ExitCode::kUsage);
   }
   try {

@@ -55,5 +55,18 @@ fi
 # The table form names its columns.
 expect 0 "GFLOP/s" -- kernel-bench --len 32 --heads 1 --head-dim 8 --reps 1 --warmup 0 --op fwd --dtype bf16
 
+# Root: refused unless allowed (--allow-root or RINGATTN_ALLOW_ROOT=1; ctest sets the
+# variable because CI runs as root).
+if [ "$(id -u)" -eq 0 ]; then
+  expect 2 "refusing to run as root.*--allow-root" -- config-doc --allow-root=false
+  out=$(env -u RINGATTN_ALLOW_ROOT "$bin" config-doc 2>&1 >/dev/null); rc=$?
+  if [ "$rc" -eq 2 ] && [[ $out == *"refusing to run as root"* ]]; then passes=$((passes + 1)); else
+    echo "FAIL: as root without permission: exit $rc: $out"; fails=$((fails + 1)); fi
+  env -u RINGATTN_ALLOW_ROOT "$bin" config-doc --allow-root >/dev/null 2>&1
+  if [ $? -eq 0 ]; then passes=$((passes + 1)); else echo "FAIL: --allow-root did not allow"; fails=$((fails + 1)); fi
+else
+  expect 0 "Configuration reference" -- config-doc
+fi
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
