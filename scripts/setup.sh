@@ -17,6 +17,10 @@ packages=(
   nlohmann-json3-dev  # JSON lines written by the benchmarks
   openmpi-bin         # mpirun/mpiexec: ranks of the ring (tests/distributed run P = 1..4)
   libopenmpi-dev      # the MPI communicator (comm/mpi), MPI_THREAD_MULTIPLE
+  libprotobuf-dev     # the config schema and the run records (runtime/config, runtime/records)
+  protobuf-compiler   # protoc
+  libyaml-cpp-dev     # strict YAML configs
+  gnuplot-nox         # the scaling plots of launch/sweep.sh
   python3             # tests/cli parses the JSON lines of kernel-bench
 )
 

@@ -51,6 +51,17 @@ void RingAttention::pack_local_kv(KvBlock& dst) {
   ctx_.comm_stream.wait(*packed_);
 }
 
+// Posts, on the comm stream, the hop that brings the block of step s + 1 into the other
+// buffer (once the compute stream is done reading it) and passes the held one on.
+void RingAttention::post_next_kv(const char* phase, int s) {
+  const int nxt = (s + 1) % 2;
+  ctx_.comm_stream.wait(*free_[nxt]);
+  ctx_.comm.exchange({kv_[s % 2]->bytes(), schedule_.next(rank_), kv_[nxt]->bytes(), schedule_.prev(rank_),
+                      comm::CommTag{phase, s + 1, s + 1}},
+                     ctx_.comm_stream);
+  ctx_.comm_stream.record(*arrived_[nxt]);
+}
+
 // An empty span in the compute stream's timeline: the trace shows skipped steps, and
 // the wait that follows is attributed to the right step.
 void RingAttention::mark_skipped(const char* pass, int step) {
@@ -68,13 +79,7 @@ void RingAttention::forward(TensorView o, TensorView lse) {
   for (int s = 0; s <= last; ++s) {
     KvBlock& cur = *kv_[s % 2];
     const int nxt = (s + 1) % 2;
-    if (s < last) {
-      ctx_.comm_stream.wait(*free_[nxt]);
-      ctx_.comm.exchange({cur.bytes(), schedule_.next(rank_), kv_[nxt]->bytes(), schedule_.prev(rank_),
-                          comm::CommTag{kPhaseFwdKv, s + 1, s + 1}},
-                         ctx_.comm_stream);
-      ctx_.comm_stream.record(*arrived_[nxt]);
-    }
+    if (s < last) post_next_kv(kPhaseFwdKv, s);
     if (schedule_.computes(rank_, s)) {
       const kernels::ForwardArgs args{shard_.q, cur.k(), cur.v(), shard_.meta.q, cur.meta(), mask_, state};
       ctx_.compute.launch("fwd step " + std::to_string(s), [this, args] { ctx_.op.forward_accumulate(args); });
@@ -106,13 +111,7 @@ void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensor
   for (int s = 0; s <= last; ++s) {
     KvBlock& cur = *kv_[s % 2];
     const int nxt = (s + 1) % 2;
-    if (s < last) {
-      ctx_.comm_stream.wait(*free_[nxt]);
-      ctx_.comm.exchange({cur.bytes(), schedule_.next(rank_), kv_[nxt]->bytes(), schedule_.prev(rank_),
-                          comm::CommTag{kPhaseBwdKv, s + 1, s + 1}},
-                         ctx_.comm_stream);
-      ctx_.comm_stream.record(*arrived_[nxt]);
-    }
+    if (s < last) post_next_kv(kPhaseBwdKv, s);
     DkvBlock& travelling = *dkv_[s % 2];  // step 0: this rank's own block, starts at zero
     DkvBlock& target = s == 0 ? travelling : *dkv_part_;
     const bool computes = schedule_.computes(rank_, s);

@@ -53,6 +53,7 @@ class RingAttention {
 
  private:
   void pack_local_kv(KvBlock& dst);
+  void post_next_kv(const char* phase, int step);
   void mark_skipped(const char* pass, int step);
 
   RingContext ctx_;

@@ -3,21 +3,10 @@
 #include "kernels/cpu/cpu_attention.h"
 #include "runtime/core/check.h"
 #include "runtime/ring/full_sequence.h"
+#include "tests/support/storage.h"
 
 namespace ra::testing {
 namespace {
-
-HostBuffer to_storage(const std::vector<float>& x, DType dtype) {
-  HostBuffer b(x.size() * dtype_size_bytes(dtype));
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (dtype == DType::kF32) {
-      static_cast<float*>(b.raw())[i] = x[i];
-    } else {
-      static_cast<bf16*>(b.raw())[i] = to_bf16(x[i]);
-    }
-  }
-  return b;
-}
 
 // Counts the block computations the ring asked for (schedule skipping is observable).
 class CountingOp final : public kernels::AttentionBlockOp {

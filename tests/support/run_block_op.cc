@@ -3,28 +3,10 @@
 #include <numeric>
 
 #include "runtime/core/tensor_view.h"
+#include "tests/support/storage.h"
 
 namespace ra::testing {
 namespace {
-
-HostBuffer storage_buffer(const std::vector<float>& x, DType dtype) {
-  HostBuffer b(x.size() * dtype_size_bytes(dtype));
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (dtype == DType::kF32) {
-      static_cast<float*>(b.raw())[i] = x[i];
-    } else {
-      static_cast<bf16*>(b.raw())[i] = to_bf16(x[i]);
-    }
-  }
-  return b;
-}
-
-std::vector<float> to_floats(const ConstTensorView& t) {
-  std::vector<float> out(static_cast<std::size_t>(t.numel_elems()));
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = t.dtype() == DType::kF32 ? t.data<float>()[i] : to_float(t.data<bf16>()[i]);
-  return out;
-}
 
 // Rows [r0, r0+n) of a row-major tensor whose first dim is tokens.
 template <typename View>
@@ -42,8 +24,8 @@ View rows(const View& t, std::int64_t r0, std::int64_t n) {
 AttnResult<float> run_block_op(kernels::AttentionBlockOp& op, const AttnCase& c, const BlockPlan& plan) {
   const DType st = c.storage;
   const Shape q_shape{c.lq, c.hq, c.d}, kv_shape{c.lk, c.hkv, c.d}, rows_shape{c.hq, c.lq};
-  HostBuffer q = storage_buffer(c.q, st), k = storage_buffer(c.k, st), v = storage_buffer(c.v, st),
-             dout = storage_buffer(c.dout, st);
+  HostBuffer q = to_storage(c.q, st), k = to_storage(c.k, st), v = to_storage(c.v, st),
+             dout = to_storage(c.dout, st);
   HostBuffer o = HostBuffer::for_shape(st, q_shape);
   HostBuffer acc = HostBuffer::for_shape(DType::kF32, q_shape), mx = HostBuffer::for_shape(DType::kF32, rows_shape),
              sm = HostBuffer::for_shape(DType::kF32, rows_shape), lse = HostBuffer::for_shape(DType::kF32, rows_shape),
