@@ -345,7 +345,8 @@ std::string to_json_line(const RingBenchResult& r) { return records::to_json_lin
 void print_table(std::ostream& os, const RingBenchResult& r) {
   const RingBenchOptions& o = r.options;
   const auto flags = os.flags();
-  os << "ring attention: " << r.ranks << " ranks, " << layout::layout_name(o.layout) << ", L = " << o.seq_len
+  os << "ring attention: " << r.ranks << " ranks" << (o.rings > 1 ? " (ring 1 of " + std::to_string(o.rings) + ")" : "")
+     << ", " << layout::layout_name(o.layout) << ", L = " << o.seq_len
      << " (" << (o.seq_len + r.ranks - 1) / r.ranks << "/rank), Hq/Hkv = " << o.heads << "/" << o.kv_heads
      << ", D = " << o.head_dim << ", " << (o.mask.kind == numerics::MaskKind::kCausal ? "causal" : "bidirectional")
      << (o.mask.window > 0 ? ", window " + std::to_string(o.mask.window) : std::string()) << ", " << dtype_name(o.dtype)
