@@ -45,22 +45,14 @@ void emit(YAML::Emitter& out, const pb::Message& msg, const std::string& prefix,
   out << YAML::EndMap;
 }
 
-std::string type_name(const pb::FieldDescriptor& f);
-
+// The loader's "expected ..." text without its article: "an unsigned integer" ->
+// "unsigned integer", "one of: a, b" -> "a, b".
 std::string element_type_name(const pb::FieldDescriptor& f) {
-  switch (f.cpp_type()) {
-    case pb::FieldDescriptor::CPPTYPE_UINT32:
-    case pb::FieldDescriptor::CPPTYPE_UINT64: return "unsigned integer";
-    case pb::FieldDescriptor::CPPTYPE_INT32:
-    case pb::FieldDescriptor::CPPTYPE_INT64: return "integer";
-    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
-    case pb::FieldDescriptor::CPPTYPE_FLOAT: return "number";
-    case pb::FieldDescriptor::CPPTYPE_BOOL: return "true/false";
-    case pb::FieldDescriptor::CPPTYPE_STRING: return "string";
-    case pb::FieldDescriptor::CPPTYPE_ENUM: return expected_text(f).substr(8);  // after "one of: "
-    case pb::FieldDescriptor::CPPTYPE_MESSAGE: return "section";
+  const std::string e = expected_text(f);
+  for (const char* prefix : {"one of: ", "an ", "a "}) {
+    if (e.rfind(prefix, 0) == 0) return e.substr(std::string(prefix).size());
   }
-  return "";
+  return e;
 }
 
 std::string type_name(const pb::FieldDescriptor& f) {
@@ -69,7 +61,7 @@ std::string type_name(const pb::FieldDescriptor& f) {
 
 std::string num(double x) {
   char b[32];
-  std::snprintf(b, sizeof b, "%g", x);
+  std::snprintf(b, sizeof b, "%.12g", x);
   return b;
 }
 

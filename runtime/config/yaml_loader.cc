@@ -244,7 +244,7 @@ void check_ranges_at(const pb::Message& msg, const std::string& prefix, const Or
       if ((r.has_min() && v < r.min()) || (r.has_max() && v > r.max())) {
         auto num = [](double x) {
           char b[32];
-          std::snprintf(b, sizeof b, "%g", x);
+          std::snprintf(b, sizeof b, "%.12g", x);
           return std::string(b);
         };
         const std::string item = f.is_repeated() ? path + "[" + std::to_string(j) + "]" : path;
