@@ -8,6 +8,7 @@
 #include <string>
 
 #include "comm/mpi/mpi_session.h"
+#include "comm/shared_verdict.h"
 #include "launch/commands.h"
 #include "launch/config_flags.h"
 #include "runtime/bench/ring_bench.h"
@@ -68,14 +69,15 @@ int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
       throw UsageError("attention.backend = cuda: `ringattn bench` runs the CPU kernels only for now");
     }
     world.set_options(comm_options(c.comm()));
-    // Rank 0 opens the outputs before the run, so a bad path fails before minutes of work.
+    // Rank 0 opens the outputs before the run, so a bad path fails before minutes of work
+    // — on every rank, with one line.
     std::unique_ptr<records::OutputDir> dir;
     std::unique_ptr<records::AppendFile> extra;
-    if (world.rank() == 0) {
+    comm::run_on_root_and_share_verdict(world, [&] {
       dir = std::make_unique<records::OutputDir>(c.output_dir());
       dir->write_file("config.yaml", config::to_yaml(loaded));
       if (!out.jsonl.empty()) extra = std::make_unique<records::AppendFile>(out.jsonl);
-    }
+    });
     // dp independent rings of sp ranks each; ring 0 reports.
     const int sp = static_cast<int>(c.parallel().sp());
     std::unique_ptr<comm::Communicator> ring_comm = world.split(world.rank() / sp, world.rank());

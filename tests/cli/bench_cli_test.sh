@@ -68,6 +68,10 @@ check "unknown key on 2 ranks: exit $rc, one line naming file:line:col and a sug
 rc=$?
 [ "$rc" -eq 2 ] && grep -q "/nonexistent-dir/runs.jsonl: cannot open for appending" "$dir/err"
 check "unwritable --jsonl: exit $rc, want 2 naming the file" $?
+"$mpirun" 2 "$bin" bench --out-dir /proc/version/x --tokens-per-rank 16 >"$dir/out" 2>"$dir/err"
+rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "/proc/version" "$dir/err"
+check "unusable output_dir on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" $?
 "$mpirun" 0 "$bin" bench >/dev/null 2>&1
 [ $? -eq 2 ]; check "launch/mpirun.sh 0 is a usage error" $?
 
