@@ -1,0 +1,181 @@
+// The SIMT emulator's own tests: it runs kernels written for CUDA (through the
+// portability header) with the right results, and it catches what it exists to catch —
+// a missing __syncthreads (a wrong result under shuffled thread order), barrier and warp
+// divergence, out-of-bounds shared memory, launch limits, exceptions in a thread — each
+// as a SimtError naming the thread and the source line, never a hang.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <vector>
+
+#include "runtime/device/cuda/add_f32_kernel.h"
+#include "runtime/device/cuda/host/launch_grid.h"
+#include "tests/simt/planted_kernels.h"
+
+namespace ra::simt {
+namespace {
+
+using planted::kBlock;
+
+class Simt : public ::testing::Test {
+ protected:
+  void SetUp() override { set_options(EmulatorOptions{}); }
+  void TearDown() override { set_options(EmulatorOptions{}); }
+};
+
+template <typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const SimtError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST_F(Simt, IndicesOfATwoDimensionalGrid) {
+  const unsigned width = 24, height = 10;
+  std::vector<unsigned> out(width * height, 0);
+  RA_LAUNCH(planted::coordinates, dim3(3, 5), dim3(8, 2), 0, nullptr, out.data(), width);
+  for (unsigned y = 0; y < height; ++y)
+    for (unsigned x = 0; x < width; ++x) ASSERT_EQ(out[y * width + x], y * 1000 + x) << x << "," << y;
+}
+
+TEST_F(Simt, BlockReductionWithBarriersIsRightInAnyThreadOrder) {
+  const unsigned blocks = 5;
+  std::vector<float> in(blocks * kBlock), out(blocks);
+  std::iota(in.begin(), in.end(), 1.0f);
+  for (ThreadOrder order : {ThreadOrder::kInOrder, ThreadOrder::kShuffled}) {
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+      EmulatorOptions o;
+      o.order = order;
+      o.seed = seed;
+      set_options(o);
+      RA_LAUNCH(planted::block_sum, dim3(blocks), dim3(kBlock), 0, nullptr, in.data(), out.data(), planted::Barriers::kAll);
+      for (unsigned b = 0; b < blocks; ++b) {
+        const float first = static_cast<float>(b * kBlock + 1), last = first + kBlock - 1;
+        ASSERT_EQ(out[b], (first + last) * kBlock / 2) << "block " << b << " seed " << seed;
+      }
+    }
+  }
+}
+
+TEST_F(Simt, AMissingBarrierGivesAWrongResultUnderShuffledOrder) {
+  std::vector<float> in(kBlock), out(1);
+  std::iota(in.begin(), in.end(), 1.0f);
+  const float right = static_cast<float>(kBlock * (kBlock + 1) / 2);
+  int wrong = 0;
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    EmulatorOptions o;
+    o.seed = seed;
+    set_options(o);
+    RA_LAUNCH(planted::block_sum, dim3(1), dim3(kBlock), 0, nullptr, in.data(), out.data(), planted::Barriers::kMissingOne);
+    wrong += out[0] != right ? 1 : 0;
+  }
+  EXPECT_GT(wrong, 0) << "shuffling never exposed the missing __syncthreads";
+}
+
+TEST_F(Simt, AThreadThatExitsBeforeABarrierIsDivergence) {
+  std::vector<float> out(kBlock);
+  const std::string m = error_of([&] { RA_LAUNCH(planted::early_exit, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
+  EXPECT_NE(m.find("barrier divergence"), std::string::npos) << m;
+  EXPECT_NE(m.find("thread (0,0,0) of block (0,0,0) has exited"), std::string::npos) << m;
+  EXPECT_NE(m.find("planted_kernels.h:"), std::string::npos) << m;
+}
+
+TEST_F(Simt, ThreadsAtDifferentBarriersAreDivergence) {
+  std::vector<float> out(kBlock);
+  const std::string m = error_of([&] { RA_LAUNCH(planted::two_barriers, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
+  EXPECT_NE(m.find("barrier divergence"), std::string::npos) << m;
+  EXPECT_NE(m.find("waits at __syncthreads at"), std::string::npos) << m;
+}
+
+TEST_F(Simt, SharedMemoryOverrunIsCaught) {
+  std::vector<float> out(kBlock);
+  const std::string m = error_of([&] { RA_LAUNCH(planted::shared_overrun, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
+  EXPECT_NE(m.find("shared memory index 64 out of bounds [0, 64) in thread (63,0,0) of block (0,0,0)"), std::string::npos) << m;
+}
+
+TEST_F(Simt, DynamicSharedMemoryWorksAndItsOverrunIsCaught) {
+  const unsigned n = 32, blocks = 3;
+  std::vector<float> in(n * blocks), out(n * blocks);
+  std::iota(in.begin(), in.end(), 0.0f);
+  RA_LAUNCH(planted::dynamic_reverse, dim3(blocks), dim3(n), n * sizeof(float), nullptr, in.data(), out.data(), 0);
+  for (unsigned b = 0; b < blocks; ++b)
+    for (unsigned t = 0; t < n; ++t) ASSERT_EQ(out[b * n + t], in[b * n + n - 1 - t]);
+  const std::string m = error_of(
+      [&] { RA_LAUNCH(planted::dynamic_reverse, dim3(1), dim3(n), n * sizeof(float), nullptr, in.data(), out.data(), 1); });
+  EXPECT_NE(m.find("dynamic shared memory index 63 out of bounds [0, 32)"), std::string::npos) << m;
+}
+
+TEST_F(Simt, WarpShufflesAndVotes) {
+  const unsigned n = 64;
+  std::vector<float> in(n), sum(n), up(n), down(n);
+  std::vector<unsigned> ballot(n);
+  std::vector<int> any_all(n);
+  std::iota(in.begin(), in.end(), 1.0f);
+  RA_LAUNCH(planted::warp_ops, dim3(1), dim3(n), 0, nullptr, in.data(), sum.data(), ballot.data(), any_all.data(),
+            up.data(), down.data());
+  unsigned want_ballot = 0;
+  for (unsigned l = 0; l < 32; l += 3) want_ballot |= 1u << l;
+  for (unsigned t = 0; t < n; ++t) {
+    const unsigned w = t / 32 * 32, lane = t % 32;
+    float warp_sum = 0;
+    for (unsigned l = 0; l < 32; ++l) warp_sum += in[w + l];
+    EXPECT_EQ(sum[t], warp_sum) << t;
+    EXPECT_EQ(ballot[t], want_ballot) << t;
+    EXPECT_EQ(any_all[t], 3) << t;
+    EXPECT_EQ(up[t], lane == 0 ? in[t] : in[t - 1]) << t;
+    const unsigned seg_end = (lane / 16 + 1) * 16;
+    EXPECT_EQ(down[t], lane + 2 >= seg_end ? in[t] : in[t + 2]) << t;
+  }
+}
+
+TEST_F(Simt, LanesSkippingAShuffleAreWarpDivergence) {
+  std::vector<float> out(32);
+  const std::string m = error_of([&] { RA_LAUNCH(planted::warp_divergence, dim3(1), dim3(32), 0, nullptr, out.data()); });
+  EXPECT_NE(m.find("warp divergence"), std::string::npos) << m;
+  EXPECT_NE(m.find("has exited"), std::string::npos) << m;
+}
+
+TEST_F(Simt, LaunchLimits) {
+  unsigned counter = 0;
+  EXPECT_NE(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(2048), 0, nullptr, &counter); })
+                .find("2048 threads per block exceeds the device limit of 1024"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(32), 64 * 1024, nullptr, &counter); })
+                .find("65536 bytes of dynamic shared memory exceeds the device limit of 49152"),
+            std::string::npos);
+  EmulatorOptions o;
+  o.limits.max_shared_bytes = 227 * 1024;  // an H100 with the opt-in
+  set_options(o);
+  EXPECT_EQ(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(32), 64 * 1024, nullptr, &counter); }), "");
+}
+
+TEST_F(Simt, AtomicsCountEveryThread) {
+  unsigned counter = 0;
+  RA_LAUNCH(planted::count, dim3(7), dim3(96), 0, nullptr, &counter);
+  EXPECT_EQ(counter, 7u * 96u);
+}
+
+TEST_F(Simt, AnExceptionInAThreadNamesIt) {
+  std::vector<float> out(32);
+  const std::string m = error_of([&] { RA_LAUNCH(planted::throws_in_thread, dim3(1), dim3(32), 0, nullptr, out.data(), 17); });
+  EXPECT_NE(m.find("thread (17,0,0) of block (0,0,0) threw: planted failure"), std::string::npos) << m;
+}
+
+// A real kernel of the CUDA path (runtime/device/cuda) with its real grid: the same
+// source nvcc compiles for the GPU.
+TEST_F(Simt, TheDeviceAddKernelWithItsLaunchGrid) {
+  for (std::int64_t n : {1, 255, 256, 1000, 100000}) {
+    std::vector<float> dst(static_cast<std::size_t>(n)), src(dst.size());
+    for (std::size_t i = 0; i < dst.size(); ++i) dst[i] = static_cast<float>(i), src[i] = 0.5f;
+    const device::cuda::LaunchGrid g = device::cuda::elementwise_grid(n);
+    RA_LAUNCH(device::cuda::kernels::add_f32, dim3(static_cast<unsigned>(g.blocks)),
+              dim3(static_cast<unsigned>(g.threads_per_block)), 0, nullptr, dst.data(), src.data(), n);
+    for (std::size_t i = 0; i < dst.size(); ++i) ASSERT_EQ(dst[i], static_cast<float>(i) + 0.5f) << "n=" << n << " i=" << i;
+  }
+}
+
+}  // namespace
+}  // namespace ra::simt
