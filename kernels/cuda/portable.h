@@ -5,12 +5,16 @@
 //   RA_SHARED_ARRAY(T, name, N)           static shared memory (bounds-checked in the emulator)
 //   RA_DYNAMIC_SHARED(T, name)            the block's dynamic shared memory as T[]
 //   RA_LAUNCH(kernel, grid, block, smem_bytes, stream, args...)   every launch, on an explicit stream
-// and the usual built-ins (threadIdx, __syncthreads, __shfl_sync, __ballot_sync, atomicAdd, ...).
+// and the usual built-ins (threadIdx, __syncthreads, __shfl_sync, __ballot_sync, atomicAdd, ...),
+// __half / __nv_bfloat16 with their conversions, and nvcuda::wmma (m16n16k16 → fp32).
 #pragma once
 
 #if defined(__CUDACC__)
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#include <mma.h>
 
 #define RA_GLOBAL __global__
 #define RA_DEVICE __device__
@@ -23,7 +27,9 @@
 
 #elif defined(RA_SIMT)
 
+#include "tests/simt/half_types.h"
 #include "tests/simt/simt_api.h"
+#include "tests/simt/wmma.h"
 
 // Kernels are defined in headers that nvcc compiles in one translation unit and the
 // emulator's tests may include in several: inline keeps the one-definition rule.

@@ -5,12 +5,15 @@
 // as a SimtError naming the thread and the source line, never a hang.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
+#include <random>
 #include <vector>
 
 #include "runtime/device/cuda/add_f32_kernel.h"
 #include "runtime/device/cuda/host/launch_grid.h"
 #include "tests/simt/planted_kernels.h"
+#include "tests/simt/wmma_kernels.h"
 
 namespace ra::simt {
 namespace {
@@ -175,6 +178,63 @@ TEST_F(Simt, TheDeviceAddKernelWithItsLaunchGrid) {
               dim3(static_cast<unsigned>(g.threads_per_block)), 0, nullptr, dst.data(), src.data(), n);
     for (std::size_t i = 0; i < dst.size(); ++i) ASSERT_EQ(dst[i], static_cast<float>(i) + 0.5f) << "n=" << n << " i=" << i;
   }
+}
+
+// Tensor-core tiles against an fp64 reference on the same 16-bit inputs: products of
+// 16-bit values are exact in fp32, so the only error is fp32 accumulation over K terms.
+template <typename T, typename ToT>
+void expect_gemm_tiles(ToT to_t, double (*to_double)(T)) {
+  const unsigned tm = 2, tn = 3, kt = 4, m = 16 * tm, n = 16 * tn, k = 16 * kt;
+  std::vector<T> a(m * k), bt(n * k);
+  std::vector<float> d(m * n);
+  std::vector<double> ref(m * n);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (T& x : a) x = to_t(u(rng));
+  for (T& x : bt) x = to_t(u(rng));
+  for (std::size_t i = 0; i < d.size(); ++i) d[i] = u(rng);
+  for (unsigned r = 0; r < m; ++r) {
+    for (unsigned c = 0; c < n; ++c) {
+      double acc = d[r * n + c];
+      for (unsigned j = 0; j < k; ++j) acc += to_double(a[r * k + j]) * to_double(bt[c * k + j]);
+      ref[r * n + c] = 0.5 * acc;
+    }
+  }
+  RA_LAUNCH(tc::gemm_tiles<T>, dim3(tn, tm), dim3(32), 0, nullptr, a.data(), bt.data(), d.data(), kt, n);
+  double worst = 0;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    const double e = std::fabs(d[i] - ref[i]);
+    if (e > worst) worst = e, at = i;
+  }
+  // fp32 accumulation of 65 terms of magnitude <= 1: |error| <= 65 · 2^-24 · 65.
+  EXPECT_LE(worst, 65.0 * 65.0 * 0x1p-24) << "max error at row " << at / n << ", col " << at % n;
+}
+
+TEST_F(Simt, WmmaBf16TilesMatchAnF64Reference) {
+  expect_gemm_tiles<__nv_bfloat16>([](float x) { return __float2bfloat16(x); },
+                                   [](__nv_bfloat16 x) { return static_cast<double>(__bfloat162float(x)); });
+}
+
+TEST_F(Simt, WmmaHalfTilesMatchAnF64Reference) {
+  expect_gemm_tiles<__half>([](float x) { return __float2half(x); },
+                            [](__half x) { return static_cast<double>(__half2float(x)); });
+}
+
+TEST_F(Simt, HalfConversionsRoundToNearestEven) {
+  EXPECT_EQ(__float2half(1.0f).bits, 0x3c00);
+  EXPECT_EQ(__float2half(65504.0f).bits, 0x7bff);
+  EXPECT_EQ(__float2half(65520.0f).bits, 0x7c00) << "rounds to infinity";
+  EXPECT_EQ(__float2half(0x1p-24f).bits, 0x0001) << "smallest subnormal";
+  EXPECT_EQ(__float2half(0x1p-25f).bits, 0x0000) << "ties to even: 0";
+  EXPECT_EQ(__float2half(1.0f + 0x1p-11f).bits, 0x3c00) << "tie rounds to even";
+  EXPECT_EQ(__float2half(1.0f + 0x1p-11f + 0x1p-20f).bits, 0x3c01);
+  for (std::uint32_t bits = 0; bits < 0x7c00; bits += 7) {
+    const __half h{static_cast<std::uint16_t>(bits)};
+    ASSERT_EQ(__float2half(__half2float(h)).bits, h.bits) << "round trip of " << bits;
+  }
+  EXPECT_EQ(__float2bfloat16(1.0f + 0x1p-8f).bits, 0x3f80) << "bf16 tie to even";
+  EXPECT_EQ(__bfloat162float(__float2bfloat16(3.0f)), 3.0f);
 }
 
 }  // namespace

@@ -1,0 +1,119 @@
+// The WMMA subset the kernels use (nvcuda::wmma, m16n16k16, half or bf16 inputs, fp32
+// accumulator), for the emulator. Each lane of a warp holds 8 of a fragment's 256
+// elements — lane l owns elements [8l, 8l + 8) of the 16×16 tile in row-major order —
+// so element-wise loops over frag.x[i] work as on the GPU, where the mapping is opaque.
+// load/store touch only the lane's own elements; mma_sync is warp-collective: lanes
+// publish their fragments, meet at a warp barrier, each computes its 8 outputs from all
+// lanes' inputs, and meet again before anyone may change a fragment.
+#pragma once
+
+#include <array>
+#include <cstddef>
+
+#include "tests/simt/half_types.h"
+#include "tests/simt/simt_api.h"
+
+namespace nvcuda::wmma {
+
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+enum layout_t { mem_row_major, mem_col_major };
+
+inline float to_float(float x) { return x; }
+inline float to_float(__half x) { return __half2float(x); }
+inline float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+
+template <typename Use, int M, int N, int K, typename T, typename Layout = void>
+struct fragment {
+  static_assert(M == 16 && N == 16 && K == 16, "the emulator implements m16n16k16");
+  static constexpr int num_elements = 8;
+  T x[num_elements];
+};
+
+namespace detail {
+
+constexpr int kTile = 16;
+inline int row_of(int lane, int i) { return (lane * 8 + i) / kTile; }
+inline int col_of(int lane, int i) { return (lane * 8 + i) % kTile; }
+inline int lane_id() { return static_cast<int>(::ra::simt::current().linear % 32); }
+
+// Element (r, c) of a tile from the fragments all lanes published.
+template <typename T>
+T element(const std::array<const T*, 32>& lanes, int r, int c) {
+  const int flat = r * kTile + c;
+  return lanes[static_cast<std::size_t>(flat / 8)][flat % 8];
+}
+
+// Every lane's fragment pointer, gathered through the warp: two shuffles of the halves.
+template <typename T>
+std::array<const T*, 32> gather(const T* mine) {
+  std::array<const T*, 32> all{};
+  const auto bits = reinterpret_cast<std::uintptr_t>(mine);
+  for (int l = 0; l < 32; ++l) {
+    const auto p = __shfl_sync(0xffffffffu, static_cast<std::uint64_t>(bits), l);
+    all[static_cast<std::size_t>(l)] = reinterpret_cast<const T*>(static_cast<std::uintptr_t>(p));
+  }
+  return all;
+}
+
+}  // namespace detail
+
+template <typename Use, typename T, typename Layout>
+void fill_fragment(fragment<Use, 16, 16, 16, T, Layout>& f, T v) {
+  for (T& e : f.x) e = v;
+}
+
+// Row-major A: element (r, c) at p[r * ldm + c]; col-major: p[c * ldm + r].
+template <typename Use, typename T, typename Layout>
+void load_matrix_sync(fragment<Use, 16, 16, 16, T, Layout>& f, const T* p, unsigned ldm) {
+  const int lane = detail::lane_id();
+  for (int i = 0; i < 8; ++i) {
+    const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
+    f.x[i] = std::is_same_v<Layout, col_major> ? p[c * ldm + r] : p[r * ldm + c];
+  }
+  __syncwarp();
+}
+
+template <typename T>
+void load_matrix_sync(fragment<accumulator, 16, 16, 16, T>& f, const T* p, unsigned ldm, layout_t layout) {
+  const int lane = detail::lane_id();
+  for (int i = 0; i < 8; ++i) {
+    const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
+    f.x[i] = layout == mem_col_major ? p[c * ldm + r] : p[r * ldm + c];
+  }
+  __syncwarp();
+}
+
+template <typename T>
+void store_matrix_sync(T* p, const fragment<accumulator, 16, 16, 16, T>& f, unsigned ldm, layout_t layout) {
+  const int lane = detail::lane_id();
+  for (int i = 0; i < 8; ++i) {
+    const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
+    (layout == mem_col_major ? p[c * ldm + r] : p[r * ldm + c]) = f.x[i];
+  }
+  __syncwarp();
+}
+
+// D = A·B + C, fp32 accumulation (products of 16-bit inputs are exact in fp32).
+template <typename T, typename LayoutA, typename LayoutB>
+void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment<matrix_a, 16, 16, 16, T, LayoutA>& a,
+              const fragment<matrix_b, 16, 16, 16, T, LayoutB>& b, const fragment<accumulator, 16, 16, 16, float>& c) {
+  const auto as = detail::gather(a.x);
+  const auto bs = detail::gather(b.x);
+  const auto cs = detail::gather(c.x);
+  const int lane = detail::lane_id();
+  float out[8];
+  for (int i = 0; i < 8; ++i) {
+    const int r = detail::row_of(lane, i), col = detail::col_of(lane, i);
+    float acc = detail::element(cs, r, col);
+    for (int k = 0; k < 16; ++k) acc += to_float(detail::element(as, r, k)) * to_float(detail::element(bs, k, col));
+    out[i] = acc;
+  }
+  __syncwarp();  // every lane has read every fragment before any is overwritten (d may alias c)
+  for (int i = 0; i < 8; ++i) d.x[i] = out[i];
+}
+
+}  // namespace nvcuda::wmma
