@@ -1,6 +1,8 @@
 #include "comm/mpi/mpi_communicator.h"
 
 #include <climits>
+#include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -64,8 +66,14 @@ MpiCommunicator::MpiCommunicator(MPI_Comm parent, CommOptions options) : options
   int provided = 0;
   check_mpi(MPI_Query_thread(&provided), "MPI_Query_thread");
   RA_CHECK_EQ(InternalError, provided, MPI_THREAD_MULTIPLE, "MPI must be initialized with MPI_THREAD_MULTIPLE");
-  check_mpi(MPI_Comm_dup(parent, &p2p_), "MPI_Comm_dup");
-  check_mpi(MPI_Comm_dup(parent, &coll_), "MPI_Comm_dup");
+  // Duplication is collective: a rank that never arrives must not hang the others.
+  std::vector<MPI_Request> requests(2);
+  check_mpi(MPI_Comm_idup(parent, &p2p_, &requests[0]), "MPI_Comm_idup");
+  check_mpi(MPI_Comm_idup(parent, &coll_, &requests[1]), "MPI_Comm_idup");
+  std::vector<MPI_Status> statuses;
+  wait_all(requests, statuses, options_, Pending::kAbandon, [](const std::vector<bool>&) {
+    return std::string("creating the communicator: not every peer rank arrived");
+  });
   // Errors come back as codes and become ra::PeerError with context, never MPI's abort.
   MPI_Comm_set_errhandler(p2p_, MPI_ERRORS_RETURN);
   MPI_Comm_set_errhandler(coll_, MPI_ERRORS_RETURN);
@@ -82,6 +90,7 @@ MpiCommunicator::~MpiCommunicator() {
 }
 
 std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {
+  barrier();  // MPI_Comm_split blocks: first make sure, with a deadline, that every rank is here
   MPI_Comm sub = MPI_COMM_NULL;
   check_mpi(MPI_Comm_split(p2p_, color, key, &sub), "MPI_Comm_split");
   auto out = std::make_unique<MpiCommunicator>(sub, options_);
@@ -142,41 +151,53 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
                       std::to_string(x.recv_from) + " failed (expected " + std::to_string(want_bytes) +
                       " bytes): " + mpi_error_string(st.MPI_ERROR));
     }
-    int got = 0;
-    MPI_Get_count(&st, MPI_BYTE, &got);
-    if (static_cast<std::size_t>(got) != want_bytes) {
+    int got_bytes = 0;
+    MPI_Get_count(&st, MPI_BYTE, &got_bytes);
+    if (static_cast<std::size_t>(got_bytes) != want_bytes) {
       throw PeerError(where(x.tag) + ": message size mismatch from rank " +
                       std::to_string(x.recv_from) + ": expected " + std::to_string(want_bytes) +
-                      " bytes, received " + std::to_string(got) + " bytes");
+                      " bytes, received " + std::to_string(got_bytes) + " bytes");
     }
   }
 }
 
+// Collectives work on a heap copy of the caller's view: if a peer never arrives, the
+// abandoned operation (MPI forbids cancelling it) may still write, so the copy is leaked
+// instead of freed, and the caller's memory is never written after the deadline.
+void MpiCommunicator::run_collective(TensorView view, const std::function<int(void* data, MPI_Request* request)>& issue,
+                                     const std::string& what) {
+  check_host(view, what.c_str());
+  auto staging = std::make_unique<std::vector<unsigned char>>(view.size_bytes());
+  if (!staging->empty()) std::memcpy(staging->data(), view.raw(), staging->size());
+  std::vector<MPI_Request> requests(1);
+  check_mpi(issue(staging->data(), requests.data()), what.c_str());
+  std::vector<MPI_Status> statuses;
+  try {
+    wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
+      return what + " of " + std::to_string(view.size_bytes()) + " bytes: not every peer rank of " +
+             std::to_string(size_) + " joined";
+    });
+  } catch (...) {
+    (void)staging.release();  // deliberately leaked: the abandoned collective may still write to it
+    throw;
+  }
+  if (!staging->empty()) std::memcpy(view.raw(), staging->data(), staging->size());
+}
+
 void MpiCommunicator::all_reduce(TensorView inout, ReduceOp op) {
-  check_host(inout, "all_reduce");
   byte_count(inout.size_bytes(), "all_reduce");
   const int count_elems = static_cast<int>(inout.numel_elems());
-  std::vector<MPI_Request> requests(1);
-  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, inout.raw(), count_elems, mpi_type(inout.dtype()), mpi_op(op), coll_,
-                           requests.data()),
-            "MPI_Iallreduce");
-  std::vector<MPI_Status> statuses;
-  wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
-    return "all_reduce of " + std::to_string(inout.size_bytes()) +
-           " bytes: not every peer rank of " + std::to_string(size_) + " joined";
-  });
+  const MPI_Datatype type = mpi_type(inout.dtype());
+  run_collective(inout, [&](void* data, MPI_Request* r) {
+    return MPI_Iallreduce(MPI_IN_PLACE, data, count_elems, type, mpi_op(op), coll_, r);
+  }, "all_reduce");
 }
 
 void MpiCommunicator::broadcast(TensorView buf, int root) {
-  check_host(buf, "broadcast");
-  std::vector<MPI_Request> requests(1);
-  check_mpi(MPI_Ibcast(buf.raw(), byte_count(buf.size_bytes(), "broadcast"), MPI_BYTE, root, coll_, requests.data()),
-            "MPI_Ibcast");
-  std::vector<MPI_Status> statuses;
-  wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
-    return "broadcast of " + std::to_string(buf.size_bytes()) +
-           " bytes from rank " + std::to_string(root) + ": not every peer rank joined";
-  });
+  const int count_bytes = byte_count(buf.size_bytes(), "broadcast");
+  run_collective(buf, [&](void* data, MPI_Request* r) {
+    return MPI_Ibcast(data, count_bytes, MPI_BYTE, root, coll_, r);
+  }, "broadcast from rank " + std::to_string(root));
 }
 
 void MpiCommunicator::barrier() {

@@ -5,6 +5,9 @@
 
 #include <mpi.h>
 
+#include <functional>
+#include <string>
+
 #include "comm/communicator.h"
 
 namespace ra::comm::mpi {
@@ -29,6 +32,8 @@ class MpiCommunicator final : public Communicator {
 
  private:
   void exchange_now(const Exchange& x);
+  void run_collective(TensorView view, const std::function<int(void* data, MPI_Request* request)>& issue,
+                      const std::string& what);
 
   MPI_Comm p2p_ = MPI_COMM_NULL, coll_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;

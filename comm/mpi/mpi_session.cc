@@ -2,10 +2,9 @@
 
 #include <mpi.h>
 
-#include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <new>
 
 #include "comm/mpi/mpi_communicator.h"
@@ -15,18 +14,11 @@
 namespace ra::comm::mpi {
 namespace {
 
-// Usage and input-data errors come from the flags and files every rank reads alike: rank
-// 0 reports them and the others stay silent (one line, not P), giving rank 0 a moment to
-// print before their abort could end it. Any other failure is reported where it happened.
+// A failure on one rank: reported by that rank (errors every rank raised alike are
+// JobWideErrors, handled below without an abort), then the whole job ends.
 [[noreturn]] void fail(int rank, int size, const std::string& line, int code) {
-  const bool shared_cause =
-      code == static_cast<int>(ExitCode::kUsage) || code == static_cast<int>(ExitCode::kInputData);
-  if (rank == 0 || !shared_cause) {
-    std::cerr << "ringattn: error: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : std::string())
-              << printable(line) << std::endl;
-  } else {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+  std::cerr << "ringattn: error: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : std::string())
+            << printable(line) << std::endl;
   if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);  // ends every rank; mpirun exits with `code`
   MPI_Finalize();
   std::exit(code);

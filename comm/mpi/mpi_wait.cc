@@ -47,9 +47,18 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
       std::vector<bool> pending(requests.size());
       for (std::size_t i = 0; i < requests.size(); ++i) {
         pending[i] = !done[i];
-        if (!done[i] && pending_policy == Pending::kCancel) {
-          MPI_Cancel(&requests[i]);
-          MPI_Request_free(&requests[i]);
+        if (!done[i] && pending_policy == Pending::kCancel) MPI_Cancel(&requests[i]);
+      }
+      if (pending_policy == Pending::kCancel) {
+        // A cancelled receive that was already matched still completes: give it a moment,
+        // so that MPI is done with the caller's buffers before they are released.
+        const auto grace_end = Clock::now() + std::chrono::seconds(1);
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+          int flag = done[i] ? 1 : 0;
+          while (!flag && Clock::now() < grace_end) {
+            MPI_Test(&requests[i], &flag, MPI_STATUS_IGNORE);
+            if (!flag) std::this_thread::sleep_for(options.poll_interval);
+          }
         }
       }
       char tail[128];

@@ -1,5 +1,5 @@
 // Waiting on MPI requests with a deadline, without stealing the compute core: an
-// MPI_Testall loop that sleeps `poll_interval` between tests (DESIGN.md §7: MPI_Wait
+// MPI_Test loop over the requests that sleeps `poll_interval` between rounds (DESIGN.md §7: MPI_Wait
 // busy-polls and doubled the compute time of the other rank on a 2-core host).
 #pragma once
 
@@ -14,9 +14,11 @@
 
 namespace ra::comm::mpi {
 
-// What happens to requests still pending at the deadline. Point-to-point receives are
-// cancelled (their buffers may be reused); nonblocking collectives cannot be cancelled
-// or freed (MPI forbids it) and are abandoned — the job is about to end anyway.
+// What happens to requests still pending at the deadline. Point-to-point requests are
+// cancelled and given a second to complete (a matched receive completes anyway);
+// nonblocking collectives cannot be cancelled or freed (MPI forbids it) and are
+// abandoned — their buffers must outlive them (MpiCommunicator leaks its staging copy)
+// and the job is about to end.
 enum class Pending : std::uint8_t { kCancel, kAbandon };
 
 // Waits for all requests. Past the deadline, handles what is pending and throws

@@ -10,6 +10,7 @@
 // (arrived_). The host only enqueues; it blocks once, at the end of the pass.
 #include "runtime/ring/ring_attention.h"
 
+#include <functional>
 #include <string>
 
 #include "runtime/core/check.h"
@@ -51,6 +52,35 @@ void RingAttention::pack_local_kv(KvBlock& dst) {
   ctx_.comm_stream.wait(*packed_);
 }
 
+// Every way out of a pass waits for both streams, so that no queued work outlives its
+// buffers and events (a failed stream skips its remaining work; exchanges have
+// deadlines, so this cannot hang); the first failure is rethrown.
+void RingAttention::run_pass(const std::function<void()>& enqueue) {
+  std::exception_ptr failure;
+  try {
+    enqueue();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  for (device::Stream* stream : {&ctx_.compute, &ctx_.comm_stream}) {
+    try {
+      stream->synchronize();
+    } catch (...) {
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+RingAttention::~RingAttention() {
+  for (device::Stream* stream : {&ctx_.compute, &ctx_.comm_stream}) {
+    try {
+      stream->synchronize();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the pass that failed has reported it
+    }
+  }
+}
+
 // Posts, on the comm stream, the hop that brings the block of step s + 1 into the other
 // buffer (once the compute stream is done reading it) and passes the held one on.
 void RingAttention::post_next_kv(const char* phase, int s) {
@@ -69,29 +99,29 @@ void RingAttention::mark_skipped(const char* pass, int step) {
 }
 
 void RingAttention::forward(TensorView o, TensorView lse) {
-  const std::int64_t n = kv_layout_.tokens, hq = shard_.q.dim(1), d = kv_layout_.head_dim;
-  const kernels::SoftmaxState state{acc_->view(DType::kF32, Shape{n, hq, d}),
-                                    row_max_->view(DType::kF32, Shape{hq, n}),
-                                    row_sum_->view(DType::kF32, Shape{hq, n})};
-  pack_local_kv(*kv_[0]);
-  ctx_.compute.launch("fwd init", [this, state] { ctx_.op.init_state(state); });
-  const int last = schedule_.last_step();
-  for (int s = 0; s <= last; ++s) {
-    KvBlock& cur = *kv_[s % 2];
-    const int nxt = (s + 1) % 2;
-    if (s < last) post_next_kv(kPhaseFwdKv, s);
-    if (schedule_.computes(rank_, s)) {
-      const kernels::ForwardArgs args{shard_.q, cur.k(), cur.v(), shard_.meta.q, cur.meta(), mask_, state};
-      ctx_.compute.launch("fwd step " + std::to_string(s), [this, args] { ctx_.op.forward_accumulate(args); });
-    } else {
-      mark_skipped("fwd", s);
+  run_pass([&] {
+    const std::int64_t n = kv_layout_.tokens, hq = shard_.q.dim(1), d = kv_layout_.head_dim;
+    const kernels::SoftmaxState state{acc_->view(DType::kF32, Shape{n, hq, d}),
+                                      row_max_->view(DType::kF32, Shape{hq, n}),
+                                      row_sum_->view(DType::kF32, Shape{hq, n})};
+    pack_local_kv(*kv_[0]);
+    ctx_.compute.launch("fwd init", [this, state] { ctx_.op.init_state(state); });
+    const int last = schedule_.last_step();
+    for (int s = 0; s <= last; ++s) {
+      KvBlock& cur = *kv_[s % 2];
+      const int nxt = (s + 1) % 2;
+      if (s < last) post_next_kv(kPhaseFwdKv, s);
+      if (schedule_.computes(rank_, s)) {
+        const kernels::ForwardArgs args{shard_.q, cur.k(), cur.v(), shard_.meta.q, cur.meta(), mask_, state};
+        ctx_.compute.launch("fwd step " + std::to_string(s), [this, args] { ctx_.op.forward_accumulate(args); });
+      } else {
+        mark_skipped("fwd", s);
+      }
+      ctx_.compute.record(*free_[s % 2]);
+      if (s < last) ctx_.compute.wait(*arrived_[nxt]);
     }
-    ctx_.compute.record(*free_[s % 2]);
-    if (s < last) ctx_.compute.wait(*arrived_[nxt]);
-  }
-  ctx_.compute.launch("fwd finalize", [this, state, o, lse] { ctx_.op.finalize({state, o, lse}); });
-  ctx_.compute.synchronize();
-  ctx_.comm_stream.synchronize();
+    ctx_.compute.launch("fwd finalize", [this, state, o, lse] { ctx_.op.finalize({state, o, lse}); });
+  });
 }
 
 // Backward circulates KV again. The fp32 dK/dV of the block a rank holds travel with it:
@@ -102,57 +132,57 @@ void RingAttention::forward(TensorView o, TensorView lse) {
 // (bitwise reproducible at a fixed P).
 void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensorView dout, TensorView dq,
                              TensorView dk, TensorView dv) {
-  const std::int64_t n = kv_layout_.tokens, hq = shard_.q.dim(1);
-  const TensorView dsum = dsum_->view(DType::kF32, Shape{hq, n});
-  pack_local_kv(*kv_[0]);
-  ctx_.device.fill_zero(dq, ctx_.compute);
-  ctx_.compute.launch("bwd prepare", [this, o, dout, dsum] { ctx_.op.backward_prepare({o, dout, dsum}); });
-  const int last = schedule_.last_step();
-  for (int s = 0; s <= last; ++s) {
-    KvBlock& cur = *kv_[s % 2];
-    const int nxt = (s + 1) % 2;
-    if (s < last) post_next_kv(kPhaseBwdKv, s);
-    DkvBlock& travelling = *dkv_[s % 2];  // step 0: this rank's own block, starts at zero
-    DkvBlock& target = s == 0 ? travelling : *dkv_part_;
-    const bool computes = schedule_.computes(rank_, s);
-    if (s == 0 || computes) ctx_.device.fill_zero(target.all(), ctx_.compute);
-    if (computes) {
-      const kernels::BackwardArgs args{shard_.q,    cur.k(), cur.v(), dout, lse,         dsum,
-                                       shard_.meta.q, cur.meta(), mask_,  dq,   target.dk(), target.dv()};
-      ctx_.compute.launch("bwd step " + std::to_string(s), [this, args] { ctx_.op.backward(args); });
-    } else {
-      mark_skipped("bwd", s);
+  run_pass([&] {
+    const std::int64_t n = kv_layout_.tokens, hq = shard_.q.dim(1);
+    const TensorView dsum = dsum_->view(DType::kF32, Shape{hq, n});
+    pack_local_kv(*kv_[0]);
+    ctx_.device.fill_zero(dq, ctx_.compute);
+    ctx_.compute.launch("bwd prepare", [this, o, dout, dsum] { ctx_.op.backward_prepare({o, dout, dsum}); });
+    const int last = schedule_.last_step();
+    for (int s = 0; s <= last; ++s) {
+      KvBlock& cur = *kv_[s % 2];
+      const int nxt = (s + 1) % 2;
+      if (s < last) post_next_kv(kPhaseBwdKv, s);
+      DkvBlock& travelling = *dkv_[s % 2];  // step 0: this rank's own block, starts at zero
+      DkvBlock& target = s == 0 ? travelling : *dkv_part_;
+      const bool computes = schedule_.computes(rank_, s);
+      if (s == 0 || computes) ctx_.device.fill_zero(target.all(), ctx_.compute);
+      if (computes) {
+        const kernels::BackwardArgs args{shard_.q,    cur.k(), cur.v(), dout, lse,         dsum,
+                                         shard_.meta.q, cur.meta(), mask_,  dq,   target.dk(), target.dv()};
+        ctx_.compute.launch("bwd step " + std::to_string(s), [this, args] { ctx_.op.backward(args); });
+      } else {
+        mark_skipped("bwd", s);
+      }
+      if (s > 0) {
+        ctx_.compute.wait(*dkv_arrived_);
+        if (computes) ctx_.device.add_f32(travelling.all(), dkv_part_->all(), ctx_.compute);
+      }
+      ctx_.compute.record(*free_[s % 2]);
+      if (s < last) {
+        ctx_.compute.record(*dkv_ready_);
+        ctx_.comm_stream.wait(*dkv_ready_);
+        ctx_.comm.exchange({travelling.all(), schedule_.next(rank_), dkv_[nxt]->all(), schedule_.prev(rank_),
+                            comm::CommTag{kPhaseBwdDkv, s + 1, s + 1}},
+                           ctx_.comm_stream);
+        ctx_.comm_stream.record(*dkv_arrived_);
+        ctx_.compute.wait(*arrived_[nxt]);
+      }
     }
-    if (s > 0) {
-      ctx_.compute.wait(*dkv_arrived_);
-      if (computes) ctx_.device.add_f32(travelling.all(), dkv_part_->all(), ctx_.compute);
-    }
-    ctx_.compute.record(*free_[s % 2]);
-    if (s < last) {
+    DkvBlock* own = dkv_[last % 2].get();
+    if (last > 0) {
       ctx_.compute.record(*dkv_ready_);
       ctx_.comm_stream.wait(*dkv_ready_);
-      ctx_.comm.exchange({travelling.all(), schedule_.next(rank_), dkv_[nxt]->all(), schedule_.prev(rank_),
-                          comm::CommTag{kPhaseBwdDkv, s + 1, s + 1}},
+      ctx_.comm.exchange({own->all(), schedule_.dkv_owner_of_final(rank_), dkv_[(last + 1) % 2]->all(),
+                          schedule_.dkv_final_from(rank_), comm::CommTag{kPhaseBwdDkvReturn, last, last + 1}},
                          ctx_.comm_stream);
       ctx_.comm_stream.record(*dkv_arrived_);
-      ctx_.compute.wait(*arrived_[nxt]);
+      ctx_.compute.wait(*dkv_arrived_);
+      own = dkv_[(last + 1) % 2].get();
     }
-  }
-  DkvBlock* own = dkv_[last % 2].get();
-  if (last > 0) {
-    ctx_.compute.record(*dkv_ready_);
-    ctx_.comm_stream.wait(*dkv_ready_);
-    ctx_.comm.exchange({own->all(), schedule_.dkv_owner_of_final(rank_), dkv_[(last + 1) % 2]->all(),
-                        schedule_.dkv_final_from(rank_), comm::CommTag{kPhaseBwdDkvReturn, last, last + 1}},
-                       ctx_.comm_stream);
-    ctx_.comm_stream.record(*dkv_arrived_);
-    ctx_.compute.wait(*dkv_arrived_);
-    own = dkv_[(last + 1) % 2].get();
-  }
-  ctx_.device.copy(dk, own->dk(), ctx_.compute);
-  ctx_.device.copy(dv, own->dv(), ctx_.compute);
-  ctx_.compute.synchronize();
-  ctx_.comm_stream.synchronize();
+    ctx_.device.copy(dk, own->dk(), ctx_.compute);
+    ctx_.device.copy(dv, own->dv(), ctx_.compute);
+  });
 }
 
 }  // namespace ra::ring

@@ -2,6 +2,7 @@
 // ring_attention.cc first: it is the algorithm.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "comm/communicator.h"
@@ -41,6 +42,10 @@ class RingAttention {
   // Collective: gathers every rank's metadata summary and builds the schedule; allocates
   // the double-buffered KV blocks, the softmax state and the dK/dV accumulators.
   RingAttention(const RingContext& ctx, const kernels::MaskSpec& mask, const RingShard& shard);
+  // Waits for work still queued on the streams (after a failed pass) before the buffers go.
+  ~RingAttention();
+  RingAttention(const RingAttention&) = delete;
+  RingAttention& operator=(const RingAttention&) = delete;
 
   // o: [n, Hq, D] storage dtype; lse: f32 [Hq, n].
   void forward(TensorView o, TensorView lse);
@@ -52,6 +57,7 @@ class RingAttention {
   const KvLayout& kv_layout() const { return kv_layout_; }
 
  private:
+  void run_pass(const std::function<void()>& enqueue);
   void pack_local_kv(KvBlock& dst);
   void post_next_kv(const char* phase, int step);
   void mark_skipped(const char* pass, int step);

@@ -43,6 +43,7 @@ TEST(MpiCommunicator, AllReduceBroadcastBarrier) {
   c.all_reduce(f32(x), ReduceOp::kSum);
   EXPECT_EQ(x[0], static_cast<float>(p * (p - 1) / 2));
   EXPECT_EQ(x[1], static_cast<float>(p));
+  EXPECT_EQ(x[2], -static_cast<float>(p * (p - 1) / 2));
   std::vector<float> m{static_cast<float>(r)};
   c.all_reduce(f32(m), ReduceOp::kMax);
   EXPECT_EQ(m[0], static_cast<float>(p - 1));

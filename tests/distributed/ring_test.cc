@@ -133,6 +133,7 @@ void expect_traffic_matches_schedule(const CaseSpec& spec, Layout l) {
     const auto& want = plan[i];
     EXPECT_EQ(got.phase, want.phase) << "exchange " << i;
     EXPECT_EQ(got.step, want.step) << "exchange " << i << " " << want.phase;
+    EXPECT_EQ(got.hop, want.hop) << "exchange " << i << " " << want.phase;
     EXPECT_EQ(got.send_to, want.send_to) << "exchange " << i << " " << want.phase;
     EXPECT_EQ(got.recv_from, want.recv_from) << "exchange " << i << " " << want.phase;
     EXPECT_EQ(got.send_bytes, want.send_bytes) << "exchange " << i << " " << want.phase;

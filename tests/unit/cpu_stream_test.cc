@@ -61,6 +61,50 @@ TEST(CpuStream, WaitTargetsTheRecordIssuedBeforeIt) {
   EXPECT_TRUE(ran);
 }
 
+// A wait holds the record issued before it: a later record (here on another, idle
+// stream) must neither release it early nor make it wait for work recorded afterwards.
+TEST(CpuStream, AWaitIsNotReleasedByALaterRecordOnAnotherStream) {
+  cpu::CpuDevice dev;
+  auto a = dev.create_stream("a");
+  auto b = dev.create_stream("b");
+  auto c = dev.create_stream("c");
+  auto e = dev.create_event();
+  std::atomic<int> a_done{0};
+  int seen = -1;
+  a->launch("slow", [&] {
+    std::this_thread::sleep_for(milliseconds(30));
+    a_done = 1;
+  });
+  a->record(*e);
+  c->wait(*e);
+  b->record(*e);  // b is idle: this record completes at once
+  c->launch("read", [&] { seen = a_done.load(); });
+  c->synchronize();
+  EXPECT_EQ(seen, 1) << "the wait was released by b's later record";
+  a->synchronize();
+  b->synchronize();
+}
+
+TEST(CpuStream, AWaitDoesNotWaitForARecordIssuedAfterIt) {
+  cpu::CpuDevice dev;
+  auto a = dev.create_stream("a");
+  auto c = dev.create_stream("c");
+  auto e = dev.create_event();
+  a->record(*e);  // completes at once
+  c->wait(*e);
+  std::atomic<bool> release{false};
+  a->launch("blocked", [&] {
+    while (!release) std::this_thread::sleep_for(milliseconds(1));
+  });
+  a->record(*e);  // behind the blocked work
+  bool ran = false;
+  c->launch("after wait", [&] { ran = true; });
+  c->synchronize();  // must not block on the second record
+  EXPECT_TRUE(ran);
+  release = true;
+  a->synchronize();
+}
+
 TEST(CpuStream, FailurePoisonsTheStreamAndTheStreamsWaitingOnIt) {
   cpu::CpuDevice dev;
   auto a = dev.create_stream("a");

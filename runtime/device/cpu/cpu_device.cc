@@ -54,6 +54,8 @@ void CpuDevice::add_f32(TensorView dst, ConstTensorView src, Stream& stream) {
   check_cpu(src, "add source");
   RA_CHECK_EQ(InternalError, dst.numel_elems(), src.numel_elems(), "add ", src.shape().str(), " to ",
               dst.shape().str());
+  RA_CHECK_EQ(InternalError, dtype_name(dst.dtype()), dtype_name(DType::kF32), "add_f32 destination");
+  RA_CHECK_EQ(InternalError, dtype_name(src.dtype()), dtype_name(DType::kF32), "add_f32 source");
   stream.launch("add", [dst, src] {
     float* d = dst.data<float>();
     const float* s = src.data<float>();

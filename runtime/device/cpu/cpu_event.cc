@@ -2,33 +2,36 @@
 
 namespace ra::device::cpu {
 
-std::uint64_t CpuEvent::next_version() {
-  const std::lock_guard lock(mu_);
-  return ++recorded_;
-}
-
-std::uint64_t CpuEvent::recorded_version() {
-  const std::lock_guard lock(mu_);
-  return recorded_;
-}
-
-void CpuEvent::complete(std::uint64_t version, std::exception_ptr error) {
+void Completion::complete(std::exception_ptr error) {
   {
     const std::lock_guard lock(mu_);
-    if (version > completed_) completed_ = version;
-    if (error && !error_) error_ = std::move(error);
+    done_ = true;
+    error_ = std::move(error);
   }
   cv_.notify_all();
 }
 
-std::exception_ptr CpuEvent::wait_for(std::uint64_t version) {
+std::exception_ptr Completion::wait() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return completed_ >= version; });
+  cv_.wait(lock, [&] { return done_; });
   return error_;
 }
 
+std::shared_ptr<Completion> CpuEvent::start_record() {
+  const std::lock_guard lock(mu_);
+  current_ = std::make_shared<Completion>();
+  return current_;
+}
+
+std::shared_ptr<Completion> CpuEvent::current() {
+  const std::lock_guard lock(mu_);
+  return current_;
+}
+
 void CpuEvent::synchronize() {
-  if (std::exception_ptr e = wait_for(recorded_version())) std::rethrow_exception(e);
+  if (const std::shared_ptr<Completion> c = current()) {
+    if (std::exception_ptr e = c->wait()) std::rethrow_exception(e);
+  }
 }
 
 }  // namespace ra::device::cpu

@@ -1,34 +1,44 @@
-// CPU events: a version counter under a mutex. record() on a stream bumps the version the
-// event stands for; the stream's worker completes that version when it reaches it,
-// carrying the stream's failure if it has one.
+// CPU events. Each record() creates a fresh completion, which the recording stream's
+// worker completes when it reaches that point (carrying the stream's failure, if any); a
+// wait() holds the completion of the last record issued before it — CUDA semantics: a
+// later record, on any stream, neither releases nor delays an earlier wait. Tasks hold
+// completions by shared ownership, never the event itself.
 #pragma once
 
 #include <condition_variable>
-#include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 
 #include "runtime/device/device.h"
 
 namespace ra::device::cpu {
 
+class Completion {
+ public:
+  void complete(std::exception_ptr error);
+  // Blocks until completed; returns the failure it carried (or null).
+  std::exception_ptr wait();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::exception_ptr error_;
+};
+
 class CpuEvent final : public Event {
  public:
-  // Called by Stream::record on the launching thread: the version a later wait targets.
-  std::uint64_t next_version();
-  // Called by the recording stream's worker.
-  void complete(std::uint64_t version, std::exception_ptr error);
-  // Blocks until `version` completed; returns the failure it carried (or null).
-  std::exception_ptr wait_for(std::uint64_t version);
-  std::uint64_t recorded_version();
+  // record(): a new completion becomes the event's current one.
+  std::shared_ptr<Completion> start_record();
+  // wait(): the current completion (null when never recorded: nothing to wait for).
+  std::shared_ptr<Completion> current();
 
   void synchronize() override;
 
  private:
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t recorded_ = 0, completed_ = 0;
-  std::exception_ptr error_;
+  std::shared_ptr<Completion> current_;
 };
 
 }  // namespace ra::device::cpu

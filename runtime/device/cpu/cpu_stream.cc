@@ -31,24 +31,23 @@ void CpuStream::launch(std::string_view label, std::function<void()> work) {
 }
 
 void CpuStream::record(Event& event) {
-  auto& e = dynamic_cast<CpuEvent&>(event);
-  const std::uint64_t version = e.next_version();
-  enqueue(Task{TaskKind::kRecord, "record", {}, [this, &e, version] {
+  std::shared_ptr<Completion> done = dynamic_cast<CpuEvent&>(event).start_record();
+  enqueue(Task{TaskKind::kRecord, "record", {}, [this, done] {
                  std::exception_ptr error;
                  {
                    const std::lock_guard lock(mu_);
                    error = error_;
                  }
-                 e.complete(version, error);
+                 done->complete(error);
                  return std::exception_ptr{};
                }});
 }
 
 void CpuStream::wait(Event& event) {
-  auto& e = dynamic_cast<CpuEvent&>(event);
   // CUDA semantics: wait for the most recent record() issued before this call.
-  const std::uint64_t version = e.recorded_version();
-  enqueue(Task{TaskKind::kWait, "wait", {}, [&e, version] { return e.wait_for(version); }});
+  std::shared_ptr<Completion> target = dynamic_cast<CpuEvent&>(event).current();
+  if (!target) return;  // never recorded: nothing to wait for
+  enqueue(Task{TaskKind::kWait, "wait", {}, [target] { return target->wait(); }});
 }
 
 void CpuStream::synchronize() {
@@ -86,10 +85,10 @@ void CpuStream::run() {
         } else {
           failure = task.control();
         }
+        report(task, begin, task.kind == TaskKind::kWait);
       } catch (...) {
         failure = std::current_exception();
       }
-      report(task, begin, task.kind == TaskKind::kWait);
     }
     {
       const std::lock_guard lock(mu_);

@@ -1,7 +1,9 @@
 // A CPU stream: one worker thread running its queue in launch order (DESIGN.md §2).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
