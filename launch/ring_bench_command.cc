@@ -26,12 +26,15 @@ struct BenchOutputFlags {
   bool json = false;
 };
 
+// The resolved layout (config::resolve replaced auto).
 layout::Layout to_layout(config::Layout l) {
   switch (l) {
+    case config::LAYOUT_CONTIGUOUS: return layout::Layout::kContiguous;
     case config::LAYOUT_ZIGZAG: return layout::Layout::kZigzag;
     case config::LAYOUT_STRIPED: return layout::Layout::kStriped;
-    default: return layout::Layout::kContiguous;
+    default: break;
   }
+  throw InternalError("parallel.layout was not resolved (" + config::Layout_Name(l) + ")");
 }
 
 bench::RingBenchOptions bench_options(const config::RunConfig& c) {

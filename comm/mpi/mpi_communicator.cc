@@ -4,6 +4,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "comm/mpi/mpi_wait.h"
@@ -49,11 +50,16 @@ MPI_Op mpi_op(ReduceOp op) {
 }
 
 // Each phase gets its own tag, so a schedule mismatch between ranks times out with a
-// message naming the phase instead of silently pairing the wrong messages.
+// message naming the phase instead of silently pairing the wrong messages. The ring's
+// phases have fixed tags; any other phase name is hashed above them.
 int phase_tag(const char* phase) {
+  constexpr const char* kRingPhases[] = {"fwd kv", "bwd kv", "bwd dkv", "bwd dkv return"};
+  for (int i = 0; i < 4; ++i) {
+    if (std::string_view(phase) == kRingPhases[i]) return i + 1;
+  }
   unsigned h = 2166136261u;
   for (const char* p = phase; *p != '\0'; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 16777619u;
-  return static_cast<int>(h % 30000u);
+  return 100 + static_cast<int>(h % 30000u);
 }
 
 std::string where(const CommTag& tag) {

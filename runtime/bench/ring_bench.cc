@@ -255,7 +255,7 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
     double waited = 0;
     const auto spans = timeline.spans();
     for (std::size_t i = spans_before; i < spans.size(); ++i) {
-      if (spans[i].track == "compute" && spans[i].waited) waited += spans[i].dur_us * 1e-6;
+      if (spans[i].track == "compute" && spans[i].kind == device::SpanKind::kWait) waited += spans[i].dur_us * 1e-6;
     }
     fwd.push_back(max_over_ranks(comm, f));
     bwd.push_back(max_over_ranks(comm, b));

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -57,12 +58,15 @@ class DeviceBuffer {
   virtual DeviceKind kind() const = 0;
 };
 
-// One span of work a stream ran (CPU streams report them; see StreamObserver).
+// What a stream did during a span: worked, or sat blocked on an event.
+enum class SpanKind : std::uint8_t { kWork, kWait };
+
+// One span of a stream's time (CPU streams report them; see StreamObserver).
 struct Span {
   std::string_view stream;
   std::string_view label;
   std::chrono::steady_clock::time_point begin, end;
-  bool waited = false;  // true: the stream was blocked on an event, not working
+  SpanKind kind = SpanKind::kWork;
 };
 
 class StreamObserver {

@@ -26,10 +26,6 @@ numerics::TileSummary unpack(const std::int32_t* f) {
   return t;
 }
 
-}  // namespace
-
-namespace {
-
 // All-gather of one summary per rank, as a sum: each rank fills its own row.
 std::vector<ShardSummary> all_summaries(comm::Communicator& comm, const ShardSummary& mine) {
   const int p = comm.size();

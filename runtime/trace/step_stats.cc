@@ -59,14 +59,14 @@ std::vector<StepStats> step_stats(const std::vector<TraceSpan>& spans, const std
       StepStats& st = at(p, n);
       st.computed = st.computed || computed;
       st.compute_seconds += s.dur_us * 1e-6;
-    } else if (s.waited && step >= 0) {
+    } else if (s.kind == device::SpanKind::kWait && step >= 0) {
       at(pass, step).wait_seconds += s.dur_us * 1e-6;
     }
   }
   for (const TraceSpan& s : comm) {
     std::string p;
     int n = 0;
-    if (!s.waited && parse_hop(s.name, p, n) && n >= 0) at(p, n).comm_seconds += s.dur_us * 1e-6;
+    if (s.kind == device::SpanKind::kWork && parse_hop(s.name, p, n) && n >= 0) at(p, n).comm_seconds += s.dur_us * 1e-6;
   }
   std::vector<StepStats> out;
   for (const auto& [key, st] : by_step) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-
 namespace ra::trace {
 
 void Timeline::reset_origin() {
@@ -19,15 +18,16 @@ double Timeline::since_origin_us(std::chrono::steady_clock::time_point t) const 
 void Timeline::on_span(const device::Span& span) {
   const std::lock_guard lock(mu_);
   const double b = since_origin_us(span.begin);
-  spans_.push_back(TraceSpan{std::string(span.stream), span.waited ? "wait" : std::string(span.label), b,
-                             since_origin_us(span.end) - b, span.waited});
+  const bool wait = span.kind == device::SpanKind::kWait;
+  spans_.push_back(TraceSpan{std::string(span.stream), wait ? "wait" : std::string(span.label), b,
+                             since_origin_us(span.end) - b, span.kind});
 }
 
 void Timeline::add(std::string track, std::string name, std::chrono::steady_clock::time_point begin,
                    std::chrono::steady_clock::time_point end) {
   const std::lock_guard lock(mu_);
   const double b = since_origin_us(begin);
-  spans_.push_back(TraceSpan{std::move(track), std::move(name), b, since_origin_us(end) - b, false});
+  spans_.push_back(TraceSpan{std::move(track), std::move(name), b, since_origin_us(end) - b, device::SpanKind::kWork});
 }
 
 std::vector<TraceSpan> Timeline::spans() const {
@@ -52,7 +52,7 @@ nlohmann::json events_of(int rank, const std::vector<TraceSpan>& spans) {
       tracks.push_back(s.track);
       events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", rank}, {"tid", tid}, {"args", {{"name", s.track}}}});
     }
-    events.push_back({{"ph", "X"}, {"name", s.name}, {"cat", s.waited ? "wait" : "work"}, {"pid", rank},
+    events.push_back({{"ph", "X"}, {"name", s.name}, {"cat", s.kind == device::SpanKind::kWait ? "wait" : "work"}, {"pid", rank},
                       {"tid", tid}, {"ts", s.begin_us}, {"dur", s.dur_us}});
   }
   events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", rank}, {"args", {{"name", "rank " + std::to_string(rank)}}}});

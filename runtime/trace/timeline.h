@@ -17,7 +17,7 @@ struct TraceSpan {
   std::string track;  // stream name
   std::string name;   // work label, or "wait" for time a stream was blocked on an event
   double begin_us = 0, dur_us = 0;
-  bool waited = false;
+  device::SpanKind kind = device::SpanKind::kWork;
 };
 
 class Timeline final : public device::StreamObserver {

@@ -137,7 +137,7 @@ class Recorder final : public StreamObserver {
  public:
   void on_span(const Span& span) override {
     const std::lock_guard lock(mu);
-    spans.push_back({std::string(span.stream), std::string(span.label), span.waited,
+    spans.push_back({std::string(span.stream), std::string(span.label), span.kind == SpanKind::kWait,
                      std::chrono::duration<double>(span.end - span.begin).count()});
   }
   struct Row {

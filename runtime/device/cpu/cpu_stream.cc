@@ -57,9 +57,10 @@ void CpuStream::synchronize() {
   if (error_) std::rethrow_exception(error_);
 }
 
-void CpuStream::report(const Task& task, std::chrono::steady_clock::time_point begin, bool waited) {
+void CpuStream::report(const Task& task, std::chrono::steady_clock::time_point begin) {
   if (observer_ == nullptr || task.kind == TaskKind::kRecord) return;
-  observer_->on_span(Span{name_, task.label, begin, std::chrono::steady_clock::now(), waited});
+  observer_->on_span(Span{name_, task.label, begin, std::chrono::steady_clock::now(),
+                          task.kind == TaskKind::kWait ? SpanKind::kWait : SpanKind::kWork});
 }
 
 void CpuStream::run() {
@@ -85,7 +86,7 @@ void CpuStream::run() {
         } else {
           failure = task.control();
         }
-        report(task, begin, task.kind == TaskKind::kWait);
+        report(task, begin);
       } catch (...) {
         failure = std::current_exception();
       }

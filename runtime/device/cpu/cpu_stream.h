@@ -39,7 +39,7 @@ class CpuStream final : public Stream {
   };
   void enqueue(Task task);
   void run();
-  void report(const Task& task, std::chrono::steady_clock::time_point begin, bool waited);
+  void report(const Task& task, std::chrono::steady_clock::time_point begin);
 
   std::string name_;
   StreamObserver* observer_;
