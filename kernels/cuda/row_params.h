@@ -1,0 +1,47 @@
+// Plain parameter structs of the per-row kernels of the attention block operation
+// (DESIGN.md §2), shared by host launchers and device code. Layouts as in
+// kernels/attention_op.h: O-like tensors [Lq, Hq, D], per-row statistics [Hq, Lq].
+#pragma once
+
+#include <cstdint>
+
+namespace ra::kernels::cuda {
+
+struct RowShape {
+  std::int32_t lq = 0, hq = 0, d = 0;
+};
+
+struct InitStateParams {
+  RowShape shape;
+  float* acc;      // [Lq, Hq, D] := 0
+  float* row_max;  // [Hq, Lq]    := -inf
+  float* row_sum;  // [Hq, Lq]    := 0
+};
+
+template <typename T>
+struct FinalizeParams {
+  RowShape shape;
+  const float* acc;
+  const float* row_max;
+  const float* row_sum;
+  T* o;        // acc / sum, exactly 0 on rows that saw no key
+  float* lse;  // max + log(sum), -inf on such rows
+};
+
+template <typename T>
+struct PrepareParams {
+  RowShape shape;
+  const T* o;
+  const T* dout;
+  float* dsum;  // rowsum(dO ∘ O)
+};
+
+struct MergeParams {
+  RowShape shape;
+  float* o_a;
+  float* lse_a;
+  const float* o_b;
+  const float* lse_b;
+};
+
+}  // namespace ra::kernels::cuda

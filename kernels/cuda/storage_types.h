@@ -1,0 +1,28 @@
+// Loads and stores of the storage dtypes (fp32, bf16, fp16) as fp32, for device code
+// (nvcc) and the emulator alike. Conversions round to nearest even.
+#pragma once
+
+#include "kernels/cuda/portable.h"
+
+namespace ra::kernels::cuda {
+
+RA_DEVICE float to_f32(float x) { return x; }
+RA_DEVICE float to_f32(__nv_bfloat16 x) { return __bfloat162float(x); }
+RA_DEVICE float to_f32(__half x) { return __half2float(x); }
+
+template <typename T>
+RA_DEVICE T from_f32(float x);
+template <>
+RA_DEVICE float from_f32<float>(float x) {
+  return x;
+}
+template <>
+RA_DEVICE __nv_bfloat16 from_f32<__nv_bfloat16>(float x) {
+  return __float2bfloat16(x);
+}
+template <>
+RA_DEVICE __half from_f32<__half>(float x) {
+  return __float2half(x);
+}
+
+}  // namespace ra::kernels::cuda
