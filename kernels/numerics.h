@@ -9,14 +9,10 @@
 //   score(i, j)   = scale * q_i·k_j - slope[h] * |pos_q[i] - pos_k[j]|   (ALiBi optional)
 #pragma once
 
-#if defined(__CUDACC__)
-#define RA_HD __host__ __device__
-#else
-#define RA_HD
-#endif
-
 #include <math.h>  // expf/logf/log1pf exist for host and device under these names
 #include <stdint.h>
+
+#include "kernels/host_device.h"
 
 namespace ra::numerics {
 

@@ -17,9 +17,15 @@ void expect_dtype(const char* name, const ConstTensorView& t, DType want) {
   RA_CHECK_EQ(UsageError, dtype_name(t.dtype()), dtype_name(want), "dtype of '", name, "'");
 }
 
-void expect_storage_dtype(const char* name, const ConstTensorView& t) {
-  RA_CHECK(UsageError, t.dtype() == DType::kF32 || t.dtype() == DType::kBF16, "dtype of '", name,
-           "' is ", dtype_name(t.dtype()), "; supported storage dtypes: f32, bf16");
+void expect_storage_dtype(const char* name, const ConstTensorView& t, const StorageSupport& storage) {
+  bool ok = false;
+  std::ostringstream list;
+  for (int i = 0; i < storage.count; ++i) {
+    ok = ok || storage.dtypes[i] == t.dtype();
+    list << (i ? ", " : "") << dtype_name(storage.dtypes[i]);
+  }
+  RA_CHECK(UsageError, ok, "dtype of '", name, "' is ", dtype_name(t.dtype()), "; this backend's storage dtypes: ",
+           list.str());
 }
 
 void expect_shape(const char* name, const ConstTensorView& t, const Shape& want) {
@@ -52,10 +58,10 @@ void expect_head_dim(std::int64_t d, const HeadDimSupport& hd) {
 }
 
 AttnDims common_dims(const ConstTensorView& q, const ConstTensorView& k, const ConstTensorView& v,
-                     const TokenMeta& qm, const TokenMeta& km, const MaskSpec& mask, const HeadDimSupport& hd) {
+                     const TokenMeta& qm, const TokenMeta& km, const MaskSpec& mask, const BackendSupport& support) {
   expect_rank("q", q, 3);
   expect_rank("k", k, 3);
-  expect_storage_dtype("q", q);
+  expect_storage_dtype("q", q, support.storage);
   AttnDims d;
   d.lq = q.dim(0);
   d.hq = q.dim(1);
@@ -66,7 +72,7 @@ AttnDims common_dims(const ConstTensorView& q, const ConstTensorView& k, const C
   RA_CHECK_GE(UsageError, d.hkv, 1, "kv heads of 'k'");
   RA_CHECK_GE(UsageError, d.hq, 1, "query heads of 'q'");
   RA_CHECK_EQ(UsageError, d.hq % d.hkv, 0, "query heads (", d.hq, ") must be a multiple of kv heads (", d.hkv, ")");
-  expect_head_dim(d.d, hd);
+  expect_head_dim(d.d, support.head_dims);
   expect_dtype("k", k, q.dtype());
   expect_shape("v", v, k.shape());
   expect_dtype("v", v, q.dtype());
@@ -94,32 +100,32 @@ void validate_state(const SoftmaxState& s) {
   expect_dtype("state.row_sum", s.row_sum, DType::kF32);
 }
 
-AttnDims validate_forward(const ForwardArgs& a, const HeadDimSupport& hd) {
-  const AttnDims d = common_dims(a.q, a.k, a.v, a.q_meta, a.k_meta, a.mask, hd);
+AttnDims validate_forward(const ForwardArgs& a, const BackendSupport& support) {
+  const AttnDims d = common_dims(a.q, a.k, a.v, a.q_meta, a.k_meta, a.mask, support);
   validate_state(a.state);
   expect_shape("state.acc", a.state.acc, a.q.shape());
   return d;
 }
 
-void validate_finalize(const FinalizeArgs& a) {
+void validate_finalize(const FinalizeArgs& a, const BackendSupport& support) {
   validate_state(a.state);
   expect_shape("o", a.o, a.state.acc.shape());
-  expect_storage_dtype("o", a.o);
+  expect_storage_dtype("o", a.o, support.storage);
   expect_shape("lse", a.lse, a.state.row_max.shape());
   expect_dtype("lse", a.lse, DType::kF32);
 }
 
-void validate_backward_prepare(const BackwardPrepareArgs& a) {
+void validate_backward_prepare(const BackwardPrepareArgs& a, const BackendSupport& support) {
   expect_rank("o", a.o, 3);
-  expect_storage_dtype("o", a.o);
+  expect_storage_dtype("o", a.o, support.storage);
   expect_shape("dout", a.dout, a.o.shape());
   expect_dtype("dout", a.dout, a.o.dtype());
   expect_shape("dsum", a.dsum, Shape{a.o.dim(1), a.o.dim(0)});
   expect_dtype("dsum", a.dsum, DType::kF32);
 }
 
-AttnDims validate_backward(const BackwardArgs& a, const HeadDimSupport& hd) {
-  const AttnDims d = common_dims(a.q, a.k, a.v, a.q_meta, a.k_meta, a.mask, hd);
+AttnDims validate_backward(const BackwardArgs& a, const BackendSupport& support) {
+  const AttnDims d = common_dims(a.q, a.k, a.v, a.q_meta, a.k_meta, a.mask, support);
   expect_shape("dout", a.dout, a.q.shape());
   expect_dtype("dout", a.dout, a.q.dtype());
   const Shape rows{d.hq, d.lq};

@@ -23,10 +23,21 @@ struct HeadDimSupport {
   int only_count = 0;
 };
 
-AttnDims validate_forward(const ForwardArgs& a, const HeadDimSupport& hd);
-void validate_finalize(const FinalizeArgs& a);
-void validate_backward_prepare(const BackwardPrepareArgs& a);
-AttnDims validate_backward(const BackwardArgs& a, const HeadDimSupport& hd);
+// Which storage dtypes (q, k, v, o, dout) a backend supports.
+struct StorageSupport {
+  const DType* dtypes = nullptr;
+  int count = 0;
+};
+
+struct BackendSupport {
+  HeadDimSupport head_dims;
+  StorageSupport storage;
+};
+
+AttnDims validate_forward(const ForwardArgs& a, const BackendSupport& support);
+void validate_finalize(const FinalizeArgs& a, const BackendSupport& support);
+void validate_backward_prepare(const BackwardPrepareArgs& a, const BackendSupport& support);
+AttnDims validate_backward(const BackwardArgs& a, const BackendSupport& support);
 void validate_merge(const MergeArgs& a);
 void validate_state(const SoftmaxState& s);
 

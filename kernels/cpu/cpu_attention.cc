@@ -45,14 +45,14 @@ void CpuAttention::init_state(const SoftmaxState& state) {
 }
 
 void CpuAttention::forward_accumulate(const ForwardArgs& args) {
-  const AttnDims dims = validate_forward(args, kCpuHeadDims);
+  const AttnDims dims = validate_forward(args, kCpuSupport);
   cpu::forward_accumulate(args, dims, options_.forward, pool_, scratch_);
 }
 
 // O = acc / sum and LSE = max + log(sum); a row that saw no visible key has sum = 0 and
 // gets O = 0, LSE = -inf exactly.
 void CpuAttention::finalize(const FinalizeArgs& args) {
-  validate_finalize(args);
+  validate_finalize(args, kCpuSupport);
   const std::int64_t lq = args.state.acc.dim(0), hq = args.state.acc.dim(1), d = args.state.acc.dim(2);
   const float* acc = args.state.acc.data<float>();
   const float* row_max = args.state.row_max.data<float>();
@@ -72,7 +72,7 @@ void CpuAttention::finalize(const FinalizeArgs& args) {
 }
 
 void CpuAttention::backward_prepare(const BackwardPrepareArgs& args) {
-  validate_backward_prepare(args);
+  validate_backward_prepare(args, kCpuSupport);
   const std::int64_t lq = args.o.dim(0), hq = args.o.dim(1), d = args.o.dim(2);
   float* dsum = args.dsum.data<float>();
   for (std::int64_t r = 0; r < lq; ++r) {
@@ -86,7 +86,7 @@ void CpuAttention::backward_prepare(const BackwardPrepareArgs& args) {
 }
 
 void CpuAttention::backward(const BackwardArgs& args) {
-  const AttnDims dims = validate_backward(args, kCpuHeadDims);
+  const AttnDims dims = validate_backward(args, kCpuSupport);
   backward_accumulate(args, dims, options_.backward, pool_, scratch_);
 }
 

@@ -12,8 +12,10 @@
 
 namespace ra::kernels::cpu {
 
-// Head dims the CPU kernels accept (any size in this range; sgemm has no tile constraint).
-inline constexpr HeadDimSupport kCpuHeadDims{1, 512, nullptr, 0};
+// What the CPU kernels accept: any head dim in this range (sgemm has no tile constraint),
+// f32 or bf16 storage.
+inline constexpr DType kCpuStorageDTypes[] = {DType::kF32, DType::kBF16};
+inline constexpr BackendSupport kCpuSupport{{1, 512, nullptr, 0}, {kCpuStorageDTypes, 2}};
 
 class CpuAttention final : public AttentionBlockOp {
  public:

@@ -4,7 +4,14 @@
 //   RA_GLOBAL / RA_DEVICE                 __global__ / __device__ qualifiers
 //   RA_SHARED_ARRAY(T, name, N)           static shared memory (bounds-checked in the emulator)
 //   RA_DYNAMIC_SHARED(T, name)            the block's dynamic shared memory as T[]
-//   RA_LAUNCH(kernel, grid, block, smem_bytes, stream, args...)   every launch, on an explicit stream
+//   RA_DYNAMIC_SHARED_BYTES(name)         the same as a 128-byte aligned unsigned char*, for kernels
+//                                         that carve it into several buffers (a write past the end
+//                                         is reported by the emulator when the block finishes)
+//   RA_LAUNCH(kernel, grid, block, smem_bytes, stream, args...)   every launch, on an explicit stream;
+//                                         a launch error throws (nvcc); `kernel` must not contain a
+//                                         comma (name a template instance first: auto* k = &f<T, D>)
+//   RA_ALLOW_DYNAMIC_SHARED(kernel, bytes) opt in to more than 48 KiB of dynamic shared memory
+//   RA_UNROLL                             #pragma unroll for nvcc, nothing for the emulator
 // and the usual built-ins (threadIdx, __syncthreads, __shfl_sync, __ballot_sync, atomicAdd, ...),
 // __half / __nv_bfloat16 with their conversions, and nvcuda::wmma (m16n16k16 → fp32).
 #pragma once
@@ -22,8 +29,28 @@
 #define RA_DYNAMIC_SHARED(T, name) \
   extern __shared__ unsigned char ra_dynamic_smem[]; \
   T* name = reinterpret_cast<T*>(ra_dynamic_smem)
-#define RA_LAUNCH(kernel, grid, block, smem_bytes, stream, ...) \
-  kernel<<<(grid), (block), (smem_bytes), static_cast<cudaStream_t>(stream)>>>(__VA_ARGS__)
+#define RA_DYNAMIC_SHARED_BYTES(name)                                 \
+  extern __shared__ __align__(128) unsigned char ra_dynamic_smem_bytes[]; \
+  unsigned char* const name = ra_dynamic_smem_bytes
+#include <stdexcept>
+#include <string>
+
+namespace ra::kernels::cuda::portable_detail {
+inline void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
+}
+}  // namespace ra::kernels::cuda::portable_detail
+
+#define RA_LAUNCH(kernel, grid, block, smem_bytes, stream, ...)                                   \
+  do {                                                                                            \
+    kernel<<<(grid), (block), (smem_bytes), static_cast<cudaStream_t>(stream)>>>(__VA_ARGS__);    \
+    ::ra::kernels::cuda::portable_detail::check(cudaGetLastError(), "launch of " #kernel);        \
+  } while (0)
+#define RA_ALLOW_DYNAMIC_SHARED(kernel, bytes)                                                              \
+  ::ra::kernels::cuda::portable_detail::check(                                                              \
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)), \
+      "cudaFuncSetAttribute(MaxDynamicSharedMemorySize) of " #kernel)
+#define RA_UNROLL _Pragma("unroll")
 
 #elif defined(RA_SIMT)
 
@@ -38,11 +65,15 @@
 // Blocks run one after another, so one static instance per kernel is the block's shared memory.
 #define RA_SHARED_ARRAY(T, name, N) static ::ra::simt::SharedArray<T, N> name
 #define RA_DYNAMIC_SHARED(T, name) const ::ra::simt::SharedSpan<T> name
+#define RA_DYNAMIC_SHARED_BYTES(name) unsigned char* const name = ::ra::simt::dynamic_shared_base()
 // The emulator has no streams: the launch runs to completion in the caller.
 #define RA_LAUNCH(kernel, grid, block, smem_bytes, stream, ...)                                                \
   ((void)(stream), ::ra::simt::launch(::ra::simt::LaunchShape{{(grid).x, (grid).y, (grid).z},                     \
                                                               {(block).x, (block).y, (block).z}, (smem_bytes)}, \
                                       [&] { kernel(__VA_ARGS__); }))
+// The emulator checks dynamic shared memory against its configured device limit instead.
+#define RA_ALLOW_DYNAMIC_SHARED(kernel, bytes) ((void)(kernel), (void)(bytes))
+#define RA_UNROLL
 
 #else
 #error "kernels/cuda/portable.h: compile with nvcc, or define RA_SIMT for the emulator"

@@ -54,6 +54,16 @@ inline float to_float(bf16 b) { return std::bit_cast<float>(static_cast<std::uin
 // The value a float has once stored as bf16 (used to build references on rounded inputs).
 inline float round_to_bf16(float f) { return to_float(to_bf16(f)); }
 
+// IEEE binary16 as stored. Conversions go through GCC's _Float16 (x86-64, round to
+// nearest even, subnormals and ±inf as IEEE specifies).
+struct f16 {
+  std::uint16_t bits;
+};
+
+inline f16 to_f16(float f) { return f16{std::bit_cast<std::uint16_t>(static_cast<_Float16>(f))}; }
+inline float to_float(f16 h) { return static_cast<float>(std::bit_cast<_Float16>(h.bits)); }
+inline float round_to_f16(float f) { return to_float(to_f16(f)); }
+
 template <typename T>
 struct dtype_of;
 template <>
@@ -63,6 +73,10 @@ struct dtype_of<float> {
 template <>
 struct dtype_of<bf16> {
   static constexpr DType value = DType::kBF16;
+};
+template <>
+struct dtype_of<f16> {
+  static constexpr DType value = DType::kF16;
 };
 template <>
 struct dtype_of<double> {

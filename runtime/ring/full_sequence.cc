@@ -10,7 +10,9 @@ namespace {
 std::vector<float> to_floats(const ConstTensorView& t) {
   std::vector<float> out(static_cast<std::size_t>(t.numel_elems()));
   for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = t.dtype() == DType::kF32 ? t.data<float>()[i] : to_float(t.data<bf16>()[i]);
+    out[i] = t.dtype() == DType::kF32    ? t.data<float>()[i]
+             : t.dtype() == DType::kBF16 ? to_float(t.data<bf16>()[i])
+                                         : to_float(t.data<f16>()[i]);
   return out;
 }
 

@@ -58,6 +58,17 @@ RA_GLOBAL void dynamic_reverse(const float* in, float* out, int overrun) {
   out[blockIdx.x * n + t] = buf[n - 1 - t + (overrun != 0 && t == 0 ? n : 0)];
 }
 
+// Dynamic shared memory carved as raw bytes: thread 0 writes one float past the end.
+RA_GLOBAL void dynamic_bytes_overrun(float* out) {
+  RA_DYNAMIC_SHARED_BYTES(smem);
+  float* buf = reinterpret_cast<float*>(smem);
+  const unsigned t = threadIdx.x;
+  buf[t] = static_cast<float>(t);
+  if (t == 0) buf[blockDim.x] = -1.0f;
+  __syncthreads();
+  out[t] = buf[(t + 1) % blockDim.x];
+}
+
 // Per-warp sum by xor shuffles, a ballot, any/all votes and up/down shuffles.
 RA_GLOBAL void warp_ops(const float* in, float* sum, unsigned* ballot, int* any_all, float* up, float* down) {
   const unsigned t = threadIdx.x, lane = t % 32;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <numeric>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -38,6 +37,41 @@ std::string site_text(const Site& s) { return std::string(s.file) + ":" + std::t
 
 bool same_site(const Site& a, const Site& b) { return a.line == b.line && std::string_view(a.file) == b.file; }
 
+// The block's dynamic shared memory: a 128-byte aligned base (what nvcc guarantees for
+// extern __shared__ arrays declared __align__(128)) followed by a guard region whose
+// pattern is checked after every block, so a write past the end is reported.
+class DynamicShared {
+ public:
+  static constexpr std::size_t kAlign = 128, kGuardBytes = 4096;
+  static constexpr unsigned char kGarbage = 0xA5, kGuard = 0x5C;
+
+  explicit DynamicShared(std::size_t bytes) : storage_(bytes + kAlign + kGuardBytes), bytes_(bytes) {
+    const auto addr = reinterpret_cast<std::uintptr_t>(storage_.data());
+    base_ = storage_.data() + (kAlign - addr % kAlign) % kAlign;
+  }
+  unsigned char* base() const { return base_; }
+  std::size_t bytes() const { return bytes_; }
+
+  // Shared memory starts with garbage, as on a GPU: a kernel that reads before it
+  // writes sees the previous block's data (or this pattern), never silent zeros.
+  void fill_for_block() {
+    std::fill(base_, base_ + bytes_, kGarbage);
+    std::fill(base_ + bytes_, base_ + bytes_ + kGuardBytes, kGuard);
+  }
+  // Offset of the first guard byte a kernel overwrote, or -1.
+  std::ptrdiff_t guard_damage() const {
+    const unsigned char* g = base_ + bytes_;
+    for (std::size_t i = 0; i < kGuardBytes; ++i)
+      if (g[i] != kGuard) return static_cast<std::ptrdiff_t>(i);
+    return -1;
+  }
+
+ private:
+  std::vector<unsigned char> storage_;
+  unsigned char* base_;
+  std::size_t bytes_;
+};
+
 class BlockRun;
 thread_local BlockRun* g_block = nullptr;
 thread_local unsigned g_thread = 0;
@@ -47,7 +81,7 @@ thread_local EmulatorOptions g_options;
 class BlockRun {
  public:
   BlockRun(std::vector<std::unique_ptr<Fiber>>& fibers, const LaunchShape& shape, Dim3 block_idx,
-           std::vector<unsigned char>& dynamic_shared, std::mt19937_64& rng)
+           DynamicShared& dynamic_shared, std::mt19937_64& rng)
       : fibers_(fibers), dynamic_shared_(dynamic_shared), rng_(rng) {
     const unsigned n = shape.block.x * shape.block.y * shape.block.z;
     slots_.resize(n);
@@ -61,43 +95,81 @@ class BlockRun {
     }
   }
 
+  // In order: every thread runs to its next yield, round after round. Shuffled: one
+  // random runnable thread at a time, and a warp collective is released the moment its
+  // last lane arrives — so warps drift apart between block barriers as they may on a
+  // GPU, and data another warp has not written yet (a missing __syncthreads) is read.
   void run(const std::function<void()>& body) {
     const auto n = static_cast<unsigned>(slots_.size());
     for (unsigned t = 0; t < n; ++t) fibers_[t]->reset(body);
-    std::vector<unsigned> order(n);
-    std::iota(order.begin(), order.end(), 0u);
-    for (;;) {
-      if (g_options.order == ThreadOrder::kShuffled) std::shuffle(order.begin(), order.end(), rng_);
-      for (unsigned t : order) {
-        if (slots_[t].state != State::kRunnable) continue;
-        g_thread = t;
-        fibers_[t]->resume();
-        if (fibers_[t]->finished()) {
-          slots_[t].state = State::kDone;
-          if (auto e = fibers_[t]->failure()) {
-            try {
-              std::rethrow_exception(e);
-            } catch (const SimtError&) {
-              throw;
-            } catch (const std::exception& ex) {
-              throw SimtError("simt: " + thread_name(t) + " threw: " + ex.what());
-            }
-          }
+    if (g_options.order == ThreadOrder::kInOrder) {
+      for (;;) {
+        for (unsigned t = 0; t < n; ++t) {
+          if (slots_[t].state == State::kRunnable) step(t);
         }
+        if (!release_warps() && !release_barrier()) return;  // every thread done
       }
-      if (!release_warps() && !release_barrier()) return;  // every thread done
+    }
+    std::vector<unsigned> runnable;
+    runnable.reserve(n);
+    for (;;) {
+      runnable.clear();
+      for (unsigned t = 0; t < n; ++t) {
+        if (slots_[t].state == State::kRunnable) runnable.push_back(t);
+      }
+      if (runnable.empty()) {
+        if (!release_warps() && !release_barrier()) return;  // every thread done
+        continue;
+      }
+      const unsigned t = runnable[static_cast<std::size_t>(rng_() % runnable.size())];
+      step(t);
+      if (slots_[t].state == State::kAtWarpOp) try_release_warp(t / kWarpSize * kWarpSize);
     }
   }
 
   ThreadSlot& slot(unsigned t) { return slots_[t]; }
+
+  // Runs thread t until it yields or finishes; a thread's exception ends the launch.
+  void step(unsigned t) {
+    g_thread = t;
+    fibers_[t]->resume();
+    if (!fibers_[t]->finished()) return;
+    slots_[t].state = State::kDone;
+    if (auto e = fibers_[t]->failure()) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const SimtError&) {
+        throw;
+      } catch (const std::exception& ex) {
+        throw SimtError("simt: " + thread_name(t) + " threw: " + ex.what());
+      }
+    }
+  }
   Fiber& fiber(unsigned t) { return *fibers_[t]; }
-  std::vector<unsigned char>& dynamic_shared() { return dynamic_shared_; }
+  DynamicShared& dynamic_shared() { return dynamic_shared_; }
 
   std::string thread_name(unsigned t) const {
     return "thread " + dims(slots_[t].ctx.thread_idx) + " of block " + dims(slots_[t].ctx.block_idx);
   }
 
  private:
+  // Resolves the warp collective of the warp starting at w0 if every lane of its mask has
+  // arrived at it; otherwise leaves it (divergence is judged once no thread can run).
+  void try_release_warp(unsigned w0) {
+    const unsigned w1 = std::min(static_cast<unsigned>(slots_.size()), w0 + kWarpSize);
+    int first = -1;
+    for (unsigned t = w0; t < w1 && first < 0; ++t) {
+      if (slots_[t].state == State::kAtWarpOp) first = static_cast<int>(t);
+    }
+    if (first < 0) return;
+    const WarpPost& lead = slots_[static_cast<unsigned>(first)].post;
+    for (unsigned t = w0; t < w1; ++t) {
+      if (((lead.mask >> (t - w0)) & 1u) == 0) continue;
+      if (slots_[t].state != State::kAtWarpOp || !same_site(slots_[t].post.site, lead.site)) return;
+    }
+    resolve(w0, w1, lead);
+  }
+
   // Warp collectives whose lanes have all arrived are resolved; true when any was.
   bool release_warps() {
     bool any = false;
@@ -199,7 +271,7 @@ class BlockRun {
 
   std::vector<std::unique_ptr<Fiber>>& fibers_;
   std::vector<ThreadSlot> slots_;
-  std::vector<unsigned char>& dynamic_shared_;
+  DynamicShared& dynamic_shared_;
   std::mt19937_64& rng_;
 };
 
@@ -228,14 +300,12 @@ void launch(const LaunchShape& shape, const std::function<void()>& thread_body) 
   if (g_block != nullptr) throw SimtError("simt: kernel launch from inside a kernel");
   std::vector<std::unique_ptr<Fiber>> fibers;
   for (unsigned t = 0; t < threads; ++t) fibers.push_back(std::make_unique<Fiber>(g_options.fiber_stack_bytes));
-  std::vector<unsigned char> dynamic_shared(shape.dynamic_shared_bytes);
+  DynamicShared dynamic_shared(shape.dynamic_shared_bytes);
   std::mt19937_64 rng(g_options.seed);
   for (unsigned z = 0; z < shape.grid.z; ++z) {
     for (unsigned y = 0; y < shape.grid.y; ++y) {
       for (unsigned x = 0; x < shape.grid.x; ++x) {
-        // Shared memory starts with garbage, as on a GPU: a kernel that reads before it
-        // writes sees the previous block's data (or this pattern), never silent zeros.
-        std::fill(dynamic_shared.begin(), dynamic_shared.end(), static_cast<unsigned char>(0xA5));
+        dynamic_shared.fill_for_block();
         BlockRun run(fibers, shape, {x, y, z}, dynamic_shared, rng);
         g_block = &run;
         try {
@@ -245,6 +315,11 @@ void launch(const LaunchShape& shape, const std::function<void()>& thread_body) 
           throw;
         }
         g_block = nullptr;
+        if (const std::ptrdiff_t at = dynamic_shared.guard_damage(); at >= 0) {
+          throw SimtError("simt: block " + dims({x, y, z}) + " wrote past the end of its " +
+                          std::to_string(dynamic_shared.bytes()) + " bytes of dynamic shared memory (byte " +
+                          std::to_string(dynamic_shared.bytes() + static_cast<std::size_t>(at)) + ")");
+        }
       }
     }
   }
@@ -280,8 +355,8 @@ std::uint64_t warp_op(Site site, WarpOpKind kind, unsigned mask, std::uint64_t v
 
 void syncwarp(Site site, unsigned mask) { warp_op(site, WarpOpKind::kBallot, mask, 0, 0, kWarpSize); }
 
-unsigned char* dynamic_shared_base() { return block().dynamic_shared().data(); }
-std::size_t dynamic_shared_bytes() { return block().dynamic_shared().size(); }
+unsigned char* dynamic_shared_base() { return block().dynamic_shared().base(); }
+std::size_t dynamic_shared_bytes() { return block().dynamic_shared().bytes(); }
 
 std::string where_am_i() { return block().thread_name(g_thread); }
 

@@ -12,6 +12,7 @@
 
 #include "runtime/device/cuda/add_f32_kernel.h"
 #include "runtime/device/cuda/host/launch_grid.h"
+#include "runtime/core/tensor_view.h"
 #include "tests/simt/planted_kernels.h"
 #include "tests/simt/wmma_kernels.h"
 
@@ -146,13 +147,13 @@ TEST_F(Simt, LaunchLimits) {
   EXPECT_NE(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(2048), 0, nullptr, &counter); })
                 .find("2048 threads per block exceeds the device limit of 1024"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(32), 64 * 1024, nullptr, &counter); })
-                .find("65536 bytes of dynamic shared memory exceeds the device limit of 49152"),
+  EXPECT_NE(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(32), 200 * 1024, nullptr, &counter); })
+                .find("204800 bytes of dynamic shared memory exceeds the device limit of 166912"),
             std::string::npos);
   EmulatorOptions o;
   o.limits.max_shared_bytes = 227 * 1024;  // an H100 with the opt-in
   set_options(o);
-  EXPECT_EQ(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(32), 64 * 1024, nullptr, &counter); }), "");
+  EXPECT_EQ(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(32), 200 * 1024, nullptr, &counter); }), "");
 }
 
 TEST_F(Simt, AtomicsCountEveryThread) {
@@ -180,13 +181,29 @@ TEST_F(Simt, TheDeviceAddKernelWithItsLaunchGrid) {
   }
 }
 
+// Host memory aligned as cudaMalloc's is (WMMA pointers must be 32-byte aligned).
+template <typename T>
+class DeviceLikeArray {
+ public:
+  explicit DeviceLikeArray(std::size_t n) : buf_(n * sizeof(T)), n_(n) {}
+  T* data() { return static_cast<T*>(buf_.raw()); }
+  T& operator[](std::size_t i) { return data()[i]; }
+  T* begin() { return data(); }
+  T* end() { return data() + n_; }
+  std::size_t size() const { return n_; }
+
+ private:
+  HostBuffer buf_;
+  std::size_t n_;
+};
+
 // Tensor-core tiles against an fp64 reference on the same 16-bit inputs: products of
 // 16-bit values are exact in fp32, so the only error is fp32 accumulation over K terms.
 template <typename T, typename ToT>
 void expect_gemm_tiles(ToT to_t, double (*to_double)(T)) {
   const unsigned tm = 2, tn = 3, kt = 4, m = 16 * tm, n = 16 * tn, k = 16 * kt;
-  std::vector<T> a(m * k), bt(n * k);
-  std::vector<float> d(m * n);
+  DeviceLikeArray<T> a(m * k), bt(n * k);
+  DeviceLikeArray<float> d(m * n);
   std::vector<double> ref(m * n);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -219,6 +236,31 @@ TEST_F(Simt, WmmaBf16TilesMatchAnF64Reference) {
 TEST_F(Simt, WmmaHalfTilesMatchAnF64Reference) {
   expect_gemm_tiles<__half>([](float x) { return __float2half(x); },
                             [](__half x) { return static_cast<double>(__half2float(x)); });
+}
+
+TEST_F(Simt, WmmaRejectsMisalignedTilesAndLeadingDimensions) {
+  DeviceLikeArray<__nv_bfloat16> a(64 * 64), bt(64 * 64);
+  DeviceLikeArray<float> d(64 * 64);
+  // One element off: a 2-byte aligned tile pointer, which faults on a GPU.
+  std::string m = error_of([&] {
+    RA_LAUNCH(tc::gemm_tiles<__nv_bfloat16>, dim3(1), dim3(32), 0, nullptr, a.data() + 1, bt.data(), d.data(), 1u, 16u);
+  });
+  EXPECT_NE(m.find("load_matrix_sync pointer is not 32-byte aligned"), std::string::npos) << m;
+  // An fp32 leading dimension of 18 elements (72 bytes) is not a multiple of 16 bytes.
+  m = error_of([&] {
+    RA_LAUNCH(tc::gemm_tiles<__nv_bfloat16>, dim3(1), dim3(32), 0, nullptr, a.data(), bt.data(), d.data(), 1u, 18u);
+  });
+  EXPECT_NE(m.find("ldm 18 is not a multiple of 16 bytes"), std::string::npos) << m;
+}
+
+TEST_F(Simt, AWritePastDynamicSharedMemoryIsCaughtAfterTheBlock) {
+  std::vector<float> out(32);
+  const std::string m = error_of([&] {
+    RA_LAUNCH(planted::dynamic_bytes_overrun, dim3(2), dim3(32), 32 * sizeof(float), nullptr, out.data());
+  });
+  EXPECT_NE(m.find("block (0,0,0) wrote past the end of its 128 bytes of dynamic shared memory (byte 128)"),
+            std::string::npos)
+      << m;
 }
 
 TEST_F(Simt, HalfConversionsRoundToNearestEven) {

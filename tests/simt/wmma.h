@@ -2,13 +2,16 @@
 // accumulator), for the emulator. Each lane of a warp holds 8 of a fragment's 256
 // elements — lane l owns elements [8l, 8l + 8) of the 16×16 tile in row-major order —
 // so element-wise loops over frag.x[i] work as on the GPU, where the mapping is opaque.
-// load/store touch only the lane's own elements; mma_sync is warp-collective: lanes
-// publish their fragments, meet at a warp barrier, each computes its 8 outputs from all
-// lanes' inputs, and meet again before anyone may change a fragment.
+// load/store touch only the lane's own elements and check CUDA's alignment rules; mma_sync
+// is warp-collective: lanes publish their fragments' addresses, meet at a warp barrier,
+// each computes its 8 outputs from all lanes' inputs, and meet again before anyone may
+// change a fragment.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 #include "tests/simt/half_types.h"
 #include "tests/simt/simt_api.h"
@@ -47,16 +50,27 @@ T element(const std::array<const T*, 32>& lanes, int r, int c) {
   return lanes[static_cast<std::size_t>(flat / 8)][flat % 8];
 }
 
-// Every lane's fragment pointer, gathered through the warp: two shuffles of the halves.
+// What each lane of each warp of the running block published for one mma_sync: its
+// fragments' addresses. Blocks run one at a time per OS thread, hence thread_local.
+struct Published {
+  const void* a;
+  const void* b;
+  const void* c;
+};
+inline thread_local Published g_published[32][32];  // [warp][lane], up to 1024 threads
+
+// CUDA requires a 256-bit aligned pointer and a leading dimension that is a multiple of
+// 16 bytes; a kernel that breaks either works here by accident and faults on a GPU.
 template <typename T>
-std::array<const T*, 32> gather(const T* mine) {
-  std::array<const T*, 32> all{};
-  const auto bits = reinterpret_cast<std::uintptr_t>(mine);
-  for (int l = 0; l < 32; ++l) {
-    const auto p = __shfl_sync(0xffffffffu, static_cast<std::uint64_t>(bits), l);
-    all[static_cast<std::size_t>(l)] = reinterpret_cast<const T*>(static_cast<std::uintptr_t>(p));
+void check_operand(const T* p, unsigned ldm, const char* what) {
+  if (reinterpret_cast<std::uintptr_t>(p) % 32 != 0) {
+    throw ::ra::simt::SimtError(std::string("simt: wmma::") + what + " pointer is not 32-byte aligned in " +
+                                ::ra::simt::where_am_i());
   }
-  return all;
+  if ((ldm * sizeof(T)) % 16 != 0) {
+    throw ::ra::simt::SimtError(std::string("simt: wmma::") + what + " ldm " + std::to_string(ldm) +
+                                " is not a multiple of 16 bytes in " + ::ra::simt::where_am_i());
+  }
 }
 
 }  // namespace detail
@@ -69,6 +83,7 @@ void fill_fragment(fragment<Use, 16, 16, 16, T, Layout>& f, T v) {
 // Row-major A: element (r, c) at p[r * ldm + c]; col-major: p[c * ldm + r].
 template <typename Use, typename T, typename Layout>
 void load_matrix_sync(fragment<Use, 16, 16, 16, T, Layout>& f, const T* p, unsigned ldm) {
+  detail::check_operand(p, ldm, "load_matrix_sync");
   const int lane = detail::lane_id();
   for (int i = 0; i < 8; ++i) {
     const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
@@ -79,6 +94,7 @@ void load_matrix_sync(fragment<Use, 16, 16, 16, T, Layout>& f, const T* p, unsig
 
 template <typename T>
 void load_matrix_sync(fragment<accumulator, 16, 16, 16, T>& f, const T* p, unsigned ldm, layout_t layout) {
+  detail::check_operand(p, ldm, "load_matrix_sync");
   const int lane = detail::lane_id();
   for (int i = 0; i < 8; ++i) {
     const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
@@ -89,6 +105,7 @@ void load_matrix_sync(fragment<accumulator, 16, 16, 16, T>& f, const T* p, unsig
 
 template <typename T>
 void store_matrix_sync(T* p, const fragment<accumulator, 16, 16, 16, T>& f, unsigned ldm, layout_t layout) {
+  detail::check_operand(p, ldm, "store_matrix_sync");
   const int lane = detail::lane_id();
   for (int i = 0; i < 8; ++i) {
     const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
@@ -101,10 +118,18 @@ void store_matrix_sync(T* p, const fragment<accumulator, 16, 16, 16, T>& f, unsi
 template <typename T, typename LayoutA, typename LayoutB>
 void mma_sync(fragment<accumulator, 16, 16, 16, float>& d, const fragment<matrix_a, 16, 16, 16, T, LayoutA>& a,
               const fragment<matrix_b, 16, 16, 16, T, LayoutB>& b, const fragment<accumulator, 16, 16, 16, float>& c) {
-  const auto as = detail::gather(a.x);
-  const auto bs = detail::gather(b.x);
-  const auto cs = detail::gather(c.x);
+  const auto& me = ::ra::simt::current();
+  auto& warp = detail::g_published[me.linear / 32];
   const int lane = detail::lane_id();
+  warp[lane] = {a.x, b.x, c.x};
+  __syncwarp();  // every lane has published its fragments
+  std::array<const T*, 32> as{}, bs{};
+  std::array<const float*, 32> cs{};
+  for (std::size_t l = 0; l < 32; ++l) {
+    as[l] = static_cast<const T*>(warp[l].a);
+    bs[l] = static_cast<const T*>(warp[l].b);
+    cs[l] = static_cast<const float*>(warp[l].c);
+  }
   float out[8];
   for (int i = 0; i < 8; ++i) {
     const int r = detail::row_of(lane, i), col = detail::col_of(lane, i);

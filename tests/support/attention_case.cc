@@ -33,7 +33,7 @@ std::string case_name(const CaseSpec& s) {
   name << "lq" << s.lq << "_lk" << s.lk << "_h" << s.hq << "x" << s.hkv << "_d" << s.d << (s.causal ? "_causal" : "_bidir")
        << (s.window ? "_w" + std::to_string(s.window) : "") << (s.alibi ? "_alibi" : "")
        << (s.segments > 1 ? "_seg" + std::to_string(s.segments) : "") << (s.padding ? "_pad" + std::to_string(s.padding) : "")
-       << (s.storage == DType::kBF16 ? "_bf16" : "");
+       << (s.storage == DType::kBF16 ? "_bf16" : s.storage == DType::kF16 ? "_f16" : "");
   return name.str();
 }
 
@@ -56,7 +56,7 @@ AttnCase make_case(const CaseSpec& s) {
   std::normal_distribution<float> dist(0.0f, 1.0f);
   auto fill = [&](std::vector<float>& v, std::int64_t n) {
     v.resize(static_cast<std::size_t>(n));
-    for (float& x : v) x = s.storage == DType::kBF16 ? round_to_bf16(dist(rng)) : dist(rng);
+    for (float& x : v) x = round_to_storage(dist(rng), s.storage);
   };
   fill(c.q, s.lq * s.hq * s.d);
   fill(c.k, s.lk * s.hkv * s.d);

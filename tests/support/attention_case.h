@@ -44,6 +44,11 @@ struct CaseSpec {
   std::uint64_t seed = 1;
 };
 
+// The value x has once stored in a storage dtype (f32: itself).
+inline float round_to_storage(float x, DType storage) {
+  return storage == DType::kBF16 ? round_to_bf16(x) : storage == DType::kF16 ? round_to_f16(x) : x;
+}
+
 // Random N(0,1) inputs; segments split both sides at the same positions.
 AttnCase make_case(const CaseSpec& spec);
 

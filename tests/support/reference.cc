@@ -81,8 +81,7 @@ AttnResult<T> naive_attention(const AttnCase& c) {
   AttnResult<T> r;
   forward(c, in, r.o, r.lse);
   if constexpr (std::is_same_v<T, float>) {
-    if (c.storage == DType::kBF16)
-      for (float& x : r.o) x = round_to_bf16(x);
+    for (float& x : r.o) x = round_to_storage(x, c.storage);
   }
   r.dq.assign(q.size(), T(0));
   r.dk.assign(k.size(), T(0));

@@ -7,8 +7,8 @@
 
 namespace ra::testing {
 
-// T = double: the reference. T = float: naive at the kernels' precision; with bf16 storage
-// its O is rounded to bf16 (as the kernels store it) before Dsum = rowsum(dO ∘ O).
+// T = double: the reference. T = float: naive at the kernels' precision; with 16-bit storage
+// its O is rounded to that type (as the kernels store it) before Dsum = rowsum(dO ∘ O).
 template <typename T>
 AttnResult<T> naive_attention(const AttnCase& c);
 

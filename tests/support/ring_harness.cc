@@ -50,7 +50,7 @@ RingRun run_ring(comm::Communicator& comm, const AttnCase& c, const RingRunOptio
                                     {c.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, c.window},
                                     static_cast<float>(c.scale)};
   kernels::cpu::CpuAttention cpu_op(options.kernel);
-  CountingOp op(cpu_op);
+  CountingOp op(options.op != nullptr ? *options.op : cpu_op);
   ring::FullSequenceResult r = ring::ring_attention_full(comm, in, o, op);
   RingRun run;
   run.result.o = std::move(r.o);

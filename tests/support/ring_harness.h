@@ -5,6 +5,7 @@
 #pragma once
 
 #include "comm/communicator.h"
+#include "kernels/attention_op.h"
 #include "kernels/cpu/workspace.h"
 #include "runtime/layout/sharding.h"
 #include "runtime/ring/schedule.h"
@@ -15,6 +16,9 @@ namespace ra::testing {
 struct RingRunOptions {
   layout::Layout layout = layout::Layout::kContiguous;
   kernels::cpu::CpuAttentionOptions kernel;
+  // Another implementation of the block operation to run the blocks (e.g. the CUDA
+  // kernels under the SIMT emulator); null: the CPU kernels with `kernel`.
+  kernels::AttentionBlockOp* op = nullptr;
 };
 
 struct RingRun {

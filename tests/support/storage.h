@@ -1,4 +1,4 @@
-// Test values in and out of the storage dtype (f32 or bf16).
+// Test values in and out of the storage dtype (f32, bf16 or f16).
 #pragma once
 
 #include <vector>
@@ -7,10 +7,10 @@
 
 namespace ra::testing {
 
-// A host buffer holding x in `dtype` (bf16: rounded to nearest even).
+// A host buffer holding x in `dtype` (16-bit types: rounded to nearest even).
 HostBuffer to_storage(const std::vector<float>& x, DType dtype);
 
-// The elements of an f32 or bf16 view as floats.
+// The elements of an f32, bf16 or f16 view as floats.
 std::vector<float> to_floats(const ConstTensorView& t);
 
 }  // namespace ra::testing

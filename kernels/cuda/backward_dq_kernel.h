@@ -1,0 +1,92 @@
+// Backward, dQ: one block per (query tile of 64, query head h). It owns dQ_i outright and
+// walks the key tiles of h's kv head in order, recomputing per (i, j):
+//
+//   P    = exp(scale · Q_i K_jᵀ + bias − LSE)       tensor cores
+//   dP   = dO_i V_jᵀ                                tensor cores
+//   dS   = P ∘ (dP − Dsum)
+//   dQ_i += scale · dS K_j                          tensor cores, dS as 16-bit terms
+//
+// No atomics: the result does not depend on block scheduling (deterministic).
+#pragma once
+
+#include "kernels/cuda/attention_params.h"
+#include "kernels/cuda/backward_tile.h"
+#include "kernels/cuda/portable.h"
+#include "kernels/cuda/tile_config.h"
+#include "kernels/cuda/tile_io.h"
+#include "kernels/cuda/tile_mma.h"
+
+namespace ra::kernels::cuda {
+
+template <typename T, int D>
+RA_GLOBAL void backward_dq_kernel(BackwardParams<T> p) {
+  namespace wmma = nvcuda::wmma;
+  constexpr TileShape kT = backward_tiles(BackwardKernel::kDq, D);
+  constexpr BackwardSmem kL = backward_smem(BackwardKernel::kDq, D, sizeof(T));
+  constexpr int kRows = kT.rows, kCols = kT.cols;
+  static_assert(kL.bytes <= kMaxSharedBytesSm80, "dQ tiles exceed sm_80 shared memory");
+  RA_DYNAMIC_SHARED_BYTES(smem);
+  T* q = reinterpret_cast<T*>(smem + kL.q);
+  T* dout = reinterpret_cast<T*>(smem + kL.dout);
+  T* k = reinterpret_cast<T*>(smem + kL.k);
+  T* v = reinterpret_cast<T*>(smem + kL.v);
+  float* dq = reinterpret_cast<float*>(smem + kL.acc_a);
+  float* prob = reinterpret_cast<float*>(smem + kL.p);
+  float* ds = reinterpret_cast<float*>(smem + kL.ds);
+  T* terms = reinterpret_cast<T*>(smem + kL.terms);
+  float* lse = reinterpret_cast<float*>(smem + kL.lse);
+  float* dsum = reinterpret_cast<float*>(smem + kL.dsum);
+  auto* pos_q = reinterpret_cast<std::int32_t*>(smem + kL.pos_q);
+  auto* seg_q = reinterpret_cast<std::int32_t*>(smem + kL.seg_q);
+  auto* pos_k = reinterpret_cast<std::int32_t*>(smem + kL.pos_k);
+  auto* seg_k = reinterpret_cast<std::int32_t*>(smem + kL.seg_k);
+  float* warp_max = reinterpret_cast<float*>(smem + kL.warp_max);
+
+  const AttnShape& sh = p.shape;
+  const int h = static_cast<int>(blockIdx.y), g = h / (sh.hq / sh.hkv);
+  const int r0 = static_cast<int>(blockIdx.x) * kRows;
+  const int n_rows = sh.lq - r0 < kRows ? sh.lq - r0 : kRows;
+  const int warp = block_thread() / kWarpThreads, warps = block_threads() / kWarpThreads;
+  const std::int64_t stat_row = static_cast<std::int64_t>(h) * sh.lq;
+
+  load_head_rows<T, D>(q, p.q, r0, n_rows, kRows, sh.hq, h);
+  load_head_rows<T, D>(dout, p.dout, r0, n_rows, kRows, sh.hq, h);
+  load_meta(pos_q, seg_q, p.q_meta.pos, p.q_meta.seg, r0, n_rows, kRows);
+  load_row_stat(lse, p.lse + stat_row, r0, n_rows, kRows, numerics::neg_inf());
+  load_row_stat(dsum, p.dsum + stat_row, r0, n_rows, kRows, 0.0f);
+  zero_f32<D>(dq, kRows);
+  __syncthreads();
+  const numerics::TileSummary q_summary = numerics::summarize_tile(pos_q, seg_q, n_rows);
+  const float slope = p.mask.alibi_slopes != nullptr ? p.mask.alibi_slopes[h] : 0.0f;
+
+  for (int c0 = 0; c0 < sh.lk; c0 += kCols) {
+    const int n_cols = sh.lk - c0 < kCols ? sh.lk - c0 : kCols;
+    __syncthreads();  // every warp is done with the previous key tile
+    load_meta(pos_k, seg_k, p.k_meta.pos, p.k_meta.seg, c0, n_cols, kCols);
+    __syncthreads();
+    const numerics::TileClass cls =
+        numerics::classify_tile(p.mask.rule, q_summary, numerics::summarize_tile(pos_k, seg_k, n_cols));
+    if (cls == numerics::TileClass::kEmpty) continue;
+    load_head_rows<T, D>(k, p.k, c0, n_cols, kCols, sh.hkv, g);
+    load_head_rows<T, D>(v, p.v, c0, n_cols, kCols, sh.hkv, g);
+    __syncthreads();
+
+    mma_tiles<T, wmma::row_major, wmma::col_major>(q, D, 0, 1, k, D, prob, kCols, {kRows, kCols, D, warp, warps},
+                                                   MmaOut::kStore, 1.0f);
+    mma_tiles<T, wmma::row_major, wmma::col_major>(dout, D, 0, 1, v, D, ds, kCols, {kRows, kCols, D, warp, warps},
+                                                   MmaOut::kStore, 1.0f);
+    __syncthreads();
+    const TileMask mask{p.mask.rule, cls, n_rows, n_cols, pos_q, seg_q, pos_k, seg_k};
+    probabilities<T>(mask, p.mask.scale, slope, lse, prob, terms, 0, kRows, kCols);
+    const float range = ds_terms<T>(prob, dsum, ds, terms, p.split_terms, warp_max, kRows, kCols);
+    __syncthreads();
+    // dQ += scale · dS·K.
+    mma_tiles<T, wmma::row_major, wmma::row_major>(terms, kCols, kRows * kCols, p.split_terms, k, D, dq, D,
+                                                   {kRows, D, kCols, warp, warps}, MmaOut::kAccumulate,
+                                                   p.mask.scale / range);
+  }
+  __syncthreads();
+  add_head_rows_f32<D>(p.dq, dq, r0, n_rows, sh.hq, h);
+}
+
+}  // namespace ra::kernels::cuda

@@ -1,0 +1,61 @@
+// The per-tile steps both backward kernels share: probabilities recomputed from LSE, and
+// dS = P ∘ (dP − Dsum), each written as 16-bit terms for the next tensor-core product
+// (split.h). Elements are dealt to threads in the same order in every step, so a thread
+// reads back only what it wrote itself between two block barriers.
+#pragma once
+
+#include "kernels/cuda/portable.h"
+#include "kernels/cuda/split.h"
+#include "kernels/cuda/tile_config.h"
+#include "kernels/cuda/tile_io.h"
+#include "kernels/numerics.h"
+
+namespace ra::kernels::cuda {
+
+// s holds raw dot products q·k on entry and P = exp(scale·s + bias − LSE) on return;
+// masked pairs, rows with LSE = -inf (no visible key: no gradient) and the ragged edge
+// get exactly 0. With terms > 0, P is also written as `terms` 16-bit terms.
+template <typename T>
+RA_DEVICE void probabilities(const TileMask& mask, float scale, float slope, const float* lse, float* s, T* terms_out,
+                             int terms, int rows, int cols) {
+  const float range = probability_range_scale<T>();
+  for (int e = block_thread(); e < rows * cols; e += block_threads()) {
+    const int r = e / cols, c = e % cols;
+    const bool live = tile_visible(mask, r, c) && lse[r] != numerics::neg_inf();
+    const float p = live ? expf(biased_score(s[e], scale, slope, mask, r, c) - lse[r]) : 0.0f;
+    s[e] = p;
+    if (terms > 0) split_to_terms<T>(p, range, terms, terms_out + e, rows * cols);
+  }
+}
+
+// ds holds dP = dO·Vᵀ on entry and dS = P ∘ (dP − Dsum) on return, also written as terms.
+// Returns the range scale s the terms carry (split.h): for fp16 the tile's max|dS| is
+// reduced over the block first. Every thread of the block must call it.
+template <typename T>
+RA_DEVICE float ds_terms(const float* p, const float* dsum, float* ds, T* terms_out, int terms, float* warp_max,
+                         int rows, int cols) {
+  float local_max = 0.0f;
+  for (int e = block_thread(); e < rows * cols; e += block_threads()) {
+    const float x = p[e] * (ds[e] - dsum[e / cols]);
+    ds[e] = x;
+    const float a = fabsf(x);
+    local_max = a > local_max ? a : local_max;
+  }
+  float range = 1.0f;
+  if (SplitTraits<T>::kNeedsRangeScale) {
+    for (int offset = kWarpThreads / 2; offset > 0; offset /= 2) {
+      const float other = __shfl_xor_sync(0xffffffffu, local_max, offset);
+      local_max = other > local_max ? other : local_max;
+    }
+    if (block_thread() % kWarpThreads == 0) warp_max[block_thread() / kWarpThreads] = local_max;
+    __syncthreads();
+    float tile_max = 0.0f;
+    for (int w = 0; w < block_threads() / kWarpThreads; ++w) tile_max = warp_max[w] > tile_max ? warp_max[w] : tile_max;
+    range = range_scale_for<T>(tile_max);
+  }
+  for (int e = block_thread(); e < rows * cols; e += block_threads())
+    split_to_terms<T>(ds[e], range, terms, terms_out + e, rows * cols);
+  return range;
+}
+
+}  // namespace ra::kernels::cuda

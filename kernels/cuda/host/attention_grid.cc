@@ -1,0 +1,73 @@
+#include "kernels/cuda/host/attention_grid.h"
+
+#include "kernels/cuda/tile_config.h"
+#include "runtime/core/check.h"
+
+namespace ra::kernels::cuda {
+namespace {
+
+// CUDA's limits on gridDim.x and gridDim.y.
+constexpr std::int64_t kMaxGridX = 2147483647, kMaxGridY = 65535;
+// Storage types of the kernels are 16 bits (bf16, fp16).
+constexpr std::size_t kElemBytes = 2;
+
+bool head_dim_built(std::int32_t d) {
+  for (std::int64_t built : kCudaHeadDims)
+    if (built == d) return true;
+  return false;
+}
+
+}  // namespace
+
+const char* attention_kernel_name(AttentionKernel kernel) {
+  switch (kernel) {
+    case AttentionKernel::kForward: return "forward";
+    case AttentionKernel::kBackwardDkDv: return "backward dK/dV";
+    case AttentionKernel::kBackwardDq: return "backward dQ";
+  }
+  return "?";
+}
+
+AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& s) {
+  const char* name = attention_kernel_name(kernel);
+  RA_CHECK(UsageError, head_dim_built(s.d), "CUDA attention (", name, "): head_dim ", s.d,
+           " has no kernel (built: 16, 32, 64, 128)");
+  RA_CHECK(UsageError, s.lq >= 0 && s.lk >= 0 && s.hq >= 1 && s.hkv >= 1 && s.hq % s.hkv == 0, "CUDA attention (",
+           name, "): bad shape lq=", s.lq, " lk=", s.lk, " hq=", s.hq, " hkv=", s.hkv);
+  TileShape tiles{};
+  std::int64_t tokens = 0, heads = 0;
+  std::size_t bytes = 0;
+  switch (kernel) {
+    case AttentionKernel::kForward:
+      tiles = forward_tiles(s.d);
+      tokens = s.lq;
+      heads = s.hq;
+      bytes = forward_smem(s.d, kElemBytes).bytes;
+      break;
+    case AttentionKernel::kBackwardDkDv:
+      tiles = backward_tiles(BackwardKernel::kDkDv, s.d);
+      tokens = s.lk;
+      heads = s.hkv;
+      bytes = backward_smem(BackwardKernel::kDkDv, s.d, kElemBytes).bytes;
+      break;
+    case AttentionKernel::kBackwardDq:
+      tiles = backward_tiles(BackwardKernel::kDq, s.d);
+      tokens = s.lq;
+      heads = s.hq;
+      bytes = backward_smem(BackwardKernel::kDq, s.d, kElemBytes).bytes;
+      break;
+  }
+  AttentionGrid g;
+  if (s.lq == 0 || s.lk == 0) return g;  // nothing to compute: the outputs keep their values
+  const std::int64_t tile_tokens = kernel == AttentionKernel::kBackwardDkDv ? tiles.cols : tiles.rows;
+  const std::int64_t blocks_x = (tokens + tile_tokens - 1) / tile_tokens;
+  RA_CHECK(UsageError, blocks_x <= kMaxGridX && heads <= kMaxGridY, "CUDA attention (", name, "): grid ", blocks_x,
+           " x ", heads, " exceeds the CUDA limits ", kMaxGridX, " x ", kMaxGridY);
+  g.blocks_x = static_cast<std::uint32_t>(blocks_x);
+  g.blocks_y = static_cast<std::uint32_t>(heads);
+  g.threads = static_cast<std::uint32_t>(tiles.threads());
+  g.shared_bytes = bytes;
+  return g;
+}
+
+}  // namespace ra::kernels::cuda

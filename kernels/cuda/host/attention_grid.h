@@ -1,0 +1,28 @@
+// Launch configuration of the tiled attention kernels: grid, threads and dynamic shared
+// memory from the problem shape and tile_config.h. Host-side argument logic, a pure
+// function tested on the CPU (tests/cuda_host).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/cuda/attention_params.h"
+
+namespace ra::kernels::cuda {
+
+enum class AttentionKernel : std::uint8_t { kForward, kBackwardDkDv, kBackwardDq };
+
+struct AttentionGrid {
+  std::uint32_t blocks_x = 0;  // tiles along the tokens the kernel owns; 0: launch nothing
+  std::uint32_t blocks_y = 0;  // heads (query heads; kv heads for dK/dV)
+  std::uint32_t threads = 0;
+  std::size_t shared_bytes = 0;
+};
+
+// Throws ra::UsageError for a head dim without kernels, shapes the kernels do not take
+// (hq % hkv != 0, negative sizes) or a grid beyond the CUDA limits.
+AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& shape);
+
+const char* attention_kernel_name(AttentionKernel kernel);
+
+}  // namespace ra::kernels::cuda

@@ -1,0 +1,48 @@
+// The CUDA implementation of the attention block operation (DESIGN.md §2): bf16 or fp16
+// storage, fp32 accumulation on tensor cores, head dims 16, 32, 64 and 128. Plain C++: it
+// validates arguments, fills the kernels' parameter structs from the views and calls the
+// dispatch (attention_dispatch.h), which is nvcc's on a GPU (views hold device memory)
+// or the SIMT emulator's in tests (views hold host memory).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/attention_op.h"
+#include "kernels/validate.h"
+
+namespace ra::kernels::cuda {
+
+// How fp32 operands (P, dS) meet the tensor cores (split.h).
+enum class ProductPrecision : std::uint8_t {
+  kFp32,       // split into three 16-bit terms: errors within the numerics policy (default)
+  kRounded16,  // rounded to the storage type as FlashAttention does: 3× fewer MMAs on P·V,
+               // ~2^-9 relative error per probability for bf16 (not within the policy)
+};
+
+struct CudaAttentionOptions {
+  void* stream = nullptr;  // cudaStream_t every launch goes on (ignored by the emulator)
+  ProductPrecision precision = ProductPrecision::kFp32;
+};
+
+inline constexpr DType kCudaStorageDTypes[] = {DType::kBF16, DType::kF16};
+inline constexpr std::int64_t kCudaSupportedHeadDims[] = {16, 32, 64, 128};
+inline constexpr BackendSupport kCudaSupport{{1, 0, kCudaSupportedHeadDims, 4}, {kCudaStorageDTypes, 2}};
+
+class CudaAttention final : public AttentionBlockOp {
+ public:
+  explicit CudaAttention(const CudaAttentionOptions& options) : options_(options) {}
+
+  void init_state(const SoftmaxState& state) override;
+  void forward_accumulate(const ForwardArgs& args) override;
+  void finalize(const FinalizeArgs& args) override;
+  void backward_prepare(const BackwardPrepareArgs& args) override;
+  void backward(const BackwardArgs& args) override;
+  void merge(const MergeArgs& args) override;
+
+  const CudaAttentionOptions& options() const { return options_; }
+
+ private:
+  CudaAttentionOptions options_;
+};
+
+}  // namespace ra::kernels::cuda

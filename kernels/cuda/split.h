@@ -1,0 +1,80 @@
+// fp32 tensor-core operands as sums of 16-bit terms. The tensor cores multiply 16-bit
+// inputs exactly and accumulate in fp32, but the second operand of P·V, Pᵀ·dO, dSᵀ·Q and
+// dS·K is fp32 (P, dS). Rounding it to 16 bits (what FlashAttention does) costs 2^-9
+// relative per element for bf16 — far above our numerics policy (fp32 accumulation). So
+// x is split into terms h_1..h_n of the storage type T, each the rounding of what the
+// previous ones left, scaled up by 2^b so the next term keeps b more bits:
+//
+//   y   = x · s                      (s: a power of two putting y in T's range)
+//   h_1 = T(y),              r_1 = (y   − h_1) · 2^b      (exact in fp32)
+//   h_2 = T(r_1),            r_2 = (r_1 − h_2) · 2^b
+//   h_3 = T(r_2)
+//   x  ≈ (h_1 + (h_2 + h_3 · 2^-b) · 2^-b) / s
+//
+// with b = 8 for bf16 (8-bit significand), 11 for fp16. Each residual is exact (the error
+// of rounding an fp32 value to fewer bits is representable), so three terms leave
+// |error| ≤ 2^-(3b+1)·|y|: 2^-25 (bf16) and 2^-34 (fp16) relative, at or below fp32
+// rounding. A·B over the terms is three MMAs into three accumulators, combined
+// element-wise (fragments of one shape share one layout, so no layout is assumed).
+//
+// Range: bf16 has fp32's exponent range, s = 1. fp16 tops out at 65504: P ∈ [0, 1] uses
+// s = 2^15; dS has no a-priori bound and uses s = 2^(15 − e) for the tile's max|dS| < 2^e.
+// Values below 2^-24 / s underflow to fp16 subnormals; their error is ≤ 2^-25 / s absolute,
+// i.e. ≤ 2^-40 of the tile's largest element.
+#pragma once
+
+#include "kernels/cuda/portable.h"
+#include "kernels/cuda/storage_types.h"
+
+namespace ra::kernels::cuda {
+
+template <typename T>
+struct SplitTraits;
+template <>
+struct SplitTraits<__nv_bfloat16> {
+  static constexpr float kStep = 256.0f;        // 2^8
+  static constexpr float kStepInv = 1.0f / 256.0f;
+  static constexpr bool kNeedsRangeScale = false;
+};
+template <>
+struct SplitTraits<__half> {
+  static constexpr float kStep = 2048.0f;  // 2^11
+  static constexpr float kStepInv = 1.0f / 2048.0f;
+  static constexpr bool kNeedsRangeScale = true;
+};
+
+// Scale for values in [0, 1] (probabilities).
+template <typename T>
+RA_DEVICE float probability_range_scale() {
+  return SplitTraits<T>::kNeedsRangeScale ? 32768.0f : 1.0f;  // 2^15
+}
+
+// Scale for values with max |x| = max_abs: a power of two with max_abs · s < 2^15.
+template <typename T>
+RA_DEVICE float range_scale_for(float max_abs) {
+  if (!SplitTraits<T>::kNeedsRangeScale || !(max_abs > 0.0f)) return 1.0f;
+  int e = 0;
+  frexpf(max_abs, &e);  // max_abs = f · 2^e, f ∈ [0.5, 1): max_abs < 2^e
+  return ldexpf(1.0f, 15 - e);
+}
+
+// Writes the `terms` 16-bit terms of x (scaled by s) to out[0], out[stride], out[2·stride].
+template <typename T>
+RA_DEVICE void split_to_terms(float x, float s, int terms, T* out, int stride) {
+  float r = x * s;
+  for (int t = 0; t < terms; ++t) {
+    const T h = from_f32<T>(r);
+    out[t * stride] = h;
+    r = (r - to_f32(h)) * SplitTraits<T>::kStep;
+  }
+}
+
+// (h_1 + (h_2 + h_3 · 2^-b) · 2^-b) from the products of the terms, innermost first.
+template <typename T>
+RA_DEVICE float combine_terms(const float* products, int terms) {
+  float sum = products[terms - 1];
+  for (int t = terms - 2; t >= 0; --t) sum = products[t] + sum * SplitTraits<T>::kStepInv;
+  return sum;
+}
+
+}  // namespace ra::kernels::cuda
