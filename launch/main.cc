@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   ra::launch::add_kernel_bench_command(app, action);
   ra::launch::add_config_commands(app, action);
   ra::launch::add_attention_command(app, action);
+  ra::launch::add_selftest_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -17,15 +17,16 @@ void check_tiles(const char* which, const TileSizes& t) {
 }
 
 float load(const ConstTensorView& t, std::int64_t i) {
-  return t.dtype() == DType::kF32 ? t.data<float>()[i] : to_float(t.data<bf16>()[i]);
+  float x = 0.0f;
+  visit_float_storage(t.dtype(), [&](auto type) { x = to_float(static_cast<const decltype(type)*>(t.raw())[i]); });
+  return x;
 }
 
 void store(const TensorView& t, std::int64_t i, float x) {
-  if (t.dtype() == DType::kF32) {
-    t.data<float>()[i] = x;
-  } else {
-    t.data<bf16>()[i] = to_bf16(x);
-  }
+  visit_float_storage(t.dtype(), [&](auto type) {
+    using T = decltype(type);
+    static_cast<T*>(t.raw())[i] = from_float<T>(x);
+  });
 }
 
 }  // namespace

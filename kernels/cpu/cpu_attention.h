@@ -1,4 +1,4 @@
-// The CPU implementation of the attention block operation: f32 or bf16 storage, f32
+// The CPU implementation of the attention block operation: f32, bf16 or f16 storage, f32
 // accumulation, multi-threaded over tiles, bitwise independent of the thread count.
 #pragma once
 
@@ -13,9 +13,9 @@
 namespace ra::kernels::cpu {
 
 // What the CPU kernels accept: any head dim in this range (sgemm has no tile constraint),
-// f32 or bf16 storage.
-inline constexpr DType kCpuStorageDTypes[] = {DType::kF32, DType::kBF16};
-inline constexpr BackendSupport kCpuSupport{{1, 512, nullptr, 0}, {kCpuStorageDTypes, 2}};
+// f32, bf16 or f16 storage.
+inline constexpr DType kCpuStorageDTypes[] = {DType::kF32, DType::kBF16, DType::kF16};
+inline constexpr BackendSupport kCpuSupport{{1, 512, nullptr, 0}, {kCpuStorageDTypes, 3}};
 
 class CpuAttention final : public AttentionBlockOp {
  public:

@@ -1,5 +1,5 @@
 // Rows of one head of a [L, H, D] tensor as contiguous-enough f32 for sgemm. f32 storage
-// is used in place (leading dimension H*D); bf16 storage is widened into scratch once per
+// is used in place (leading dimension H*D); 16-bit storage is widened into scratch once per
 // tile, which costs O(rows * D) against the O(rows * cols * D) GEMM work it feeds.
 #pragma once
 
@@ -15,27 +15,33 @@ struct RowsF32 {
   std::int64_t ld;  // elements between consecutive rows
 };
 
-// Rows [row0, row0 + rows) of head `head` of t ([L, H, D], f32 or bf16).
+// Rows [row0, row0 + rows) of head `head` of t ([L, H, D], f32, bf16 or f16).
 inline RowsF32 head_rows(const ConstTensorView& t, std::int64_t row0, std::int64_t rows, std::int64_t head,
                          std::vector<float>& scratch) {
   const std::int64_t h = t.dim(1), d = t.dim(2);
   const std::int64_t offset = (row0 * h + head) * d;
   if (t.dtype() == DType::kF32) return {t.data<float>() + offset, h * d};
   scratch.resize(static_cast<std::size_t>(rows * d));
-  const bf16* src = t.data<bf16>() + offset;
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t c = 0; c < d; ++c) scratch[static_cast<std::size_t>(r * d + c)] = to_float(src[r * h * d + c]);
+  visit_float_storage(t.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* src = static_cast<const T*>(t.raw()) + offset;
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t c = 0; c < d; ++c) scratch[static_cast<std::size_t>(r * d + c)] = to_float(src[r * h * d + c]);
+  });
   return {scratch.data(), d};
 }
 
-// The whole of a bf16 tensor widened to f32 (a view of `out`), or `t` itself when it is
+// The whole of a 16-bit tensor widened to f32 (a view of `out`), or `t` itself when it is
 // already f32. For operands every task re-reads (the backward's Q and dO), widening once
 // costs one f32 copy of the tensor instead of a conversion per task.
 inline ConstTensorView widened(const ConstTensorView& t, std::vector<float>& out) {
   if (t.dtype() == DType::kF32) return t;
   out.resize(static_cast<std::size_t>(t.numel_elems()));
-  const bf16* src = t.data<bf16>();
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = to_float(src[i]);
+  visit_float_storage(t.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* src = static_cast<const T*>(t.raw());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = to_float(src[i]);
+  });
   return ConstTensorView(out.data(), DType::kF32, t.shape());
 }
 

@@ -64,6 +64,35 @@ inline f16 to_f16(float f) { return f16{std::bit_cast<std::uint16_t>(static_cast
 inline float to_float(f16 h) { return static_cast<float>(std::bit_cast<_Float16>(h.bits)); }
 inline float round_to_f16(float f) { return to_float(to_f16(f)); }
 
+// Float storage types as float and back (f32, bf16, f16; rounding to nearest even).
+inline float to_float(float x) { return x; }
+template <typename T>
+inline T from_float(float x);
+template <>
+inline float from_float<float>(float x) {
+  return x;
+}
+template <>
+inline bf16 from_float<bf16>(float x) {
+  return to_bf16(x);
+}
+template <>
+inline f16 from_float<f16>(float x) {
+  return to_f16(x);
+}
+
+// Calls fn(T{}) with T the C++ type of a float storage dtype (float, bf16, f16); false
+// for any other dtype. One switch outside the loops that convert element by element.
+template <typename Fn>
+inline bool visit_float_storage(DType t, Fn&& fn) {
+  switch (t) {
+    case DType::kF32: fn(float{}); return true;
+    case DType::kBF16: fn(bf16{}); return true;
+    case DType::kF16: fn(f16{}); return true;
+    default: return false;
+  }
+}
+
 template <typename T>
 struct dtype_of;
 template <>

@@ -106,6 +106,8 @@ std::vector<CaseSpec> mask_specs() {
   add([](CaseSpec& s) { s.causal = true, s.storage = DType::kBF16; });
   add([](CaseSpec& s) { s.causal = false, s.segments = 3, s.padding = 5, s.storage = DType::kBF16; });
   add([](CaseSpec& s) { s.lq = 1000, s.lk = 1000, s.d = 64, s.hkv = 4, s.causal = true, s.storage = DType::kBF16; });
+  add([](CaseSpec& s) { s.causal = true, s.window = 30, s.storage = DType::kF16; });
+  add([](CaseSpec& s) { s.causal = false, s.segments = 2, s.padding = 4, s.alibi = true, s.storage = DType::kF16; });
   return out;
 }
 
