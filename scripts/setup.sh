@@ -21,6 +21,7 @@ packages=(
   protobuf-compiler   # protoc
   libyaml-cpp-dev     # strict YAML configs
   gnuplot-nox         # the scaling plots of launch/sweep.sh
+  zlib1g-dev          # crc32 checksums of checkpoint shards (runtime/checkpoint)
   python3             # tests/cli parses the JSON lines of kernel-bench
 )
 

@@ -68,9 +68,9 @@ void resolve(LoadedConfig& l, const JobShape& job) {
     if (job.cuda == CudaSupport::kNotBuilt) {
       throw UsageError(show(l, "attention.backend", "cuda") + ", but this ringattn was built without CUDA (RA_CUDA=OFF or no nvcc)");
     }
-    if (a.head_dim() != 64 && a.head_dim() != 128) {
+    if (a.head_dim() != 16 && a.head_dim() != 32 && a.head_dim() != 64 && a.head_dim() != 128) {
       throw UsageError(show(l, "attention.head_dim", std::to_string(a.head_dim())) +
-                       " is not supported by the cuda backend (supported: 64, 128)");
+                       " is not supported by the cuda backend (supported: 16, 32, 64, 128)");
     }
     if (c.comm().backend() != COMM_BACKEND_NCCL) {
       throw UsageError(show(l, "attention.backend", "cuda") + " needs comm.backend = nccl (GPU buffers), but " +
@@ -83,6 +83,28 @@ void resolve(LoadedConfig& l, const JobShape& job) {
   if (a.scale() == 0) {
     a.set_scale(1.0 / std::sqrt(static_cast<double>(a.head_dim())));
     l.origins.set("attention.scale", "resolved: 1/sqrt(head_dim)");
+  }
+  Model& m = *c.mutable_model();
+  if (m.kv_heads() == 0) {
+    m.set_kv_heads(m.heads());
+    l.origins.set("model.kv_heads", "resolved: model.heads");
+  }
+  if (m.heads() % m.kv_heads() != 0) {
+    throw UsageError("model.heads must be a multiple of model.kv_heads, but " + show(l, "model.heads", std::to_string(m.heads())) +
+                     " and " + show(l, "model.kv_heads", std::to_string(m.kv_heads())));
+  }
+  if (m.positions() == POSITION_ENCODING_ROPE && m.head_dim() % 2 != 0) {
+    throw UsageError(show(l, "model.head_dim", std::to_string(m.head_dim())) +
+                     " must be even with model.positions = rope (RoPE rotates pairs)");
+  }
+  const Train& t = c.train();
+  if (t.min_lr() > t.lr()) {
+    throw UsageError(show(l, "train.min_lr", std::to_string(t.min_lr())) + " must not exceed " +
+                     show(l, "train.lr", std::to_string(t.lr())));
+  }
+  if (t.data().kind() != DATA_KIND_PASSKEY && t.data().files_size() == 0) {
+    const std::string kind = t.data().kind() == DATA_KIND_TEXT ? "text" : "tokens";
+    throw UsageError(show(l, "train.data.kind", kind) + " needs train.data.files (a list of files)");
   }
   if (par.layout() == LAYOUT_AUTO) {
     // Zigzag balances causal work; with a window, contiguous shards let the ring stop

@@ -127,7 +127,7 @@ TEST(ConfigLoader, CrossKeyRules) {
     resolve(l, {1, CudaSupport::kBuilt});
     ADD_FAILURE() << "head_dim 96 accepted for cuda";
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("attention.head_dim = 96 (t.yaml:3:13) is not supported by the cuda backend (supported: 64, 128)"),
+    EXPECT_NE(std::string(e.what()).find("attention.head_dim = 96 (t.yaml:3:13) is not supported by the cuda backend (supported: 16, 32, 64, 128)"),
               std::string::npos) << e.what();
   }
 }

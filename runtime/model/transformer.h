@@ -1,0 +1,71 @@
+// The decoder-only transformer on one rank's tokens (pre-norm; RMSNorm; attention with
+// RoPE, ALiBi or no positions, GQA/MQA; SwiGLU MLP; tied or untied embeddings):
+//
+//   x₀ = E[token]
+//   per layer:  a = RMSNorm(x; g₁)   q,k,v = a·W{q,k,v}ᵀ   (RoPE on q, k at global positions)
+//               y = x + Attention(q, k, v)·Woᵀ
+//               b = RMSNorm(y; g₂)   x' = y + (silu(b·W₁ᵀ) ∘ b·W₃ᵀ)·W₂ᵀ
+//   logits = RMSNorm(x_L; g)·Headᵀ    (Head = E when tied)
+//
+// Activation recomputation: the forward keeps only each layer's input x_l ([n, d] per
+// layer); the backward recomputes one layer at a time (attention forward included), so
+// memory per token is layers·d + one layer's working set (activation_bytes_per_token).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "runtime/model/attention_fn.h"
+#include "runtime/model/model_config.h"
+#include "runtime/model/params.h"
+
+namespace ra::model {
+
+// This rank's tokens of a batch: token ids, targets (−1: no loss) and global positions.
+struct TokenShard {
+  const std::int32_t* tokens = nullptr;
+  const std::int32_t* targets = nullptr;
+  const std::int32_t* positions = nullptr;
+  std::int64_t n = 0;
+};
+
+struct StepLoss {
+  double loss_sum = 0;        // Σ −log p(target) over this rank's tokens with a target
+  std::int64_t valid_rows = 0;  // how many such tokens
+};
+
+template <typename T>
+class Transformer {
+ public:
+  explicit Transformer(const ModelConfig& config);
+
+  const ModelConfig& config() const { return config_; }
+  const ParamLayout& layout() const { return layout_; }
+
+  // Forward and backward of one shard: returns this rank's loss sum and count, and adds
+  // ∂(Σ loss · loss_scale)/∂params into grads. loss_scale = 1 / (valid tokens of all
+  // ranks) makes the all-reduced gradients those of the global mean.
+  StepLoss forward_backward(const std::vector<T>& params, const TokenShard& shard, AttentionFn<T>& attention,
+                            T loss_scale, std::vector<T>& grads);
+
+  // Forward only: logits [n, vocab] of the shard (evaluation, passkey accuracy).
+  void forward_logits(const std::vector<T>& params, const TokenShard& shard, AttentionFn<T>& attention,
+                      std::vector<T>& logits);
+
+  // Bytes of activations per token kept or live at once (f32/f64 elements × size).
+  std::int64_t activation_bytes_per_token() const;
+
+ private:
+  struct LayerWork;
+  void layer_forward(const T* params, const T* x, const TokenShard& shard, AttentionFn<T>& attention, LayerWork& w,
+                     std::int64_t l, T* x_out);
+  void layer_backward(const T* params, const T* x, const TokenShard& shard, AttentionFn<T>& attention, LayerWork& w,
+                      std::int64_t l, T* dx, T* grads);
+  void final_logits(const T* params, const T* x_last, std::int64_t n, std::vector<T>& h, std::vector<T>& r,
+                    std::vector<T>& logits);
+
+  ModelConfig config_;
+  ParamLayout layout_;
+};
+
+}  // namespace ra::model

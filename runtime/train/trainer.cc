@@ -1,0 +1,237 @@
+#include "runtime/train/trainer.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "kernels/cpu/cpu_attention.h"
+#include "runtime/core/check.h"
+#include "runtime/device/cpu/cpu_device.h"
+#include "runtime/model/layers.h"
+#include "runtime/model/ring_attention_fn.h"
+#include "runtime/model/transformer.h"
+#include "runtime/train/span_totals.h"
+
+namespace ra::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) * 1024.0;  // Linux reports KiB
+}
+
+void all_reduce(comm::Communicator& c, std::vector<double>& v, comm::ReduceOp op) {
+  c.all_reduce(TensorView(v.data(), DType::kF64, Shape{static_cast<std::int64_t>(v.size())}), op);
+}
+
+double all_reduce_scalar(comm::Communicator& c, double x, comm::ReduceOp op) {
+  std::vector<double> v{x};
+  all_reduce(c, v, op);
+  return v[0];
+}
+
+// The world's ranks as dp groups of sp consecutive ranks, each group one ring.
+struct Groups {
+  int sp = 1, dp_rank = 0, sp_rank = 0;
+  std::unique_ptr<comm::Communicator> ring;
+};
+
+Groups make_groups(comm::Communicator& world, int dp) {
+  RA_CHECK(UsageError, dp >= 1 && world.size() % dp == 0, "parallel.dp = ", dp, " does not divide the ", world.size(),
+           " ranks");
+  Groups g;
+  g.sp = world.size() / dp;
+  g.dp_rank = world.rank() / g.sp;
+  g.sp_rank = world.rank() % g.sp;
+  g.ring = world.split(g.dp_rank, g.sp_rank);
+  return g;
+}
+
+class Trainer {
+ public:
+  Trainer(comm::Communicator& world, const TrainOptions& o, BatchSource& data, const TrainCallbacks& cb)
+      : world_(world),
+        o_(o),
+        data_(data),
+        cb_(cb),
+        groups_(make_groups(world, o.dp)),
+        net_(o.model),
+        opt_(o.optimizer, net_.layout()),
+        totals_("compute", "comm"),
+        op_(o.kernels) {
+    dev_.set_observer(&totals_);  // before the streams exist: they report to it
+    compute_ = dev_.create_stream("compute");
+    comm_stream_ = dev_.create_stream("comm");
+    model::init_params<float>(net_.layout(), o.seed, o.model.layers, state_.params);
+    grads_.assign(state_.params.size(), 0.0f);
+  }
+
+  void restore(const TrainState& s) {
+    RA_CHECK(CheckpointError, s.params.size() == state_.params.size() && s.adam_m.size() == s.params.size() &&
+                                  s.adam_v.size() == s.params.size(),
+             "checkpoint holds ", s.params.size(), " parameters, this model has ", state_.params.size());
+    state_ = s;
+    opt_.m() = s.adam_m;
+    opt_.v() = s.adam_v;
+  }
+
+  TrainState snapshot() const {
+    TrainState s = state_;
+    s.adam_m = opt_.m_copy();
+    s.adam_v = opt_.v_copy();
+    return s;
+  }
+
+  std::int64_t step() const { return state_.step; }
+
+  // One optimizer step; returns the report of the step (rank-max timings).
+  StepReport train_step() {
+    const auto t0 = Clock::now();
+    const SequenceBatch b = data_.batch(state_.step, groups_.dp_rank, o_.dp);
+    const LocalTokens t = shard_batch(b, o_.layout, groups_.sp_rank, groups_.sp);
+    const double count = all_reduce_scalar(world_, static_cast<double>(count_targets(t.targets)), comm::ReduceOp::kSum);
+    std::fill(grads_.begin(), grads_.end(), 0.0f);
+    model::RingAttentionFn attention({dev_, *compute_, *comm_stream_, *groups_.ring, op_}, o_.model,
+                                     t.positions.data(), t.segments.data(), t.n);
+    const float scale = count > 0 ? static_cast<float>(1.0 / count) : 0.0f;
+    const model::StepLoss sl = net_.forward_backward(
+        state_.params, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, scale, grads_);
+    world_.all_reduce(TensorView(grads_.data(), DType::kF32, Shape{static_cast<std::int64_t>(grads_.size())}),
+                      comm::ReduceOp::kSum);
+    const double loss_sum = all_reduce_scalar(world_, sl.loss_sum, comm::ReduceOp::kSum);
+    const StepStats ss = opt_.update(state_.params, grads_, state_.step);
+    ++state_.step;
+
+    const SpanSeconds spans = totals_.take();
+    std::vector<double> maxes{seconds_since(t0), spans.compute, spans.comm, spans.exposed_wait, peak_rss_bytes()};
+    all_reduce(world_, maxes, comm::ReduceOp::kMax);
+    StepReport r;
+    r.step = state_.step;
+    r.loss = count > 0 ? loss_sum / count : 0.0;
+    r.lr = ss.lr;
+    r.grad_norm = ss.grad_norm;
+    r.tokens = count;
+    r.step_seconds = maxes[0];
+    r.tokens_per_s = maxes[0] > 0 ? static_cast<double>(b.batch * b.seq_len * o_.dp) / maxes[0] : 0.0;
+    r.attention_seconds = maxes[1];
+    r.comm_seconds = maxes[2];
+    r.exposed_comm_seconds = maxes[3];
+    r.peak_rss_bytes = maxes[4];
+    r.activation_bytes_per_token = net_.activation_bytes_per_token();
+    return r;
+  }
+
+  // Accuracy of argmax predictions on the held-out batches (every rank takes part).
+  EvalReport evaluate() {
+    double correct = 0, targets = 0, loss = 0;
+    double seq_correct = 0, seqs = 0;
+    for (std::int64_t i = 0; i < o_.eval_batches; ++i) {
+      const SequenceBatch b = data_.eval_batch(i, groups_.dp_rank, o_.dp);
+      const LocalTokens t = shard_batch(b, o_.layout, groups_.sp_rank, groups_.sp);
+      model::RingAttentionFn attention({dev_, *compute_, *comm_stream_, *groups_.ring, op_}, o_.model,
+                                       t.positions.data(), t.segments.data(), t.n);
+      std::vector<float> logits;
+      net_.forward_logits(state_.params, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention,
+                          logits);
+      std::int64_t rows = 0;
+      loss += model::cross_entropy_forward<float>(logits.data(), t.targets.data(), t.n, o_.model.vocab, rows);
+      // Per sequence of the whole job: [dp groups × batch] wrong and target counts.
+      const std::int64_t shard_len = t.n / b.batch, seqs_total = b.batch * o_.dp;
+      std::vector<double> wrong(static_cast<std::size_t>(seqs_total), 0.0), has(wrong.size(), 0.0);
+      for (std::int64_t k = 0; k < t.n; ++k) {
+        const std::int32_t target = t.targets[static_cast<std::size_t>(k)];
+        if (target < 0) continue;
+        const float* row = logits.data() + k * o_.model.vocab;
+        const auto predicted = static_cast<std::int32_t>(std::max_element(row, row + o_.model.vocab) - row);
+        const auto seq = static_cast<std::size_t>(groups_.dp_rank * b.batch + k / shard_len);
+        has[seq] += 1;
+        if (predicted != target) wrong[seq] += 1;
+      }
+      all_reduce(world_, wrong, comm::ReduceOp::kSum);
+      all_reduce(world_, has, comm::ReduceOp::kSum);
+      for (std::size_t s = 0; s < wrong.size(); ++s) {
+        if (has[s] == 0) continue;
+        seqs += 1;
+        seq_correct += wrong[s] == 0 ? 1 : 0;
+        targets += has[s];
+        correct += has[s] - wrong[s];
+      }
+    }
+    loss = all_reduce_scalar(world_, loss, comm::ReduceOp::kSum);
+    totals_.take();  // evaluation time is not a training step's
+    EvalReport e;
+    e.step = state_.step;
+    e.token_accuracy = targets > 0 ? correct / targets : 0.0;
+    e.sequence_accuracy = seqs > 0 ? seq_correct / seqs : 0.0;
+    e.loss = targets > 0 ? loss / targets : 0.0;
+    return e;
+  }
+
+ private:
+  comm::Communicator& world_;
+  const TrainOptions& o_;
+  BatchSource& data_;
+  const TrainCallbacks& cb_;
+  Groups groups_;
+  model::Transformer<float> net_;
+  AdamW opt_;
+  SpanTotals totals_;
+  device::cpu::CpuDevice dev_;
+  std::unique_ptr<device::Stream> compute_, comm_stream_;
+  kernels::cpu::CpuAttention op_;
+  TrainState state_;
+  std::vector<float> grads_;
+};
+
+bool due(std::int64_t done, std::int64_t every) { return every > 0 && done % every == 0; }
+
+}  // namespace
+
+TrainOutcome train(comm::Communicator& world, const TrainOptions& o, BatchSource& data, StateStore* store,
+                   const std::atomic<bool>& stop_requested, const TrainCallbacks& cb) {
+  const bool root = world.rank() == 0;
+  auto note = [&](const std::string& s) {
+    if (root && cb.on_note) cb.on_note(s);
+  };
+  Trainer trainer(world, o, data, cb);
+  if (store != nullptr) {
+    if (std::optional<TrainState> s = store->load_latest(world)) {
+      trainer.restore(*s);
+      note("resumed from the checkpoint of step " + std::to_string(s->step));
+    }
+  }
+  TrainOutcome out;
+  const std::int64_t first = trainer.step();
+  std::int64_t last_saved = first;
+  while (trainer.step() < o.steps) {
+    const StepReport r = trainer.train_step();
+    const std::int64_t done = trainer.step();
+    if (root && cb.on_step && (due(done, o.log_every) || done == o.steps)) cb.on_step(r);
+    if (due(done, o.eval_every) || done == o.steps) {
+      out.last_eval = trainer.evaluate();
+      if (root && cb.on_eval) cb.on_eval(*out.last_eval);
+    }
+    const bool stop = all_reduce_scalar(world, stop_requested.load() ? 1.0 : 0.0, comm::ReduceOp::kMax) > 0;
+    if (store != nullptr && (stop || done == o.steps || due(done, o.checkpoint_every))) {
+      store->save(world, trainer.snapshot());
+      last_saved = done;
+      note("checkpoint of step " + std::to_string(done) + " saved");
+    }
+    if (stop) {
+      note("stop requested (SIGUSR1/SIGTERM): checkpointed after step " + std::to_string(done));
+      out.stopped_early = done < o.steps;
+      break;
+    }
+  }
+  (void)last_saved;
+  out.steps_done = trainer.step() - first;
+  return out;
+}
+
+}  // namespace ra::train
