@@ -14,5 +14,6 @@ void add_ring_bench_command(CLI::App& app, Action& action);
 void add_config_commands(CLI::App& app, Action& action);
 void add_attention_command(CLI::App& app, Action& action);
 void add_selftest_command(CLI::App& app, Action& action);
+void add_train_command(CLI::App& app, Action& action);
 
 }  // namespace ra::launch

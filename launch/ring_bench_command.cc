@@ -10,6 +10,7 @@
 #include "comm/mpi/mpi_session.h"
 #include "comm/shared_verdict.h"
 #include "launch/commands.h"
+#include "launch/comm_options.h"
 #include "launch/config_flags.h"
 #include "runtime/bench/ring_bench.h"
 #include "runtime/config/config_print.h"
@@ -54,13 +55,6 @@ bench::RingBenchOptions bench_options(const config::RunConfig& c) {
   o.warmup_reps = static_cast<int>(c.bench().warmup());
   o.seed = c.bench().seed();
   o.rings = static_cast<int>(c.parallel().dp());
-  return o;
-}
-
-comm::CommOptions comm_options(const config::Comm& c) {
-  comm::CommOptions o;
-  o.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(c.timeout() * 1000));
-  o.poll_interval = std::chrono::microseconds(static_cast<std::int64_t>(c.poll_interval() * 1e6));
   return o;
 }
 

@@ -48,13 +48,17 @@ std::string unknown_key_message(const pb::Descriptor& d, const pb::Descriptor& r
   if (!hint.empty()) {
     hint = join(prefix, hint);
   } else {
-    // The key may belong to another section: "heads" at the top level -> attention.heads.
+    // The key may belong to another section: "heads" at the top level -> attention.heads
+    // (or model.heads: every section that has it is named).
     std::vector<std::string> paths;
     all_paths(root, "", paths);
+    std::string near;
     for (const std::string& p : paths) {
       const std::string leaf = p.substr(p.rfind('.') + 1);
-      if (leaf == name || (hint.empty() && edit_distance(leaf, name) <= 1)) hint = p;
+      if (leaf == name) hint += (hint.empty() ? "" : "' or '") + p;
+      if (near.empty() && edit_distance(leaf, name) <= 1) near = p;
     }
+    if (hint.empty()) hint = near;
     if (hint.empty()) hint = closest(join(prefix, name), paths);
   }
   return "unknown key '" + join(prefix, name) + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +

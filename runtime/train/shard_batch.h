@@ -9,15 +9,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "runtime/data/batch.h"
 #include "runtime/layout/sharding.h"
 
 namespace ra::train {
 
 // Full sequences, row-major [batch, seq_len]. targets −1: no loss; segments −1: padding.
-struct SequenceBatch {
-  std::int64_t batch = 0, seq_len = 0;
-  std::vector<std::int32_t> tokens, targets, positions, segments;
-};
+using SequenceBatch = data::SequenceBatch;
 
 struct LocalTokens {
   std::int64_t n = 0;  // batch × shard length

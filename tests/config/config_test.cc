@@ -73,7 +73,9 @@ TEST(ConfigLoader, SetWinsOverTheFileWhichWinsOverDefaults) {
 TEST(ConfigLoader, UnknownKeysNameTheLineAndSuggest) {
   EXPECT_ERROR("attention:\n  haeds: 8\n", kNone, 1, "t.yaml:2:3: unknown key 'attention.haeds'",
                "did you mean 'attention.heads'?", "keys of attention: heads, kv_heads");
-  EXPECT_ERROR("heads: 8\n", kNone, 1, "t.yaml:1:1: unknown key 'heads'", "did you mean 'attention.heads'?");
+  EXPECT_ERROR("heads: 8\n", kNone, 1, "t.yaml:1:1: unknown key 'heads'",
+               "did you mean 'attention.heads' or 'model.heads'?");
+  EXPECT_ERROR("passkey_digits: 3\n", kNone, 1, "did you mean 'train.data.passkey_digits'?");
   EXPECT_ERROR("atention:\n  heads: 8\n", kNone, 1, "unknown key 'atention'", "did you mean 'attention'?");
   EXPECT_ERROR("", {"attention.haeds=8"}, 1, "--set attention.haeds=8: unknown key 'attention.haeds'",
                "did you mean 'attention.heads'?");
@@ -130,6 +132,17 @@ TEST(ConfigLoader, CrossKeyRules) {
     EXPECT_NE(std::string(e.what()).find("attention.head_dim = 96 (t.yaml:3:13) is not supported by the cuda backend (supported: 16, 32, 64, 128)"),
               std::string::npos) << e.what();
   }
+}
+
+TEST(ConfigLoader, TrainingRules) {
+  EXPECT_ERROR("model:\n  heads: 6\n  kv_heads: 4\n", kNone, 1,
+               "model.heads must be a multiple of model.kv_heads, but model.heads = 6 (t.yaml:2:10)");
+  EXPECT_ERROR("model:\n  head_dim: 15\n", kNone, 1, "model.head_dim = 15 (t.yaml:2:13) must be even with model.positions = rope");
+  EXPECT_ERROR("train:\n  lr: 0.001\n  min_lr: 0.01\n", kNone, 1, "train.min_lr = 0.010000 (t.yaml:3:11) must not exceed train.lr");
+  EXPECT_ERROR("train:\n  data:\n    kind: text\n", kNone, 1,
+               "train.data.kind = text (t.yaml:3:11) needs train.data.files (a list of files)");
+  EXPECT_EQ(error_of("model:\n  head_dim: 15\n  positions: alibi\n", kNone, 1), "") << "odd head dims are fine without RoPE";
+  EXPECT_EQ(error_of("train:\n  data:\n    kind: tokens\n    files: [a.tok, b.tok]\n", kNone, 1), "");
 }
 
 TEST(ConfigLoader, ResolvesAutoValues) {

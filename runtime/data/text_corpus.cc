@@ -1,0 +1,20 @@
+#include "runtime/data/text_corpus.h"
+
+#include "runtime/core/error.h"
+#include "runtime/data/file_bytes.h"
+
+namespace ra::data {
+
+Documents read_text_documents(const std::vector<std::string>& files) {
+  Documents d;
+  d.offsets.push_back(0);
+  for (const std::string& path : files) {
+    const std::string text = read_file_bytes(path, "text file");
+    if (text.empty()) throw InputDataError(path + ": byte 0: the text file is empty (a document needs a token)");
+    for (char c : text) d.tokens.push_back(static_cast<unsigned char>(c));
+    d.offsets.push_back(d.tokens.size());
+  }
+  return d;
+}
+
+}  // namespace ra::data

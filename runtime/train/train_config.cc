@@ -1,0 +1,85 @@
+#include "runtime/train/train_config.h"
+
+#include <string>
+
+#include "runtime/core/check.h"
+
+namespace ra::train {
+
+layout::Layout layout_from(config::Layout l) {
+  switch (l) {
+    case config::LAYOUT_CONTIGUOUS: return layout::Layout::kContiguous;
+    case config::LAYOUT_ZIGZAG: return layout::Layout::kZigzag;
+    case config::LAYOUT_STRIPED: return layout::Layout::kStriped;
+    default: break;
+  }
+  throw InternalError("parallel.layout was not resolved (" + config::Layout_Name(l) + ")");
+}
+
+namespace {
+
+model::Positions positions_from(config::PositionEncoding p) {
+  switch (p) {
+    case config::POSITION_ENCODING_ALIBI: return model::Positions::kAlibi;
+    case config::POSITION_ENCODING_NONE: return model::Positions::kNone;
+    default: return model::Positions::kRope;
+  }
+}
+
+model::RopeScaling rope_scaling_from(config::RopeScaling s) {
+  switch (s) {
+    case config::ROPE_SCALING_LINEAR: return model::RopeScaling::kLinear;
+    case config::ROPE_SCALING_NTK: return model::RopeScaling::kNtk;
+    default: return model::RopeScaling::kNone;
+  }
+}
+
+}  // namespace
+
+TrainOptions train_options_from(const config::RunConfig& c) {
+  RA_CHECK(UsageError, c.attention().backend() == config::BACKEND_CPU,
+           "`ringattn train` runs on the CPU/MPI backend: attention.backend must be cpu");
+  RA_CHECK(UsageError, c.attention().dtype() == config::DATA_TYPE_FP32,
+           "`ringattn train` keeps activations in fp32: attention.dtype must be fp32");
+  const config::Model& m = c.model();
+  const config::Train& t = c.train();
+  TrainOptions o;
+  o.model.vocab = m.vocab();
+  o.model.d_model = m.d_model();
+  o.model.layers = m.layers();
+  o.model.heads = m.heads();
+  o.model.kv_heads = m.kv_heads();
+  o.model.head_dim = m.head_dim();
+  o.model.mlp_hidden = m.mlp_hidden();
+  o.model.embeddings = m.tied_embeddings() ? model::Embeddings::kTied : model::Embeddings::kUntied;
+  o.model.positions = positions_from(m.positions());
+  o.model.rope = {m.rope_base(), rope_scaling_from(m.rope_scaling()), m.rope_factor()};
+  o.model.norm_eps = m.norm_eps();
+  o.model.mask = {c.attention().mask() == config::MASK_CAUSAL ? numerics::MaskKind::kCausal
+                                                                : numerics::MaskKind::kBidirectional,
+                  static_cast<std::int32_t>(c.attention().window())};
+  o.optimizer.peak_lr = t.lr();
+  o.optimizer.min_lr = t.min_lr();
+  o.optimizer.warmup_steps = static_cast<std::int64_t>(t.warmup_steps());
+  o.optimizer.total_steps = static_cast<std::int64_t>(t.steps());
+  o.optimizer.beta1 = t.beta1();
+  o.optimizer.beta2 = t.beta2();
+  o.optimizer.weight_decay = t.weight_decay();
+  o.optimizer.grad_clip = t.grad_clip();
+  o.layout = layout_from(c.parallel().layout());
+  o.dp = static_cast<int>(c.parallel().dp());
+  o.steps = static_cast<std::int64_t>(t.steps());
+  o.seed = t.seed();
+  o.log_every = static_cast<std::int64_t>(t.log_every());
+  o.eval_every = static_cast<std::int64_t>(t.eval_every());
+  o.eval_batches = t.eval_batches();
+  o.checkpoint_every = static_cast<std::int64_t>(t.checkpoint_every());
+  const config::Tiles& tiles = c.attention().tiles();
+  o.kernels.threads = static_cast<int>(c.attention().threads());
+  o.kernels.forward = {tiles.forward_q(), tiles.forward_k()};
+  o.kernels.backward = {tiles.backward_q(), tiles.backward_k()};
+  model::validate_model_config(o.model);
+  return o;
+}
+
+}  // namespace ra::train
