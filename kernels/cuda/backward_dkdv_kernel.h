@@ -29,22 +29,16 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams<T> p) {
   constexpr int kRows = kT.rows, kCols = kT.cols;
   static_assert(kL.bytes <= kMaxSharedBytesSm80, "dK/dV tiles exceed sm_80 shared memory");
   RA_DYNAMIC_SHARED_BYTES(smem);
-  T* q = reinterpret_cast<T*>(smem + kL.q);
-  T* dout = reinterpret_cast<T*>(smem + kL.dout);
-  T* k = reinterpret_cast<T*>(smem + kL.k);
-  T* v = reinterpret_cast<T*>(smem + kL.v);
-  float* dk = reinterpret_cast<float*>(smem + kL.acc_a);
-  float* dv = reinterpret_cast<float*>(smem + kL.acc_b);
-  float* prob = reinterpret_cast<float*>(smem + kL.p);
-  float* ds = reinterpret_cast<float*>(smem + kL.ds);
-  T* terms = reinterpret_cast<T*>(smem + kL.terms);
-  float* lse = reinterpret_cast<float*>(smem + kL.lse);
-  float* dsum = reinterpret_cast<float*>(smem + kL.dsum);
-  auto* pos_q = reinterpret_cast<std::int32_t*>(smem + kL.pos_q);
-  auto* seg_q = reinterpret_cast<std::int32_t*>(smem + kL.seg_q);
-  auto* pos_k = reinterpret_cast<std::int32_t*>(smem + kL.pos_k);
-  auto* seg_k = reinterpret_cast<std::int32_t*>(smem + kL.seg_k);
-  float* warp_max = reinterpret_cast<float*>(smem + kL.warp_max);
+  const BackwardBuffers<T> buf(smem, kL);
+  T* const q = buf.q;
+  T* const dout = buf.dout;
+  T* const k = buf.k;
+  T* const v = buf.v;
+  T* const terms = buf.terms;
+  float* const dk = buf.acc_a;
+  float* const dv = buf.acc_b;
+  float* const prob = buf.prob;
+  float* const ds = buf.ds;
 
   const AttnShape& sh = p.shape;
   const int g = static_cast<int>(blockIdx.y), group = sh.hq / sh.hkv;
@@ -54,11 +48,11 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams<T> p) {
 
   load_head_rows<T, D>(k, p.k, c0, n_cols, kCols, sh.hkv, g);
   load_head_rows<T, D>(v, p.v, c0, n_cols, kCols, sh.hkv, g);
-  load_meta(pos_k, seg_k, p.k_meta.pos, p.k_meta.seg, c0, n_cols, kCols);
+  load_meta(buf.pos_k, buf.seg_k, p.k_meta.pos, p.k_meta.seg, c0, n_cols, kCols);
   zero_f32<D>(dk, kCols);
   zero_f32<D>(dv, kCols);
   __syncthreads();
-  const numerics::TileSummary k_summary = numerics::summarize_tile(pos_k, seg_k, n_cols);
+  const numerics::TileSummary k_summary = numerics::summarize_tile(buf.pos_k, buf.seg_k, n_cols);
 
   for (int h = g * group; h < (g + 1) * group; ++h) {
     const float slope = p.mask.alibi_slopes != nullptr ? p.mask.alibi_slopes[h] : 0.0f;
@@ -66,22 +60,22 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams<T> p) {
     for (int r0 = 0; r0 < sh.lq; r0 += kRows) {
       const int n_rows = sh.lq - r0 < kRows ? sh.lq - r0 : kRows;
       __syncthreads();  // every warp is done with the previous query tile
-      load_meta(pos_q, seg_q, p.q_meta.pos, p.q_meta.seg, r0, n_rows, kRows);
+      load_meta(buf.pos_q, buf.seg_q, p.q_meta.pos, p.q_meta.seg, r0, n_rows, kRows);
       __syncthreads();
       const numerics::TileClass cls =
-          numerics::classify_tile(p.mask.rule, numerics::summarize_tile(pos_q, seg_q, n_rows), k_summary);
+          numerics::classify_tile(p.mask.rule, numerics::summarize_tile(buf.pos_q, buf.seg_q, n_rows), k_summary);
       if (cls == numerics::TileClass::kEmpty) continue;
       load_head_rows<T, D>(q, p.q, r0, n_rows, kRows, sh.hq, h);
       load_head_rows<T, D>(dout, p.dout, r0, n_rows, kRows, sh.hq, h);
-      load_row_stat(lse, p.lse + stat_row, r0, n_rows, kRows, numerics::neg_inf());
-      load_row_stat(dsum, p.dsum + stat_row, r0, n_rows, kRows, 0.0f);
+      load_row_stat(buf.lse, p.lse + stat_row, r0, n_rows, kRows, numerics::neg_inf());
+      load_row_stat(buf.dsum, p.dsum + stat_row, r0, n_rows, kRows, 0.0f);
       __syncthreads();
 
       mma_tiles<T, wmma::row_major, wmma::col_major>(q, D, 0, 1, k, D, prob, kCols, {kRows, kCols, D, warp, warps},
                                                      MmaOut::kStore, 1.0f);
       __syncthreads();
-      const TileMask mask{p.mask.rule, cls, n_rows, n_cols, pos_q, seg_q, pos_k, seg_k};
-      probabilities<T>(mask, p.mask.scale, slope, lse, prob, terms, p.split_terms, kRows, kCols);
+      const TileMask mask{p.mask.rule, cls, n_rows, n_cols, buf.pos_q, buf.seg_q, buf.pos_k, buf.seg_k};
+      probabilities<T>(mask, p.mask.scale, slope, buf.lse, prob, terms, p.split_terms, kRows, kCols);
       __syncthreads();
       // dV += Pᵀ·dO: P's terms read column-major as Pᵀ.
       mma_tiles<T, wmma::col_major, wmma::row_major>(terms, kCols, kRows * kCols, p.split_terms, dout, D, dv, D,
@@ -90,7 +84,7 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams<T> p) {
       mma_tiles<T, wmma::row_major, wmma::col_major>(dout, D, 0, 1, v, D, ds, kCols, {kRows, kCols, D, warp, warps},
                                                      MmaOut::kStore, 1.0f);
       __syncthreads();  // dP is complete, and P's terms are no longer read
-      const float range = ds_terms<T>(prob, dsum, ds, terms, p.split_terms, warp_max, kRows, kCols);
+      const float range = ds_terms<T>(prob, buf.dsum, ds, terms, p.split_terms, buf.warp_max, kRows, kCols);
       __syncthreads();
       // dK += scale · dSᵀ·Q.
       mma_tiles<T, wmma::col_major, wmma::row_major>(terms, kCols, kRows * kCols, p.split_terms, q, D, dk, D,

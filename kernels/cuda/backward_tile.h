@@ -12,6 +12,33 @@
 
 namespace ra::kernels::cuda {
 
+// The backward kernels' shared-memory buffers, carved from the dynamic shared memory by
+// the layout of tile_config.h (acc_a/acc_b: dK and dV, or dQ and unused).
+template <typename T>
+struct BackwardBuffers {
+  T *q, *dout, *k, *v, *terms;
+  float *acc_a, *acc_b, *prob, *ds, *lse, *dsum, *warp_max;
+  std::int32_t *pos_q, *seg_q, *pos_k, *seg_k;
+
+  RA_DEVICE BackwardBuffers(unsigned char* smem, const BackwardSmem& l)
+      : q(reinterpret_cast<T*>(smem + l.q)),
+        dout(reinterpret_cast<T*>(smem + l.dout)),
+        k(reinterpret_cast<T*>(smem + l.k)),
+        v(reinterpret_cast<T*>(smem + l.v)),
+        terms(reinterpret_cast<T*>(smem + l.terms)),
+        acc_a(reinterpret_cast<float*>(smem + l.acc_a)),
+        acc_b(reinterpret_cast<float*>(smem + l.acc_b)),
+        prob(reinterpret_cast<float*>(smem + l.p)),
+        ds(reinterpret_cast<float*>(smem + l.ds)),
+        lse(reinterpret_cast<float*>(smem + l.lse)),
+        dsum(reinterpret_cast<float*>(smem + l.dsum)),
+        warp_max(reinterpret_cast<float*>(smem + l.warp_max)),
+        pos_q(reinterpret_cast<std::int32_t*>(smem + l.pos_q)),
+        seg_q(reinterpret_cast<std::int32_t*>(smem + l.seg_q)),
+        pos_k(reinterpret_cast<std::int32_t*>(smem + l.pos_k)),
+        seg_k(reinterpret_cast<std::int32_t*>(smem + l.seg_k)) {}
+};
+
 // s holds raw dot products q·k on entry and P = exp(scale·s + bias − LSE) on return;
 // masked pairs, rows with LSE = -inf (no visible key: no gradient) and the ragged edge
 // get exactly 0. With terms > 0, P is also written as `terms` 16-bit terms.
