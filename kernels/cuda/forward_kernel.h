@@ -79,7 +79,8 @@ RA_GLOBAL void forward_kernel(ForwardParams<T> p) {
   constexpr ForwardSmem kL = forward_smem(D, sizeof(T));
   constexpr int kRows = kT.rows, kCols = kT.cols;
   static_assert(kRows == kT.warps * kMmaTile, "each warp owns 16 query rows");
-  static_assert(kCols == 2 * kWarpThreads, "two lanes per row, one column each per lane pass");
+  static_assert(kWarpThreads == 2 * kMmaTile, "two lanes per row of the warp's 16 (forward_softmax_rows)");
+  static_assert(kCols % 2 == 0 && D % 2 == 0, "each of the two lanes takes half a row");
   static_assert(kL.bytes <= kMaxSharedBytesSm80, "forward tiles exceed sm_80 shared memory");
   RA_DYNAMIC_SHARED_BYTES(smem);
   T* q = reinterpret_cast<T*>(smem + kL.q);

@@ -1,6 +1,6 @@
 // Instantiates the shared numerics (mask rule, tile classification, merge) in device
 // code, so nvcc checks for every architecture that the header is valid there. The
-// attention kernels of the CUDA path will include the same header.
+// attention kernels (attention_dispatch.cu) include the same header.
 #include "kernels/numerics.h"
 
 namespace ra::kernels::cuda {

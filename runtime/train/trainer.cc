@@ -55,11 +55,10 @@ Groups make_groups(comm::Communicator& world, int dp) {
 
 class Trainer {
  public:
-  Trainer(comm::Communicator& world, const TrainOptions& o, BatchSource& data, const TrainCallbacks& cb)
+  Trainer(comm::Communicator& world, const TrainOptions& o, BatchSource& data)
       : world_(world),
         o_(o),
         data_(data),
-        cb_(cb),
         groups_(make_groups(world, o.dp)),
         net_(o.model),
         opt_(o.optimizer, net_.layout()),
@@ -177,7 +176,6 @@ class Trainer {
   comm::Communicator& world_;
   const TrainOptions& o_;
   BatchSource& data_;
-  const TrainCallbacks& cb_;
   Groups groups_;
   model::Transformer<float> net_;
   AdamW opt_;
@@ -199,7 +197,7 @@ TrainOutcome train(comm::Communicator& world, const TrainOptions& o, BatchSource
   auto note = [&](const std::string& s) {
     if (root && cb.on_note) cb.on_note(s);
   };
-  Trainer trainer(world, o, data, cb);
+  Trainer trainer(world, o, data);
   if (store != nullptr) {
     if (std::optional<TrainState> s = store->load_latest(world)) {
       trainer.restore(*s);
@@ -208,7 +206,6 @@ TrainOutcome train(comm::Communicator& world, const TrainOptions& o, BatchSource
   }
   TrainOutcome out;
   const std::int64_t first = trainer.step();
-  std::int64_t last_saved = first;
   while (trainer.step() < o.steps) {
     const StepReport r = trainer.train_step();
     const std::int64_t done = trainer.step();
@@ -220,7 +217,6 @@ TrainOutcome train(comm::Communicator& world, const TrainOptions& o, BatchSource
     const bool stop = all_reduce_scalar(world, stop_requested.load() ? 1.0 : 0.0, comm::ReduceOp::kMax) > 0;
     if (store != nullptr && (stop || done == o.steps || due(done, o.checkpoint_every))) {
       store->save(world, trainer.snapshot());
-      last_saved = done;
       note("checkpoint of step " + std::to_string(done) + " saved");
     }
     if (stop) {
@@ -229,7 +225,6 @@ TrainOutcome train(comm::Communicator& world, const TrainOptions& o, BatchSource
       break;
     }
   }
-  (void)last_saved;
   out.steps_done = trainer.step() - first;
   return out;
 }
