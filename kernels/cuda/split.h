@@ -52,7 +52,8 @@ RA_DEVICE float probability_range_scale() {
 // Scale for values with max |x| = max_abs: a power of two with max_abs · s < 2^15.
 template <typename T>
 RA_DEVICE float range_scale_for(float max_abs) {
-  if (!SplitTraits<T>::kNeedsRangeScale || !(max_abs > 0.0f)) return 1.0f;
+  // Zero, NaN or inf (a diverged run): nothing to scale, and frexpf's exponent would be unspecified.
+  if (!SplitTraits<T>::kNeedsRangeScale || !(max_abs > 0.0f && max_abs <= 3.0e38f)) return 1.0f;
   int e = 0;
   frexpf(max_abs, &e);  // max_abs = f · 2^e, f ∈ [0.5, 1): max_abs < 2^e
   return ldexpf(1.0f, 15 - e);
