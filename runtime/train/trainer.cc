@@ -206,6 +206,14 @@ TrainOutcome train(comm::Communicator& world, const TrainOptions& o, BatchSource
   }
   TrainOutcome out;
   const std::int64_t first = trainer.step();
+  if (first >= o.steps) {
+    // A finished run started again (the README's main job twice): say so, and evaluate
+    // the trained model so the run still reports where it stands.
+    note("the checkpoint is at step " + std::to_string(first) + " = train.steps: nothing left to train (set "
+         "train.resume=false or another output_dir to train anew)");
+    out.last_eval = trainer.evaluate();
+    if (root && cb.on_eval) cb.on_eval(*out.last_eval);
+  }
   while (trainer.step() < o.steps) {
     const StepReport r = trainer.train_step();
     const std::int64_t done = trainer.step();

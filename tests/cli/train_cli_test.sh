@@ -30,6 +30,12 @@ for line in open(sys.argv[1]):
     assert not missing, missing
 PY
 
+# A finished run started again resumes at the end: nothing to train, but it reports.
+out=$(run --steps 30 --out-dir "$tmp/a" 2>&1); rc=$?
+[ "$rc" = 0 ] || fail "rerun of a finished run exited $rc: $out"
+grep -q "nothing left to train" <<<"$out" || fail "rerun did not say it had nothing to do: $out"
+grep -q "sequence (passkey) accuracy" <<<"$out" || fail "rerun did not report the accuracy: $out"
+
 # 2. Preempted: SIGUSR1 to every rank after a few steps, then resumed to 30.
 run --steps 30 --out-dir "$tmp/b" >"$tmp/b.log" 2>&1 &
 pid=$!
