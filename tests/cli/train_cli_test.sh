@@ -40,7 +40,7 @@ grep -q "sequence (passkey) accuracy" <<<"$out" || fail "rerun did not report th
 run --steps 30 --out-dir "$tmp/b" >"$tmp/b.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do grep -q '"step":5' "$tmp/b/records.jsonl" 2>/dev/null && break; sleep 0.1; done
-pkill -USR1 -f "ringattn train --config .*$tmp/b" || fail "no rank to signal"
+pkill -USR1 -f "^[^ ]*ringattn train --config .*$tmp/b" || fail "no rank to signal"
 wait $pid; rc=$?
 [ "$rc" = 0 ] || fail "preempted run exited $rc: $(cat "$tmp/b.log")"
 grep -q "stop requested" "$tmp/b.log" || fail "no stop note: $(cat "$tmp/b.log")"
@@ -51,12 +51,37 @@ grep -q "resumed from the checkpoint of step" <<<"$out" || fail "did not resume:
 cmp "$tmp/a/checkpoints/step-000000000030/tensors-000.bin" "$tmp/b/checkpoints/step-000000000030/tensors-000.bin" \
   || fail "resumed run differs from the uninterrupted one"
 
+# SIGTERM to the ranks (Slurm's preemption) does the same.
+run --steps 30 --out-dir "$tmp/t" >"$tmp/t.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do grep -q '"step":5' "$tmp/t/records.jsonl" 2>/dev/null && break; sleep 0.1; done
+pkill -TERM -f "^[^ ]*ringattn train --config .*$tmp/t" || fail "no rank to signal"
+wait $pid; rc=$?
+[ "$rc" = 0 ] || fail "SIGTERM: exit $rc: $(cat "$tmp/t.log")"
+grep -q "stopped (checkpointed)" "$tmp/t.log" || fail "SIGTERM did not checkpoint and stop: $(cat "$tmp/t.log")"
+
 # 3. A changed config is refused on resume: one line, exit 5.
 out=$(run --steps 30 --out-dir "$tmp/b" --set train.lr=0.001 2>&1); rc=$?
 [ "$rc" = 5 ] || fail "changed config: exit $rc, expected 5: $out"
 grep -q "config hash .* differs" <<<"$out" || fail "no config-hash refusal: $out"
 
-# 4. Bad data files: exit 3 naming the file and the byte offset.
+# 4. Byte-level text and binary token files train end to end.
+printf 'the quick brown fox jumps over the lazy dog. ' > "$tmp/a.txt"
+printf 'pack my box with five dozen liquor jugs! ' > "$tmp/b.txt"
+out=$(run --steps 3 --out-dir "$tmp/text" --set train.data.kind=text --set "train.data.files=[$tmp/a.txt, $tmp/b.txt]" 2>&1)
+rc=$?; [ "$rc" = 0 ] || fail "text corpus: exit $rc: $out"
+python3 - "$tmp/good.tok" <<'PY'
+import struct, sys
+tokens = [i % 200 for i in range(300)]
+docs = [0, 120, 300]
+b = b"RATOKENS" + struct.pack("<IIIIQQ", 1, 4, 256, 0, len(docs) - 1, len(tokens))
+b += b"".join(struct.pack("<Q", o) for o in docs) + b"".join(struct.pack("<I", t) for t in tokens)
+open(sys.argv[1], "wb").write(b)
+PY
+out=$(run --steps 3 --out-dir "$tmp/tok" --set train.data.kind=tokens --set "train.data.files=[$tmp/good.tok]" 2>&1)
+rc=$?; [ "$rc" = 0 ] || fail "token file: exit $rc: $out"
+
+# 5. Bad data files: exit 3 naming the file and the byte offset.
 python3 - "$tmp" <<'PY'
 import struct, sys
 d = sys.argv[1]
