@@ -15,6 +15,7 @@ template <typename T, int D>
 void launch_forward(const ForwardParams<T>& p, void* stream) {
   const AttentionGrid g = attention_grid(AttentionKernel::kForward, p.shape);
   if (g.blocks_x == 0) return;
+  check_shared_memory_fits(AttentionKernel::kForward, g.shared_bytes, RA_DEVICE_SHARED_LIMIT_BYTES(), D);
   auto* const kernel = &forward_kernel<T, D>;
   RA_ALLOW_DYNAMIC_SHARED(kernel, g.shared_bytes);
   RA_LAUNCH(kernel, dim3(g.blocks_x, g.blocks_y), dim3(g.threads), g.shared_bytes, stream, p);
@@ -27,6 +28,9 @@ void launch_backward(const BackwardParams<T>& p, void* stream) {
   const AttentionGrid gkv = attention_grid(AttentionKernel::kBackwardDkDv, p.shape);
   const AttentionGrid gq = attention_grid(AttentionKernel::kBackwardDq, p.shape);
   if (gkv.blocks_x == 0) return;
+  const std::size_t limit = RA_DEVICE_SHARED_LIMIT_BYTES();
+  check_shared_memory_fits(AttentionKernel::kBackwardDkDv, gkv.shared_bytes, limit, D);
+  check_shared_memory_fits(AttentionKernel::kBackwardDq, gq.shared_bytes, limit, D);
   auto* const dkdv = &backward_dkdv_kernel<T, D>;
   RA_ALLOW_DYNAMIC_SHARED(dkdv, gkv.shared_bytes);
   RA_LAUNCH(dkdv, dim3(gkv.blocks_x, gkv.blocks_y), dim3(gkv.threads), gkv.shared_bytes, stream, p);

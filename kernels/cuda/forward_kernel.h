@@ -58,8 +58,8 @@ RA_DEVICE void forward_softmax_rows(const TileMask& mask, float scale, float slo
     tile_sum += p;
     split_to_terms<T>(p, range, split_terms, prow + c, kTermStride);
   }
-  // The shuffle also orders both lanes' reads of row_max[r] before the write below.
   tile_sum += __shfl_xor_sync(0xffffffffu, tile_sum, 1);
+  __syncwarp();  // both lanes have read row_max[r] before lane 0 writes it below
   if (nothing_visible) return;
   const float alpha = numerics::rescale_factor(m_old, m_new);
   if (lane % 2 == 0) {

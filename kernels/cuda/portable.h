@@ -12,6 +12,7 @@
 //                                         comma (name a template instance first: auto* k = &f<T, D>)
 //   RA_ALLOW_DYNAMIC_SHARED(kernel, bytes) opt in to more than 48 KiB of dynamic shared memory
 //   RA_UNROLL                             #pragma unroll for nvcc, nothing for the emulator
+//   RA_DEVICE_SHARED_LIMIT_BYTES()        opt-in shared memory per block of the current device
 // and the usual built-ins (threadIdx, __syncthreads, __shfl_sync, __ballot_sync, atomicAdd, ...),
 // __half / __nv_bfloat16 with their conversions, and nvcuda::wmma (m16n16k16 → fp32).
 #pragma once
@@ -32,6 +33,7 @@
 #define RA_DYNAMIC_SHARED_BYTES(name)                                 \
   extern __shared__ __align__(128) unsigned char ra_dynamic_smem_bytes[]; \
   unsigned char* const name = ra_dynamic_smem_bytes
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -51,6 +53,18 @@ inline void check(cudaError_t e, const char* what) {
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)), \
       "cudaFuncSetAttribute(MaxDynamicSharedMemorySize) of " #kernel)
 #define RA_UNROLL _Pragma("unroll")
+
+namespace ra::kernels::cuda::portable_detail {
+// Dynamic shared memory per block the current device allows with the opt-in.
+inline std::size_t device_shared_limit_bytes() {
+  int device = 0, bytes = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+        "cudaDeviceGetAttribute(MaxSharedMemoryPerBlockOptin)");
+  return static_cast<std::size_t>(bytes);
+}
+}  // namespace ra::kernels::cuda::portable_detail
+#define RA_DEVICE_SHARED_LIMIT_BYTES() ::ra::kernels::cuda::portable_detail::device_shared_limit_bytes()
 
 #elif defined(RA_SIMT)
 
@@ -74,6 +88,8 @@ inline void check(cudaError_t e, const char* what) {
 // The emulator checks dynamic shared memory against its configured device limit instead.
 #define RA_ALLOW_DYNAMIC_SHARED(kernel, bytes) ((void)(kernel), (void)(bytes))
 #define RA_UNROLL
+// The emulated device's limit (EmulatorOptions::limits).
+#define RA_DEVICE_SHARED_LIMIT_BYTES() (::ra::simt::options().limits.max_shared_bytes)
 
 #else
 #error "kernels/cuda/portable.h: compile with nvcc, or define RA_SIMT for the emulator"

@@ -49,14 +49,23 @@ RA_DEVICE float probability_range_scale() {
   return SplitTraits<T>::kNeedsRangeScale ? 32768.0f : 1.0f;  // 2^15
 }
 
-// Scale for values with max |x| = max_abs: a power of two with max_abs · s < 2^15.
+// The largest shift of range_scale_for: s = 2^64 keeps s and 1/s normal fp32 numbers.
+// A tile whose max|x| is below 2^-49 (P ≤ e^-34 everywhere) is scaled less than fully;
+// its values then lose fp16 bits, but their contribution is below 2^-49 of any term.
+inline constexpr int kMaxRangeShift = 64;
+
+// Scale for values with max |x| = max_abs: a power of two with max_abs · s < 2^15, and
+// 2^-64 ≤ s ≤ 2^64 so that neither s nor 1/s over- or underflows (an unbounded shift for
+// max|x| < 2^-113 — P of e^-80, routine with ALiBi — would make s = inf and dK NaN).
 template <typename T>
 RA_DEVICE float range_scale_for(float max_abs) {
   // Zero, NaN or inf (a diverged run): nothing to scale, and frexpf's exponent would be unspecified.
-  if (!SplitTraits<T>::kNeedsRangeScale || !(max_abs > 0.0f && max_abs <= 3.0e38f)) return 1.0f;
+  if (!SplitTraits<T>::kNeedsRangeScale || !(max_abs > 0.0f && max_abs < __builtin_huge_valf())) return 1.0f;
   int e = 0;
   frexpf(max_abs, &e);  // max_abs = f · 2^e, f ∈ [0.5, 1): max_abs < 2^e
-  return ldexpf(1.0f, 15 - e);
+  int shift = 15 - e;
+  shift = shift > kMaxRangeShift ? kMaxRangeShift : shift;
+  return ldexpf(1.0f, shift);
 }
 
 // Writes the `terms` 16-bit terms of x (scaled by s) to out[0], out[stride], out[2·stride].

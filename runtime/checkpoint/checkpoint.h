@@ -1,15 +1,20 @@
-// Checkpoints (docs/checkpoints.md): a directory `<root>/step-<12 digits>/` with one
-// shard file of raw tensor bytes and a protobuf manifest (names, dtypes, shapes,
-// offsets, crc32), written so that a kill at any moment leaves the previous checkpoint
-// loadable:
-//   1. everything goes into a fresh `<root>/.tmp-step-…-<pid>` directory; each file is
-//      created exclusively, written, fsynced; the manifest last;
-//   2. the temporary directory is fsynced, renamed to `step-…` (atomic), and the root is
-//      fsynced so the rename survives a power loss;
-//   3. older checkpoints beyond keep_latest_k and temporary directories left by killed
-//      writers are removed.
-// Loading verifies everything and refuses (ra::CheckpointError, exit code 5) naming the
-// path and what differs: config hash, world layout, a tensor's checksum or size.
+// Checkpoints (docs/checkpoints.md): a directory `<root>/step-<12 digits>/` holding raw
+// tensor shards (`tensors-000.bin`, ...) and a protobuf manifest (`manifest.pb`: step,
+// config hash, world layout, data position, the caller's RNG state and extra bytes, and
+// per tensor its name, dtype, shape, shard, offset, size and crc32), written so that a
+// kill at any moment leaves the previous checkpoint loadable:
+//   1. everything goes into a fresh `<root>/.tmp-step-…-<pid>-<random>` directory; each
+//      file is created exclusively (never through a symlink), written, fsynced; the
+//      manifest last;
+//   2. the temporary directory is fsynced, renamed to `step-…` (atomic, never replacing
+//      an existing checkpoint), and the root is fsynced so the rename survives a power
+//      loss;
+//   3. complete checkpoints beyond the newest keep_latest_k (never the one just written)
+//      and temporary directories left by killed writers are removed.
+// Loading verifies everything and refuses (ra::CheckpointError, exit code 5) with one
+// line naming the checkpoint path and what differs: config hash, world layout, a tensor
+// missing, unexpected, of another dtype or shape, truncated or failing its crc32.
+// Host memory only. One writer per root (Slurm's requeue runs one job at a time).
 #pragma once
 
 #include <cstdint>
@@ -30,30 +35,57 @@ struct WorldLayout {
 
 struct CheckpointMeta {
   std::uint64_t step = 0;
-  std::string config_hash;
+  std::string config_hash;  // the caller's fingerprint of everything that changes the trajectory
   WorldLayout world;
-  std::uint64_t data_position = 0;
-  std::string rng_state;  // opaque to this library
+  std::uint64_t data_position = 0;  // caller-defined (the trainer's batches are a function of the step)
+  std::string rng_state;            // opaque bytes, returned as written
+  std::string extra;                // opaque bytes, returned as written
 };
 
 struct NamedTensor {
   std::string name;
-  ConstTensorView data;  // host memory
+  ConstTensorView data;  // host memory; the bytes are written as they are
+};
+
+// Moments of a write a test can stop at (the kill-during-write tests).
+enum class WriteStage : std::uint8_t {
+  kFileWritten,  // a file in the temporary directory is written and fsynced (path: the file)
+  kRenamed,      // the checkpoint is in place and the root fsynced, retention not yet run (path: the checkpoint)
 };
 
 struct WriteOptions {
-  std::uint32_t keep_latest_k = 2;
-  // Tests only: called after each file is durable, with its name (a test stops the
-  // writer there to prove a kill mid-write leaves the previous checkpoint loadable).
-  std::function<void(const std::string&)> after_file;
+  std::uint32_t keep_latest_k = 2;  // >= 1
+  // Tests only: called at each stage with the path it concerns.
+  std::function<void(WriteStage, const std::string& path)> stage_hook;
+  // A shard file is closed and the next one started before it would grow past this (a
+  // larger tensor gets a shard to itself): 4 GiB files suit every file system we meet.
+  std::uint64_t shard_max_bytes = std::uint64_t{1} << 32;
 };
 
-// Returns the checkpoint's final directory. Refuses a root that is world-writable
-// without the sticky bit, and a step that already has a checkpoint.
+// Writes `<root>/step-<meta.step>` and returns its path. Creates root (and missing
+// parents) if needed; refuses a root that is world-writable without the sticky bit and a
+// step that already has a checkpoint (CheckpointError); a bad argument (keep_latest_k 0,
+// duplicate or empty tensor names, device memory) is a UsageError.
 std::string write_checkpoint(const std::string& root, const CheckpointMeta& meta, const std::vector<NamedTensor>& tensors,
                              const WriteOptions& options);
 
-// The newest complete checkpoint under root (one with a readable manifest), if any.
+// What a root holds. `complete`: checkpoints whose manifest reads and names the step of
+// their directory, oldest first. `skipped`: one line per `step-*` entry that is not
+// (a directory without a readable manifest is never produced by a write; it was damaged
+// or edited afterwards), for the caller to warn about.
+struct CheckpointScan {
+  std::vector<std::string> complete;
+  std::vector<std::string> skipped;
+  std::optional<std::string> latest() const {
+    return complete.empty() ? std::nullopt : std::optional<std::string>(complete.back());
+  }
+};
+
+// A missing root holds nothing; an unreadable or unsafe one is a CheckpointError (never
+// silently "no checkpoint": the run would start over).
+CheckpointScan scan_checkpoints(const std::string& root);
+
+// The newest complete checkpoint under root, if any (scan_checkpoints(root).latest()).
 std::optional<std::string> latest_checkpoint(const std::string& root);
 
 struct TensorExpectation {
@@ -69,7 +101,7 @@ struct LoadExpectations {
 
 struct LoadedCheckpoint {
   CheckpointMeta meta;
-  std::map<std::string, HostBuffer> tensors;
+  std::map<std::string, HostBuffer> tensors;  // by name, each exactly its bytes
 };
 
 LoadedCheckpoint load_checkpoint(const std::string& dir, const LoadExpectations& expect);

@@ -1,47 +1,36 @@
-// Names inside a checkpoint root: `step-000000000100` (complete checkpoints) and
-// `.tmp-step-000000000100-<pid>-<random>` (a writer's work in progress).
+// Names inside a checkpoint root, the one place that spells them:
+//   step-000000000100                       a complete checkpoint (renamed into place)
+//   .tmp-step-000000000100-<pid>-<random>   a writer's work in progress
+//   .trash-step-000000000100-<pid>-<random> an old checkpoint being deleted
+//   manifest.pb, tensors-000.bin, ...       files inside a checkpoint
+// Work in progress and trash start with '.', so they never parse as checkpoints.
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace ra::checkpoint {
 
-inline constexpr const char* kManifestFile = "manifest.pb";
+inline constexpr std::string_view kManifestFile = "manifest.pb";
 
-inline std::string step_dir_name(std::uint64_t step) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "step-%012llu", static_cast<unsigned long long>(step));
-  return buf;
-}
+// Twelve digits keep `ls` in step order up to step 10^12; longer steps still parse.
+std::string step_dir_name(std::uint64_t step);
+std::string shard_file_name(std::uint32_t index);
+std::string tmp_dir_name(std::uint64_t step, long pid, std::uint32_t random);
+std::string trash_dir_name(std::uint64_t step, long pid, std::uint32_t random);
 
-inline std::string tmp_dir_name(std::uint64_t step, long pid, unsigned random) {
-  return "." + step_dir_name(step) + "-tmp-" + std::to_string(pid) + "-" + std::to_string(random);
-}
+std::optional<std::uint64_t> parse_step_dir(std::string_view name);
 
-inline std::optional<std::uint64_t> parse_step_dir(const std::string& name) {
-  if (name.size() != 17 || name.rfind("step-", 0) != 0) return std::nullopt;
-  std::uint64_t v = 0;
-  for (std::size_t i = 5; i < name.size(); ++i) {
-    if (name[i] < '0' || name[i] > '9') return std::nullopt;
-    v = v * 10 + static_cast<std::uint64_t>(name[i] - '0');
-  }
-  return v;
-}
+struct TmpDirName {
+  std::uint64_t step = 0;
+  long pid = 0;
+};
+std::optional<TmpDirName> parse_tmp_dir(std::string_view name);
+bool is_trash_dir(std::string_view name);
 
-// The writer's pid of a temporary directory name, or nothing.
-inline std::optional<long> parse_tmp_dir_pid(const std::string& name) {
-  const std::size_t at = name.find("-tmp-");
-  if (name.rfind(".step-", 0) != 0 || at == std::string::npos) return std::nullopt;
-  const std::size_t end = name.find('-', at + 5);
-  if (end == std::string::npos) return std::nullopt;
-  try {
-    return std::stol(name.substr(at + 5, end - at - 5));
-  } catch (...) {
-    return std::nullopt;
-  }
-}
+// The last path component, ignoring trailing slashes ("a/step-1/" -> "step-1").
+std::string base_name(std::string_view path);
 
 }  // namespace ra::checkpoint

@@ -1,6 +1,12 @@
-// A batch of training sequences, row-major [batch, seq_len]: token ids, targets (the
-// next token of the same document, −1: no loss), positions (from 0 at each document
-// start) and segment ids (one per document within a sequence; −1: padding).
+// A batch of training sequences, row-major [batch, seq_len]: what every data source
+// (packed corpora, the passkey task) produces and the trainer shards over the ring.
+//
+//   tokens     token id
+//   targets    the token this position must predict (the next token of the same
+//              document), or −1: no loss at this position
+//   positions  int32, 0 at the first token of each segment, +1 per token
+//   segments   int32 document id within the sequence (the attention mask never crosses
+//              segments); −1: padding (never attended, never in the loss)
 #pragma once
 
 #include <cstdint>
@@ -11,28 +17,15 @@ namespace ra::data {
 struct SequenceBatch {
   std::int64_t batch = 0, seq_len = 0;
   std::vector<std::int32_t> tokens, targets, positions, segments;
-};
 
-// A deterministic 64-bit mix of several integers (splitmix64 steps): seeds of batches
-// and sequences as pure functions of (seed, step, group, index).
-inline std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0, std::uint64_t d = 0) {
-  std::uint64_t x = a;
-  for (std::uint64_t v : {b, c, d}) {
-    x += 0x9e3779b97f4a7c15ull + v;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    x ^= x >> 31;
+  std::int64_t token_elems() const { return batch * seq_len; }
+  // Positions with a target (the loss's denominator for this batch). Counted, not
+  // stored, so it can never disagree with `targets`.
+  std::int64_t valid_target_elems() const {
+    std::int64_t n = 0;
+    for (std::int32_t t : targets) n += t >= 0 ? 1 : 0;
+    return n;
   }
-  return x;
-}
-
-// An unbiased draw in [0, n) (std::uniform_int_distribution's output is implementation-defined).
-template <typename Rng>
-std::uint64_t draw_below(Rng& rng, std::uint64_t n) {
-  const std::uint64_t limit = ~0ull - (~0ull % n);
-  std::uint64_t x = rng();
-  while (x >= limit) x = rng();
-  return x % n;
-}
+};
 
 }  // namespace ra::data

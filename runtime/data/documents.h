@@ -13,4 +13,11 @@ struct Documents {
   std::uint64_t count() const { return offsets.empty() ? 0 : offsets.size() - 1; }
 };
 
+// Throws ra::UsageError unless offsets start at 0, never decrease and end at
+// tokens.size() — what every consumer indexes by. `what` names the corpus in the message.
+void check_documents(const Documents& docs, const char* what);
+
+// Appends `more`'s documents after `all`'s (offsets shifted). `all` may be default-constructed.
+void append_documents(Documents& all, const Documents& more);
+
 }  // namespace ra::data

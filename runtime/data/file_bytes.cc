@@ -11,16 +11,24 @@ namespace ra::data {
 
 std::string read_file_bytes(const std::string& path, const char* what) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw InputDataError(path + ": cannot open the " + what + " (" + std::strerror(errno) + ")");
+  if (!f) {
+    const int err = errno;  // before any allocation of the message can touch errno
+    throw InputDataError(path + ": cannot open the " + what + " (" + std::strerror(err) + ")");
+  }
   std::string out;
   char buf[1 << 16];
   for (;;) {
+    errno = 0;
     const std::size_t got = std::fread(buf, 1, sizeof buf, f.get());
+    const int err = errno;
     out.append(buf, got);
-    if (got < sizeof buf) break;
+    if (got == sizeof buf) continue;
+    // A short read is the end of the file or an error (a directory reads as EISDIR).
+    if (std::ferror(f.get()))
+      throw InputDataError(path + ": reading the " + what + " failed after " + std::to_string(out.size()) + " bytes (" +
+                           std::strerror(err != 0 ? err : EIO) + ")");
+    return out;
   }
-  if (std::ferror(f.get())) throw InputDataError(path + ": reading the " + what + " failed (" + std::strerror(errno) + ")");
-  return out;
 }
 
 }  // namespace ra::data

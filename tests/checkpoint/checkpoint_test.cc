@@ -1,6 +1,8 @@
-// Checkpoints: bitwise round trips, keep_latest_k, every refusal naming what differs,
-// a kill in the middle of a write (the previous checkpoint stays the latest and loads;
-// the next write removes the dead writer's temporary directory), and unsafe roots.
+// Checkpoints: bitwise round trips (one shard and several), keep_latest_k, every refusal
+// naming what differs, a writer SIGKILLed at each moment of a write (the previous
+// checkpoint stays the latest and loads; the next write removes what the dead writer
+// left), planted symlinks, unsafe roots.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -8,159 +10,505 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "runtime/checkpoint/checkpoint.h"
+#include "runtime/checkpoint/checkpoint.pb.h"
+#include "runtime/checkpoint/file_io.h"
 #include "runtime/core/error.h"
 
 namespace ra::checkpoint {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kHash = "a1b2c3d4e5f60718";
+const WorldLayout kWorld{4, 2, 2};
+
+// The tensors of a checkpoint, kept by the test to compare bit for bit. Float payloads
+// include NaNs with payloads, -0 and subnormals: a round trip must not normalize them.
+struct Model {
+  std::vector<std::uint32_t> w_bits = std::vector<std::uint32_t>(12);  // f32 [3, 4], as raw bits
+  std::vector<std::int32_t> ids = std::vector<std::int32_t>(5);         // i32 [5]
+  std::vector<std::uint16_t> half = std::vector<std::uint16_t>(6);      // bf16 [2, 3]
+  std::vector<std::uint32_t> big;                                       // f32 [n], random bits (optional)
+
+  explicit Model(std::size_t big_elems = 0, std::uint32_t seed = 1) : big(big_elems) {
+    std::mt19937 mt(seed);
+    const auto rng = [&mt] { return static_cast<std::uint32_t>(mt()); };
+    for (auto& b : w_bits) b = rng();
+    w_bits[0] = 0x7fc00001u;  // NaN with a payload
+    w_bits[1] = 0x80000000u;  // -0
+    w_bits[2] = 0x00000001u;  // the smallest subnormal
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>(rng()) - 7;
+    for (auto& h : half) h = static_cast<std::uint16_t>(rng());
+    for (auto& b : big) b = rng();
+  }
+
+  std::vector<NamedTensor> tensors() const {
+    std::vector<NamedTensor> t{{"layers.0.wq", ConstTensorView(w_bits.data(), DType::kF32, Shape{3, 4})},
+                               {"ids", ConstTensorView(ids.data(), DType::kI32, Shape{5})},
+                               {"half", ConstTensorView(half.data(), DType::kBF16, Shape{2, 3})},
+                               {"empty", ConstTensorView(nullptr, DType::kF32, Shape{0, 8})}};
+    if (!big.empty()) t.push_back({"big", ConstTensorView(big.data(), DType::kF32, Shape{static_cast<std::int64_t>(big.size())})});
+    return t;
+  }
+
+  LoadExpectations expect() const {
+    LoadExpectations e{kHash, kWorld, {}};
+    for (const NamedTensor& t : tensors()) e.tensors[t.name] = {t.data.dtype(), t.data.shape()};
+    return e;
+  }
+
+  // Every tensor, bit for bit, and nothing else.
+  void expect_same_as(const LoadedCheckpoint& c) const {
+    const std::vector<NamedTensor> mine = tensors();
+    ASSERT_EQ(c.tensors.size(), mine.size());
+    for (const NamedTensor& t : mine) {
+      const HostBuffer& b = c.tensors.at(t.name);
+      ASSERT_EQ(b.size_bytes(), t.data.size_bytes()) << t.name;
+      if (b.size_bytes() > 0) {
+        EXPECT_EQ(std::memcmp(b.raw(), t.data.raw(), b.size_bytes()), 0) << t.name;
+      }
+    }
+  }
+};
+
+CheckpointMeta meta_of_step(std::uint64_t step) {
+  return {step, kHash, kWorld, step * 3, std::string("rng\0state", 9), std::string("\xff\x00x", 3)};
+}
+
+std::set<std::string> names_in(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+std::vector<std::string> tmp_dirs_in(const std::string& root) {
+  std::vector<std::string> out;
+  for (const std::string& n : names_in(root))
+    if (n.rfind(".tmp-", 0) == 0) out.push_back(root + "/" + n);
+  return out;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string s(static_cast<std::size_t>(fs::file_size(path)), '\0');
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  return s;
+}
+
+void flip_byte(const std::string& path, std::streamoff at) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(at);
+  const char c = static_cast<char>(f.get());
+  f.seekp(at);
+  f.put(static_cast<char>(c ^ 0x10));
+}
 
 class Checkpoints : public ::testing::Test {
  protected:
   void SetUp() override {
+    ::umask(022);  // the modes checked below are the library's, before a umask
     char tmpl[] = "/tmp/ra_ckpt_XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = std::string(tmpl) + "/ckpt";
-    for (std::size_t i = 0; i < weights_.size(); ++i) weights_[i] = 0.25f * static_cast<float>(i) - 3.0f;
-    for (std::size_t i = 0; i < ids_.size(); ++i) ids_[i] = static_cast<std::int32_t>(i * 7);
+    base_ = tmpl;
+    root_ = base_ + "/ckpt";  // not created: the first write creates it
   }
-  void TearDown() override { fs::remove_all(fs::path(root_).parent_path()); }
+  void TearDown() override {
+    std::error_code ec;
+    fs::permissions(root_, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(base_);
+  }
 
-  std::vector<NamedTensor> tensors() const {
-    return {{"w", ConstTensorView(weights_.data(), DType::kF32, Shape{3, 4})},
-            {"ids", ConstTensorView(ids_.data(), DType::kI32, Shape{5})},
-            {"empty", ConstTensorView(weights_.data(), DType::kF32, Shape{0})}};
-  }
-  CheckpointMeta meta(std::uint64_t step) const { return {step, "hash-a", {4, 2, 2}, step, "rng"}; }
-  LoadExpectations expect() const {
-    return {"hash-a", {4, 2, 2}, {{"w", {DType::kF32, Shape{3, 4}}}, {"ids", {DType::kI32, Shape{5}}}, {"empty", {DType::kF32, Shape{0}}}}};
-  }
-  std::string error_of(const std::string& dir, const LoadExpectations& e) const {
+  // The refusal's message; fails the test if the load succeeds or throws anything else.
+  static std::string refusal(const std::string& dir, const LoadExpectations& e) {
     try {
       load_checkpoint(dir, e);
     } catch (const CheckpointError& x) {
-      return x.what();
+      EXPECT_EQ(exit_status(x), 5);
+      const std::string what = x.what();
+      EXPECT_EQ(what.find('\n'), std::string::npos) << "one line: " << what;
+      return what;
     }
+    ADD_FAILURE() << dir << " loaded";
     return "";
   }
 
-  std::string root_;
-  std::vector<float> weights_ = std::vector<float>(12);
-  std::vector<std::int32_t> ids_ = std::vector<std::int32_t>(5);
+  std::string base_, root_;
+  Model model_;
 };
 
 TEST_F(Checkpoints, RoundTripIsBitwise) {
-  const std::string dir = write_checkpoint(root_, meta(7), tensors(), {});
+  const Model m(3 * 1024 * 1024 / 4, 7);  // several MiB
+  const std::string dir = write_checkpoint(root_ + "/", meta_of_step(7), m.tensors(), {});
   EXPECT_EQ(dir, root_ + "/step-000000000007");
   EXPECT_EQ(latest_checkpoint(root_), dir);
-  const LoadedCheckpoint c = load_checkpoint(dir, expect());
+  EXPECT_EQ(names_in(dir), (std::set<std::string>{"manifest.pb", "tensors-000.bin"}));
+  EXPECT_EQ(names_in(root_), (std::set<std::string>{"step-000000000007"})) << "no temporary directory left";
+
+  const LoadedCheckpoint c = load_checkpoint(dir, m.expect());
+  m.expect_same_as(c);
   EXPECT_EQ(c.meta.step, 7u);
-  EXPECT_EQ(c.meta.data_position, 7u);
-  EXPECT_EQ(c.meta.rng_state, "rng");
-  EXPECT_EQ(std::memcmp(c.tensors.at("w").raw(), weights_.data(), 48), 0);
-  EXPECT_EQ(std::memcmp(c.tensors.at("ids").raw(), ids_.data(), 20), 0);
-  EXPECT_EQ(c.tensors.at("empty").size_bytes(), 0u);
+  EXPECT_EQ(c.meta.config_hash, kHash);
+  EXPECT_EQ(c.meta.world, kWorld);
+  EXPECT_EQ(c.meta.data_position, 21u);
+  EXPECT_EQ(c.meta.rng_state, std::string("rng\0state", 9));
+  EXPECT_EQ(c.meta.extra, std::string("\xff\x00x", 3));
+
   struct stat st {};
-  ASSERT_EQ(::stat((dir + "/manifest.pb").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  for (const char* f : {"/manifest.pb", "/tensors-000.bin"}) {
+    ASSERT_EQ(::stat((dir + f).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644u) << f;
+  }
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+}
+
+TEST_F(Checkpoints, ALargeModelSpreadsOverShardsAndRoundTrips) {
+  const Model m(300000, 3);  // 1.2 MB: a shard to itself
+  WriteOptions o;
+  o.shard_max_bytes = 64;  // layers.0.wq (48 bytes) alone; ids + half (32 bytes) together
+  const std::string dir = write_checkpoint(root_, meta_of_step(1), m.tensors(), o);
+  EXPECT_EQ(names_in(dir), (std::set<std::string>{"manifest.pb", "tensors-000.bin", "tensors-001.bin", "tensors-002.bin"}));
+  EXPECT_EQ(fs::file_size(dir + "/tensors-000.bin"), 48u);
+  EXPECT_EQ(fs::file_size(dir + "/tensors-001.bin"), 32u);
+  EXPECT_EQ(fs::file_size(dir + "/tensors-002.bin"), 1200000u);
+  m.expect_same_as(load_checkpoint(dir, m.expect()));
 }
 
 TEST_F(Checkpoints, KeepsTheLatestK) {
-  for (std::uint64_t s : {10u, 20u, 30u, 40u}) write_checkpoint(root_, meta(s), tensors(), {2, {}});
-  EXPECT_FALSE(fs::exists(root_ + "/step-000000000010"));
-  EXPECT_FALSE(fs::exists(root_ + "/step-000000000020"));
-  EXPECT_TRUE(fs::exists(root_ + "/step-000000000030"));
-  EXPECT_EQ(latest_checkpoint(root_), root_ + "/step-000000000040");
-  EXPECT_THROW(write_checkpoint(root_, meta(40), tensors(), {}), CheckpointError) << "a step is written once";
+  for (std::uint64_t s : {10u, 20u, 30u, 40u}) write_checkpoint(root_, meta_of_step(s), model_.tensors(), {2, {}});
+  EXPECT_EQ(names_in(root_), (std::set<std::string>{"step-000000000030", "step-000000000040"}));
+  write_checkpoint(root_, meta_of_step(50), model_.tensors(), {1, {}});
+  EXPECT_EQ(names_in(root_), (std::set<std::string>{"step-000000000050"}));
+  EXPECT_EQ(scan_checkpoints(root_).complete, std::vector<std::string>{root_ + "/step-000000000050"});
 }
 
-TEST_F(Checkpoints, RefusalsNameWhatDiffers) {
-  const std::string dir = write_checkpoint(root_, meta(5), tensors(), {});
-  LoadExpectations e = expect();
-  e.config_hash = "hash-b";
-  EXPECT_NE(error_of(dir, e).find("config hash hash-a differs from this run's hash-b"), std::string::npos);
-  e = expect();
-  e.world = {2, 1, 2};
-  EXPECT_NE(error_of(dir, e).find("written by a world 4 ranks (dp=2 sp=2), this run is a world 2 ranks (dp=1 sp=2)"),
-            std::string::npos);
-  e = expect();
-  e.tensors["w"].shape = Shape{4, 3};
-  EXPECT_NE(error_of(dir, e).find("tensor 'w' is f32 [3, 4], this model expects f32 [4, 3]"), std::string::npos)
-      << error_of(dir, e);
-  e = expect();
-  e.tensors["bias"] = {DType::kF32, Shape{2}};
-  EXPECT_NE(error_of(dir, e).find("tensor 'bias' is missing"), std::string::npos);
-  e = expect();
-  e.tensors.erase("ids");
-  EXPECT_NE(error_of(dir, e).find("tensor 'ids' is not part of this model"), std::string::npos);
+TEST_F(Checkpoints, NeverRemovesTheCheckpointJustWritten) {
+  write_checkpoint(root_, meta_of_step(200), model_.tensors(), {1, {}});
+  // An older step written after a newer one (a fresh run in an old directory): kept
+  // beside the newest.
+  write_checkpoint(root_, meta_of_step(50), model_.tensors(), {1, {}});
+  EXPECT_EQ(names_in(root_), (std::set<std::string>{"step-000000000050", "step-000000000200"}));
+  EXPECT_EQ(latest_checkpoint(root_), root_ + "/step-000000000200");
 }
 
-TEST_F(Checkpoints, CorruptAndTruncatedShardsAreRefused) {
-  const std::string dir = write_checkpoint(root_, meta(5), tensors(), {});
-  const std::string shard = dir + "/tensors-000.bin";
-  {
-    std::fstream f(shard, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(9);
-    f.put('\x55');
+TEST_F(Checkpoints, AStepIsWrittenOnce) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(40), model_.tensors(), {});
+  const Model other(0, 99);
+  try {
+    write_checkpoint(root_, meta_of_step(40), other.tensors(), {});
+    ADD_FAILURE() << "replaced a checkpoint";
+  } catch (const CheckpointError& e) {
+    EXPECT_THAT(e.what(), StartsWith(dir + ": a checkpoint of step 40 exists already; refusing to replace it"));
   }
-  EXPECT_NE(error_of(dir, expect()).find("tensor 'w' crc32 0x"), std::string::npos) << error_of(dir, expect());
-  EXPECT_NE(error_of(dir, expect()).find("(the file is corrupt)"), std::string::npos);
-  const std::string dir2 = write_checkpoint(root_, meta(6), tensors(), {});
-  fs::resize_file(dir2 + "/tensors-000.bin", 50);
-  EXPECT_NE(error_of(dir2, expect()).find("tensor 'ids' needs bytes [48, 68), the file has 50 (truncated)"),
-            std::string::npos)
-      << error_of(dir2, expect());
-  fs::remove(dir + "/manifest.pb");
-  fs::remove(dir2 + "/manifest.pb");
-  EXPECT_EQ(latest_checkpoint(root_), std::nullopt) << "a directory without its manifest is not a checkpoint";
+  model_.expect_same_as(load_checkpoint(dir, model_.expect()));
+  EXPECT_TRUE(tmp_dirs_in(root_).empty());
 }
 
-// A writer killed after its shard is durable but before the manifest and the rename.
-TEST_F(Checkpoints, AKillDuringAWriteLeavesThePreviousCheckpointLoadable) {
-  const std::string first = write_checkpoint(root_, meta(100), tensors(), {});
+TEST_F(Checkpoints, BadArgumentsAreUsageErrors) {
+  std::vector<NamedTensor> t = model_.tensors();
+  EXPECT_THROW(write_checkpoint(root_, meta_of_step(1), t, {0, {}}), UsageError) << "keep_latest_k 0";
+  t.push_back(t.front());
+  EXPECT_THROW(write_checkpoint(root_, meta_of_step(1), t, {}), UsageError) << "a name twice";
+  t = model_.tensors();
+  t[0].name.clear();
+  EXPECT_THROW(write_checkpoint(root_, meta_of_step(1), t, {}), UsageError) << "no name";
+  t = model_.tensors();
+  t[0].data = ConstTensorView(model_.w_bits.data(), DType::kF32, Shape{3, 4}, DeviceKind::kCuda);
+  EXPECT_THROW(write_checkpoint(root_, meta_of_step(1), t, {}), UsageError) << "device memory";
+  t = model_.tensors();
+  t[0].data = ConstTensorView(nullptr, DType::kF32, Shape{3, 4});
+  EXPECT_THROW(write_checkpoint(root_, meta_of_step(1), t, {}), UsageError) << "no data";
+  EXPECT_FALSE(fs::exists(root_)) << "arguments are checked before anything is written";
+}
+
+TEST_F(Checkpoints, RefusesAnotherConfigHash) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  LoadExpectations e = model_.expect();
+  e.config_hash = "9f8e7d6c5b4a3921";
+  EXPECT_THAT(refusal(dir, e), StartsWith(dir + ": config hash a1b2c3d4e5f60718 differs from this run's 9f8e7d6c5b4a3921 "
+                                                "(the config changed: resume with the config"));
+}
+
+TEST_F(Checkpoints, RefusesAnotherWorldLayout) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  LoadExpectations e = model_.expect();
+  e.world = {2, 1, 2};
+  EXPECT_THAT(refusal(dir, e),
+              StartsWith(dir + ": world layout 4 ranks (dp=2 sp=2) differs from this run's 2 ranks (dp=1 sp=2)"));
+}
+
+TEST_F(Checkpoints, RefusesAnotherShapeOrDtype) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  LoadExpectations e = model_.expect();
+  e.tensors["layers.0.wq"].shape = Shape{4, 3};
+  EXPECT_EQ(refusal(dir, e), dir + ": tensor 'layers.0.wq' is f32 [3, 4] in the checkpoint, this run expects f32 [4, 3]");
+  e = model_.expect();
+  e.tensors["half"].dtype = DType::kF16;
+  EXPECT_EQ(refusal(dir, e), dir + ": tensor 'half' is bf16 [2, 3] in the checkpoint, this run expects f16 [2, 3]");
+}
+
+TEST_F(Checkpoints, RefusesMissingAndUnexpectedTensors) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  LoadExpectations e = model_.expect();
+  e.tensors["layers.1.wq"] = {DType::kF32, Shape{3, 4}};
+  EXPECT_THAT(refusal(dir, e), StartsWith(dir + ": tensor 'layers.1.wq' expected by this run is missing from the checkpoint"));
+  e = model_.expect();
+  e.tensors.erase("ids");
+  EXPECT_THAT(refusal(dir, e), StartsWith(dir + ": tensor 'ids' is in the checkpoint but not expected by this run"));
+}
+
+TEST_F(Checkpoints, RefusesAFlippedByte) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  flip_byte(dir + "/tensors-000.bin", 9);  // inside layers.0.wq, bytes [0, 48)
+  const std::string why = refusal(dir, model_.expect());
+  EXPECT_THAT(why, StartsWith(dir + "/tensors-000.bin: tensor 'layers.0.wq' crc32 0x"));
+  EXPECT_THAT(why, HasSubstr(" differs from the manifest's 0x"));
+  EXPECT_THAT(why, HasSubstr("(the file is corrupt)"));
+}
+
+TEST_F(Checkpoints, RefusesATruncatedShard) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  fs::resize_file(dir + "/tensors-000.bin", 50);  // ids lie at [48, 68)
+  EXPECT_EQ(refusal(dir, model_.expect()),
+            dir + "/tensors-000.bin: tensor 'ids' needs bytes [48, 68), the file has 50 (truncated)");
+}
+
+TEST_F(Checkpoints, RefusesAMissingShard) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  fs::remove(dir + "/tensors-000.bin");
+  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(dir + "/tensors-000.bin: opening failed (No such file"));
+}
+
+TEST_F(Checkpoints, ADirectoryWithoutAReadableManifestIsNotACheckpoint) {
+  const std::string first = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {3, {}});
+  const std::string second = write_checkpoint(root_, meta_of_step(200), model_.tensors(), {3, {}});
+  const std::string third = write_checkpoint(root_, meta_of_step(300), model_.tensors(), {3, {}});
+  fs::remove(third + "/manifest.pb");
+  std::ofstream(second + "/manifest.pb", std::ios::binary | std::ios::trunc) << "\x01\x02garbage";
+  const CheckpointScan scan = scan_checkpoints(root_);
+  EXPECT_EQ(scan.latest(), first);
+  ASSERT_EQ(scan.skipped.size(), 2u);
+  EXPECT_THAT(scan.skipped[0], StartsWith(second + "/manifest.pb: not a checkpoint manifest"));
+  EXPECT_THAT(scan.skipped[1], StartsWith(third + ": no readable manifest"));
+  EXPECT_EQ(latest_checkpoint(root_), first);
+  EXPECT_THAT(refusal(third, model_.expect()), StartsWith(third + ": no readable manifest"));
+  // Retention counts and removes complete checkpoints only: the damaged ones stay for a
+  // person to look at.
+  write_checkpoint(root_, meta_of_step(400), model_.tensors(), {1, {}});
+  EXPECT_EQ(names_in(root_), (std::set<std::string>{"step-000000000200", "step-000000000300", "step-000000000400"}));
+}
+
+TEST_F(Checkpoints, RefusesATamperedManifest) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(5), model_.tensors(), {});
+  const std::string path = dir + "/manifest.pb";
+  Manifest good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    ASSERT_TRUE(good.ParseFromIstream(&in));
+  }
+  const auto rewrite = [&](const Manifest& m) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    ASSERT_TRUE(m.SerializeToOstream(&out));
+  };
+  Manifest m = good;
+  m.set_format_version(2);
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(path + ": manifest format version 2, this ringattn reads version 1"));
+  m = good;
+  m.mutable_tensors(1)->set_file("../../victim");
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(dir + ": tensor 'ids' names the file '../../victim', which is not a shard"));
+  m = good;
+  *m.add_tensors() = good.tensors(0);
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(dir + ": tensor 'layers.0.wq' appears twice in the manifest"));
+  m = good;
+  m.mutable_tensors(0)->set_size_bytes(44);
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(dir + ": tensor 'layers.0.wq' has 44 bytes in the manifest, its shape needs 48"));
+  // A checkpoint renamed to another step: skipped by the scan, refused by a load.
+  rewrite(good);
+  const std::string renamed = root_ + "/step-000000000009";
+  fs::rename(dir, renamed);
+  EXPECT_EQ(latest_checkpoint(root_), std::nullopt);
+  EXPECT_THAT(refusal(renamed, model_.expect()),
+              StartsWith(renamed + "/manifest.pb: the manifest is of step 5, the directory's name says 9"));
+}
+
+// Where the writer is SIGKILLed (a test-only stage hook stops it there).
+enum class KillPoint { kAfterFirstShard, kAfterManifest, kAfterRename };
+
+class KillDuringWrite : public Checkpoints, public ::testing::WithParamInterface<KillPoint> {};
+
+TEST_P(KillDuringWrite, LeavesTheLastCompleteCheckpointLoadable) {
+  const std::string first = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  const Model next(1000, 5);
+  const KillPoint point = GetParam();
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     WriteOptions o;
-    o.after_file = [](const std::string& name) {
-      if (name == "tensors-000.bin") ::raise(SIGKILL);
+    o.shard_max_bytes = 64;  // several shards: the first kill point has written some, not all
+    int files = 0;
+    o.stage_hook = [&](WriteStage stage, const std::string&) {
+      if (stage == WriteStage::kFileWritten) ++files;
+      const bool now = (point == KillPoint::kAfterFirstShard && files == 1) ||
+                       (point == KillPoint::kAfterManifest && files == 4) ||
+                       (point == KillPoint::kAfterRename && stage == WriteStage::kRenamed);
+      if (now) ::raise(SIGKILL);
     };
-    write_checkpoint(root_, meta(200), tensors(), o);
-    std::_Exit(0);  // not reached
+    try {
+      write_checkpoint(root_, meta_of_step(200), next.tensors(), o);
+    } catch (...) {
+      std::_Exit(4);
+    }
+    std::_Exit(3);  // the hook did not fire
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the writer was not killed mid-write";
-  bool stale = false;
-  for (const auto& e : fs::directory_iterator(root_)) stale = stale || e.path().filename().string().find("-tmp-") != std::string::npos;
-  EXPECT_TRUE(stale) << "the killed writer left its temporary directory";
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the writer was not killed mid-write: " << status;
+
+  const std::vector<std::string> stale = tmp_dirs_in(root_);
+  if (point == KillPoint::kAfterRename) {
+    EXPECT_TRUE(stale.empty());
+    const std::string second = root_ + "/step-000000000200";
+    EXPECT_EQ(latest_checkpoint(root_), second);
+    next.expect_same_as(load_checkpoint(second, next.expect()));
+  } else {
+    ASSERT_EQ(stale.size(), 1u) << "the killed writer left its temporary directory";
+    const std::set<std::string> left = names_in(stale[0]);
+    EXPECT_EQ(left.count("manifest.pb"), point == KillPoint::kAfterManifest ? 1u : 0u);
+    EXPECT_EQ(left.count("tensors-000.bin"), 1u);
+    EXPECT_EQ(latest_checkpoint(root_), first);
+    const LoadedCheckpoint c = load_checkpoint(first, model_.expect());
+    model_.expect_same_as(c);
+    EXPECT_EQ(c.meta.step, 100u);
+  }
+  // The resumed run writes the same step again (the dead writer's pid is not alive, and
+  // its step is not newer than ours): its leftovers go.
+  write_checkpoint(root_, meta_of_step(point == KillPoint::kAfterRename ? 300 : 200), next.tensors(), {});
+  EXPECT_TRUE(tmp_dirs_in(root_).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Checkpoints, KillDuringWrite,
+                         ::testing::Values(KillPoint::kAfterFirstShard, KillPoint::kAfterManifest, KillPoint::kAfterRename),
+                         [](const ::testing::TestParamInfo<KillPoint>& p) {
+                           switch (p.param) {
+                             case KillPoint::kAfterFirstShard: return std::string("AfterTheFirstShard");
+                             case KillPoint::kAfterManifest: return std::string("AfterTheManifest");
+                             case KillPoint::kAfterRename: return std::string("AfterTheRename");
+                           }
+                           return std::string("Unknown");
+                         });
+
+TEST_F(Checkpoints, TheNextWriteRemovesOnlyLeftoversThatCannotFinish) {
+  write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  const pid_t dead = ::fork();
+  ASSERT_GE(dead, 0);
+  if (dead == 0) std::_Exit(0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  const std::string older_alive = ".tmp-step-000000000150-1-7";  // pid 1 is alive, step older than 200
+  const std::string newer_alive = ".tmp-step-000000000900-1-7";  // a live writer of a newer step
+  const std::string newer_dead = ".tmp-step-000000000900-" + std::to_string(dead) + "-7";
+  const std::string newer_ours = ".tmp-step-000000000900-" + std::to_string(::getpid()) + "-7";  // a former process with our pid
+  const std::string trash = ".trash-step-000000000003-1-1";  // a deletion that was killed
+  for (const std::string& d : {older_alive, newer_alive, newer_dead, newer_ours, trash}) {
+    fs::create_directory(root_ + "/" + d);
+    std::ofstream(root_ + "/" + d + "/tensors-000.bin") << "x";
+  }
+  std::ofstream(root_ + "/notes.txt") << "not ours";
+  write_checkpoint(root_, meta_of_step(200), model_.tensors(), {2, {}});
+  EXPECT_EQ(names_in(root_),
+            (std::set<std::string>{"step-000000000100", "step-000000000200", newer_alive, "notes.txt"}));
+}
+
+TEST_F(Checkpoints, ASymlinkPlantedInTheTemporaryDirectoryIsNotFollowed) {
+  const std::string first = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  const std::string victim = base_ + "/victim";
+  std::ofstream(victim) << "precious";
+  WriteOptions o;
+  o.stage_hook = [&](WriteStage stage, const std::string& path) {
+    // Someone with access plants the manifest's name as a link to a file of ours.
+    if (stage == WriteStage::kFileWritten) fs::create_symlink(victim, fs::path(path).parent_path() / "manifest.pb");
+  };
+  try {
+    write_checkpoint(root_, meta_of_step(200), model_.tensors(), o);
+    ADD_FAILURE() << "wrote through a planted symlink";
+  } catch (const CheckpointError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("/manifest.pb: creating the file (something exists at its name"));
+  }
+  EXPECT_EQ(read_text(victim), "precious");
+  EXPECT_TRUE(tmp_dirs_in(root_).empty()) << "a failed write removes its temporary directory";
   EXPECT_EQ(latest_checkpoint(root_), first);
-  const LoadedCheckpoint c = load_checkpoint(first, expect());
-  EXPECT_EQ(std::memcmp(c.tensors.at("w").raw(), weights_.data(), 48), 0);
-  write_checkpoint(root_, meta(300), tensors(), {});
-  for (const auto& e : fs::directory_iterator(root_))
-    EXPECT_EQ(e.path().filename().string().find("-tmp-"), std::string::npos) << "stale " << e.path();
+}
+
+TEST_F(Checkpoints, ASymlinkAtTheCheckpointNameIsNotFollowed) {
+  fs::create_directories(root_);
+  const std::string elsewhere = base_ + "/elsewhere";
+  fs::create_directory(elsewhere);
+  fs::create_directory_symlink(elsewhere, root_ + "/step-000000000007");
+  EXPECT_THROW(write_checkpoint(root_, meta_of_step(7), model_.tensors(), {}), CheckpointError);
+  EXPECT_TRUE(fs::is_empty(elsewhere));
+  const CheckpointScan scan = scan_checkpoints(root_);
+  EXPECT_EQ(scan.latest(), std::nullopt);
+  ASSERT_EQ(scan.skipped.size(), 1u);
+  EXPECT_THAT(scan.skipped[0], HasSubstr("not a directory"));
+}
+
+TEST_F(Checkpoints, FileIoNeverWritesThroughASymlink) {
+  const std::string victim = base_ + "/victim";
+  std::ofstream(victim) << "precious";
+  const std::string link = base_ + "/link";
+  fs::create_symlink(victim, link);
+  EXPECT_THROW(write_new_file_durably(link, "overwritten"), CheckpointError);
+  EXPECT_EQ(read_text(victim), "precious");
+  fs::create_directory_symlink(base_, base_ + "/dirlink");
+  EXPECT_THROW(make_directory(base_ + "/dirlink", IfExists::kFail), CheckpointError);
+  EXPECT_THROW(make_directory(base_ + "/dirlink", IfExists::kOk), CheckpointError) << "a link to a directory is not one";
 }
 
 TEST_F(Checkpoints, AWorldWritableRootWithoutStickyBitIsRefused) {
-  fs::create_directories(root_);
+  write_checkpoint(root_, meta_of_step(1), model_.tensors(), {});
   ASSERT_EQ(::chmod(root_.c_str(), 0777), 0);
-  try {
-    write_checkpoint(root_, meta(1), tensors(), {});
-    ADD_FAILURE() << "accepted a world-writable root";
-  } catch (const CheckpointError& e) {
-    EXPECT_NE(std::string(e.what()).find("world-writable without the sticky bit"), std::string::npos) << e.what();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (attempt == 0) write_checkpoint(root_, meta_of_step(2), model_.tensors(), {});
+      if (attempt == 1) latest_checkpoint(root_);
+      ADD_FAILURE() << "accepted a world-writable root, attempt " << attempt;
+    } catch (const CheckpointError& e) {
+      EXPECT_THAT(e.what(), StartsWith(root_ + ": the checkpoint directory is world-writable without the sticky bit"));
+    }
   }
   ASSERT_EQ(::chmod(root_.c_str(), 01777), 0);
-  EXPECT_NO_THROW(write_checkpoint(root_, meta(1), tensors(), {}));
+  EXPECT_NO_THROW(write_checkpoint(root_, meta_of_step(2), model_.tensors(), {}));
+  EXPECT_EQ(latest_checkpoint(root_), root_ + "/step-000000000002");
+}
+
+TEST_F(Checkpoints, AMissingRootHoldsNothingAndIsCreatedWithItsParents) {
+  const std::string nested = base_ + "/a/b/ckpt";
+  EXPECT_EQ(latest_checkpoint(nested), std::nullopt);
+  EXPECT_EQ(write_checkpoint(nested, meta_of_step(3), model_.tensors(), {}), nested + "/step-000000000003");
+  EXPECT_EQ(latest_checkpoint(nested), nested + "/step-000000000003");
+}
+
+TEST_F(Checkpoints, AnUnreadableRootIsAnErrorNotAFreshStart) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads any directory";
+  write_checkpoint(root_, meta_of_step(1), model_.tensors(), {});
+  ASSERT_EQ(::chmod(root_.c_str(), 0), 0);
+  EXPECT_THROW(latest_checkpoint(root_), CheckpointError);
 }
 
 }  // namespace

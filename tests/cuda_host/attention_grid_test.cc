@@ -89,5 +89,18 @@ TEST(AttentionGrid, RefusesWhatNoKernelTakes) {
   EXPECT_NE(error_of({8, 8, 70000, 1, 64}).find("exceeds the CUDA limits"), std::string::npos) << "gridDim.y";
 }
 
+TEST(AttentionGrid, SharedMemoryBeyondTheDeviceIsAUsageError) {
+  EXPECT_NO_THROW(check_shared_memory_fits(AttentionKernel::kForward, 124416, 166912, 128));
+  try {
+    check_shared_memory_fits(AttentionKernel::kBackwardDq, 157312, 101376, 128);
+    ADD_FAILURE() << "accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("backward dQ, head_dim 128) needs 157312 bytes of shared memory per block; "
+                                         "this device allows 101376"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace ra::kernels::cuda

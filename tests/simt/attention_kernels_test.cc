@@ -6,6 +6,7 @@
 // the ring does.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -156,6 +157,39 @@ TEST(SimtAttentionGolden, EveryCaseInBf16AndF16) {
           << c.name;
     }
   }
+}
+
+// fp16 splits dS with a per-tile power-of-two scale. Steep ALiBi slopes make whole tiles
+// of P lie around e^-85 (below 2^-113): an unbounded scale would be 2^128 = inf and turn
+// dK and dQ into NaN. The scale is capped (split.h) and the result meets the policy.
+TEST(SimtAttentionFp16, TilesOfTinyProbabilitiesKeepGradientsFinite) {
+  testing::AttnCase c = testing::make_case(with_alibi(causal(spec(200, 200, 2, 1, 64, DType::kF16))));
+  c.slopes = {1.3f, 1.25f};
+  CudaAttention op(CudaAttentionOptions{});
+  const testing::AttnResult<float> got = testing::run_block_op(op, c);
+  for (const std::vector<float>* t : {&got.dq, &got.dk, &got.dv})
+    for (float x : *t) ASSERT_TRUE(std::isfinite(x));
+  EXPECT_TRUE(testing::meets_policy(c, got, testing::naive_attention<double>(c), testing::naive_attention<float>(c)));
+}
+
+// On a GPU with less opt-in shared memory than the layouts need (sm_86/sm_89: 99 KiB),
+// the launch is refused with the figures before anything runs; smaller layouts still run.
+TEST(SimtAttentionErrors, LayoutsLargerThanTheDeviceAllowsAreRefused) {
+  simt::EmulatorOptions o;
+  o.limits.max_shared_bytes = 99 * 1024;
+  simt::set_options(o);
+  CudaAttention op(CudaAttentionOptions{});
+  try {
+    testing::run_block_op(op, testing::make_case(spec(8, 8, 1, 1, 128, DType::kBF16)));
+    ADD_FAILURE() << "a 124 KB layout was launched on a 99 KiB device";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA attention (forward, head_dim 128) needs 124416 bytes of shared memory per "
+                                         "block; this device allows 101376"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_NO_THROW(testing::run_block_op(op, testing::make_case(spec(8, 8, 1, 1, 32, DType::kBF16))));
+  simt::set_options(simt::EmulatorOptions{});
 }
 
 TEST(SimtAttentionErrors, UnsupportedHeadDimAndStorageAreUsageErrors) {

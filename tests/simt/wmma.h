@@ -2,7 +2,9 @@
 // accumulator), for the emulator. Each lane of a warp holds 8 of a fragment's 256
 // elements — lane l owns elements [8l, 8l + 8) of the 16×16 tile in row-major order —
 // so element-wise loops over frag.x[i] work as on the GPU, where the mapping is opaque.
-// load/store touch only the lane's own elements and check CUDA's alignment rules; mma_sync
+// load/store wait for every lane (as CUDA documents), then touch only the lane's own
+// elements — so a store's results are NOT visible to other lanes until the kernel syncs
+// the warp, as on a GPU — and check CUDA's alignment rules; mma_sync
 // is warp-collective: lanes publish their fragments' addresses, meet at a warp barrier,
 // each computes its 8 outputs from all lanes' inputs, and meet again before anyone may
 // change a fragment.
@@ -84,34 +86,34 @@ void fill_fragment(fragment<Use, 16, 16, 16, T, Layout>& f, T v) {
 template <typename Use, typename T, typename Layout>
 void load_matrix_sync(fragment<Use, 16, 16, 16, T, Layout>& f, const T* p, unsigned ldm) {
   detail::check_operand(p, ldm, "load_matrix_sync");
+  __syncwarp();  // CUDA: every lane arrives, then the warp loads
   const int lane = detail::lane_id();
   for (int i = 0; i < 8; ++i) {
     const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
     f.x[i] = std::is_same_v<Layout, col_major> ? p[c * ldm + r] : p[r * ldm + c];
   }
-  __syncwarp();
 }
 
 template <typename T>
 void load_matrix_sync(fragment<accumulator, 16, 16, 16, T>& f, const T* p, unsigned ldm, layout_t layout) {
   detail::check_operand(p, ldm, "load_matrix_sync");
+  __syncwarp();  // CUDA: every lane arrives, then the warp loads
   const int lane = detail::lane_id();
   for (int i = 0; i < 8; ++i) {
     const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
     f.x[i] = layout == mem_col_major ? p[c * ldm + r] : p[r * ldm + c];
   }
-  __syncwarp();
 }
 
 template <typename T>
 void store_matrix_sync(T* p, const fragment<accumulator, 16, 16, 16, T>& f, unsigned ldm, layout_t layout) {
   detail::check_operand(p, ldm, "store_matrix_sync");
+  __syncwarp();  // CUDA: every lane arrives, then the warp stores
   const int lane = detail::lane_id();
   for (int i = 0; i < 8; ++i) {
     const auto r = static_cast<unsigned>(detail::row_of(lane, i)), c = static_cast<unsigned>(detail::col_of(lane, i));
     (layout == mem_col_major ? p[c * ldm + r] : p[r * ldm + c]) = f.x[i];
   }
-  __syncwarp();
 }
 
 // D = A·B + C, fp32 accumulation (products of 16-bit inputs are exact in fp32).

@@ -28,6 +28,13 @@ const char* attention_kernel_name(AttentionKernel kernel) {
   return "?";
 }
 
+void check_shared_memory_fits(AttentionKernel kernel, std::size_t needed_bytes, std::size_t device_limit_bytes,
+                              std::int32_t head_dim) {
+  RA_CHECK(UsageError, needed_bytes <= device_limit_bytes, "CUDA attention (", attention_kernel_name(kernel),
+           ", head_dim ", head_dim, ") needs ", needed_bytes, " bytes of shared memory per block; this device allows ",
+           device_limit_bytes, " (A100/H100 allow 163/227 KiB; sm_86/sm_89 GPUs 99 KiB): use head_dim 64 or less");
+}
+
 AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& s) {
   const char* name = attention_kernel_name(kernel);
   RA_CHECK(UsageError, head_dim_built(s.d), "CUDA attention (", name, "): head_dim ", s.d,

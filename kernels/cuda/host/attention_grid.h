@@ -25,4 +25,10 @@ AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& shape);
 
 const char* attention_kernel_name(AttentionKernel kernel);
 
+// Throws ra::UsageError when a launch needs more dynamic shared memory per block than the
+// device allows with the opt-in (e.g. 99 KiB on sm_86/sm_89 GPUs against sm_80's 163 KiB),
+// naming both figures and what to change, before anything is launched.
+void check_shared_memory_fits(AttentionKernel kernel, std::size_t needed_bytes, std::size_t device_limit_bytes,
+                              std::int32_t head_dim);
+
 }  // namespace ra::kernels::cuda

@@ -8,10 +8,12 @@
 namespace ra::kernels::cuda {
 namespace {
 
-// Kernel indices are 32-bit: sizes past that are refused, not truncated.
+// Kernel indices are 32-bit and their tile loops step 64 tokens past the last one:
+// sizes that could overflow them are refused, not truncated.
 std::int32_t to_i32(std::int64_t x, const char* what) {
-  RA_CHECK(UsageError, x >= 0 && x <= std::numeric_limits<std::int32_t>::max(), "CUDA attention: ", what, " ", x,
-           " exceeds the kernels' 32-bit index range");
+  constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max() - 128;
+  RA_CHECK(UsageError, x >= 0 && x <= kMax, "CUDA attention: ", what, " ", x, " exceeds the kernels' 32-bit index range (",
+           kMax, ")");
   return static_cast<std::int32_t>(x);
 }
 

@@ -1,0 +1,69 @@
+#include "runtime/checkpoint/manifest.h"
+
+#include <optional>
+
+#include "runtime/checkpoint/file_io.h"
+#include "runtime/checkpoint/naming.h"
+#include "runtime/core/error.h"
+
+namespace ra::checkpoint {
+
+Manifest manifest_of(const CheckpointMeta& meta) {
+  Manifest m;
+  m.set_format_version(kFormatVersion);
+  m.set_step(meta.step);
+  m.set_config_hash(meta.config_hash);
+  m.set_world_size(meta.world.world_size);
+  m.set_dp(meta.world.dp);
+  m.set_sp(meta.world.sp);
+  m.set_data_position(meta.data_position);
+  m.set_rng_state(meta.rng_state);
+  m.set_extra(meta.extra);
+  return m;
+}
+
+CheckpointMeta meta_of(const Manifest& m) {
+  CheckpointMeta meta;
+  meta.step = m.step();
+  meta.config_hash = m.config_hash();
+  meta.world = {m.world_size(), m.dp(), m.sp()};
+  meta.data_position = m.data_position();
+  meta.rng_state = m.rng_state();
+  meta.extra = m.extra();
+  return meta;
+}
+
+std::string serialize_manifest(const Manifest& m, const std::string& dir) {
+  std::string bytes;
+  if (!m.SerializeToString(&bytes)) throw CheckpointError(dir + ": serializing the manifest failed");
+  return bytes;
+}
+
+Manifest read_manifest(const std::string& dir) {
+  const std::string path = dir + "/" + std::string(kManifestFile);
+  std::string bytes;
+  try {
+    bytes = read_whole_file(path);
+  } catch (const CheckpointError& e) {
+    throw CheckpointError(dir + ": no readable manifest (" + e.what() + ")");
+  }
+  Manifest m;
+  // format_version 0 is what an empty or foreign protobuf parses to.
+  if (!m.ParseFromString(bytes) || m.format_version() == 0) {
+    throw CheckpointError(path + ": not a checkpoint manifest (" + std::to_string(bytes.size()) + " bytes that do not parse)");
+  }
+  if (m.format_version() != kFormatVersion) {
+    throw CheckpointError(path + ": manifest format version " + std::to_string(m.format_version()) +
+                          ", this ringattn reads version " + std::to_string(kFormatVersion) +
+                          " (written by another ringattn version)");
+  }
+  // latest_checkpoint orders by directory name: a renamed or copied directory whose
+  // name disagrees with its content would be resumed at the wrong step.
+  if (const std::optional<std::uint64_t> named = parse_step_dir(base_name(dir)); named && *named != m.step()) {
+    throw CheckpointError(path + ": the manifest is of step " + std::to_string(m.step()) + ", the directory's name says " +
+                          std::to_string(*named) + " (a renamed or copied checkpoint)");
+  }
+  return m;
+}
+
+}  // namespace ra::checkpoint

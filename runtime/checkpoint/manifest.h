@@ -1,0 +1,25 @@
+// The manifest (checkpoint.proto) to and from the public types, and reading one from a
+// checkpoint directory with the checks every reader needs (format version, the step
+// against the directory's name).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "runtime/checkpoint/checkpoint.h"
+#include "runtime/checkpoint/checkpoint.pb.h"
+
+namespace ra::checkpoint {
+
+// Bumped when a reader of the previous version would misread a new checkpoint.
+inline constexpr std::uint32_t kFormatVersion = 1;
+
+Manifest manifest_of(const CheckpointMeta& meta);  // no tensors yet
+CheckpointMeta meta_of(const Manifest& m);
+std::string serialize_manifest(const Manifest& m, const std::string& dir);
+
+// CheckpointError "<dir>: ..." when the manifest is missing, unreadable, not a manifest,
+// of another format version, or of another step than a `step-N` directory name says.
+Manifest read_manifest(const std::string& dir);
+
+}  // namespace ra::checkpoint
