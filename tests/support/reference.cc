@@ -16,26 +16,36 @@ struct Inputs {
 };
 
 // Scores of row (i, h) against every key; returns false for masked keys in `vis`.
+// `s_mag` (when given) gets the magnitude of each score's terms, |scale|·Σ|q·k| + |bias|:
+// the scale of the rounding error any f32 computation of that score carries.
 template <typename T>
 void row_scores(const AttnCase& c, const Inputs<T>& in, std::int64_t i, std::int64_t h, std::vector<T>& s,
-                std::vector<char>& vis) {
+                std::vector<char>& vis, std::vector<T>* s_mag = nullptr) {
   const numerics::MaskRule rule{c.causal ? numerics::MaskKind::kCausal : numerics::MaskKind::kBidirectional, c.window};
   const std::int64_t g = h / (c.hq / c.hkv);
   s.assign(static_cast<std::size_t>(c.lk), T(0));
   vis.assign(static_cast<std::size_t>(c.lk), 0);
+  if (s_mag) s_mag->assign(static_cast<std::size_t>(c.lk), T(0));
   for (std::int64_t j = 0; j < c.lk; ++j) {
     const auto ui = static_cast<std::size_t>(i), uj = static_cast<std::size_t>(j);
     if (!numerics::visible(rule, c.pos_q[ui], c.seg_q[ui], c.pos_k[uj], c.seg_k[uj])) continue;
     vis[uj] = 1;
-    T dot = 0;
-    for (std::int64_t e = 0; e < c.d; ++e)
-      dot += in.q[static_cast<std::size_t>((i * c.hq + h) * c.d + e)] * in.k[static_cast<std::size_t>((j * c.hkv + g) * c.d + e)];
+    T dot = 0, dot_mag = 0;
+    for (std::int64_t e = 0; e < c.d; ++e) {
+      const T t = in.q[static_cast<std::size_t>((i * c.hq + h) * c.d + e)] * in.k[static_cast<std::size_t>((j * c.hkv + g) * c.d + e)];
+      dot += t;
+      dot_mag += std::fabs(t);
+    }
     T score = static_cast<T>(c.scale) * dot;
+    T mag = std::fabs(static_cast<T>(c.scale)) * dot_mag;
     if (c.alibi) {
       const double dist = std::fabs(static_cast<double>(c.pos_q[ui]) - static_cast<double>(c.pos_k[uj]));
-      score -= static_cast<T>(c.slopes[static_cast<std::size_t>(h)]) * static_cast<T>(dist);
+      const T bias = static_cast<T>(c.slopes[static_cast<std::size_t>(h)]) * static_cast<T>(dist);
+      score -= bias;
+      mag += std::fabs(bias);
     }
     s[uj] = score;
+    if (s_mag) (*s_mag)[uj] = mag;
   }
 }
 
@@ -91,7 +101,7 @@ AttnResult<T> naive_attention(const AttnCase& c) {
   r.dv_mag.assign(v.size(), T(0));
   const T scale = static_cast<T>(c.scale);
   const std::int64_t group = c.hq / c.hkv;
-  std::vector<T> s;
+  std::vector<T> s, s_mag;
   std::vector<char> vis;
   for (std::int64_t h = 0; h < c.hq; ++h) {
     const std::int64_t g = h / group;
@@ -105,11 +115,16 @@ AttnResult<T> naive_attention(const AttnCase& c) {
         dsum += t;
         dsum_mag += std::fabs(t);
       }
-      row_scores(c, in, i, h, s, vis);
+      row_scores(c, in, i, h, s, vis, &s_mag);
       for (std::int64_t j = 0; j < c.lk; ++j) {
         if (!vis[static_cast<std::size_t>(j)]) continue;
         const std::size_t krow = static_cast<std::size_t>((j * c.hkv + g) * c.d);
         const T p = std::exp(s[static_cast<std::size_t>(j)] - lse);
+        // P = exp(S − LSE) recomputed in f32 is off by P·δ, |δ| ≲ eps·(|S| terms + |LSE|):
+        // an implementation that recomputes S in another summation order than its
+        // forward (every tiled backward) carries that error into dV and dS, even where
+        // P is exactly 1 for the naive code (a row that sees one key).
+        const T p_err_mag = p * (s_mag[static_cast<std::size_t>(j)] + std::fabs(lse));
         T dp = 0, dp_mag = 0;
         for (std::int64_t e = 0; e < c.d; ++e) {
           const T t = dout[qrow + static_cast<std::size_t>(e)] * v[krow + static_cast<std::size_t>(e)];
@@ -117,7 +132,7 @@ AttnResult<T> naive_attention(const AttnCase& c) {
           dp_mag += std::fabs(t);
         }
         const T ds = p * (dp - dsum);
-        const T ds_mag = p * (dp_mag + dsum_mag);
+        const T ds_mag = p * (dp_mag + dsum_mag) + p_err_mag * std::fabs(dp - dsum);
         for (std::int64_t e = 0; e < c.d; ++e) {
           const auto ue = static_cast<std::size_t>(e);
           r.dq[qrow + ue] += scale * ds * k[krow + ue];
@@ -125,7 +140,7 @@ AttnResult<T> naive_attention(const AttnCase& c) {
           r.dv[krow + ue] += p * dout[qrow + ue];
           r.dq_mag[qrow + ue] += scale * ds_mag * std::fabs(k[krow + ue]);
           r.dk_mag[krow + ue] += scale * ds_mag * std::fabs(q[qrow + ue]);
-          r.dv_mag[krow + ue] += p * std::fabs(dout[qrow + ue]);
+          r.dv_mag[krow + ue] += (p + p_err_mag) * std::fabs(dout[qrow + ue]);
         }
       }
     }

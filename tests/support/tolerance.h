@@ -9,6 +9,11 @@
 //    that are equal in exact arithmetic whenever a row sees one key, so the true
 //    gradient is 0; naive sums both in the same order and gets exactly 0, a GEMM sums
 //    dP in another order and leaves rounding that scales with the terms, not the result.
+//    The terms include the rounding of P = exp(S − LSE) itself: a tiled backward
+//    recomputes S in another order than its forward, so P carries a relative error
+//    ≈ eps·(Σ|scale·q·k| + |bias| + |LSE|) — visible where naive P is exactly 1 (a row
+//    that sees one key, window 1), and larger or smaller with the BLAS kernel the CPU
+//    gets (measured: OpenBLAS's Haswell and Zen kernels, not its SkylakeX one).
 // Real defects (wrong mask, wrong scale, a lost block) give errors of order max|ref|.
 // -inf must match -inf exactly; NaN never passes.
 #pragma once
