@@ -68,9 +68,9 @@ inline std::size_t device_shared_limit_bytes() {
 
 #elif defined(RA_SIMT)
 
-#include "tests/simt/half_types.h"
-#include "tests/simt/simt_api.h"
-#include "tests/simt/wmma.h"
+#include "kernels/simt/half_types.h"
+#include "kernels/simt/simt_api.h"
+#include "kernels/simt/wmma.h"
 
 // Kernels are defined in headers that nvcc compiles in one translation unit and the
 // emulator's tests may include in several: inline keeps the one-definition rule.

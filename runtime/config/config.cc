@@ -78,7 +78,18 @@ void resolve(LoadedConfig& l, const JobShape& job) {
     }
   } else if (c.comm().backend() == COMM_BACKEND_NCCL) {
     throw UsageError(show(l, "comm.backend", "nccl") + " needs attention.backend = cuda, but " +
-                     show(l, "attention.backend", "cpu"));
+                     show(l, "attention.backend", a.backend() == BACKEND_SIMT ? "simt" : "cpu"));
+  }
+  if (a.backend() == BACKEND_SIMT) {
+    // The CUDA kernels, emulated: their head dims and 16-bit storage only.
+    if (a.head_dim() != 16 && a.head_dim() != 32 && a.head_dim() != 64 && a.head_dim() != 128) {
+      throw UsageError(show(l, "attention.head_dim", std::to_string(a.head_dim())) +
+                       " is not supported by the simt backend (the CUDA kernels: 16, 32, 64, 128)");
+    }
+    if (a.dtype() != DATA_TYPE_BF16) {
+      throw UsageError(show(l, "attention.dtype", "fp32") +
+                       " is not supported by the simt backend (the CUDA kernels store bf16; set attention.dtype = bf16)");
+    }
   }
   if (a.scale() == 0) {
     a.set_scale(1.0 / std::sqrt(static_cast<double>(a.head_dim())));

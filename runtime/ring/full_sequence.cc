@@ -1,7 +1,6 @@
 #include "runtime/ring/full_sequence.h"
 
 #include "runtime/core/check.h"
-#include "runtime/device/cpu/cpu_device.h"
 #include "runtime/ring/ring_attention.h"
 
 namespace ra::ring {
@@ -48,8 +47,9 @@ std::vector<float> transpose(const std::vector<float>& x, std::int64_t rows, std
 
 }  // namespace
 
-FullSequenceResult ring_attention_full(comm::Communicator& comm, const FullSequence& in,
-                                       const FullSequenceOptions& options, kernels::AttentionBlockOp& op) {
+FullSequenceResult ring_attention_full(const RingContext& ctx, const FullSequence& in,
+                                       const FullSequenceOptions& options) {
+  comm::Communicator& comm = ctx.comm;
   const std::int64_t s = in.q.dim(0), hq = in.q.dim(1), d = in.q.dim(2), hkv = in.k.dim(1);
   RA_CHECK_EQ(UsageError, in.k.dim(0), s, "keys vs queries (tokens)");
   const int rank = comm.rank();
@@ -73,10 +73,7 @@ FullSequenceResult ring_attention_full(comm::Communicator& comm, const FullSeque
   const RingShard shard{q.view(st, q_shape), k.view(st, kv_shape), v.view(st, kv_shape), shard_meta, shard_meta};
   const kernels::MaskSpec mask{options.rule, options.scale, in.alibi_slopes};
 
-  device::cpu::CpuDevice dev;
-  auto compute = dev.create_stream("compute");
-  auto comm_stream = dev.create_stream("comm");
-  RingAttention ring({dev, *compute, *comm_stream, comm, op}, mask, shard);
+  RingAttention ring(ctx, mask, shard);
 
   HostBuffer o = HostBuffer::for_shape(st, q_shape), lse = HostBuffer::for_shape(DType::kF32, rows_shape);
   ring.forward(o.view(st, q_shape), lse.view(DType::kF32, rows_shape));

@@ -1,7 +1,7 @@
 // Ring attention over a sequence every rank holds in full (the `attention` tool and the
 // tests): each rank takes its shard in the chosen layout (padding as needed), runs the
-// ring forward (and backward when dO is given) on CPU streams, and the shards' results
-// are put back in token order on every rank.
+// ring forward (and backward when dO is given) on the backend it is given, and the
+// shards' results are put back in token order on every rank.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,7 @@
 #include "comm/communicator.h"
 #include "kernels/attention_op.h"
 #include "runtime/layout/sharding.h"
+#include "runtime/ring/ring_attention.h"
 #include "runtime/ring/schedule.h"
 
 namespace ra::ring {
@@ -36,8 +37,9 @@ struct FullSequenceResult {
   std::size_t kv_bytes = 0, dkv_bytes = 0;  // one KV message, one dK/dV message
 };
 
-// Collective over `comm`; `op` runs the blocks (on the compute stream's thread).
-FullSequenceResult ring_attention_full(comm::Communicator& comm, const FullSequence& in,
-                                       const FullSequenceOptions& options, kernels::AttentionBlockOp& op);
+// Collective over ctx.comm; ctx.op runs the blocks on ctx.compute. The views in `in` are
+// host memory; the shards are host memory too (the cpu and simt backends).
+FullSequenceResult ring_attention_full(const RingContext& ctx, const FullSequence& in,
+                                       const FullSequenceOptions& options);
 
 }  // namespace ra::ring

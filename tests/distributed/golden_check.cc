@@ -9,7 +9,7 @@
 #include "runtime/io/npy.h"
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
-#include "tests/support/reference.h"
+#include "kernels/reference/naive_attention.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {

@@ -13,7 +13,7 @@
 #include "tests/distributed/mpi_test_env.h"
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
-#include "tests/support/reference.h"
+#include "kernels/reference/naive_attention.h"
 #include "tests/support/ring_harness.h"
 
 namespace ra::testing {

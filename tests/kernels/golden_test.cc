@@ -12,7 +12,7 @@
 #include "kernels/cpu/cpu_attention.h"
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
-#include "tests/support/reference.h"
+#include "kernels/reference/naive_attention.h"
 #include "tests/support/run_block_op.h"
 
 namespace ra::testing {

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "tests/support/reference.h"
+#include "kernels/reference/naive_attention.h"
 
 namespace ra::testing {
 namespace {

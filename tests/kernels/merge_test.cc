@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "kernels/cpu/cpu_attention.h"
-#include "tests/support/reference.h"
+#include "kernels/reference/naive_attention.h"
 #include "tests/support/run_block_op.h"
 
 namespace ra::testing {

@@ -13,10 +13,10 @@
 
 #include "kernels/cuda/op/cuda_attention.h"
 #include "kernels/cuda/tile_config.h"
-#include "tests/simt/runtime.h"
+#include "kernels/simt/runtime.h"
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
-#include "tests/support/reference.h"
+#include "kernels/reference/naive_attention.h"
 #include "tests/support/run_block_op.h"
 
 namespace ra::kernels::cuda {

@@ -1,5 +1,4 @@
-// A self-contained attention problem for tests: inputs (already rounded to the storage
-// dtype, so every implementation and reference sees the same values), metadata and mask.
+// Attention problems for tests: random cases from a spec, and their names.
 #pragma once
 
 #include <cstdint>
@@ -7,30 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "kernels/reference/naive_attention.h"
 #include "runtime/core/dtype.h"
 
 namespace ra::testing {
 
-struct AttnCase {
-  std::string name;
-  std::int64_t lq = 0, lk = 0, hq = 1, hkv = 1, d = 1;
-  bool causal = false;
-  std::int32_t window = 0;
-  double scale = 1.0;  // the f64 reference uses it as is; f32 code rounds it once
-  bool alibi = false;
-  DType storage = DType::kF32;
-  std::vector<float> q, k, v, dout;  // [Lq,Hq,D], [Lk,Hkv,D], [Lk,Hkv,D], [Lq,Hq,D]
-  std::vector<std::int32_t> pos_q, seg_q, pos_k, seg_k;
-  std::vector<float> slopes;  // [Hq] when alibi
-};
-
-template <typename T>
-struct AttnResult {
-  std::vector<T> o, lse, dq, dk, dv;
-  // f64 reference only: the same sums over |terms| (the scale of the rounding a
-  // correct f32 implementation may leave), e.g. dK_mag = scale Σ_i P (Σ|dO∘V| + Σ|dO∘O|) |q_i|.
-  std::vector<T> dq_mag, dk_mag, dv_mag;
-};
+// The problem and result types are the reference's (kernels/reference): the tests build
+// problems, the reference states what the answer is.
+using reference::AttnCase;
+using reference::AttnResult;
+using reference::naive_attention;
+using reference::reference_loss;
+using reference::round_to_storage;
 
 struct CaseSpec {
   std::int64_t lq = 16, lk = 16, hq = 2, hkv = 1, d = 16;
@@ -43,11 +30,6 @@ struct CaseSpec {
   DType storage = DType::kF32;
   std::uint64_t seed = 1;
 };
-
-// The value x has once stored in a storage dtype (f32: itself).
-inline float round_to_storage(float x, DType storage) {
-  return storage == DType::kBF16 ? round_to_bf16(x) : storage == DType::kF16 ? round_to_f16(x) : x;
-}
 
 // Random N(0,1) inputs; segments split both sides at the same positions.
 AttnCase make_case(const CaseSpec& spec);

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "runtime/io/npy.h"
-#include "tests/support/reference.h"
+#include "kernels/reference/naive_attention.h"
 
 namespace ra::testing {
 

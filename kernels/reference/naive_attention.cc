@@ -1,11 +1,11 @@
-#include "tests/support/reference.h"
+#include "kernels/reference/naive_attention.h"
 
 #include <cmath>
 #include <limits>
 
 #include "kernels/numerics.h"
 
-namespace ra::testing {
+namespace ra::reference {
 namespace {
 
 template <typename T>
@@ -160,4 +160,4 @@ double reference_loss(const AttnCase& c, const std::vector<double>& q, const std
   return loss;
 }
 
-}  // namespace ra::testing
+}  // namespace ra::reference

@@ -1,4 +1,4 @@
-#include "tests/simt/runtime.h"
+#include "kernels/simt/runtime.h"
 
 #include <algorithm>
 #include <memory>
@@ -6,7 +6,7 @@
 #include <sstream>
 #include <vector>
 
-#include "tests/simt/fiber.h"
+#include "kernels/simt/fiber.h"
 
 namespace ra::simt {
 namespace {

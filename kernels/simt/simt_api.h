@@ -8,7 +8,7 @@
 #include <string>
 #include <type_traits>
 
-#include "tests/simt/runtime.h"
+#include "kernels/simt/runtime.h"
 
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;

@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <string>
 
-#include "tests/simt/half_types.h"
-#include "tests/simt/simt_api.h"
+#include "kernels/simt/half_types.h"
+#include "kernels/simt/simt_api.h"
 
 namespace nvcuda::wmma {
 

@@ -1,4 +1,4 @@
-#include "tests/simt/fiber.h"
+#include "kernels/simt/fiber.h"
 
 #include <cstdint>
 #include <stdexcept>

@@ -1,0 +1,89 @@
+#include "runtime/backend/backend.h"
+
+#include <string>
+
+#include "kernels/cpu/cpu_attention.h"
+#include "runtime/backend/simt_block_op.h"
+#include "runtime/core/check.h"
+#include "runtime/device/cpu/cpu_device.h"
+
+namespace ra::backend {
+namespace {
+
+kernels::cpu::TileSizes tiles_or(const TileShape& t, kernels::cpu::TileSizes fallback) {
+  if (t.q_rows > 0) fallback.q_rows = t.q_rows;
+  if (t.k_cols > 0) fallback.k_cols = t.k_cols;
+  return fallback;
+}
+
+}  // namespace
+
+BackendOptions backend_options(const config::RunConfig& c) {
+  BackendOptions o;
+  switch (c.attention().backend()) {
+    case config::BACKEND_CPU: o.kernels = Kernels::kCpu; break;
+    case config::BACKEND_SIMT: o.kernels = Kernels::kSimt; break;
+    case config::BACKEND_CUDA: o.kernels = Kernels::kCuda; break;
+    default: throw InternalError("attention.backend was not resolved");
+  }
+  o.transport = c.comm().backend() == config::COMM_BACKEND_NCCL ? Transport::kNccl : Transport::kMpi;
+  o.sp = static_cast<int>(c.parallel().sp());
+  o.threads = static_cast<int>(c.attention().threads());
+  const config::Tiles& t = c.attention().tiles();
+  o.forward_tiles = {t.forward_q(), t.forward_k()};
+  o.backward_tiles = {t.backward_q(), t.backward_k()};
+  return o;
+}
+
+const char* kernels_name(Kernels k) {
+  switch (k) {
+    case Kernels::kCpu: return "cpu";
+    case Kernels::kSimt: return "simt";
+    case Kernels::kCuda: return "cuda";
+  }
+  return "?";
+}
+
+Kernels parse_kernels(std::string_view name) {
+  for (Kernels k : {Kernels::kCpu, Kernels::kSimt, Kernels::kCuda})
+    if (name == kernels_name(k)) return k;
+  throw UsageError("backend '" + std::string(name) + "' is not one of cpu, simt, cuda");
+}
+
+std::unique_ptr<kernels::AttentionBlockOp> make_block_op(const BackendOptions& o) {
+  switch (o.kernels) {
+    case Kernels::kCpu: {
+      kernels::cpu::CpuAttentionOptions k;
+      k.threads = o.threads;
+      k.forward = tiles_or(o.forward_tiles, k.forward);
+      k.backward = tiles_or(o.backward_tiles, k.backward);
+      return std::make_unique<kernels::cpu::CpuAttention>(k);
+    }
+    case Kernels::kSimt: return make_simt_block_op();
+    case Kernels::kCuda: break;
+  }
+  throw UsageError(
+      "attention.backend = cuda: the GPU ring (device buffers, NCCL) is not wired into the commands yet; "
+      "run `ringattn selftest` to check the CUDA kernels on a GPU, or use attention.backend = cpu or simt");
+}
+
+std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const BackendOptions& o) {
+  const int sp = o.sp > 0 ? o.sp : world.size();
+  RA_CHECK(UsageError, world.size() % sp == 0, "parallel.sp = ", sp, " does not divide the ", world.size(), " ranks");
+  RA_CHECK(UsageError, o.transport == Transport::kMpi, "comm.backend = nccl needs attention.backend = cuda");
+  auto b = std::make_unique<ring::Backend>();
+  b->name = kernels_name(o.kernels);
+  b->op = make_block_op(o);  // first: an unsupported backend fails before any collective
+  // Rings are consecutive ranks (ring g = ranks g·sp … g·sp + sp − 1): on one node they
+  // share memory, and a job's data-parallel groups are the same ring position.
+  b->sp = world.split(world.rank() / sp, world.rank() % sp);
+  b->dp = world.split(world.rank() % sp, world.rank() / sp);
+  auto dev = std::make_unique<device::cpu::CpuDevice>();
+  if (o.observer != nullptr) dev->set_observer(o.observer);  // before the streams: they report to it
+  b->compute = dev->create_stream("compute");
+  b->comm_stream = dev->create_stream("comm");
+  b->device = std::move(dev);
+  return b;
+}
+
+}  // namespace ra::backend
