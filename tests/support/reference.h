@@ -1,5 +1,5 @@
 // Naive attention, row by row with a full softmax, as the independent reference of the
-// numerics policy (DESIGN.md §4): in f64 it is the truth; in f32 it is the
+// numerics policy (docs/design.md §8): in f64 it is the truth; in f32 it is the
 // "naive same precision" implementation whose error sets the tolerance.
 #pragma once
 
