@@ -1,4 +1,4 @@
-// The Communicator (DESIGN.md §2): rank/size/split, ring exchanges of typed views
+// The Communicator (docs/design.md §4): rank/size/split, ring exchanges of typed views
 // enqueued on a stream, and host-blocking collectives. Counts come from the views,
 // never from raw integers. Every wait has a deadline (CommOptions::timeout): a stalled
 // peer becomes an ra::PeerError (exit code 4) naming step, hop, peer, bytes, elapsed
@@ -17,7 +17,7 @@ namespace ra::comm {
 
 struct CommOptions {
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};  // `comm_timeout`
-  // How long a waiting thread sleeps between polls. DESIGN.md §7: a thread that polls
+  // How long a waiting thread sleeps between polls. docs/design.md §4: a thread that polls
   // faster (or blocks in MPI_Wait) steals the compute core of a 2-rank-per-2-core host.
   std::chrono::microseconds poll_interval{1000};
 };

@@ -1,4 +1,4 @@
-// The attention block operation (DESIGN.md §2): the one computation every ring step
+// The attention block operation (docs/design.md §2): the one computation every ring step
 // runs. Implementations (kernels/cpu, kernels/cuda) share these argument structs and
 // the semantics of kernels/numerics.h.
 //

@@ -1,5 +1,5 @@
 // Waiting on MPI requests with a deadline, without stealing the compute core: an
-// MPI_Test loop over the requests that sleeps `poll_interval` between rounds (DESIGN.md §7: MPI_Wait
+// MPI_Test loop over the requests that sleeps `poll_interval` between rounds (docs/design.md §4: MPI_Wait
 // busy-polls and doubled the compute time of the other rank on a 2-core host).
 #pragma once
 

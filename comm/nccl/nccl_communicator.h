@@ -1,4 +1,4 @@
-// Communicator over NCCL on CUDA device buffers (DESIGN.md §2), bootstrapped over MPI.
+// Communicator over NCCL on CUDA device buffers (docs/design.md §4), bootstrapped over MPI.
 //
 // Every wait has a deadline. The NCCL communicator is created nonblocking, so no NCCL
 // call blocks the host: a call that returns ncclInProgress is polled (ncclCommGet-

@@ -1,4 +1,4 @@
-// Forward-accumulate of the attention block operation on tensor cores (DESIGN.md §2):
+// Forward-accumulate of the attention block operation on tensor cores (docs/design.md §2):
 // the same online-softmax update as the CPU kernel (kernels/cpu/forward.cc), per key tile j:
 //
 //   S      = scale · Q_i K_jᵀ (+ ALiBi bias; masked entries -inf)      tensor cores, 16-bit exact products

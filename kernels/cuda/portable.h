@@ -1,6 +1,6 @@
 // The one portability header of the CUDA kernels: the same kernel source compiles with
 // nvcc for the GPU and, with RA_SIMT defined, as plain C++ for the SIMT emulator of
-// tests/simt (DESIGN.md §3). Kernels use only what this header provides:
+// tests/simt (docs/design.md §9). Kernels use only what this header provides:
 //   RA_GLOBAL / RA_DEVICE                 __global__ / __device__ qualifiers
 //   RA_SHARED_ARRAY(T, name, N)           static shared memory (bounds-checked in the emulator)
 //   RA_DYNAMIC_SHARED(T, name)            the block's dynamic shared memory as T[]

@@ -1,5 +1,5 @@
 // Plain parameter structs of the per-row kernels of the attention block operation
-// (DESIGN.md §2), shared by host launchers and device code. Layouts as in
+// (docs/design.md §2), shared by host launchers and device code. Layouts as in
 // kernels/attention_op.h: O-like tensors [Lq, Hq, D], per-row statistics [Hq, Lq].
 #pragma once
 

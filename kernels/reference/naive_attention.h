@@ -1,4 +1,4 @@
-// The specification the attention kernels are tested against: naive attention, row by
+// The specification the attention kernels are tested against (docs/design.md §8): naive attention, row by
 // row with a full softmax, written for clarity and nothing else (docs/design.md, the
 // numerics policy). In f64 it is the truth; in f32 it is the "naive same precision"
 // implementation whose error sets the tolerance of every test of the block operation,

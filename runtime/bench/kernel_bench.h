@@ -1,6 +1,6 @@
 // `ringattn kernel-bench`: times the CPU attention block operation on one block
 // (median of several repetitions after warm-up) and reports GFLOP/s in the FLOP
-// convention of DESIGN.md §6.
+// convention of docs/design.md §10.
 #pragma once
 
 #include <cstdint>

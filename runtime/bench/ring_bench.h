@@ -1,5 +1,5 @@
 // `ringattn bench`: ring attention forward and backward across the ranks of a
-// communicator at a configured size, with the figures of DESIGN.md §6:
+// communicator at a configured size, with the figures of docs/design.md §10:
 //   ring efficiency       = local kernel time for this rank's work alone (same blocks,
 //                           no communication) / ring time for the same work, taken on the
 //                           slowest rank of each (max over ranks of both)

@@ -7,7 +7,7 @@
 
 namespace ra {
 
-// Exit codes of DESIGN.md §5; the numbers are a public contract (scripts test them).
+// Exit codes of docs/design.md §7; the numbers are a public contract (scripts test them).
 enum class ExitCode : int {
   kOk = 0,
   kUsage = 2,         // bad config, bad command-line flag, bad API argument

@@ -1,4 +1,4 @@
-// Device, Stream and Event with CUDA semantics (DESIGN.md §2). The ring executor talks
+// Device, Stream and Event with CUDA semantics (docs/design.md §3). The ring executor talks
 // only to these interfaces, so the same scheduling code runs on CPU worker threads
 // (runtime/device/cpu) and on CUDA streams (runtime/device/cuda).
 //

@@ -1,4 +1,4 @@
-// Sharding layouts of a sequence over P ranks (DESIGN.md §2), as pure functions shared
+// Sharding layouts of a sequence over P ranks (docs/design.md §5), as pure functions shared
 // by the runtime and the tests. Any length is accepted: the sequence is padded to the
 // layout's multiple with padding tokens (segment -1, exactly masked), never truncated.
 //

@@ -1,4 +1,4 @@
-// Ring attention across the ranks of a communicator (DESIGN.md §2). Read
+// Ring attention across the ranks of a communicator (docs/design.md §5). Read
 // ring_attention.cc first: it is the algorithm.
 #pragma once
 

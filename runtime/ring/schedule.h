@@ -1,4 +1,4 @@
-// The ring schedule (DESIGN.md §2), a pure function of what every rank holds.
+// The ring schedule (docs/design.md §5), a pure function of what every rank holds.
 //
 // At step s rank r holds the KV block of rank (r - s) mod P: step 0 is its own block,
 // and after each step every rank passes the block it holds to rank r + 1.

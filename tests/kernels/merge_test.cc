@@ -1,4 +1,4 @@
-// The stable merge of two finalized partials (DESIGN.md §2).
+// The stable merge of two finalized partials (docs/design.md §2).
 #include <gtest/gtest.h>
 
 #include <cmath>

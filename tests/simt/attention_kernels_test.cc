@@ -1,6 +1,6 @@
 // The CUDA block operation (tensor-core kernels, kernels/cuda) under the SIMT emulator,
 // with threads shuffled between barriers, against the f64 reference with the numerics
-// policy of DESIGN.md §4 (max|impl − ref64| ≤ 2·max|naive f32 − ref64| + floor): ragged
+// policy of docs/design.md §8 (max|impl − ref64| ≤ 2·max|naive f32 − ref64| + floor): ragged
 // shapes, every mask kind, GQA/MQA, ALiBi, packed documents, padding (fully masked rows),
 // bf16 and fp16, head dims 64 and 128, keys in several blocks visited out of order as
 // the ring does.

@@ -1,4 +1,4 @@
-// The numerics policy of DESIGN.md §4 as a check:
+// The numerics policy of docs/design.md §8 as a check:
 //   max|impl - ref64| <= 2 * max|naive_same_precision - ref64| + floor
 // The floor covers entries where the naive implementation happens to be exact while
 // any other summation order is not:

@@ -1,5 +1,5 @@
 // What the communicator remembers about one NCCL operation it enqueued: enough to name
-// it in an error message (DESIGN.md §5: step, hop, peer, bytes) and to check the size
+// it in an error message (docs/design.md §4: step, hop, peer, bytes) and to check the size
 // header of a receive.
 #pragma once
 

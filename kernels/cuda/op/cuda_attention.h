@@ -1,4 +1,4 @@
-// The CUDA implementation of the attention block operation (DESIGN.md §2): bf16 or fp16
+// The CUDA implementation of the attention block operation (docs/design.md §2): bf16 or fp16
 // storage, fp32 accumulation on tensor cores, head dims 16, 32, 64 and 128. Plain C++: it
 // validates arguments, fills the kernels' parameter structs from the views and calls the
 // dispatch (attention_dispatch.h), which is nvcc's on a GPU (views hold device memory)

@@ -1,4 +1,4 @@
-// A CPU stream: one worker thread running its queue in launch order (DESIGN.md §2).
+// A CPU stream: one worker thread running its queue in launch order (docs/design.md §3).
 #pragma once
 
 #include <chrono>

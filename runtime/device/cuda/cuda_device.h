@@ -1,4 +1,4 @@
-// The CUDA device (DESIGN.md §2): thin wrappers over cudaStream_t, cudaEvent_t and
+// The CUDA device (docs/design.md §3): thin wrappers over cudaStream_t, cudaEvent_t and
 // cudaMalloc. Plain C++ header (no CUDA includes), so code that only constructs the
 // device needs no toolkit headers.
 //

@@ -20,7 +20,7 @@ struct CudaDeviceOptions {
   // A registered communicator applies its own comm_timeout first and names the stalled
   // hop and peer; keep this longer than comm_timeout so its message is the one seen.
   std::chrono::milliseconds sync_timeout{std::chrono::seconds(900)};
-  // Sleep between polls of a host wait. DESIGN.md §7: ~1 ms keeps the waiting thread
+  // Sleep between polls of a host wait. docs/design.md §4: ~1 ms keeps the waiting thread
   // off the compute core; 50 µs already cost 30 % on a 2-core host.
   std::chrono::microseconds poll_interval{1000};
 };

@@ -1,6 +1,6 @@
 // The host side of every wait on the CUDA device: poll, sleep, check, give up at the
 // deadline. Polling with a ~1 ms sleep instead of cudaStreamSynchronize keeps a waiting
-// thread off the compute core (DESIGN.md §7) and lets it stop — a blocking
+// thread off the compute core (docs/design.md §4) and lets it stop — a blocking
 // synchronize on a stalled NCCL kernel never returns.
 #pragma once
 

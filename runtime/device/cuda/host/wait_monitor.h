@@ -1,4 +1,4 @@
-// Host waits on a CUDA device poll instead of blocking inside the driver (DESIGN.md §5:
+// Host waits on a CUDA device poll instead of blocking inside the driver (docs/design.md §7:
 // no wait blocks forever). Between polls the waiting thread asks every registered
 // WaitMonitor whether the wait should end: a component that knows what the device is
 // waiting for — the NCCL communicator knows the hop, the peer and the bytes — turns an
