@@ -1,14 +1,18 @@
 // The Communicator (docs/design.md §4): rank/size/split, ring exchanges of typed views
-// enqueued on a stream, and host-blocking collectives. Counts come from the views,
-// never from raw integers. Every wait has a deadline (CommOptions::timeout): a stalled
+// enqueued on a stream, and host-blocking collectives (reduce, broadcast, all-gather of
+// equal and of variable sizes). Counts come from the views, never from raw integers;
+// compositions of these (a broadcast whose size only the root knows) live in
+// comm/collectives.h. Every wait has a deadline (CommOptions::timeout): a stalled
 // peer becomes an ra::PeerError (exit code 4) naming step, hop, peer, bytes, elapsed
 // and deadline — never a hang.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/core/tensor_view.h"
 #include "runtime/device/device.h"
@@ -42,6 +46,9 @@ struct Exchange {
 
 enum class ReduceOp : std::uint8_t { kSum, kMax, kMin };
 
+// What a variable-size all-gather returns: every rank's bytes, indexed by rank, on the host.
+using GatheredBytes = std::vector<std::vector<std::byte>>;
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -56,6 +63,14 @@ class Communicator {
   // Host-blocking collectives over host or device views (the implementation's kind).
   virtual void all_reduce(TensorView inout, ReduceOp op) = 0;
   virtual void broadcast(TensorView buf, int root) = 0;
+  // Equal sizes: every rank sends send.size_bytes() bytes and receives into `recv` the
+  // blocks of all ranks in rank order, so recv must hold size() x send's bytes, of the
+  // same dtype (an InternalError naming both sizes otherwise). Ranks whose sizes differ
+  // are a schedule bug: use all_gather_v.
+  virtual void all_gather(ConstTensorView send, TensorView recv) = 0;
+  // Variable sizes: each rank contributes `send` (any size, zero included) and gets
+  // every rank's bytes back, result[r] from rank r. The sizes are exchanged first.
+  virtual GatheredBytes all_gather_v(ConstTensorView send) = 0;
   virtual void barrier() = 0;
 
   virtual const CommOptions& options() const = 0;

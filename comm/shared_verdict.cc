@@ -2,16 +2,10 @@
 
 #include <string>
 
+#include "comm/collectives.h"
 #include "runtime/core/error.h"
 
 namespace ra::comm {
-
-void broadcast_string(Communicator& comm, std::string& text) {
-  std::int64_t size_bytes = static_cast<std::int64_t>(text.size());
-  comm.broadcast(TensorView(&size_bytes, DType::kU8, Shape{8}), 0);
-  text.resize(static_cast<std::size_t>(size_bytes));
-  if (size_bytes > 0) comm.broadcast(TensorView(text.data(), DType::kU8, Shape{size_bytes}), 0);
-}
 
 void run_on_root_and_share_verdict(Communicator& comm, const std::function<void()>& root_work) {
   std::int64_t code = 0;
@@ -26,7 +20,7 @@ void run_on_root_and_share_verdict(Communicator& comm, const std::function<void(
   }
   comm.broadcast(TensorView(&code, DType::kU8, Shape{8}), 0);
   if (code == 0) return;
-  broadcast_string(comm, message);
+  broadcast_bytes(comm, message, 0);
   throw JobWideError(static_cast<ExitCode>(code), message);
 }
 

@@ -14,7 +14,4 @@ namespace ra::comm {
 // JobWideError with the same code and message on every rank.
 void run_on_root_and_share_verdict(Communicator& comm, const std::function<void()>& root_work);
 
-// Broadcast of a byte string from rank 0 (size first, then the bytes).
-void broadcast_string(Communicator& comm, std::string& text);
-
 }  // namespace ra::comm

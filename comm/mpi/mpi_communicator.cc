@@ -1,8 +1,11 @@
 #include "comm/mpi/mpi_communicator.h"
 
 #include <climits>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -167,27 +170,43 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
   }
 }
 
-// Collectives work on a heap copy of the caller's view: if a peer never arrives, the
-// abandoned operation (MPI forbids cancelling it) may still write, so the copy is leaked
-// instead of freed, and the caller's memory is never written after the deadline.
-void MpiCommunicator::run_collective(TensorView view, const std::function<int(void* data, MPI_Request* request)>& issue,
-                                     const std::string& what) {
-  check_host(view, what.c_str());
-  auto staging = std::make_unique<std::vector<unsigned char>>(view.size_bytes());
-  if (!staging->empty()) std::memcpy(staging->data(), view.raw(), staging->size());
+// Collectives work on heap copies of the caller's views: if a peer never arrives, the
+// abandoned operation (MPI forbids cancelling it) may still read or write its buffers —
+// the data, and for MPI_Iallgatherv the count and displacement arrays, which MPI may
+// read until completion — so they are leaked instead of freed, and the caller's memory
+// is never touched after the deadline.
+struct MpiCommunicator::Staging {
+  std::vector<unsigned char> bytes;
+  std::vector<int> counts_bytes, displs_bytes;  // MPI_Iallgatherv: one per rank
+};
+
+std::unique_ptr<MpiCommunicator::Staging> MpiCommunicator::run_staged(std::unique_ptr<Staging> staging,
+                                                                      const IssueStaged& issue,
+                                                                      const std::string& what) {
   std::vector<MPI_Request> requests(1);
-  check_mpi(issue(staging->data(), requests.data()), what.c_str());
+  check_mpi(issue(*staging, requests.data()), what.c_str());
   std::vector<MPI_Status> statuses;
   try {
     wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
-      return what + " of " + std::to_string(view.size_bytes()) + " bytes: not every peer rank of " +
+      return what + " of " + std::to_string(staging->bytes.size()) + " bytes: not every peer rank of " +
              std::to_string(size_) + " joined";
     });
   } catch (...) {
-    (void)staging.release();  // deliberately leaked: the abandoned collective may still write to it
+    (void)staging.release();  // deliberately leaked: the abandoned collective may still use it
     throw;
   }
-  if (!staging->empty()) std::memcpy(view.raw(), staging->data(), staging->size());
+  return staging;
+}
+
+void MpiCommunicator::run_collective(TensorView view, const std::function<int(void* data, MPI_Request* request)>& issue,
+                                     const std::string& what) {
+  check_host(view, what.c_str());
+  auto staging = std::make_unique<Staging>();
+  staging->bytes.resize(view.size_bytes());
+  if (!staging->bytes.empty()) std::memcpy(staging->bytes.data(), view.raw(), staging->bytes.size());
+  staging = run_staged(
+      std::move(staging), [&](Staging& s, MPI_Request* r) { return issue(s.bytes.data(), r); }, what);
+  if (!staging->bytes.empty()) std::memcpy(view.raw(), staging->bytes.data(), staging->bytes.size());
 }
 
 void MpiCommunicator::all_reduce(TensorView inout, ReduceOp op) {
@@ -204,6 +223,73 @@ void MpiCommunicator::broadcast(TensorView buf, int root) {
   run_collective(buf, [&](void* data, MPI_Request* r) {
     return MPI_Ibcast(data, count_bytes, MPI_BYTE, root, coll_, r);
   }, "broadcast from rank " + std::to_string(root));
+}
+
+void MpiCommunicator::all_gather(ConstTensorView send, TensorView recv) { all_gather_named(send, recv, "all_gather"); }
+
+// In place: this rank's block is staged where the gather puts it, so MPI reads nothing
+// of the caller's after the deadline either.
+void MpiCommunicator::all_gather_named(ConstTensorView send, TensorView recv, const std::string& what) {
+  check_host(send, (what + " send").c_str());
+  check_host(recv, (what + " recv").c_str());
+  RA_CHECK_EQ(InternalError, dtype_name(send.dtype()), dtype_name(recv.dtype()), what, ": send vs receive dtype");
+  const std::size_t block_bytes = send.size_bytes();
+  RA_CHECK_EQ(InternalError, recv.size_bytes(), block_bytes * static_cast<std::size_t>(size_), what,
+              ": receive bytes vs ", size_, " ranks x ", block_bytes, " send bytes");
+  byte_count(recv.size_bytes(), what.c_str());  // the whole result must fit MPI's int counts
+  const int block_count_bytes = static_cast<int>(block_bytes);
+  auto staging = std::make_unique<Staging>();
+  staging->bytes.resize(recv.size_bytes());
+  if (block_bytes > 0) {
+    std::memcpy(staging->bytes.data() + static_cast<std::size_t>(rank_) * block_bytes, send.raw(), block_bytes);
+  }
+  staging = run_staged(
+      std::move(staging),
+      [&](Staging& s, MPI_Request* r) {
+        return MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, s.bytes.data(), block_count_bytes, MPI_BYTE, coll_,
+                              r);
+      },
+      what);
+  if (!staging->bytes.empty()) std::memcpy(recv.raw(), staging->bytes.data(), staging->bytes.size());
+}
+
+GatheredBytes MpiCommunicator::all_gather_v(ConstTensorView send) {
+  check_host(send, "all_gather_v send");
+  // MPI_Iallgatherv needs every rank's count on every rank: the sizes go first.
+  const auto p = static_cast<std::size_t>(size_);
+  const auto mine_bytes = static_cast<std::int64_t>(send.size_bytes());
+  std::vector<std::int64_t> sizes_bytes(p);
+  all_gather_named(ConstTensorView(&mine_bytes, DType::kU8, Shape{sizeof(std::int64_t)}),
+                   TensorView(sizes_bytes.data(), DType::kU8, Shape{static_cast<std::int64_t>(p * sizeof(std::int64_t))}),
+                   "all_gather_v sizes");
+  auto staging = std::make_unique<Staging>();
+  std::size_t total_bytes = 0;
+  for (std::size_t r = 0; r < p; ++r) {
+    staging->displs_bytes.push_back(static_cast<int>(total_bytes));
+    staging->counts_bytes.push_back(static_cast<int>(sizes_bytes[r]));
+    total_bytes += static_cast<std::size_t>(sizes_bytes[r]);
+    byte_count(total_bytes, "all_gather_v");  // every displacement and the total fit MPI's int counts
+  }
+  staging->bytes.resize(total_bytes);
+  const auto me = static_cast<std::size_t>(rank_);
+  if (mine_bytes > 0) {
+    std::memcpy(staging->bytes.data() + static_cast<std::size_t>(staging->displs_bytes[me]), send.raw(),
+                static_cast<std::size_t>(mine_bytes));
+  }
+  staging = run_staged(
+      std::move(staging),
+      [&](Staging& s, MPI_Request* r) {
+        return MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, s.bytes.data(), s.counts_bytes.data(),
+                               s.displs_bytes.data(), MPI_BYTE, coll_, r);
+      },
+      "all_gather_v");
+  GatheredBytes out(p);
+  for (std::size_t r = 0; r < p; ++r) {
+    const auto* begin =
+        reinterpret_cast<const std::byte*>(staging->bytes.data()) + static_cast<std::size_t>(staging->displs_bytes[r]);
+    out[r].assign(begin, begin + static_cast<std::size_t>(staging->counts_bytes[r]));
+  }
+  return out;
 }
 
 void MpiCommunicator::barrier() {

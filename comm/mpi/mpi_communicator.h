@@ -6,6 +6,7 @@
 #include <mpi.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "comm/communicator.h"
@@ -26,14 +27,26 @@ class MpiCommunicator final : public Communicator {
   void exchange(const Exchange& x, device::Stream& stream) override;
   void all_reduce(TensorView inout, ReduceOp op) override;
   void broadcast(TensorView buf, int root) override;
+  void all_gather(ConstTensorView send, TensorView recv) override;
+  GatheredBytes all_gather_v(ConstTensorView send) override;
   void barrier() override;
   const CommOptions& options() const override { return options_; }
   void set_options(const CommOptions& options) override { options_ = options; }
 
  private:
+  struct Staging;  // a nonblocking collective's buffers (mpi_communicator.cc)
+  using IssueStaged = std::function<int(Staging& staging, MPI_Request* request)>;
+
   void exchange_now(const Exchange& x);
+  // Issues a nonblocking collective on `staging` and waits for it under the deadline;
+  // returns `staging` once it completed (past the deadline it is leaked and PeerError
+  // "<what> of <bytes> bytes: not every peer rank of P joined ..." is thrown).
+  std::unique_ptr<Staging> run_staged(std::unique_ptr<Staging> staging, const IssueStaged& issue,
+                                      const std::string& what);
+  // In place on a staged copy of `view`: copied in, collective, copied back.
   void run_collective(TensorView view, const std::function<int(void* data, MPI_Request* request)>& issue,
                       const std::string& what);
+  void all_gather_named(ConstTensorView send, TensorView recv, const std::string& what);
 
   MPI_Comm p2p_ = MPI_COMM_NULL, coll_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;

@@ -2,10 +2,13 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "comm/nccl/host/bounded_call.h"
 #include "comm/nccl/host/nccl_types.h"
@@ -296,7 +299,7 @@ void NcclCommunicator::exchange(const Exchange& x, device::Stream& stream) {
   reservation.commit();
 }
 
-void NcclCommunicator::run_collective(const OpRecord& op, TensorView view,
+void NcclCommunicator::run_collective(const OpRecord& op, TensorView view, StageIn stage_in,
                                       const std::function<void(void* data, cudaStream_t stream)>& enqueue) {
   if (view.numel_elems() == 0) return;  // counts come from the views: every rank has none
   check();
@@ -315,7 +318,9 @@ void NcclCommunicator::run_collective(const OpRecord& op, TensorView view,
       staging_.reset();
       staging_ = device_.allocate(bytes);
     }
-    RA_CUDA_CHECK(cudaMemcpyAsync(staging_->raw(), view.raw(), bytes, cudaMemcpyHostToDevice, s));
+    if (stage_in == StageIn::kCopy) {
+      RA_CUDA_CHECK(cudaMemcpyAsync(staging_->raw(), view.raw(), bytes, cudaMemcpyHostToDevice, s));
+    }
     data = staging_->raw();
   }
   SlotReservation reservation = reserve();
@@ -341,7 +346,7 @@ void NcclCommunicator::all_reduce(TensorView inout, ReduceOp op) {
   const auto count_elems = static_cast<std::size_t>(inout.numel_elems());
   const ncclDataType_t type = to_nccl(nccl_type(inout.dtype()));
   const ncclRedOp_t reduce = to_nccl(nccl_red_op(op));
-  run_collective(record, inout, [&](void* data, cudaStream_t s) {
+  run_collective(record, inout, StageIn::kCopy, [&](void* data, cudaStream_t s) {
     issue(record, [&](ncclComm_t c) { return ncclAllReduce(data, data, count_elems, type, reduce, c, s); });
   });
 }
@@ -353,16 +358,67 @@ void NcclCommunicator::broadcast(TensorView buf, int root) {
   record.payload_bytes = static_cast<std::int64_t>(buf.size_bytes());
   record.root = root;
   const std::size_t bytes = buf.size_bytes();
-  run_collective(record, buf, [&](void* data, cudaStream_t s) {
+  run_collective(record, buf, StageIn::kCopy, [&](void* data, cudaStream_t s) {
     issue(record, [&](ncclComm_t c) { return ncclBroadcast(data, data, bytes, ncclUint8, root, c, s); });
   });
+}
+
+void NcclCommunicator::gather_blocks(const OpRecord& op, const void* send, std::size_t send_bytes,
+                                     std::size_t block_bytes, TensorView recv) {
+  RA_CHECK_LE(InternalError, send_bytes, block_bytes, "all_gather: send bytes vs block bytes");
+  run_collective(op, recv, StageIn::kSkip, [&](void* data, cudaStream_t s) {
+    // In place (NCCL's in-place all-gather: sendbuff == recvbuff + rank * sendcount):
+    // this rank's block is put where the gather leaves it. cudaMemcpyDefault: the send
+    // view may be host or device memory (unified addressing).
+    auto* mine = static_cast<unsigned char*>(data) + static_cast<std::size_t>(rank_) * block_bytes;
+    if (send_bytes > 0) RA_CUDA_CHECK(cudaMemcpyAsync(mine, send, send_bytes, cudaMemcpyDefault, s));
+    // Padding is zeroed so that the received blocks never carry stale device memory.
+    if (block_bytes > send_bytes) RA_CUDA_CHECK(cudaMemsetAsync(mine + send_bytes, 0, block_bytes - send_bytes, s));
+    issue(op, [&](ncclComm_t c) { return ncclAllGather(mine, data, block_bytes, ncclUint8, c, s); });
+  });
+}
+
+void NcclCommunicator::all_gather(ConstTensorView send, TensorView recv) {
+  RA_CHECK_EQ(InternalError, dtype_name(send.dtype()), dtype_name(recv.dtype()), "all_gather: send vs receive dtype");
+  const std::size_t block_bytes = send.size_bytes();
+  RA_CHECK_EQ(InternalError, recv.size_bytes(), block_bytes * static_cast<std::size_t>(size_),
+              "all_gather: receive bytes vs ", size_, " ranks x ", block_bytes, " send bytes");
+  OpRecord record;
+  record.kind = OpKind::kAllGather;
+  record.payload_bytes = static_cast<std::int64_t>(block_bytes);
+  gather_blocks(record, send.raw(), block_bytes, block_bytes, recv);
+}
+
+GatheredBytes NcclCommunicator::all_gather_v(ConstTensorView send) {
+  const auto p = static_cast<std::size_t>(size_);
+  const auto mine_bytes = static_cast<std::int64_t>(send.size_bytes());
+  std::vector<std::int64_t> sizes_bytes(p);
+  OpRecord sizes;
+  sizes.kind = OpKind::kAllGather;
+  sizes.payload_bytes = sizeof(std::int64_t);
+  gather_blocks(sizes, &mine_bytes, sizeof(std::int64_t), sizeof(std::int64_t),
+                TensorView(sizes_bytes.data(), DType::kU8, Shape{static_cast<std::int64_t>(p * sizeof(std::int64_t))}));
+  const std::int64_t block_bytes = *std::max_element(sizes_bytes.begin(), sizes_bytes.end());
+  const auto block = static_cast<std::size_t>(block_bytes);
+  std::vector<std::byte> table(p * block);
+  OpRecord data;
+  data.kind = OpKind::kAllGather;
+  data.payload_bytes = block_bytes;
+  gather_blocks(data, send.raw(), send.size_bytes(), block,
+                TensorView(table.data(), DType::kU8, Shape{static_cast<std::int64_t>(table.size())}));
+  GatheredBytes out(p);
+  for (std::size_t r = 0; r < p; ++r) {
+    const auto first = table.begin() + static_cast<std::ptrdiff_t>(r * block);
+    out[r].assign(first, first + static_cast<std::ptrdiff_t>(sizes_bytes[r]));
+  }
+  return out;
 }
 
 // NCCL has no barrier: an all-reduce of one int32 is one.
 void NcclCommunicator::barrier() {
   OpRecord record;
   record.kind = OpKind::kBarrier;
-  run_collective(record, barrier_word_->view(DType::kI32, Shape{1}), [&](void* data, cudaStream_t s) {
+  run_collective(record, barrier_word_->view(DType::kI32, Shape{1}), StageIn::kCopy, [&](void* data, cudaStream_t s) {
     issue(record, [&](ncclComm_t c) { return ncclAllReduce(data, data, 1, ncclInt32, ncclSum, c, s); });
   });
 }

@@ -20,6 +20,8 @@
 #include <nccl.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -64,6 +66,11 @@ class NcclCommunicator final : public Communicator, private device::cuda::WaitMo
   // Device views, or host views (staged through device memory).
   void all_reduce(TensorView inout, ReduceOp op) override;
   void broadcast(TensorView buf, int root) override;
+  // ncclAllGather, in place on the receive view (or its device staging copy).
+  void all_gather(ConstTensorView send, TensorView recv) override;
+  // NCCL has no all-gather-v: an all-gather of the sizes, then one ncclAllGather of
+  // blocks zero-padded to the largest (two launches, however many ranks).
+  GatheredBytes all_gather_v(ConstTensorView send) override;
   void barrier() override;
   const CommOptions& options() const override { return options_; }
   void set_options(const CommOptions& options) override { options_ = options; }
@@ -92,10 +99,17 @@ class NcclCommunicator final : public Communicator, private device::cuda::WaitMo
   void abort_locked();  // with handle_mu_ held
 
   SlotReservation reserve();
+  // Whether a host view's contents go to the device staging buffer before the
+  // collective: a reduction or broadcast reads them, an all-gather only writes them.
+  enum class StageIn : std::uint8_t { kCopy, kSkip };
   // Host-blocking collective on the internal stream: `enqueue(data, stream)` issues it on
   // the device address of `view`'s data.
-  void run_collective(const OpRecord& op, TensorView view,
+  void run_collective(const OpRecord& op, TensorView view, StageIn stage_in,
                       const std::function<void(void* data, cudaStream_t stream)>& enqueue);
+  // All-gather of `send_bytes` from `send` (host or device) on every rank into blocks of
+  // `block_bytes` >= send_bytes each (zero-padded), in rank order, in `recv`.
+  void gather_blocks(const OpRecord& op, const void* send, std::size_t send_bytes, std::size_t block_bytes,
+                     TensorView recv);
 
   CommOptions options_;
   NcclOptions nccl_options_;

@@ -32,6 +32,8 @@ class RecordingCommunicator final : public Communicator {
   }
   void all_reduce(TensorView inout, ReduceOp op) override { inner_.all_reduce(inout, op); }
   void broadcast(TensorView buf, int root) override { inner_.broadcast(buf, root); }
+  void all_gather(ConstTensorView send, TensorView recv) override { inner_.all_gather(send, recv); }
+  GatheredBytes all_gather_v(ConstTensorView send) override { return inner_.all_gather_v(send); }
   void barrier() override { inner_.barrier(); }
   const CommOptions& options() const override { return inner_.options(); }
   void set_options(const CommOptions& options) override { inner_.set_options(options); }

@@ -153,27 +153,28 @@ std::int64_t peak_rss_bytes() {
   return static_cast<std::int64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
-// Every rank's per-step figures, gathered with a sum all-reduce of a zeroed table.
+// Every rank's per-step figures, gathered: each rank sends the same fixed-size table.
 std::vector<RingStepFigures> gather_steps(comm::Communicator& comm, const std::vector<trace::StepStats>& mine,
                                           int last_step, int reps) {
   const int p = comm.size(), per_rank = 2 * (last_step + 1);
   constexpr int kFields = 4;
-  std::vector<double> table(static_cast<std::size_t>(p * per_rank * kFields), 0.0);
+  const auto table_elems = static_cast<std::size_t>(per_rank * kFields);
+  std::vector<double> table(table_elems, 0.0), all(static_cast<std::size_t>(p) * table_elems);
   for (const trace::StepStats& s : mine) {
     if (s.step < 0 || s.step > last_step) continue;
-    const int row = comm.rank() * per_rank + (s.pass == "bwd" ? last_step + 1 : 0) + s.step;
+    const int row = (s.pass == "bwd" ? last_step + 1 : 0) + s.step;
     double* f = &table[static_cast<std::size_t>(row * kFields)];
     f[0] = s.computed ? 1 : 0;
     f[1] = s.compute_seconds / reps;
     f[2] = s.comm_seconds / reps;
     f[3] = s.wait_seconds / reps;
   }
-  comm.all_reduce(TensorView(table.data(), DType::kF64, Shape{static_cast<std::int64_t>(table.size())}),
-                  comm::ReduceOp::kSum);
+  comm.all_gather(ConstTensorView(table.data(), DType::kF64, Shape{per_rank, kFields}),
+                  TensorView(all.data(), DType::kF64, Shape{p, per_rank, kFields}));
   std::vector<RingStepFigures> out;
   for (int r = 0; r < p; ++r) {
     for (int i = 0; i < per_rank; ++i) {
-      const double* f = &table[static_cast<std::size_t>((r * per_rank + i) * kFields)];
+      const double* f = &all[static_cast<std::size_t>((r * per_rank + i) * kFields)];
       out.push_back({r, i <= last_step ? "fwd" : "bwd", i % (last_step + 1), f[0] != 0, f[1], f[2], f[3]});
     }
   }

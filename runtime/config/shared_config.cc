@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "comm/collectives.h"
 #include "comm/shared_verdict.h"
 #include "runtime/core/error.h"
 
@@ -15,7 +16,7 @@ LoadedConfig load_shared_config(comm::Communicator& comm, const ConfigRequest& r
     resolve(loaded, {comm.size(), cuda});
     payload = loaded.config.SerializeAsString();
   });
-  comm::broadcast_string(comm, payload);
+  comm::broadcast_bytes(comm, payload, 0);
   if (comm.rank() != 0 && !loaded.config.ParseFromString(payload)) {
     throw InternalError("the config broadcast by rank 0 did not parse");
   }

@@ -23,16 +23,20 @@ HostBuffer shard_of(const layout::ShardPlan& plan, int rank, const ConstTensorVi
   return out;
 }
 
-// This rank's rows of a [n, row_elems] f32 shard placed in a zeroed [S, row_elems] array
-// and summed over ranks: each element has exactly one non-zero contributor, so the sum is
-// exact (x + 0 = x, -inf + 0 = -inf).
+// The full [S, row_elems] array from every rank's [n, row_elems] f32 shard: an
+// all-gather of the shards, then each rank's real rows put back in sequence order.
 std::vector<float> gather_rows(comm::Communicator& comm, const layout::ShardPlan& plan, const std::vector<float>& shard,
                                std::int64_t row_elems) {
-  std::vector<float> full(static_cast<std::size_t>(plan.seq_len * row_elems), 0.0f);
-  layout::unshard_rows(plan, comm.rank(), shard.data(), row_elems * static_cast<std::int64_t>(sizeof(float)),
-                       full.data());
-  comm.all_reduce(TensorView(full.data(), DType::kF32, Shape{static_cast<std::int64_t>(full.size())}),
-                  comm::ReduceOp::kSum);
+  const int p = comm.size();
+  std::vector<float> shards(static_cast<std::size_t>(p) * shard.size());
+  const auto shard_elems = static_cast<std::int64_t>(shard.size());
+  comm.all_gather(ConstTensorView(shard.data(), DType::kF32, Shape{shard_elems}),
+                  TensorView(shards.data(), DType::kF32, Shape{p, shard_elems}));
+  std::vector<float> full(static_cast<std::size_t>(plan.seq_len * row_elems));
+  for (int r = 0; r < p; ++r) {
+    layout::unshard_rows(plan, r, shards.data() + static_cast<std::size_t>(r) * shard.size(),
+                         row_elems * static_cast<std::int64_t>(sizeof(float)), full.data());
+  }
   return full;
 }
 

@@ -10,7 +10,7 @@ namespace ra::ring {
 namespace {
 
 constexpr int kMaxPieces = 64;
-constexpr int kFields = 6;  // the int32 fields of a TileSummary
+constexpr std::size_t kFields = 6;  // the int32 fields of a TileSummary
 
 std::array<std::int32_t, kFields> pack(const numerics::TileSummary& t) {
   return {t.pos_min, t.pos_max, t.seg_min, t.seg_max, t.valid_elems, t.total_elems};
@@ -26,21 +26,23 @@ numerics::TileSummary unpack(const std::int32_t* f) {
   return t;
 }
 
-// All-gather of one summary per rank, as a sum: each rank fills its own row.
+// Every rank's summary, in rank order. Equal lengths (checked before) give every rank
+// the same number of pieces, so this is an equal-size all-gather.
 std::vector<ShardSummary> all_summaries(comm::Communicator& comm, const ShardSummary& mine) {
-  const int p = comm.size();
-  const auto pieces = static_cast<std::int64_t>(mine.pieces.size());
-  std::vector<std::int32_t> table(static_cast<std::size_t>(p * pieces * kFields), 0);
-  for (std::int64_t i = 0; i < pieces; ++i) {
-    const auto f = pack(mine.pieces[static_cast<std::size_t>(i)]);
-    std::copy(f.begin(), f.end(), table.begin() + (comm.rank() * pieces + i) * kFields);
+  const auto p = static_cast<std::size_t>(comm.size());
+  const std::size_t pieces = mine.pieces.size();
+  std::vector<std::int32_t> packed, table(p * pieces * kFields);
+  packed.reserve(pieces * kFields);
+  for (const numerics::TileSummary& t : mine.pieces) {
+    const auto f = pack(t);
+    packed.insert(packed.end(), f.begin(), f.end());
   }
-  comm.all_reduce(TensorView(table.data(), DType::kI32, Shape{p, pieces, kFields}), comm::ReduceOp::kSum);
-  std::vector<ShardSummary> all(static_cast<std::size_t>(p));
-  for (int r = 0; r < p; ++r) {
-    for (std::int64_t i = 0; i < pieces; ++i) {
-      all[static_cast<std::size_t>(r)].pieces.push_back(unpack(&table[static_cast<std::size_t>((r * pieces + i) * kFields)]));
-    }
+  const auto pieces_elems = static_cast<std::int64_t>(pieces);
+  comm.all_gather(ConstTensorView(packed.data(), DType::kI32, Shape{pieces_elems, kFields}),
+                  TensorView(table.data(), DType::kI32, Shape{comm.size(), pieces_elems, kFields}));
+  std::vector<ShardSummary> all(p);
+  for (std::size_t r = 0; r < p; ++r) {
+    for (std::size_t i = 0; i < pieces; ++i) all[r].pieces.push_back(unpack(&table[(r * pieces + i) * kFields]));
   }
   return all;
 }
@@ -49,10 +51,12 @@ std::vector<ShardSummary> all_summaries(comm::Communicator& comm, const ShardSum
 
 RingSchedule gather_schedule(comm::Communicator& comm, const kernels::TokenMeta& q, const kernels::TokenMeta& k,
                              std::int64_t n_elems, const numerics::MaskRule& rule) {
-  // max(n) and max(-n) in one reduction: equal lengths iff max(n) == -max(-n).
-  std::array<std::int32_t, 2> lens{static_cast<std::int32_t>(n_elems), static_cast<std::int32_t>(-n_elems)};
-  comm.all_reduce(TensorView(lens.data(), DType::kI32, Shape{2}), comm::ReduceOp::kMax);
-  RA_CHECK_EQ(UsageError, lens[0], -lens[1], "ring shards must have the same number of tokens on every rank ",
+  // Every rank checks every rank's length, so all of them fail together (one line each).
+  std::vector<std::int64_t> lens(static_cast<std::size_t>(comm.size()));
+  comm.all_gather(ConstTensorView(&n_elems, DType::kU8, Shape{sizeof n_elems}),
+                  TensorView(lens.data(), DType::kU8, Shape{static_cast<std::int64_t>(lens.size() * sizeof n_elems)}));
+  const auto [shortest, longest] = std::minmax_element(lens.begin(), lens.end());
+  RA_CHECK_EQ(UsageError, *longest, *shortest, "ring shards must have the same number of tokens on every rank ",
               "(longest vs shortest; shard the sequence with ra::layout)");
   auto summary = [&](const kernels::TokenMeta& m) {
     return summarize_shard(m.pos.data<std::int32_t>(), m.seg.data<std::int32_t>(), n_elems, kMaxPieces);

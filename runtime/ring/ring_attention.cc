@@ -81,15 +81,30 @@ RingAttention::~RingAttention() {
   }
 }
 
-// Posts, on the comm stream, the hop that brings the block of step s + 1 into the other
-// buffer (once the compute stream is done reading it) and passes the held one on.
+// Every hop of the ring: on the comm stream, it starts once `ready` has completed (the
+// compute stream is done with the buffers it sends and receives into), and `arrived`
+// completes once its data is in.
+void RingAttention::post_hop(device::Event& ready, const comm::Exchange& hop, device::Event& arrived) {
+  ctx_.comm_stream.wait(ready);
+  ctx_.comm.exchange(hop, ctx_.comm_stream);
+  ctx_.comm_stream.record(arrived);
+}
+
+// The hop that brings the block of step s + 1 into the other buffer (once the compute
+// stream is done reading it) and passes the held one on.
 void RingAttention::post_next_kv(const char* phase, int s) {
   const int nxt = (s + 1) % 2;
-  ctx_.comm_stream.wait(*free_[nxt]);
-  ctx_.comm.exchange({kv_[s % 2]->bytes(), schedule_.next(rank_), kv_[nxt]->bytes(), schedule_.prev(rank_),
-                      comm::CommTag{phase, s + 1, s + 1}},
-                     ctx_.comm_stream);
-  ctx_.comm_stream.record(*arrived_[nxt]);
+  post_hop(*free_[nxt],
+           {kv_[s % 2]->bytes(), schedule_.next(rank_), kv_[nxt]->bytes(), schedule_.prev(rank_),
+            comm::CommTag{phase, s + 1, s + 1}},
+           *arrived_[nxt]);
+}
+
+// A dK/dV hop leaves once everything enqueued on the compute stream so far (the sum it
+// sends) has run; dkv_arrived_ tells the compute stream when the incoming one is in.
+void RingAttention::post_dkv_hop(const comm::Exchange& hop) {
+  ctx_.compute.record(*dkv_ready_);
+  post_hop(*dkv_ready_, hop, *dkv_arrived_);
 }
 
 // An empty span in the compute stream's timeline: the trace shows skipped steps, and
@@ -160,23 +175,15 @@ void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensor
       }
       ctx_.compute.record(*free_[s % 2]);
       if (s < last) {
-        ctx_.compute.record(*dkv_ready_);
-        ctx_.comm_stream.wait(*dkv_ready_);
-        ctx_.comm.exchange({travelling.all(), schedule_.next(rank_), dkv_[nxt]->all(), schedule_.prev(rank_),
-                            comm::CommTag{kPhaseBwdDkv, s + 1, s + 1}},
-                           ctx_.comm_stream);
-        ctx_.comm_stream.record(*dkv_arrived_);
+        post_dkv_hop({travelling.all(), schedule_.next(rank_), dkv_[nxt]->all(), schedule_.prev(rank_),
+                      comm::CommTag{kPhaseBwdDkv, s + 1, s + 1}});
         ctx_.compute.wait(*arrived_[nxt]);
       }
     }
     DkvBlock* own = dkv_[last % 2].get();
     if (last > 0) {
-      ctx_.compute.record(*dkv_ready_);
-      ctx_.comm_stream.wait(*dkv_ready_);
-      ctx_.comm.exchange({own->all(), schedule_.dkv_owner_of_final(rank_), dkv_[(last + 1) % 2]->all(),
-                          schedule_.dkv_final_from(rank_), comm::CommTag{kPhaseBwdDkvReturn, last, last + 1}},
-                         ctx_.comm_stream);
-      ctx_.comm_stream.record(*dkv_arrived_);
+      post_dkv_hop({own->all(), schedule_.dkv_owner_of_final(rank_), dkv_[(last + 1) % 2]->all(),
+                    schedule_.dkv_final_from(rank_), comm::CommTag{kPhaseBwdDkvReturn, last, last + 1}});
       ctx_.compute.wait(*dkv_arrived_);
       own = dkv_[(last + 1) % 2].get();
     }

@@ -59,7 +59,9 @@ class RingAttention {
  private:
   void run_pass(const std::function<void()>& enqueue);
   void pack_local_kv(KvBlock& dst);
+  void post_hop(device::Event& ready, const comm::Exchange& hop, device::Event& arrived);
   void post_next_kv(const char* phase, int step);
+  void post_dkv_hop(const comm::Exchange& hop);
   void mark_skipped(const char* pass, int step);
 
   RingContext ctx_;

@@ -3,6 +3,7 @@
 #include <array>
 #include <numeric>
 
+#include "comm/collectives.h"
 #include "runtime/core/error.h"
 #include "runtime/io/npy.h"
 
@@ -97,18 +98,6 @@ AttentionInputs read_attention_inputs(const AttentionFiles& f) {
   return in;
 }
 
-namespace {
-
-template <typename T>
-void broadcast_vector(comm::Communicator& comm, std::vector<T>& v, DType dtype) {
-  std::int64_t n = static_cast<std::int64_t>(v.size());
-  comm.broadcast(TensorView(&n, DType::kU8, Shape{8}), 0);
-  v.resize(static_cast<std::size_t>(n));
-  if (n > 0) comm.broadcast(TensorView(v.data(), dtype, Shape{n}), 0);
-}
-
-}  // namespace
-
 void broadcast_inputs(comm::Communicator& comm, AttentionInputs& in) {
   std::array<std::int64_t, 4> dims{in.tokens, in.heads, in.kv_heads, in.head_dim};
   comm.broadcast(TensorView(dims.data(), DType::kU8, Shape{32}), 0);
@@ -116,9 +105,9 @@ void broadcast_inputs(comm::Communicator& comm, AttentionInputs& in) {
   in.heads = dims[1];
   in.kv_heads = dims[2];
   in.head_dim = dims[3];
-  for (std::vector<float>* f : {&in.q, &in.k, &in.v, &in.dout, &in.alibi}) broadcast_vector(comm, *f, DType::kF32);
+  for (std::vector<float>* f : {&in.q, &in.k, &in.v, &in.dout, &in.alibi}) comm::broadcast_vector(comm, *f, 0);
   for (std::vector<std::int32_t>* i : {&in.pos_q, &in.pos_k, &in.seg_q, &in.seg_k}) {
-    broadcast_vector(comm, *i, DType::kI32);
+    comm::broadcast_vector(comm, *i, 0);
   }
 }
 

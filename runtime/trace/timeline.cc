@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "comm/collectives.h"
 
 namespace ra::trace {
 
@@ -62,19 +66,14 @@ nlohmann::json events_of(int rank, const std::vector<TraceSpan>& spans) {
 }  // namespace
 
 std::string gather_chrome_trace(comm::Communicator& comm, const Timeline& timeline) {
-  const std::string mine = events_of(comm.rank(), timeline.spans()).dump();
-  nlohmann::json all = nlohmann::json::array();
-  // Variable-size gather from broadcasts: each rank in turn sends its size, then its bytes.
-  for (int r = 0; r < comm.size(); ++r) {
-    std::int64_t size_bytes = r == comm.rank() ? static_cast<std::int64_t>(mine.size()) : 0;
-    comm.broadcast(TensorView(&size_bytes, DType::kU8, Shape{8}), r);
-    std::string text = r == comm.rank() ? mine : std::string(static_cast<std::size_t>(size_bytes), '\0');
-    if (size_bytes > 0) comm.broadcast(TensorView(text.data(), DType::kU8, Shape{size_bytes}), r);
-    if (comm.rank() == 0) {
-      for (auto& e : nlohmann::json::parse(text)) all.push_back(std::move(e));
-    }
-  }
+  // Every rank's events, in rank order (an all-gather: each rank's JSON has its own size).
+  const std::vector<std::string> per_rank =
+      comm::all_gather_strings(comm, events_of(comm.rank(), timeline.spans()).dump());
   if (comm.rank() != 0) return {};
+  nlohmann::json all = nlohmann::json::array();
+  for (const std::string& text : per_rank) {
+    for (auto& e : nlohmann::json::parse(text)) all.push_back(std::move(e));
+  }
   return nlohmann::json{{"traceEvents", all}, {"displayTimeUnit", "ms"}}.dump() + "\n";
 }
 

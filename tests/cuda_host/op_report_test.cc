@@ -34,6 +34,7 @@ TEST(OpWhere, NamesTheOperation) {
   EXPECT_EQ(op_where(hop(1, 8, 3, 8)), "fwd kv step 3 hop 2");
   EXPECT_EQ(op_where(collective(OpKind::kAllReduce, 64)), "all_reduce of 64 bytes");
   EXPECT_EQ(op_where(collective(OpKind::kBroadcast, 8, 0)), "broadcast of 8 bytes from rank 0");
+  EXPECT_EQ(op_where(collective(OpKind::kAllGather, 24)), "all_gather of 24 bytes per rank");
   EXPECT_EQ(op_where(collective(OpKind::kBarrier, 0)), "barrier");
   EXPECT_EQ(op_where(collective(OpKind::kSetup, 0)), "NCCL communicator setup");
 }
@@ -82,6 +83,9 @@ TEST(StallMessage, CollectivesNameWhoDidNotJoin) {
             " (deadline comm_timeout = 5.00 s)");
   EXPECT_EQ(stall_message(2, 4, collective(OpKind::kBroadcast, 128, 0), 5s, 5s),
             "rank 2: broadcast of 128 bytes from rank 0: not every peer rank joined after 5.00 s"
+            " (deadline comm_timeout = 5.00 s)");
+  EXPECT_EQ(stall_message(1, 3, collective(OpKind::kAllGather, 8), 5s, 5s),
+            "rank 1: all_gather of 8 bytes per rank: not every peer rank of 3 joined after 5.00 s"
             " (deadline comm_timeout = 5.00 s)");
   EXPECT_EQ(stall_message(2, 4, collective(OpKind::kBarrier, 0), 5s, 5s),
             "rank 2: barrier: not every peer rank of 4 arrived after 5.00 s (deadline comm_timeout = 5.00 s)");

@@ -1,13 +1,22 @@
 // The MPI communicator on P real processes (P = 2..4): ring exchanges enqueued on a
-// stream, collectives, split into dp × sp groups, the received-size check, and the
-// deadline that turns a silent peer into ra::PeerError naming what was awaited.
+// stream, collectives (all-gathers of equal and variable sizes, broadcasts of data only
+// the root has the size of), split into dp × sp groups, the received-size check, and
+// the deadline that turns a silent peer into ra::PeerError naming what was awaited.
+// Expected contents are recomputed on every rank from the contributing rank's index,
+// never taken from another rank.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
+#include <functional>
+#include <type_traits>
+#include <cstddef>
+#include <cstdint>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "comm/collectives.h"
 #include "comm/communicator.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "runtime/core/error.h"
@@ -92,6 +101,219 @@ TEST(MpiCommunicator, ShortAndLongMessagesNameBothSizes) {
       stream = dev.create_stream("comm");  // the failed stream stays poisoned, as on CUDA
     }
   }
+}
+
+// What rank r contributes as element i, per element type: distinct across ranks and
+// elements, so a block in the wrong place or a shifted element is caught.
+template <typename T>
+T element(int r, std::size_t i) {
+  const auto ri = static_cast<std::int64_t>(r), ii = static_cast<std::int64_t>(i);
+  if constexpr (std::is_same_v<T, float>) return static_cast<float>(1000 * ri + ii) + 0.5f;
+  else if constexpr (std::is_same_v<T, double>) return static_cast<double>(1000000 * ri + ii) + 0.25;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return static_cast<std::int32_t>(-(1000 * ri + ii));
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return static_cast<std::uint8_t>((37 * ri + 11 * ii + 1) % 256);
+  else return bf16{static_cast<std::uint16_t>((257 * ri + ii) % 65536)};  // bit patterns: no arithmetic
+}
+
+template <typename T>
+bool same(const T& a, const T& b) {
+  if constexpr (std::is_same_v<T, bf16>) return a.bits == b.bits;
+  else return a == b;
+}
+
+template <typename T>
+void expect_all_gather_in_rank_order(Communicator& c, std::size_t elems_per_rank) {
+  const int p = c.size();
+  std::vector<T> send(elems_per_rank), recv(static_cast<std::size_t>(p) * elems_per_rank);
+  for (std::size_t i = 0; i < send.size(); ++i) send[i] = element<T>(c.rank(), i);
+  const DType dt = dtype_of_v<T>;
+  const auto n = static_cast<std::int64_t>(elems_per_rank);
+  c.all_gather(ConstTensorView(send.data(), dt, Shape{n}), TensorView(recv.data(), dt, Shape{p, n}));
+  for (int r = 0; r < p; ++r) {
+    for (std::size_t i = 0; i < elems_per_rank; ++i) {
+      ASSERT_TRUE(same(recv[static_cast<std::size_t>(r) * elems_per_rank + i], element<T>(r, i)))
+          << dtype_name(dt) << ": rank " << r << "'s element " << i;
+    }
+  }
+}
+
+TEST(MpiCommunicator, AllGatherEqualSizesEveryDtype) {
+  Communicator& c = world();
+  expect_all_gather_in_rank_order<float>(c, 1000);
+  expect_all_gather_in_rank_order<double>(c, 3);
+  expect_all_gather_in_rank_order<std::int32_t>(c, 17);
+  expect_all_gather_in_rank_order<std::uint8_t>(c, 1);
+  expect_all_gather_in_rank_order<bf16>(c, 64);
+  expect_all_gather_in_rank_order<float>(c, 300000);  // 1.2 MB per rank: past the eager limits
+}
+
+// Every rank contributes nothing: a collective all the same (a rank skipping it would
+// leave the next one paired with the wrong operation, which the next gather checks).
+TEST(MpiCommunicator, AllGatherOfNothing) {
+  Communicator& c = world();
+  c.all_gather(ConstTensorView(nullptr, DType::kF32, Shape{0}), TensorView(nullptr, DType::kF32, Shape{c.size(), 0}));
+  std::vector<float> empty_send, empty_recv;
+  c.all_gather(ConstTensorView(empty_send.data(), DType::kF32, Shape{0}),
+               TensorView(empty_recv.data(), DType::kF32, Shape{0}));
+  expect_all_gather_in_rank_order<std::int32_t>(c, 2);
+}
+
+// "Rank order" is the communicator's: in a group whose keys reverse the world's ranks,
+// block g holds the contribution of world rank p - 1 - g.
+TEST(MpiCommunicator, AllGatherFollowsTheGroupsRankOrder) {
+  Communicator& c = world();
+  const int p = c.size();
+  auto reversed = c.split(0, p - 1 - c.rank());
+  ASSERT_EQ(reversed->rank(), p - 1 - c.rank());
+  std::int32_t mine = 100 + c.rank();
+  std::vector<std::int32_t> all(static_cast<std::size_t>(p), -1);
+  reversed->all_gather(ConstTensorView(&mine, DType::kI32, Shape{1}), TensorView(all.data(), DType::kI32, Shape{p}));
+  for (int g = 0; g < p; ++g) EXPECT_EQ(all[static_cast<std::size_t>(g)], 100 + (p - 1 - g)) << "group rank " << g;
+}
+
+TEST(MpiCommunicator, AllGatherRejectsMismatchedViewsBeforeCommunicating) {
+  Communicator& c = world();
+  std::vector<float> send(4), recv(4 * static_cast<std::size_t>(c.size()) + 1);
+  try {
+    c.all_gather(ConstTensorView(send.data(), DType::kF32, Shape{4}),
+                 TensorView(recv.data(), DType::kF32, Shape{static_cast<std::int64_t>(recv.size())}));
+    ADD_FAILURE() << "a receive view one element too long was accepted";
+  } catch (const InternalError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("all_gather: receive bytes vs " + std::to_string(c.size()) + " ranks x 16 send bytes"),
+              std::string::npos) << m;
+    EXPECT_NE(m.find("(" + std::to_string(recv.size() * 4) + " vs " + std::to_string(16 * c.size()) + ")"),
+              std::string::npos) << m;
+  }
+  std::vector<std::int32_t> wrong_dtype(4 * static_cast<std::size_t>(c.size()));
+  EXPECT_THROW(c.all_gather(ConstTensorView(send.data(), DType::kF32, Shape{4}),
+                            TensorView(wrong_dtype.data(), DType::kI32, Shape{4 * c.size()})),
+               InternalError);
+  c.barrier();  // nothing was issued: the ranks are still in step
+}
+
+// Rank r's contribution to the variable-size tests: `bytes_of(r)` bytes, byte i of it
+// a function of (r, i).
+std::byte byte_of(int r, std::size_t i) { return static_cast<std::byte>((131 * static_cast<std::size_t>(r) + 7 * i + 3) % 251); }
+
+std::vector<std::byte> contribution(int r, std::size_t size_bytes) {
+  std::vector<std::byte> v(size_bytes);
+  for (std::size_t i = 0; i < size_bytes; ++i) v[i] = byte_of(r, i);
+  return v;
+}
+
+void expect_all_gather_v(Communicator& c, const std::function<std::size_t(int rank)>& bytes_of) {
+  const std::vector<std::byte> mine = contribution(c.rank(), bytes_of(c.rank()));
+  const GatheredBytes all =
+      c.all_gather_v(ConstTensorView(mine.data(), DType::kU8, Shape{static_cast<std::int64_t>(mine.size())}));
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(c.size()));
+  for (int r = 0; r < c.size(); ++r) {
+    const std::vector<std::byte>& got = all[static_cast<std::size_t>(r)];
+    ASSERT_EQ(got.size(), bytes_of(r)) << "rank " << r << "'s contribution";
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], byte_of(r, i)) << "rank " << r << "'s byte " << i;
+  }
+}
+
+TEST(MpiCommunicator, AllGatherVariableSizes) {
+  Communicator& c = world();
+  // Very different sizes, rank 1 contributing nothing: 3 B, 0 B, 2 MB + 7, 4 MB + 7.
+  expect_all_gather_v(c, [](int r) -> std::size_t {
+    if (r == 0) return 3;
+    if (r == 1) return 0;
+    return static_cast<std::size_t>(r - 1) * (2u << 20) + 7;
+  });
+  expect_all_gather_v(c, [](int) -> std::size_t { return 0; });                          // nobody has anything
+  expect_all_gather_v(c, [&](int r) -> std::size_t { return r == c.size() - 1 ? 1 : 0; });  // only the last rank
+  expect_all_gather_v(c, [](int) -> std::size_t { return 40; });                         // equal sizes work too
+}
+
+TEST(MpiCommunicator, AllGatherVariableSizesOfTypedViewsAndStrings) {
+  Communicator& c = world();
+  std::vector<double> mine(static_cast<std::size_t>(c.rank()) + 1);
+  for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = element<double>(c.rank(), i);
+  const GatheredBytes all =
+      c.all_gather_v(ConstTensorView(mine.data(), DType::kF64, Shape{static_cast<std::int64_t>(mine.size())}));
+  for (int r = 0; r < c.size(); ++r) {
+    const std::vector<std::byte>& got = all[static_cast<std::size_t>(r)];
+    ASSERT_EQ(got.size(), (static_cast<std::size_t>(r) + 1) * sizeof(double));
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(r); ++i) {
+      double v = 0;
+      std::memcpy(&v, got.data() + i * sizeof(double), sizeof v);
+      EXPECT_EQ(v, element<double>(r, i)) << "rank " << r << "'s element " << i;
+    }
+  }
+  const std::vector<std::string> texts =
+      all_gather_strings(c, c.rank() == 0 ? std::string() : "rank " + std::to_string(c.rank()) + std::string(
+                                                                static_cast<std::size_t>(c.rank()) * 1000, '.'));
+  ASSERT_EQ(texts.size(), static_cast<std::size_t>(c.size()));
+  EXPECT_EQ(texts[0], "");
+  for (int r = 1; r < c.size(); ++r) {
+    EXPECT_EQ(texts[static_cast<std::size_t>(r)],
+              "rank " + std::to_string(r) + std::string(static_cast<std::size_t>(r) * 1000, '.'));
+  }
+}
+
+// The root's text for the variable-size broadcasts; the other ranks start with a buffer
+// of another size and contents, which must be replaced exactly.
+std::string text_of(int root, std::size_t size_bytes) {
+  std::string t(size_bytes, '\0');
+  for (std::size_t i = 0; i < size_bytes; ++i) t[i] = static_cast<char>('a' + (static_cast<std::size_t>(root) + i) % 26);
+  return t;
+}
+
+TEST(MpiCommunicator, BroadcastOfDataOnlyTheRootHasTheSizeOf) {
+  Communicator& c = world();
+  for (int root = 0; root < c.size(); ++root) {
+    for (std::size_t size_bytes : {std::size_t{0}, std::size_t{1}, std::size_t{1000}, std::size_t{5u << 20}}) {
+      std::string text = c.rank() == root ? text_of(root, size_bytes) : std::string(77, '#');
+      broadcast_bytes(c, text, root);
+      ASSERT_EQ(text.size(), size_bytes) << "from rank " << root;
+      ASSERT_EQ(text, text_of(root, size_bytes)) << "from rank " << root;
+    }
+  }
+  const int root = c.size() - 1;
+  std::vector<float> f = c.rank() == root ? std::vector<float>{1.5f, -2.0f, 3.25f} : std::vector<float>(9, 0.0f);
+  broadcast_vector(c, f, root);
+  EXPECT_EQ(f, (std::vector<float>{1.5f, -2.0f, 3.25f}));
+  std::vector<std::int32_t> none = c.rank() == root ? std::vector<std::int32_t>{} : std::vector<std::int32_t>{4, 5};
+  broadcast_vector(c, none, root);
+  EXPECT_TRUE(none.empty());
+  std::vector<std::int32_t> ints(c.rank() == 0 ? 100000 : 3);
+  if (c.rank() == 0) std::iota(ints.begin(), ints.end(), -50000);
+  broadcast_vector(c, ints, 0);
+  ASSERT_EQ(ints.size(), 100000u);
+  for (std::size_t i = 0; i < ints.size(); ++i) ASSERT_EQ(ints[i], static_cast<std::int32_t>(i) - 50000) << i;
+}
+
+// A gather that some rank does not join ends at the deadline with a PeerError naming it.
+// The latecomers then join the abandoned gather (rank 0 keeps MPI progressing in the
+// barrier), so nothing is left pending for the tests after this one.
+TEST(MpiCommunicator, AllGatherWithAMissingRankHitsTheDeadline) {
+  CommOptions quick;
+  quick.timeout = std::chrono::milliseconds(300);
+  mpi::MpiCommunicator c(MPI_COMM_WORLD, quick);
+  std::int32_t mine = c.rank();
+  std::vector<std::int32_t> all(static_cast<std::size_t>(c.size()));
+  const ConstTensorView send(&mine, DType::kI32, Shape{1});
+  const TensorView recv(all.data(), DType::kI32, Shape{c.size()});
+  if (c.rank() == 0) {
+    try {
+      c.all_gather(send, recv);
+      ADD_FAILURE() << "no deadline fired";
+    } catch (const PeerError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("all_gather of " + std::to_string(4 * c.size()) + " bytes: not every peer rank of " +
+                       std::to_string(c.size()) + " joined after 0."),
+                std::string::npos) << m;
+      EXPECT_NE(m.find("(deadline comm_timeout = 0.30 s)"), std::string::npos) << m;
+    }
+  }
+  world().barrier();
+  if (c.rank() != 0) {
+    c.all_gather(send, recv);
+    for (int r = 0; r < c.size(); ++r) EXPECT_EQ(all[static_cast<std::size_t>(r)], r);
+  }
+  world().barrier();
 }
 
 TEST(MpiCommunicator, SilentPeerHitsTheDeadline) {

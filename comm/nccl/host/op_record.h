@@ -9,7 +9,16 @@
 
 namespace ra::comm::nccl {
 
-enum class OpKind : std::uint8_t { kExchange, kAllReduce, kBroadcast, kBarrier, kSetup, kSplit, kShutdown };
+enum class OpKind : std::uint8_t {
+  kExchange,
+  kAllReduce,
+  kBroadcast,
+  kAllGather,
+  kBarrier,
+  kSetup,
+  kSplit,
+  kShutdown,
+};
 
 // The size header slot before the D2H copy of a received header lands: never a real size.
 inline constexpr std::int64_t kNoSizeHeader = -1;
@@ -21,7 +30,7 @@ struct OpRecord {
   std::int64_t send_bytes = 0;
   int recv_from = -1;               // kExchange: -1 when the hop receives nothing
   std::int64_t recv_bytes = 0;
-  std::int64_t payload_bytes = 0;   // kAllReduce, kBroadcast
+  std::int64_t payload_bytes = 0;   // kAllReduce, kBroadcast; kAllGather: per rank
   int root = -1;                    // kBroadcast
 };
 

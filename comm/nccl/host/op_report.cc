@@ -38,6 +38,7 @@ std::string op_where(const OpRecord& op) {
     case OpKind::kAllReduce: return "all_reduce of " + std::to_string(op.payload_bytes) + " bytes";
     case OpKind::kBroadcast:
       return "broadcast of " + std::to_string(op.payload_bytes) + " bytes from rank " + std::to_string(op.root);
+    case OpKind::kAllGather: return "all_gather of " + std::to_string(op.payload_bytes) + " bytes per rank";
     case OpKind::kBarrier: return "barrier";
     case OpKind::kSetup: return "NCCL communicator setup";
     case OpKind::kSplit: return "NCCL communicator split";
@@ -73,6 +74,7 @@ std::string stall_message(int rank, int size, const OpRecord& op, std::chrono::d
     case OpKind::kBarrier: m += "not every peer rank of " + std::to_string(size) + " arrived"; break;
     case OpKind::kBroadcast: m += "not every peer rank joined"; break;
     case OpKind::kAllReduce:
+    case OpKind::kAllGather:
     case OpKind::kSetup:
     case OpKind::kSplit:
     case OpKind::kShutdown: m += "not every peer rank of " + std::to_string(size) + " joined"; break;
