@@ -2,11 +2,11 @@
 // head g outright and walks every query head of g's group and every query tile i in order.
 // With LSE and Dsum = rowsum(dO ∘ O) from the forward pass, per (i, j):
 //   P   = exp(scale * Q_i K_j^T + bias - LSE)     (masked entries and LSE = -inf rows: 0)
-//   dV_j += P^T dO_i                                                     sgemm
-//   dP  = dO_i V_j^T                                                     sgemm
+//   dV_j += P^T dO_i                                                     GEMM
+//   dP  = dO_i V_j^T                                                     GEMM
 //   dS  = P ∘ (dP - Dsum)
-//   dK_j += scale * dS^T Q_i                                             sgemm
-//   dQ_i += scale * dS K_j                                               sgemm
+//   dK_j += scale * dS^T Q_i                                             GEMM
+//   dQ_i += scale * dS K_j                                               GEMM
 // dQ_i is shared by all key tiles. To stay bitwise independent of the thread count
 // without per-tile dQ copies, contributions to dQ_i are added in key-tile order: task j
 // waits until task j-1 has passed tile i (the deterministic mode of FlashAttention-2).
@@ -17,7 +17,6 @@
 #include <atomic>
 #include <memory>
 
-#include "kernels/cpu/blas.h"
 #include "kernels/cpu/rows.h"
 #include "kernels/cpu/scores.h"
 #include "kernels/cpu/tiling.h"
@@ -25,6 +24,8 @@
 
 namespace ra::kernels::cpu {
 namespace {
+
+using gemm::Transpose;
 
 // turn[h * n_q_tiles + i] = how many key tiles have added their dQ_i contribution.
 class DqTurns {
@@ -86,7 +87,8 @@ struct BackwardTask {
         const float* lse = a.lse.data<float>() + h * d.lq + r0;
         const float* dsum = a.dsum.data<float>() + h * d.lq + r0;
 
-        sgemm(Trans::kNo, Trans::kYes, nr, nc, d.d, a.mask.scale, q.data, q.ld, k.data, k.ld, 0.0f, p, ld_s);
+        gemm::multiply(a.mask.scale, q.matrix(nr, d.d), Transpose::kNo, k.matrix(nc, d.d), Transpose::kYes, 0.0f,
+                       {p, nr, nc, ld_s});
         ScoreRowArgs sr{&a.mask.rule, cls, slope, 0, 0,
                         a.k_meta.pos.data<std::int32_t>() + c0, a.k_meta.seg.data<std::int32_t>() + c0};
         for (std::int64_t r = 0; r < nr; ++r) {
@@ -102,8 +104,10 @@ struct BackwardTask {
 #pragma omp simd
           for (std::int64_t c = 0; c < nc; ++c) prow[c] = exp_ps(prow[c] - row_lse);
         }
-        sgemm(Trans::kYes, Trans::kNo, nc, d.d, nr, 1.0f, p, ld_s, dout.data, dout.ld, 1.0f, dv, kv_ld);
-        sgemm(Trans::kNo, Trans::kYes, nr, nc, d.d, 1.0f, dout.data, dout.ld, v.data, v.ld, 0.0f, ds, ld_s);
+        gemm::multiply(1.0f, {p, nr, nc, ld_s}, Transpose::kYes, dout.matrix(nr, d.d), Transpose::kNo, 1.0f,
+                       {dv, nc, d.d, kv_ld});
+        gemm::multiply(1.0f, dout.matrix(nr, d.d), Transpose::kNo, v.matrix(nc, d.d), Transpose::kYes, 0.0f,
+                       {ds, nr, nc, ld_s});
         for (std::int64_t r = 0; r < nr; ++r) {
           const float* prow = p + r * ld_s;
           float* dsrow = ds + r * ld_s;
@@ -111,10 +115,12 @@ struct BackwardTask {
 #pragma omp simd
           for (std::int64_t c = 0; c < nc; ++c) dsrow[c] = prow[c] * (dsrow[c] - row_dsum);
         }
-        sgemm(Trans::kYes, Trans::kNo, nc, d.d, nr, a.mask.scale, ds, ld_s, q.data, q.ld, 1.0f, dk, kv_ld);
+        gemm::multiply(a.mask.scale, {ds, nr, nc, ld_s}, Transpose::kYes, q.matrix(nr, d.d), Transpose::kNo, 1.0f,
+                       {dk, nc, d.d, kv_ld});
         turns.wait_for(slot, static_cast<std::int32_t>(kt));
         float* dq = a.dq.data<float>() + (r0 * d.hq + h) * d.d;
-        sgemm(Trans::kNo, Trans::kNo, nr, d.d, nc, a.mask.scale, ds, ld_s, k.data, k.ld, 1.0f, dq, q_ld);
+        gemm::multiply(a.mask.scale, {ds, nr, nc, ld_s}, Transpose::kNo, k.matrix(nc, d.d), Transpose::kNo, 1.0f,
+                       {dq, nr, d.d, q_ld});
         turns.pass(slot);
       }
     }

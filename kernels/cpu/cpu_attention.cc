@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "kernels/cpu/backward.h"
-#include "kernels/cpu/blas.h"
 #include "kernels/cpu/forward.h"
+#include "kernels/gemm/gemm.h"
 #include "runtime/core/check.h"
 
 namespace ra::kernels::cpu {
@@ -35,7 +35,7 @@ CpuAttention::CpuAttention(const CpuAttentionOptions& options)
     : options_(options), pool_(options.threads), scratch_(static_cast<std::size_t>(options.threads)) {
   check_tiles("forward", options.forward);
   check_tiles("backward", options.backward);
-  ensure_single_threaded_blas();
+  gemm::ensure_single_threaded();
 }
 
 void CpuAttention::init_state(const SoftmaxState& state) {

@@ -2,18 +2,17 @@
 // key tiles of the block in order, so the result is independent of the thread count.
 //
 // Per key tile j (FlashAttention-style online softmax, all in f32):
-//   S      = scale * Q_i K_j^T (+ ALiBi bias, masked entries -inf)        sgemm
+//   S      = scale * Q_i K_j^T (+ ALiBi bias, masked entries -inf)        GEMM
 //   m_new  = max(m, rowmax S)
 //   alpha  = exp(m - m_new)                 (0 when m = -inf: the state holds zeros)
 //   P      = exp(S - m_new)
 //   sum    = alpha * sum + rowsum P
-//   acc    = alpha * acc + P V_j                                            sgemm
+//   acc    = alpha * acc + P V_j                                            GEMM
 // A row with no visible key so far keeps m = -inf, sum = 0, acc = 0.
 #include "kernels/cpu/forward.h"
 
 #include <algorithm>
 
-#include "kernels/cpu/blas.h"
 #include "kernels/cpu/rows.h"
 #include "kernels/cpu/scores.h"
 #include "kernels/cpu/tiling.h"
@@ -21,6 +20,8 @@
 
 namespace ra::kernels::cpu {
 namespace {
+
+using gemm::Transpose;
 
 struct ForwardTask {
   const ForwardArgs& a;
@@ -53,7 +54,8 @@ struct ForwardTask {
       const RowsF32 k = head_rows(a.k, c0, nc, g, ws.k);
       const RowsF32 v = head_rows(a.v, c0, nc, g, ws.v);
 
-      sgemm(Trans::kNo, Trans::kYes, nr, nc, d.d, a.mask.scale, q.data, q.ld, k.data, k.ld, 0.0f, s, ld_s);
+      gemm::multiply(a.mask.scale, q.matrix(nr, d.d), Transpose::kNo, k.matrix(nc, d.d), Transpose::kYes, 0.0f,
+                     {s, nr, nc, ld_s});
 
       ScoreRowArgs sr{&a.mask.rule, cls, slope, 0, 0, pos_k_all + c0, seg_k_all + c0};
       for (std::int64_t r = 0; r < nr; ++r) {
@@ -88,7 +90,8 @@ struct ForwardTask {
           for (std::int64_t c = 0; c < d.d; ++c) acc_row[c] *= alpha;
         }
       }
-      sgemm(Trans::kNo, Trans::kNo, nr, d.d, nc, 1.0f, s, ld_s, v.data, v.ld, 1.0f, acc, acc_ld);
+      gemm::multiply(1.0f, {s, nr, nc, ld_s}, Transpose::kNo, v.matrix(nc, d.d), Transpose::kNo, 1.0f,
+                     {acc, nr, d.d, acc_ld});
     }
   }
 };

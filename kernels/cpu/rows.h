@@ -1,4 +1,4 @@
-// Rows of one head of a [L, H, D] tensor as contiguous-enough f32 for sgemm. f32 storage
+// Rows of one head of a [L, H, D] tensor as contiguous-enough f32 for the GEMM. f32 storage
 // is used in place (leading dimension H*D); 16-bit storage is widened into scratch once per
 // tile, which costs O(rows * D) against the O(rows * cols * D) GEMM work it feeds.
 #pragma once
@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/gemm/gemm.h"
 #include "runtime/core/tensor_view.h"
 
 namespace ra::kernels::cpu {
@@ -13,6 +14,9 @@ namespace ra::kernels::cpu {
 struct RowsF32 {
   const float* data;
   std::int64_t ld;  // elements between consecutive rows
+
+  // The first `rows` rows, `cols` wide, as a GEMM operand.
+  gemm::RowMajor<const float> matrix(std::int64_t rows, std::int64_t cols) const { return {data, rows, cols, ld}; }
 };
 
 // Rows [row0, row0 + rows) of head `head` of t ([L, H, D], f32, bf16 or f16).

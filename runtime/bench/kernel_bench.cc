@@ -10,6 +10,7 @@
 
 #include "kernels/cpu/cpu_attention.h"
 #include "runtime/core/check.h"
+#include "runtime/core/measure.h"
 #include "runtime/core/tensor_view.h"
 
 namespace ra::bench {
@@ -27,12 +28,6 @@ void fill_random(const TensorView& t, std::mt19937_64& rng) {
       t.data<bf16>()[i] = to_bf16(dist(rng));
     }
   }
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace
@@ -114,10 +109,10 @@ KernelBenchResult run_kernel_bench(const KernelBenchOptions& o) {
     } else {
       backward_once();
     }
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double dt = seconds_since(t0);
     if (rep >= o.warmup_reps) r.samples_seconds.push_back(dt);
   }
-  r.seconds = median(r.samples_seconds);
+  r.seconds = median(r.samples_seconds, EvenCount::kMeanOfMiddles);
   r.gflops = attention_flops(o.op, l, l, d, hq, o.mask) / r.seconds / 1e9;
   return r;
 }

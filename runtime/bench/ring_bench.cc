@@ -1,7 +1,5 @@
 #include "runtime/bench/ring_bench.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -9,6 +7,7 @@
 #include "kernels/cpu/cpu_attention.h"
 #include "runtime/bench/synthetic_shard.h"
 #include "runtime/core/check.h"
+#include "runtime/core/measure.h"
 #include "runtime/device/cpu/cpu_device.h"
 #include "runtime/ring/ring_attention.h"
 #include "runtime/trace/step_stats.h"
@@ -18,13 +17,6 @@ namespace ra::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
 
 // Tensor ids of the synthetic generator.
 enum : std::uint64_t { kQ = 1, kK = 2, kV = 3, kDout = 4 };
@@ -145,12 +137,6 @@ class LocalWork {
 double max_over_ranks(comm::Communicator& comm, double x) {
   comm.all_reduce(TensorView(&x, DType::kF64, Shape{1}), comm::ReduceOp::kMax);
   return x;
-}
-
-std::int64_t peak_rss_bytes() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<std::int64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
 // Every rank's per-step figures, gathered: each rank sends the same fixed-size table.
@@ -277,14 +263,14 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
   r.options = o;
   r.ranks = comm.size();
   r.last_step = ring.schedule().last_step();
-  r.fwd_seconds = median(fwd);
-  r.bwd_seconds = median(bwd);
-  r.local_fwd_seconds = median(local_fwd);
-  r.local_bwd_seconds = median(local_bwd);
+  r.fwd_seconds = median(fwd, EvenCount::kUpperMiddle);
+  r.bwd_seconds = median(bwd, EvenCount::kUpperMiddle);
+  r.local_fwd_seconds = median(local_fwd, EvenCount::kUpperMiddle);
+  r.local_bwd_seconds = median(local_bwd, EvenCount::kUpperMiddle);
   r.ring_efficiency_fwd = r.local_fwd_seconds / r.fwd_seconds;
   r.ring_efficiency_bwd = r.local_bwd_seconds / r.bwd_seconds;
   r.ring_efficiency = (r.local_fwd_seconds + r.local_bwd_seconds) / (r.fwd_seconds + r.bwd_seconds);
-  r.exposed_comm_fraction = median(wait_fraction);
+  r.exposed_comm_fraction = median(wait_fraction, EvenCount::kUpperMiddle);
   const double total = r.fwd_seconds + r.bwd_seconds;
   const double flops = 4.0 * visible_pairs(o.seq_len, o.mask) * static_cast<double>(o.head_dim * o.heads) * 3.5;
   r.tokens_per_s = static_cast<double>(o.seq_len) / total;

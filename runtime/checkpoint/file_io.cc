@@ -17,9 +17,8 @@
 namespace ra::checkpoint {
 namespace {
 
-constexpr mode_t kFileMode = 0644;
 constexpr mode_t kDirMode = 0755;
-// One write(2)/pread(2) moves at most this much (Linux caps a call just below 2 GiB).
+// One pread(2) moves at most this much (Linux caps a call just below 2 GiB).
 constexpr std::size_t kMaxIoBytes = std::size_t{1} << 30;
 
 // Reads errno: call it right after the failing system call.
@@ -34,52 +33,14 @@ std::string parent_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+constexpr io::ThrowFn kThrowCheckpointError = &io::throw_error<CheckpointError>;
+
 }  // namespace
 
-NewFile NewFile::create(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kFileMode);
-  if (fd < 0) fail(path, errno == EEXIST ? "creating the file (something exists at its name; a planted link is not followed)"
-                                         : "creating the file");
-  return NewFile(path, fd);
-}
-
-NewFile::NewFile(NewFile&& o) noexcept : path_(std::move(o.path_)), fd_(o.fd_), written_bytes_(o.written_bytes_) {
-  o.fd_ = -1;
-}
-
-NewFile::~NewFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void NewFile::append(const void* data, std::size_t size_bytes) {
-  const auto* p = static_cast<const char*>(data);
-  std::size_t done_bytes = 0;
-  while (done_bytes < size_bytes) {
-    const ssize_t n = ::write(fd_, p + done_bytes, std::min(size_bytes - done_bytes, kMaxIoBytes));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(path_, "writing");
-    if (n == 0) {
-      errno = EIO;  // write(2) of a non-zero count returning 0: treat as an I/O error, never spin
-      fail(path_, "writing");
-    }
-    done_bytes += static_cast<std::size_t>(n);
-  }
-  written_bytes_ += size_bytes;
-}
-
-void NewFile::sync_and_close() {
-  // fsync before anything refers to this file: its bytes are on disk before the
-  // manifest (and later the rename) make it part of a checkpoint.
-  if (::fsync(fd_) != 0) fail(path_, "fsync");
-  const int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) fail(path_, "closing");
-}
+NewFile create_new_file(const std::string& path) { return NewFile::create(path, kThrowCheckpointError); }
 
 void write_new_file_durably(const std::string& path, std::string_view bytes) {
-  NewFile f = NewFile::create(path);
-  f.append(bytes.data(), bytes.size());
-  f.sync_and_close();
+  io::write_new_file_durably(path, bytes, kThrowCheckpointError);
 }
 
 ReadOnlyFile ReadOnlyFile::open(const std::string& path) {
@@ -131,17 +92,7 @@ std::string read_whole_file(const std::string& path) {
   return bytes;
 }
 
-void fsync_directory(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) fail(path, "opening the directory");
-  if (::fsync(fd) != 0) {
-    const int e = errno;
-    ::close(fd);
-    errno = e;
-    fail(path, "fsync of the directory");
-  }
-  ::close(fd);
-}
+void fsync_directory(const std::string& path) { io::fsync_directory(path, kThrowCheckpointError); }
 
 void make_directory(const std::string& path, IfExists if_exists) {
   if (::mkdir(path.c_str(), kDirMode) == 0) return;
@@ -171,12 +122,7 @@ void make_directories(const std::string& path) {
 }
 
 void rename_without_replacing(const std::string& from, const std::string& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
-  if (errno == EEXIST) throw CheckpointError(to + ": exists already; refusing to replace it");
-  if (errno != EINVAL && errno != ENOSYS) fail(to, "renaming " + from + " into place");
-  // The file system lacks RENAME_NOREPLACE: check, then rename.
-  if (entry_kind(to) != EntryKind::kMissing) throw CheckpointError(to + ": exists already; refusing to replace it");
-  if (std::rename(from.c_str(), to.c_str()) != 0) fail(to, "renaming " + from + " into place");
+  io::rename_into_place(from, to, io::IfTargetExists::kRefuse, kThrowCheckpointError);
 }
 
 EntryKind entry_kind(const std::string& path) {

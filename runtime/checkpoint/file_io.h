@@ -1,7 +1,7 @@
 // POSIX file operations for checkpoints, durable and symlink-safe:
 //   - new files are created exclusively (O_EXCL) and never through a symlink
 //     (O_NOFOLLOW), mode 0644, written fully despite short writes and EINTR, and fsynced
-//     before they count as written;
+//     before they count as written (ra::io, runtime/io/atomic_file.h, does the writing);
 //   - directories are created 0755 and fsynced after their entries change;
 //   - a rename into place never replaces an existing entry.
 // Every failure is an ra::CheckpointError naming the path and the system's reason.
@@ -14,31 +14,13 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/io/atomic_file.h"
+
 namespace ra::checkpoint {
 
-// A file being written: create() it, append() its bytes, sync_and_close() it. A file
-// destroyed before sync_and_close() is closed, not synced (the writer is failing).
-class NewFile {
- public:
-  static NewFile create(const std::string& path);
-  NewFile(NewFile&& o) noexcept;
-  NewFile& operator=(NewFile&&) = delete;
-  NewFile(const NewFile&) = delete;
-  NewFile& operator=(const NewFile&) = delete;
-  ~NewFile();
-
-  void append(const void* data, std::size_t size_bytes);
-  void sync_and_close();
-  std::uint64_t written_bytes() const { return written_bytes_; }
-  const std::string& path() const { return path_; }
-
- private:
-  NewFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  std::string path_;
-  int fd_ = -1;
-  std::uint64_t written_bytes_ = 0;
-};
-
+// ra::io's writer, its failures thrown as CheckpointError (exit 5).
+using io::NewFile;
+NewFile create_new_file(const std::string& path);
 void write_new_file_durably(const std::string& path, std::string_view bytes);
 
 // A file being read at offsets (shards are read tensor by tensor, straight into the

@@ -45,7 +45,7 @@ void notify(const WriteOptions& options, WriteStage stage, const std::string& pa
 void write_shards(const std::string& tmp, const std::vector<NamedTensor>& tensors, const WriteOptions& options,
                   Manifest& m) {
   std::uint32_t index = 0;
-  std::optional<NewFile> shard(NewFile::create(tmp + "/" + shard_file_name(index)));
+  std::optional<NewFile> shard(create_new_file(tmp + "/" + shard_file_name(index)));
   const auto finish_shard = [&] {
     shard->sync_and_close();
     notify(options, WriteStage::kFileWritten, shard->path());
@@ -54,7 +54,7 @@ void write_shards(const std::string& tmp, const std::vector<NamedTensor>& tensor
     const std::size_t size_bytes = t.data.size_bytes();
     if (shard->written_bytes() > 0 && shard->written_bytes() + size_bytes > options.shard_max_bytes) {
       finish_shard();
-      shard.emplace(NewFile::create(tmp + "/" + shard_file_name(++index)));
+      shard.emplace(create_new_file(tmp + "/" + shard_file_name(++index)));
     }
     TensorRecord* r = m.add_tensors();
     r->set_name(t.name);

@@ -3,21 +3,25 @@
 #include <algorithm>
 #include <cmath>
 
-#include "runtime/model/gemm.h"
+#include "kernels/gemm/gemm.h"
 
 namespace ra::model {
 
+using gemm::dense;
+using gemm::Transpose;
+
 template <typename T>
 void linear_forward(const T* x, const T* w, T* y, std::int64_t n, std::int64_t in, std::int64_t out) {
-  gemm<T>(Trans::kNo, Trans::kYes, n, out, in, T(1), x, in, w, in, T(0), y, out);
+  gemm::multiply(T(1), dense(x, n, in), Transpose::kNo, dense(w, out, in), Transpose::kYes, T(0), dense(y, n, out));
 }
 
 template <typename T>
 void linear_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, std::int64_t n, std::int64_t in,
                      std::int64_t out, Accumulate dx_mode) {
   if (dx != nullptr)
-    gemm<T>(Trans::kNo, Trans::kNo, n, in, out, T(1), dy, out, w, in, dx_mode == Accumulate::kAdd ? T(1) : T(0), dx, in);
-  gemm<T>(Trans::kYes, Trans::kNo, out, in, n, T(1), dy, out, x, in, T(1), dw, in);
+    gemm::multiply(T(1), dense(dy, n, out), Transpose::kNo, dense(w, out, in), Transpose::kNo,
+                   dx_mode == Accumulate::kAdd ? T(1) : T(0), dense(dx, n, in));
+  gemm::multiply(T(1), dense(dy, n, out), Transpose::kYes, dense(x, n, in), Transpose::kNo, T(1), dense(dw, out, in));
 }
 
 template <typename T>

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cstring>
 
-#include "runtime/model/gemm.h"
+#include "kernels/gemm/gemm.h"
 #include "runtime/model/layers.h"
 #include "runtime/model/rope.h"
 
 namespace ra::model {
+
+using gemm::dense;
+using gemm::Transpose;
 
 // One layer's working set, reused layer after layer (the only activations beyond the
 // saved layer inputs).
@@ -58,13 +61,15 @@ void Transformer<T>::layer_forward(const T* p, const T* x, const TokenShard& s, 
   }
   attention.forward(w.q.data(), w.k.data(), w.v.data(), w.o.data(), w.lse.data());
   std::copy_n(x, n * d, w.y.data());
-  gemm<T>(Trans::kNo, Trans::kYes, n, d, qf, T(1), w.o.data(), qf, p + lp.wo, qf, T(1), w.y.data(), d);
+  gemm::multiply(T(1), dense<const T>(w.o.data(), n, qf), Transpose::kNo, dense(p + lp.wo, d, qf), Transpose::kYes, T(1),
+                 dense(w.y.data(), n, d));
   rmsnorm_forward<T>(w.y.data(), p + lp.mlp_norm, w.b.data(), w.r2.data(), n, d, static_cast<T>(c.norm_eps));
   linear_forward<T>(w.b.data(), p + lp.w1, w.u.data(), n, d, hid);
   linear_forward<T>(w.b.data(), p + lp.w3, w.g.data(), n, d, hid);
   swiglu_forward<T>(w.u.data(), w.g.data(), w.hgate.data(), n * hid);
   std::copy_n(w.y.data(), n * d, x_out);
-  gemm<T>(Trans::kNo, Trans::kYes, n, d, hid, T(1), w.hgate.data(), hid, p + lp.w2, hid, T(1), x_out, d);
+  gemm::multiply(T(1), dense<const T>(w.hgate.data(), n, hid), Transpose::kNo, dense(p + lp.w2, d, hid), Transpose::kYes,
+                 T(1), dense(x_out, n, d));
 }
 
 // dx holds ∂L/∂x_{l+1} on entry and ∂L/∂x_l on return.

@@ -6,9 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <random>
 
 #include "runtime/core/error.h"
+#include "runtime/io/atomic_file.h"
 
 namespace ra::records {
 namespace {
@@ -32,16 +32,10 @@ void make_dirs(const std::string& path) {
   }
 }
 
+constexpr io::ThrowFn kThrowUsageError = &io::throw_error<UsageError>;
+
 void write_all(int fd, const std::string& data, const std::string& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(path, "write failed");
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  io::write_fully(fd, data.data(), data.size(), path, kThrowUsageError);
 }
 
 int open_append(const std::string& path) {
@@ -66,26 +60,10 @@ OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
 }
 
 void OutputDir::write_file(const std::string& name, const std::string& content) const {
-  const std::string target = path_of(name);
-  std::random_device rd;
-  const std::string tmp = target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kFileMode);
-  if (fd < 0) fail(tmp, "cannot create");
-  try {
-    write_all(fd, content, tmp);
-    if (::fsync(fd) != 0) fail(tmp, "fsync failed");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    errno = e;
-    fail(target, "cannot replace");
-  }
+  // kReplace: a rerun into the same directory replaces its files (a planted symlink
+  // included, never followed).
+  io::write_file_atomically(path_of(name), content,
+                            {.if_exists = io::IfTargetExists::kReplace, .throw_fn = kThrowUsageError});
 }
 
 void OutputDir::append_line(const std::string& name, const std::string& line) const {

@@ -3,8 +3,8 @@
 //     is world-writable without the sticky bit is refused (anyone could replace files);
 //   - files are created 0644 (never world-writable) and never through a symlink: whole
 //     files are written to a fresh temporary name (O_EXCL | O_NOFOLLOW), fsynced and
-//     renamed over the target (a planted symlink is replaced, not followed); appends
-//     open with O_NOFOLLOW.
+//     renamed over the target (a planted symlink is replaced, not followed), then the
+//     directory is fsynced (runtime/io/atomic_file.h); appends open with O_NOFOLLOW.
 // Errors are ra::UsageError naming the path and the reason.
 #pragma once
 

@@ -1,18 +1,14 @@
 #include "runtime/selftest/selftest_timing.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "runtime/core/measure.h"
+
 namespace ra::selftest {
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Visible (query, key) pairs of one head: a causal mask over one document, counted.
 double visible_pairs(const SelftestCase& c) {
@@ -68,7 +64,7 @@ ThroughputResult time_case(const SelftestCase& c, kernels::AttentionBlockOp& op,
     const auto t0 = std::chrono::steady_clock::now();
     work();
     where.synchronize();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return seconds_since(t0);
   };
   seconds(forward);  // warm-up
   seconds(backward);
@@ -79,8 +75,8 @@ ThroughputResult time_case(const SelftestCase& c, kernels::AttentionBlockOp& op,
   }
   ThroughputResult r;
   r.c = c;
-  r.fwd_seconds = median(f);
-  r.bwd_seconds = median(b);
+  r.fwd_seconds = median(f, EvenCount::kUpperMiddle);
+  r.bwd_seconds = median(b, EvenCount::kUpperMiddle);
   r.fwd_flops = 4.0 * visible_pairs(c) * static_cast<double>(d) * static_cast<double>(hq);
   r.bwd_flops = 2.5 * r.fwd_flops;
   return r;

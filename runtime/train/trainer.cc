@@ -1,12 +1,11 @@
 #include "runtime/train/trainer.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include "kernels/cpu/cpu_attention.h"
 #include "runtime/core/check.h"
+#include "runtime/core/measure.h"
 #include "runtime/device/cpu/cpu_device.h"
 #include "runtime/model/layers.h"
 #include "runtime/model/ring_attention_fn.h"
@@ -17,14 +16,6 @@ namespace ra::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double peak_rss_bytes() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) * 1024.0;  // Linux reports KiB
-}
 
 void all_reduce(comm::Communicator& c, std::vector<double>& v, comm::ReduceOp op) {
   c.all_reduce(TensorView(v.data(), DType::kF64, Shape{static_cast<std::int64_t>(v.size())}), op);
@@ -108,7 +99,8 @@ class Trainer {
     ++state_.step;
 
     const SpanSeconds spans = totals_.take();
-    std::vector<double> maxes{seconds_since(t0), spans.compute, spans.comm, spans.exposed_wait, peak_rss_bytes()};
+    std::vector<double> maxes{seconds_since(t0), spans.compute, spans.comm, spans.exposed_wait,
+                              static_cast<double>(peak_rss_bytes())};
     all_reduce(world_, maxes, comm::ReduceOp::kMax);
     StepReport r;
     r.step = state_.step;
