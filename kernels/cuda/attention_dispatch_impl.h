@@ -1,113 +1,147 @@
 // Definitions of attention_dispatch.h, included by exactly one translation unit per
 // build: attention_dispatch.cu (nvcc) or tests/simt/attention_dispatch_simt.cc (emulator).
+// The run-time switch is the expansion of the instance table (attention_instances.h),
+// and it is what instantiates the kernels: nothing here names a head dim, a storage type
+// or a params field.
 #pragma once
+
+#include <string>
+#include <type_traits>
 
 #include "kernels/cuda/attention_dispatch.h"
 #include "kernels/cuda/attention_launch.h"
 #include "kernels/cuda/row_launch.h"
-#include <string>
-
 #include "runtime/core/error.h"
 
 namespace ra::kernels::cuda {
 namespace dispatch_detail {
 
-template <typename T>
-ForwardParams<T> typed(const ErasedForwardParams& e) {
-  ForwardParams<T> p;
-  p.shape = e.shape;
-  p.mask = e.mask;
-  p.split_terms = e.split_terms;
-  p.q = static_cast<const T*>(e.q);
-  p.k = static_cast<const T*>(e.k);
-  p.v = static_cast<const T*>(e.v);
-  p.q_meta = e.q_meta;
-  p.k_meta = e.k_meta;
-  p.acc = e.acc;
-  p.row_max = e.row_max;
-  p.row_sum = e.row_sum;
-  return p;
+// The params are passed to the kernels by value, bit for bit: plain structs, and each
+// kernel takes exactly the struct its dispatch function is given (checked per instance
+// below), so there is no per-field copy in which a field could be forgotten.
+template <typename P>
+inline constexpr bool kPlainParams = std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P>;
+static_assert(kPlainParams<ForwardParams> && kPlainParams<BackwardParams> && kPlainParams<FinalizeParams> &&
+                  kPlainParams<PrepareParams> && kPlainParams<InitStateParams> && kPlainParams<MergeParams>,
+              "kernel params must be plain structs, copied to the device as they are");
+
+// f.template run<T, D>() for the table's instance (storage, head_dim); false if it has none.
+template <typename T, typename F>
+bool run_head_dim(std::int32_t head_dim, const F& f) {
+#define RA_ATTENTION_X(d)           \
+  if (head_dim == (d)) {            \
+    f.template run<T, (d)>();       \
+    return true;                    \
+  }
+  RA_ATTENTION_HEAD_DIMS(RA_ATTENTION_X)
+#undef RA_ATTENTION_X
+  return false;
 }
 
-template <typename T>
-BackwardParams<T> typed(const ErasedBackwardParams& e) {
-  BackwardParams<T> p;
-  p.shape = e.shape;
-  p.mask = e.mask;
-  p.split_terms = e.split_terms;
-  p.q = static_cast<const T*>(e.q);
-  p.k = static_cast<const T*>(e.k);
-  p.v = static_cast<const T*>(e.v);
-  p.dout = static_cast<const T*>(e.dout);
-  p.lse = e.lse;
-  p.dsum = e.dsum;
-  p.q_meta = e.q_meta;
-  p.k_meta = e.k_meta;
-  p.dq = e.dq;
-  p.dk = e.dk;
-  p.dv = e.dv;
-  return p;
+template <typename F>
+bool run_instance(KernelStorage storage, std::int32_t head_dim, const F& f) {
+  switch (storage) {
+#define RA_ATTENTION_X(storage_, type, name, dtype) \
+  case KernelStorage::storage_: return run_head_dim<type>(head_dim, f);
+    RA_ATTENTION_STORAGE_TYPES(RA_ATTENTION_X)
+#undef RA_ATTENTION_X
+  }
+  return false;
+}
+
+// f.template run<T>() for the table's storage type; false if it has none.
+template <typename F>
+bool run_storage(KernelStorage storage, const F& f) {
+  switch (storage) {
+#define RA_ATTENTION_X(storage_, type, name, dtype) \
+  case KernelStorage::storage_: f.template run<type>(); return true;
+    RA_ATTENTION_STORAGE_TYPES(RA_ATTENTION_X)
+#undef RA_ATTENTION_X
+  }
+  return false;
+}
+
+struct Forward {
+  const ForwardParams& p;
+  void* stream;
+  template <typename T, int D>
+  void run() const {
+    static_assert(std::is_same_v<decltype(&forward_kernel<T, D>), void (*)(ForwardParams)>);
+    launch_forward<T, D>(p, stream);
+  }
+};
+
+struct Backward {
+  const BackwardParams& p;
+  void* stream;
+  template <typename T, int D>
+  void run() const {
+    static_assert(std::is_same_v<decltype(&backward_dkdv_kernel<T, D>), void (*)(BackwardParams)>);
+    static_assert(std::is_same_v<decltype(&backward_dq_kernel<T, D>), void (*)(BackwardParams)>);
+    launch_backward<T, D>(p, stream);
+  }
+};
+
+struct Finalize {
+  const FinalizeParams& p;
+  void* stream;
+  template <typename T>
+  void run() const {
+    static_assert(std::is_same_v<decltype(&finalize_kernel<T>), void (*)(FinalizeParams)>);
+    launch_finalize<T>(p, stream);
+  }
+};
+
+struct Prepare {
+  const PrepareParams& p;
+  void* stream;
+  template <typename T>
+  void run() const {
+    static_assert(std::is_same_v<decltype(&prepare_kernel<T>), void (*)(PrepareParams)>);
+    launch_prepare<T>(p, stream);
+  }
+};
+
+// "bf16, f16 with head_dim 16, 32, 64, 128", from the table.
+inline std::string built_instances() {
+  std::string s;
+  for (const KernelStorage k : kKernelStorages) s += std::string(s.empty() ? "" : ", ") + kernel_storage_name(k);
+  s += " with head_dim ";
+  bool first = true;
+  for (const std::int64_t d : kCudaHeadDims) {
+    s += (first ? "" : ", ") + std::to_string(d);
+    first = false;
+  }
+  return s;
 }
 
 [[noreturn]] inline void no_kernel(const char* op, KernelStorage storage, std::int32_t head_dim) {
   throw UsageError(std::string("CUDA attention ") + op + ": no kernel for storage dtype " + kernel_storage_name(storage) +
-                   " with head_dim " + std::to_string(head_dim) + " (built: bf16, f16 with head_dim 16, 32, 64, 128)");
+                   " with head_dim " + std::to_string(head_dim) + " (built: " + built_instances() + ")");
 }
 
 }  // namespace dispatch_detail
 
 void dispatch_init_state(const InitStateParams& p, void* stream) { launch_init_state(p, stream); }
 
-void dispatch_forward(KernelStorage storage, const ErasedForwardParams& p, void* stream) {
-  using dispatch_detail::typed;
-  const std::int32_t d = p.shape.d;
-  if (storage == KernelStorage::kBf16 && d == 16) return launch_forward<__nv_bfloat16, 16>(typed<__nv_bfloat16>(p), stream);
-  if (storage == KernelStorage::kBf16 && d == 32) return launch_forward<__nv_bfloat16, 32>(typed<__nv_bfloat16>(p), stream);
-  if (storage == KernelStorage::kBf16 && d == 64) return launch_forward<__nv_bfloat16, 64>(typed<__nv_bfloat16>(p), stream);
-  if (storage == KernelStorage::kBf16 && d == 128) return launch_forward<__nv_bfloat16, 128>(typed<__nv_bfloat16>(p), stream);
-  if (storage == KernelStorage::kF16 && d == 16) return launch_forward<__half, 16>(typed<__half>(p), stream);
-  if (storage == KernelStorage::kF16 && d == 32) return launch_forward<__half, 32>(typed<__half>(p), stream);
-  if (storage == KernelStorage::kF16 && d == 64) return launch_forward<__half, 64>(typed<__half>(p), stream);
-  if (storage == KernelStorage::kF16 && d == 128) return launch_forward<__half, 128>(typed<__half>(p), stream);
-  dispatch_detail::no_kernel("forward", storage, d);
+void dispatch_forward(KernelStorage storage, const ForwardParams& p, void* stream) {
+  if (!dispatch_detail::run_instance(storage, p.shape.d, dispatch_detail::Forward{p, stream}))
+    dispatch_detail::no_kernel("forward", storage, p.shape.d);
 }
 
-void dispatch_backward(KernelStorage storage, const ErasedBackwardParams& p, void* stream) {
-  using dispatch_detail::typed;
-  const std::int32_t d = p.shape.d;
-  if (storage == KernelStorage::kBf16 && d == 16) return launch_backward<__nv_bfloat16, 16>(typed<__nv_bfloat16>(p), stream);
-  if (storage == KernelStorage::kBf16 && d == 32) return launch_backward<__nv_bfloat16, 32>(typed<__nv_bfloat16>(p), stream);
-  if (storage == KernelStorage::kBf16 && d == 64) return launch_backward<__nv_bfloat16, 64>(typed<__nv_bfloat16>(p), stream);
-  if (storage == KernelStorage::kBf16 && d == 128) return launch_backward<__nv_bfloat16, 128>(typed<__nv_bfloat16>(p), stream);
-  if (storage == KernelStorage::kF16 && d == 16) return launch_backward<__half, 16>(typed<__half>(p), stream);
-  if (storage == KernelStorage::kF16 && d == 32) return launch_backward<__half, 32>(typed<__half>(p), stream);
-  if (storage == KernelStorage::kF16 && d == 64) return launch_backward<__half, 64>(typed<__half>(p), stream);
-  if (storage == KernelStorage::kF16 && d == 128) return launch_backward<__half, 128>(typed<__half>(p), stream);
-  dispatch_detail::no_kernel("backward", storage, d);
+void dispatch_backward(KernelStorage storage, const BackwardParams& p, void* stream) {
+  if (!dispatch_detail::run_instance(storage, p.shape.d, dispatch_detail::Backward{p, stream}))
+    dispatch_detail::no_kernel("backward", storage, p.shape.d);
 }
 
-void dispatch_finalize(KernelStorage storage, const ErasedFinalizeParams& e, void* stream) {
-  if (storage == KernelStorage::kBf16) {
-    return launch_finalize<__nv_bfloat16>(
-        {e.shape, e.acc, e.row_max, e.row_sum, static_cast<__nv_bfloat16*>(e.o), e.lse}, stream);
-  }
-  if (storage == KernelStorage::kF16) {
-    return launch_finalize<__half>({e.shape, e.acc, e.row_max, e.row_sum, static_cast<__half*>(e.o), e.lse}, stream);
-  }
-  dispatch_detail::no_kernel("finalize", storage, e.shape.d);
+void dispatch_finalize(KernelStorage storage, const FinalizeParams& p, void* stream) {
+  if (!dispatch_detail::run_storage(storage, dispatch_detail::Finalize{p, stream}))
+    dispatch_detail::no_kernel("finalize", storage, p.shape.d);
 }
 
-void dispatch_prepare(KernelStorage storage, const ErasedPrepareParams& e, void* stream) {
-  if (storage == KernelStorage::kBf16) {
-    return launch_prepare<__nv_bfloat16>({e.shape, static_cast<const __nv_bfloat16*>(e.o),
-                                          static_cast<const __nv_bfloat16*>(e.dout), e.dsum},
-                                         stream);
-  }
-  if (storage == KernelStorage::kF16) {
-    return launch_prepare<__half>(
-        {e.shape, static_cast<const __half*>(e.o), static_cast<const __half*>(e.dout), e.dsum}, stream);
-  }
-  dispatch_detail::no_kernel("backward_prepare", storage, e.shape.d);
+void dispatch_prepare(KernelStorage storage, const PrepareParams& p, void* stream) {
+  if (!dispatch_detail::run_storage(storage, dispatch_detail::Prepare{p, stream}))
+    dispatch_detail::no_kernel("backward_prepare", storage, p.shape.d);
 }
 
 void dispatch_merge(const MergeParams& p, void* stream) { launch_merge(p, stream); }

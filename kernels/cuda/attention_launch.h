@@ -12,7 +12,7 @@
 namespace ra::kernels::cuda {
 
 template <typename T, int D>
-void launch_forward(const ForwardParams<T>& p, void* stream) {
+void launch_forward(const ForwardParams& p, void* stream) {
   const AttentionGrid g = attention_grid(AttentionKernel::kForward, p.shape);
   if (g.blocks_x == 0) return;
   check_shared_memory_fits(AttentionKernel::kForward, g.shared_bytes, RA_DEVICE_SHARED_LIMIT_BYTES(), D);
@@ -24,7 +24,7 @@ void launch_forward(const ForwardParams<T>& p, void* stream) {
 // dK/dV, then dQ: the two kernels write disjoint outputs and could run concurrently;
 // on one stream they run in order.
 template <typename T, int D>
-void launch_backward(const BackwardParams<T>& p, void* stream) {
+void launch_backward(const BackwardParams& p, void* stream) {
   const AttentionGrid gkv = attention_grid(AttentionKernel::kBackwardDkDv, p.shape);
   const AttentionGrid gq = attention_grid(AttentionKernel::kBackwardDq, p.shape);
   if (gkv.blocks_x == 0) return;

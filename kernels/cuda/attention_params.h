@@ -15,15 +15,18 @@ struct AttnShape {
   std::int32_t d = 0;            // head dim: a template parameter of the kernels, checked against it
 };
 
+// The structs below have no default member initializers: filled with designated
+// initializers (op/cuda_attention.cc), a field left out is a -Wmissing-field-initializers
+// error, not a silent null.
 struct MaskParams {
   numerics::MaskRule rule;
-  float scale = 1.0f;                  // multiplies q·k
-  const float* alibi_slopes = nullptr;  // f32 [Hq], or nullptr
+  float scale;                 // multiplies q·k
+  const float* alibi_slopes;   // f32 [Hq], or nullptr
 };
 
 struct TokenMetaPtrs {
-  const std::int32_t* pos = nullptr;  // [L]
-  const std::int32_t* seg = nullptr;  // [L], -1 = padding
+  const std::int32_t* pos;  // [L]
+  const std::int32_t* seg;  // [L], -1 = padding
 };
 
 // How many 16-bit terms an fp32 tensor-core operand (P, dS) is split into (split.h):
@@ -32,35 +35,37 @@ struct TokenMetaPtrs {
 inline constexpr std::int32_t kExactSplitTerms = 3;
 inline constexpr std::int32_t kRoundedSplitTerms = 1;
 
-template <typename T>
+// One struct per kernel family for every instance of the table (attention_instances.h):
+// tensors of the storage type are untyped, and the kernels — templates on that type T —
+// read them through storage_as<T> (storage_types.h), the one place an untyped pointer becomes a typed one.
+// The dispatch passes the struct it is given to the kernel unchanged.
 struct ForwardParams {
   AttnShape shape;
   MaskParams mask;
-  std::int32_t split_terms = kExactSplitTerms;
-  const T* q = nullptr;  // [Lq, Hq, D]
-  const T* k = nullptr;  // [Lk, Hkv, D]
-  const T* v = nullptr;  // [Lk, Hkv, D]
+  std::int32_t split_terms;  // kExactSplitTerms or kRoundedSplitTerms
+  const void* q;  // storage type [Lq, Hq, D]
+  const void* k;  // storage type [Lk, Hkv, D]
+  const void* v;  // storage type [Lk, Hkv, D]
   TokenMetaPtrs q_meta, k_meta;
-  float* acc = nullptr;      // [Lq, Hq, D] unnormalized output, updated in place
-  float* row_max = nullptr;  // [Hq, Lq]
-  float* row_sum = nullptr;  // [Hq, Lq]
+  float* acc;      // [Lq, Hq, D] unnormalized output, updated in place
+  float* row_max;  // [Hq, Lq]
+  float* row_sum;  // [Hq, Lq]
 };
 
-template <typename T>
 struct BackwardParams {
   AttnShape shape;
   MaskParams mask;
-  std::int32_t split_terms = kExactSplitTerms;
-  const T* q = nullptr;
-  const T* k = nullptr;
-  const T* v = nullptr;
-  const T* dout = nullptr;     // [Lq, Hq, D]
-  const float* lse = nullptr;  // [Hq, Lq]
-  const float* dsum = nullptr;  // [Hq, Lq], rowsum(dO ∘ O)
+  std::int32_t split_terms;
+  const void* q;     // storage type
+  const void* k;     // storage type
+  const void* v;     // storage type
+  const void* dout;  // storage type [Lq, Hq, D]
+  const float* lse;   // [Hq, Lq]
+  const float* dsum;  // [Hq, Lq], rowsum(dO ∘ O)
   TokenMetaPtrs q_meta, k_meta;
-  float* dq = nullptr;  // [Lq, Hq, D] accumulated (+=)
-  float* dk = nullptr;  // [Lk, Hkv, D] accumulated (+=), summed over each query-head group
-  float* dv = nullptr;
+  float* dq;  // [Lq, Hq, D] accumulated (+=)
+  float* dk;  // [Lk, Hkv, D] accumulated (+=), summed over each query-head group
+  float* dv;
 };
 
 }  // namespace ra::kernels::cuda

@@ -22,7 +22,7 @@
 namespace ra::kernels::cuda {
 
 template <typename T, int D>
-RA_GLOBAL void backward_dkdv_kernel(BackwardParams<T> p) {
+RA_GLOBAL void backward_dkdv_kernel(BackwardParams p) {
   namespace wmma = nvcuda::wmma;
   constexpr TileShape kT = backward_tiles(BackwardKernel::kDkDv, D);
   constexpr BackwardSmem kL = backward_smem(BackwardKernel::kDkDv, D, sizeof(T));
@@ -46,8 +46,8 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams<T> p) {
   const int n_cols = sh.lk - c0 < kCols ? sh.lk - c0 : kCols;
   const int warp = block_thread() / kWarpThreads, warps = block_threads() / kWarpThreads;
 
-  load_head_rows<T, D>(k, p.k, c0, n_cols, kCols, sh.hkv, g);
-  load_head_rows<T, D>(v, p.v, c0, n_cols, kCols, sh.hkv, g);
+  load_head_rows<T, D>(k, storage_as<T>(p.k), c0, n_cols, kCols, sh.hkv, g);
+  load_head_rows<T, D>(v, storage_as<T>(p.v), c0, n_cols, kCols, sh.hkv, g);
   load_meta(buf.pos_k, buf.seg_k, p.k_meta.pos, p.k_meta.seg, c0, n_cols, kCols);
   zero_f32<D>(dk, kCols);
   zero_f32<D>(dv, kCols);
@@ -65,8 +65,8 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams<T> p) {
       const numerics::TileClass cls =
           numerics::classify_tile(p.mask.rule, numerics::summarize_tile(buf.pos_q, buf.seg_q, n_rows), k_summary);
       if (cls == numerics::TileClass::kEmpty) continue;
-      load_head_rows<T, D>(q, p.q, r0, n_rows, kRows, sh.hq, h);
-      load_head_rows<T, D>(dout, p.dout, r0, n_rows, kRows, sh.hq, h);
+      load_head_rows<T, D>(q, storage_as<T>(p.q), r0, n_rows, kRows, sh.hq, h);
+      load_head_rows<T, D>(dout, storage_as<T>(p.dout), r0, n_rows, kRows, sh.hq, h);
       load_row_stat(buf.lse, p.lse + stat_row, r0, n_rows, kRows, numerics::neg_inf());
       load_row_stat(buf.dsum, p.dsum + stat_row, r0, n_rows, kRows, 0.0f);
       __syncthreads();

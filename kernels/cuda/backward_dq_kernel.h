@@ -19,7 +19,7 @@
 namespace ra::kernels::cuda {
 
 template <typename T, int D>
-RA_GLOBAL void backward_dq_kernel(BackwardParams<T> p) {
+RA_GLOBAL void backward_dq_kernel(BackwardParams p) {
   namespace wmma = nvcuda::wmma;
   constexpr TileShape kT = backward_tiles(BackwardKernel::kDq, D);
   constexpr BackwardSmem kL = backward_smem(BackwardKernel::kDq, D, sizeof(T));
@@ -43,8 +43,8 @@ RA_GLOBAL void backward_dq_kernel(BackwardParams<T> p) {
   const int warp = block_thread() / kWarpThreads, warps = block_threads() / kWarpThreads;
   const std::int64_t stat_row = static_cast<std::int64_t>(h) * sh.lq;
 
-  load_head_rows<T, D>(q, p.q, r0, n_rows, kRows, sh.hq, h);
-  load_head_rows<T, D>(dout, p.dout, r0, n_rows, kRows, sh.hq, h);
+  load_head_rows<T, D>(q, storage_as<T>(p.q), r0, n_rows, kRows, sh.hq, h);
+  load_head_rows<T, D>(dout, storage_as<T>(p.dout), r0, n_rows, kRows, sh.hq, h);
   load_meta(buf.pos_q, buf.seg_q, p.q_meta.pos, p.q_meta.seg, r0, n_rows, kRows);
   load_row_stat(buf.lse, p.lse + stat_row, r0, n_rows, kRows, numerics::neg_inf());
   load_row_stat(buf.dsum, p.dsum + stat_row, r0, n_rows, kRows, 0.0f);
@@ -61,8 +61,8 @@ RA_GLOBAL void backward_dq_kernel(BackwardParams<T> p) {
     const numerics::TileClass cls =
         numerics::classify_tile(p.mask.rule, q_summary, numerics::summarize_tile(buf.pos_k, buf.seg_k, n_cols));
     if (cls == numerics::TileClass::kEmpty) continue;
-    load_head_rows<T, D>(k, p.k, c0, n_cols, kCols, sh.hkv, g);
-    load_head_rows<T, D>(v, p.v, c0, n_cols, kCols, sh.hkv, g);
+    load_head_rows<T, D>(k, storage_as<T>(p.k), c0, n_cols, kCols, sh.hkv, g);
+    load_head_rows<T, D>(v, storage_as<T>(p.v), c0, n_cols, kCols, sh.hkv, g);
     __syncthreads();
 
     mma_tiles<T, wmma::row_major, wmma::col_major>(q, D, 0, 1, k, D, prob, kCols, {kRows, kCols, D, warp, warps},

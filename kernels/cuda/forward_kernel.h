@@ -73,7 +73,7 @@ RA_DEVICE void forward_softmax_rows(const TileMask& mask, float scale, float slo
 }
 
 template <typename T, int D>
-RA_GLOBAL void forward_kernel(ForwardParams<T> p) {
+RA_GLOBAL void forward_kernel(ForwardParams p) {
   namespace wmma = nvcuda::wmma;
   constexpr TileShape kT = forward_tiles(D);
   constexpr ForwardSmem kL = forward_smem(D, sizeof(T));
@@ -103,7 +103,7 @@ RA_GLOBAL void forward_kernel(ForwardParams<T> p) {
   const int warp = block_thread() / kWarpThreads;
   const std::int64_t stat0 = static_cast<std::int64_t>(h) * sh.lq + r0;
 
-  load_head_rows<T, D>(q, p.q, r0, n_rows, kRows, sh.hq, h);
+  load_head_rows<T, D>(q, storage_as<T>(p.q), r0, n_rows, kRows, sh.hq, h);
   load_head_rows_f32<D>(o, p.acc, r0, n_rows, kRows, sh.hq, h);
   load_meta(pos_q, seg_q, p.q_meta.pos, p.q_meta.seg, r0, n_rows, kRows);
   load_row_stat(row_max, p.row_max + stat0, 0, n_rows, kRows, numerics::neg_inf());
@@ -122,8 +122,8 @@ RA_GLOBAL void forward_kernel(ForwardParams<T> p) {
     const numerics::TileClass cls =
         numerics::classify_tile(p.mask.rule, q_summary, numerics::summarize_tile(pos_k, seg_k, n_cols));
     if (cls == numerics::TileClass::kEmpty) continue;
-    load_head_rows<T, D>(k, p.k, c0, n_cols, kCols, sh.hkv, g);
-    load_head_rows<T, D>(v, p.v, c0, n_cols, kCols, sh.hkv, g);
+    load_head_rows<T, D>(k, storage_as<T>(p.k), c0, n_cols, kCols, sh.hkv, g);
+    load_head_rows<T, D>(v, storage_as<T>(p.v), c0, n_cols, kCols, sh.hkv, g);
     __syncthreads();
 
     // S of the warp's rows: [16 × D]·[D × cols], K read column-major as Kᵀ.

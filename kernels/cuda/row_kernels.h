@@ -32,7 +32,7 @@ RA_GLOBAL void init_state_kernel(InitStateParams p) {
 }
 
 template <typename T>
-RA_GLOBAL void finalize_kernel(FinalizeParams<T> p) {
+RA_GLOBAL void finalize_kernel(FinalizeParams p) {
   std::int32_t r = 0, h = 0;
   if (!row_of_thread(p.shape, r, h)) return;
   const std::int64_t row = static_cast<std::int64_t>(h) * p.shape.lq + r;
@@ -40,17 +40,20 @@ RA_GLOBAL void finalize_kernel(FinalizeParams<T> p) {
   const bool empty = sum == 0.0f;
   p.lse[row] = empty ? numerics::neg_inf() : p.row_max[row] + logf(sum);
   const float inv = empty ? 0.0f : 1.0f / sum;
+  T* const o = storage_as<T>(p.o);
   const std::int64_t base = (static_cast<std::int64_t>(r) * p.shape.hq + h) * p.shape.d;
-  for (std::int32_t c = 0; c < p.shape.d; ++c) p.o[base + c] = from_f32<T>(empty ? 0.0f : p.acc[base + c] * inv);
+  for (std::int32_t c = 0; c < p.shape.d; ++c) o[base + c] = from_f32<T>(empty ? 0.0f : p.acc[base + c] * inv);
 }
 
 template <typename T>
-RA_GLOBAL void prepare_kernel(PrepareParams<T> p) {
+RA_GLOBAL void prepare_kernel(PrepareParams p) {
   std::int32_t r = 0, h = 0;
   if (!row_of_thread(p.shape, r, h)) return;
   const std::int64_t base = (static_cast<std::int64_t>(r) * p.shape.hq + h) * p.shape.d;
+  const T* const o = storage_as<T>(p.o);
+  const T* const dout = storage_as<T>(p.dout);
   float s = 0.0f;
-  for (std::int32_t c = 0; c < p.shape.d; ++c) s += to_f32(p.o[base + c]) * to_f32(p.dout[base + c]);
+  for (std::int32_t c = 0; c < p.shape.d; ++c) s += to_f32(o[base + c]) * to_f32(dout[base + c]);
   p.dsum[static_cast<std::int64_t>(h) * p.shape.lq + r] = s;
 }
 

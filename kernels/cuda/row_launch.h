@@ -15,14 +15,14 @@ inline void launch_init_state(const InitStateParams& p, void* stream) {
 }
 
 template <typename T>
-void launch_finalize(const FinalizeParams<T>& p, void* stream) {
+void launch_finalize(const FinalizeParams& p, void* stream) {
   const RowGrid g = row_grid(p.shape);
   if (g.blocks == 0) return;
   RA_LAUNCH(finalize_kernel<T>, dim3(g.blocks), dim3(g.threads_per_block), 0, stream, p);
 }
 
 template <typename T>
-void launch_prepare(const PrepareParams<T>& p, void* stream) {
+void launch_prepare(const PrepareParams& p, void* stream) {
   const RowGrid g = row_grid(p.shape);
   if (g.blocks == 0) return;
   RA_LAUNCH(prepare_kernel<T>, dim3(g.blocks), dim3(g.threads_per_block), 0, stream, p);

@@ -18,21 +18,21 @@ struct InitStateParams {
   float* row_sum;  // [Hq, Lq]    := 0
 };
 
-template <typename T>
+// Like the attention kernels' params (attention_params.h), one struct for every storage
+// type: the kernels read the untyped tensors through storage_as<T>.
 struct FinalizeParams {
   RowShape shape;
   const float* acc;
   const float* row_max;
   const float* row_sum;
-  T* o;        // acc / sum, exactly 0 on rows that saw no key
+  void* o;     // storage type: acc / sum, exactly 0 on rows that saw no key
   float* lse;  // max + log(sum), -inf on such rows
 };
 
-template <typename T>
 struct PrepareParams {
   RowShape shape;
-  const T* o;
-  const T* dout;
+  const void* o;     // storage type
+  const void* dout;  // storage type
   float* dsum;  // rowsum(dO ∘ O)
 };
 

@@ -25,4 +25,15 @@ RA_DEVICE __half from_f32<__half>(float x) {
   return __float2half(x);
 }
 
+// An untyped tensor of a params struct (attention_params.h, row_params.h) as the
+// instance's storage type T: the one place the kernels turn untyped pointers into typed ones.
+template <typename T>
+RA_DEVICE const T* storage_as(const void* p) {
+  return static_cast<const T*>(p);
+}
+template <typename T>
+RA_DEVICE T* storage_as(void* p) {
+  return static_cast<T*>(p);
+}
+
 }  // namespace ra::kernels::cuda

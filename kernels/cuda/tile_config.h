@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/cuda/attention_instances.h"
 #include "kernels/host_device.h"
 
 namespace ra::kernels::cuda {
@@ -131,14 +132,19 @@ RA_HD constexpr BackwardSmem backward_smem(BackwardKernel kernel, int d, std::si
   return m;
 }
 
-// The head dims the kernels are built for.
-inline constexpr std::int64_t kCudaHeadDims[] = {16, 32, 64, 128};
-
-static_assert(forward_smem(128, 2).bytes <= kMaxSharedBytesSm80, "forward D=128 does not fit sm_80 shared memory");
-static_assert(forward_smem(64, 2).bytes <= kMaxSharedBytesSm80, "forward D=64 does not fit sm_80 shared memory");
-static_assert(backward_smem(BackwardKernel::kDkDv, 128, 2).bytes <= kMaxSharedBytesSm80, "dK/dV D=128 too large");
-static_assert(backward_smem(BackwardKernel::kDkDv, 64, 2).bytes <= kMaxSharedBytesSm80, "dK/dV D=64 too large");
-static_assert(backward_smem(BackwardKernel::kDq, 128, 2).bytes <= kMaxSharedBytesSm80, "dQ D=128 too large");
-static_assert(backward_smem(BackwardKernel::kDq, 64, 2).bytes <= kMaxSharedBytesSm80, "dQ D=64 too large");
+// Every head dim of the instance table (attention_instances.h), every kernel: its layout
+// fits sm_80's opt-in shared memory, so a head dim added there without room fails here.
+constexpr bool every_layout_fits_sm80() {
+  for (const std::int64_t d64 : kCudaHeadDims) {
+    const int d = static_cast<int>(d64);
+    if (d % kMmaTile != 0 || forward_smem(d, 2).bytes > kMaxSharedBytesSm80 ||
+        backward_smem(BackwardKernel::kDkDv, d, 2).bytes > kMaxSharedBytesSm80 ||
+        backward_smem(BackwardKernel::kDq, d, 2).bytes > kMaxSharedBytesSm80)
+      return false;
+  }
+  return true;
+}
+static_assert(every_layout_fits_sm80(), "a head dim of RA_ATTENTION_HEAD_DIMS is not a multiple of 16 or does not fit "
+                                        "sm_80 shared memory");
 
 }  // namespace ra::kernels::cuda

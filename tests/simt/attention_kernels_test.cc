@@ -7,11 +7,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "kernels/cuda/attention_dispatch.h"
 #include "kernels/cuda/op/cuda_attention.h"
+#include "kernels/cuda/storage_types.h"
 #include "kernels/cuda/tile_config.h"
 #include "kernels/simt/runtime.h"
 #include "tests/support/golden.h"
@@ -211,6 +215,150 @@ TEST(SimtAttentionErrors, UnsupportedHeadDimAndStorageAreUsageErrors) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("this backend's storage dtypes: bf16, f16"), std::string::npos) << e.what();
   }
+}
+
+// The dispatch itself (attention_dispatch.h), below the op's validation: every instance
+// of the table (attention_instances.h) reaches its kernel with every field of the params,
+// and a combination outside the table is the UsageError that names the table.
+//
+// One query, one key (causal, ALiBi, distinct positions): once with the key after the
+// query, which leaves the state empty; then visible, where P = 1 exactly, so the
+// accumulator is V bitwise, the row sum 1 and the row max scale·q·k + bias; with LSE =
+// the row max and Dsum = 0, dV = dO, dQ = scale·(dO·V)·K and dK = scale·(dO·V)·Q. Every
+// field of both params structs has an effect that is checked (or is read: the segments).
+template <typename T>
+void check_every_head_dim(KernelStorage storage) {
+  for (const std::int64_t d64 : kCudaHeadDims) {
+    SCOPED_TRACE(std::string(kernel_storage_name(storage)) + " head_dim " + std::to_string(d64));
+    const auto d = static_cast<std::int32_t>(d64);
+    const auto n = static_cast<std::size_t>(d);
+    std::vector<T> q(n), k(n), v(n), dout(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      q[i] = from_f32<T>(0.125f * static_cast<float>(static_cast<int>(i % 7) - 3));
+      k[i] = from_f32<T>(0.25f * static_cast<float>(static_cast<int>(i % 5) - 2));
+      v[i] = from_f32<T>(0.5f * static_cast<float>(static_cast<int>(i % 9) - 4) + 0.0625f);
+      dout[i] = from_f32<T>(0.75f * static_cast<float>(static_cast<int>(i % 3) - 1) + 0.125f);
+    }
+    const std::int32_t pos_q[] = {7}, pos_k[] = {4}, pos_later[] = {9}, seg[] = {0};
+    const float slope[] = {0.5f};
+    const float scale = 0.375f;
+    const MaskParams mask{.rule = {numerics::MaskKind::kCausal, 0}, .scale = scale, .alibi_slopes = slope};
+    const TokenMetaPtrs q_meta{.pos = pos_q, .seg = seg}, k_meta{.pos = pos_k, .seg = seg};
+    const AttnShape shape{1, 1, 1, 1, d};
+    std::vector<float> acc(n, 0.0f), row_max{numerics::neg_inf()}, row_sum{0.0f};
+    ForwardParams fwd{.shape = shape,
+                      .mask = mask,
+                      .split_terms = kExactSplitTerms,
+                      .q = q.data(),
+                      .k = k.data(),
+                      .v = v.data(),
+                      .q_meta = q_meta,
+                      .k_meta = {.pos = pos_later, .seg = seg},
+                      .acc = acc.data(),
+                      .row_max = row_max.data(),
+                      .row_sum = row_sum.data()};
+    // A causal mask and a key after the query: nothing visible, the state stays empty.
+    dispatch_forward(storage, fwd, nullptr);
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(acc[i], 0.0f) << "acc element " << i;
+    EXPECT_EQ(row_max[0], numerics::neg_inf());
+    EXPECT_EQ(row_sum[0], 0.0f);
+    fwd.k_meta = k_meta;
+    dispatch_forward(storage, fwd, nullptr);
+    double qk = 0, dp = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      qk += static_cast<double>(to_f32(q[i])) * to_f32(k[i]);
+      dp += static_cast<double>(to_f32(dout[i])) * to_f32(v[i]);
+    }
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(acc[i], to_f32(v[i])) << "acc element " << i;
+    EXPECT_EQ(row_sum[0], 1.0f);
+    EXPECT_NEAR(row_max[0], scale * qk - 0.5 * 3, 1e-6);  // ALiBi: slope 0.5, positions 7 and 4
+
+    const std::vector<float> lse = row_max, dsum{0.0f};
+    std::vector<float> dq(n, 0.0f), dk(n, 0.0f), dv(n, 0.0f);
+    dispatch_backward(storage,
+                      {.shape = shape,
+                       .mask = mask,
+                       .split_terms = kExactSplitTerms,
+                       .q = q.data(),
+                       .k = k.data(),
+                       .v = v.data(),
+                       .dout = dout.data(),
+                       .lse = lse.data(),
+                       .dsum = dsum.data(),
+                       .q_meta = q_meta,
+                       .k_meta = k_meta,
+                       .dq = dq.data(),
+                       .dk = dk.data(),
+                       .dv = dv.data()},
+                      nullptr);
+    const double tol = 1e-6 * std::max(1.0, std::abs(scale * dp));
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(dv[i], to_f32(dout[i])) << "dv element " << i;
+      ASSERT_NEAR(dq[i], scale * dp * to_f32(k[i]), tol) << "dq element " << i;
+      ASSERT_NEAR(dk[i], scale * dp * to_f32(q[i]), tol) << "dk element " << i;
+    }
+  }
+}
+
+TEST(SimtAttentionDispatch, EveryInstanceOfTheTableRunsItsKernelsWithEveryField) {
+  simt::set_options(simt::EmulatorOptions{});
+#define RA_ATTENTION_X(storage, type, name, dtype) check_every_head_dim<type>(KernelStorage::storage);
+  RA_ATTENTION_STORAGE_TYPES(RA_ATTENTION_X)
+#undef RA_ATTENTION_X
+}
+
+TEST(SimtAttentionDispatch, CombinationsOutsideTheTableAreUsageErrorsNamingIt) {
+  const MaskParams mask{.rule = {}, .scale = 1.0f, .alibi_slopes = nullptr};
+  const TokenMetaPtrs meta{.pos = nullptr, .seg = nullptr};
+  const ForwardParams fwd{.shape = {8, 8, 1, 1, 40},
+                          .mask = mask,
+                          .split_terms = kExactSplitTerms,
+                          .q = nullptr,
+                          .k = nullptr,
+                          .v = nullptr,
+                          .q_meta = meta,
+                          .k_meta = meta,
+                          .acc = nullptr,
+                          .row_max = nullptr,
+                          .row_sum = nullptr};
+  const BackwardParams bwd{.shape = {8, 8, 1, 1, 48},
+                           .mask = mask,
+                           .split_terms = kExactSplitTerms,
+                           .q = nullptr,
+                           .k = nullptr,
+                           .v = nullptr,
+                           .dout = nullptr,
+                           .lse = nullptr,
+                           .dsum = nullptr,
+                           .q_meta = meta,
+                           .k_meta = meta,
+                           .dq = nullptr,
+                           .dk = nullptr,
+                           .dv = nullptr};
+  auto message = [](const auto& call) {
+    try {
+      call();
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no UsageError");
+  };
+  EXPECT_NE(message([&] { dispatch_forward(KernelStorage::kBf16, fwd, nullptr); })
+                .find("CUDA attention forward: no kernel for storage dtype bf16 with head_dim 40 (built: bf16, f16 "
+                      "with head_dim 16, 32, 64, 128)"),
+            std::string::npos);
+  EXPECT_NE(message([&] { dispatch_backward(KernelStorage::kF16, bwd, nullptr); })
+                .find("CUDA attention backward: no kernel for storage dtype f16 with head_dim 48 (built: bf16, f16 "
+                      "with head_dim 16, 32, 64, 128)"),
+            std::string::npos);
+  const auto not_in_table = static_cast<KernelStorage>(200);
+  const std::string finalize_error = message([&] {
+    dispatch_finalize(not_in_table, {{8, 1, 64}, nullptr, nullptr, nullptr, nullptr, nullptr}, nullptr);
+  });
+  EXPECT_NE(finalize_error.find("CUDA attention finalize: no kernel for storage dtype ? with head_dim 64 (built: bf16"),
+            std::string::npos)
+      << finalize_error;
+  EXPECT_NE(message([&] { dispatch_forward(not_in_table, fwd, nullptr); }).find("no kernel"), std::string::npos);
 }
 
 }  // namespace

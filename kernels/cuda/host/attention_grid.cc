@@ -1,5 +1,7 @@
 #include "kernels/cuda/host/attention_grid.h"
 
+#include <string>
+
 #include "kernels/cuda/tile_config.h"
 #include "runtime/core/check.h"
 
@@ -15,6 +17,13 @@ bool head_dim_built(std::int32_t d) {
   for (std::int64_t built : kCudaHeadDims)
     if (built == d) return true;
   return false;
+}
+
+// "16, 32, 64, 128": the head dims of the instance table (attention_instances.h).
+std::string built_head_dims() {
+  std::string s;
+  for (std::int64_t built : kCudaHeadDims) s += (s.empty() ? "" : ", ") + std::to_string(built);
+  return s;
 }
 
 }  // namespace
@@ -38,7 +47,7 @@ void check_shared_memory_fits(AttentionKernel kernel, std::size_t needed_bytes, 
 AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& s) {
   const char* name = attention_kernel_name(kernel);
   RA_CHECK(UsageError, head_dim_built(s.d), "CUDA attention (", name, "): head_dim ", s.d,
-           " has no kernel (built: 16, 32, 64, 128)");
+           " has no kernel (built: ", built_head_dims(), ")");
   RA_CHECK(UsageError, s.lq >= 0 && s.lk >= 0 && s.hq >= 1 && s.hkv >= 1 && s.hq % s.hkv == 0, "CUDA attention (",
            name, "): bad shape lq=", s.lq, " lk=", s.lk, " hq=", s.hq, " hkv=", s.hkv);
   TileShape tiles{};

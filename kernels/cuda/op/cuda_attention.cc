@@ -28,13 +28,24 @@ RowShape row_shape_of(const ConstTensorView& rows_by_heads) {
 }
 
 MaskParams mask_of(const MaskSpec& m) {
-  return {m.rule, m.scale, m.alibi_slopes.empty() ? nullptr : m.alibi_slopes.data<float>()};
+  return {.rule = m.rule,
+          .scale = m.scale,
+          .alibi_slopes = m.alibi_slopes.empty() ? nullptr : m.alibi_slopes.data<float>()};
 }
 
-TokenMetaPtrs meta_of(const TokenMeta& m) { return {m.pos.data<std::int32_t>(), m.seg.data<std::int32_t>()}; }
+TokenMetaPtrs meta_of(const TokenMeta& m) {
+  return {.pos = m.pos.data<std::int32_t>(), .seg = m.seg.data<std::int32_t>()};
+}
 
-// Validation has already limited storage to kCudaStorageDTypes.
-KernelStorage storage_of(DType t) { return t == DType::kF16 ? KernelStorage::kF16 : KernelStorage::kBf16; }
+// Validation has already limited storage to kCudaStorageDTypes (the same table).
+KernelStorage storage_of(DType t) {
+#define RA_ATTENTION_X(storage, type, name, dtype) \
+  if (t == DType::dtype) return KernelStorage::storage;
+  RA_ATTENTION_STORAGE_TYPES(RA_ATTENTION_X)
+#undef RA_ATTENTION_X
+  RA_CHECK(UsageError, false, "CUDA attention: storage dtype ", dtype_name(t), " has no kernels");
+  return KernelStorage{};
+}
 
 std::int32_t split_terms_of(ProductPrecision p) {
   return p == ProductPrecision::kFp32 ? kExactSplitTerms : kRoundedSplitTerms;
@@ -44,65 +55,75 @@ std::int32_t split_terms_of(ProductPrecision p) {
 
 void CudaAttention::init_state(const SoftmaxState& state) {
   validate_state(state);
-  dispatch_init_state({row_shape_of(state.acc), state.acc.data<float>(), state.row_max.data<float>(),
-                       state.row_sum.data<float>()},
+  dispatch_init_state({.shape = row_shape_of(state.acc),
+                       .acc = state.acc.data<float>(),
+                       .row_max = state.row_max.data<float>(),
+                       .row_sum = state.row_sum.data<float>()},
                       options_.stream);
 }
 
 void CudaAttention::forward_accumulate(const ForwardArgs& a) {
   const AttnDims dims = validate_forward(a, kCudaSupport);
-  ErasedForwardParams p;
-  p.shape = shape_of(dims);
-  p.mask = mask_of(a.mask);
-  p.split_terms = split_terms_of(options_.precision);
-  p.q = a.q.raw();
-  p.k = a.k.raw();
-  p.v = a.v.raw();
-  p.q_meta = meta_of(a.q_meta);
-  p.k_meta = meta_of(a.k_meta);
-  p.acc = a.state.acc.data<float>();
-  p.row_max = a.state.row_max.data<float>();
-  p.row_sum = a.state.row_sum.data<float>();
+  // Designated initializers: a field of ForwardParams left out here does not compile.
+  const ForwardParams p{.shape = shape_of(dims),
+                        .mask = mask_of(a.mask),
+                        .split_terms = split_terms_of(options_.precision),
+                        .q = a.q.raw(),
+                        .k = a.k.raw(),
+                        .v = a.v.raw(),
+                        .q_meta = meta_of(a.q_meta),
+                        .k_meta = meta_of(a.k_meta),
+                        .acc = a.state.acc.data<float>(),
+                        .row_max = a.state.row_max.data<float>(),
+                        .row_sum = a.state.row_sum.data<float>()};
   dispatch_forward(storage_of(a.q.dtype()), p, options_.stream);
 }
 
 void CudaAttention::finalize(const FinalizeArgs& a) {
   validate_finalize(a, kCudaSupport);
   dispatch_finalize(storage_of(a.o.dtype()),
-                    {row_shape_of(a.state.acc), a.state.acc.data<float>(), a.state.row_max.data<float>(),
-                     a.state.row_sum.data<float>(), a.o.raw(), a.lse.data<float>()},
+                    {.shape = row_shape_of(a.state.acc),
+                     .acc = a.state.acc.data<float>(),
+                     .row_max = a.state.row_max.data<float>(),
+                     .row_sum = a.state.row_sum.data<float>(),
+                     .o = a.o.raw(),
+                     .lse = a.lse.data<float>()},
                     options_.stream);
 }
 
 void CudaAttention::backward_prepare(const BackwardPrepareArgs& a) {
   validate_backward_prepare(a, kCudaSupport);
-  dispatch_prepare(storage_of(a.o.dtype()), {row_shape_of(a.o), a.o.raw(), a.dout.raw(), a.dsum.data<float>()}, options_.stream);
+  dispatch_prepare(storage_of(a.o.dtype()),
+                   {.shape = row_shape_of(a.o), .o = a.o.raw(), .dout = a.dout.raw(), .dsum = a.dsum.data<float>()},
+                   options_.stream);
 }
 
 void CudaAttention::backward(const BackwardArgs& a) {
   const AttnDims dims = validate_backward(a, kCudaSupport);
-  ErasedBackwardParams p;
-  p.shape = shape_of(dims);
-  p.mask = mask_of(a.mask);
-  p.split_terms = split_terms_of(options_.precision);
-  p.q = a.q.raw();
-  p.k = a.k.raw();
-  p.v = a.v.raw();
-  p.dout = a.dout.raw();
-  p.lse = a.lse.data<float>();
-  p.dsum = a.dsum.data<float>();
-  p.q_meta = meta_of(a.q_meta);
-  p.k_meta = meta_of(a.k_meta);
-  p.dq = a.dq.data<float>();
-  p.dk = a.dk.data<float>();
-  p.dv = a.dv.data<float>();
+  const BackwardParams p{.shape = shape_of(dims),
+                         .mask = mask_of(a.mask),
+                         .split_terms = split_terms_of(options_.precision),
+                         .q = a.q.raw(),
+                         .k = a.k.raw(),
+                         .v = a.v.raw(),
+                         .dout = a.dout.raw(),
+                         .lse = a.lse.data<float>(),
+                         .dsum = a.dsum.data<float>(),
+                         .q_meta = meta_of(a.q_meta),
+                         .k_meta = meta_of(a.k_meta),
+                         .dq = a.dq.data<float>(),
+                         .dk = a.dk.data<float>(),
+                         .dv = a.dv.data<float>()};
   dispatch_backward(storage_of(a.q.dtype()), p, options_.stream);
 }
 
 void CudaAttention::merge(const MergeArgs& a) {
   validate_merge(a);
-  dispatch_merge({row_shape_of(a.o_a), a.o_a.data<float>(), a.lse_a.data<float>(), a.o_b.data<float>(),
-                  a.lse_b.data<float>()},
+  dispatch_merge({.shape = row_shape_of(a.o_a),
+                  .o_a = a.o_a.data<float>(),
+                  .lse_a = a.lse_a.data<float>(),
+                  .o_b = a.o_b.data<float>(),
+                  .lse_b = a.lse_b.data<float>()},
                  options_.stream);
 }
 

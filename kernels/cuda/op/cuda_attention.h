@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 
 #include "kernels/attention_op.h"
+#include "kernels/cuda/attention_instances.h"
 #include "kernels/validate.h"
 
 namespace ra::kernels::cuda {
@@ -24,9 +26,16 @@ struct CudaAttentionOptions {
   ProductPrecision precision = ProductPrecision::kFp32;
 };
 
-inline constexpr DType kCudaStorageDTypes[] = {DType::kBF16, DType::kF16};
-inline constexpr std::int64_t kCudaSupportedHeadDims[] = {16, 32, 64, 128};
-inline constexpr BackendSupport kCudaSupport{{1, 0, kCudaSupportedHeadDims, 4}, {kCudaStorageDTypes, 2}};
+// What the kernels are built for: the instance table (kernels/cuda/attention_instances.h).
+inline constexpr DType kCudaStorageDTypes[] = {
+#define RA_ATTENTION_X(storage, type, name, dtype) DType::dtype,
+    RA_ATTENTION_STORAGE_TYPES(RA_ATTENTION_X)
+#undef RA_ATTENTION_X
+};
+inline constexpr const std::int64_t (&kCudaSupportedHeadDims)[std::size(kCudaHeadDims)] = kCudaHeadDims;
+inline constexpr BackendSupport kCudaSupport{
+    {1, 0, kCudaSupportedHeadDims, static_cast<int>(std::size(kCudaSupportedHeadDims))},
+    {kCudaStorageDTypes, static_cast<int>(std::size(kCudaStorageDTypes))}};
 
 class CudaAttention final : public AttentionBlockOp {
  public:
