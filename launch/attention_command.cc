@@ -10,8 +10,8 @@
 
 #include "comm/mpi/mpi_session.h"
 #include "comm/shared_verdict.h"
-#include "kernels/cpu/cpu_attention.h"
 #include "launch/commands.h"
+#include "runtime/backend/backend.h"
 #include "runtime/io/npy.h"
 #include "runtime/records/output_dir.h"
 #include "runtime/ring/full_sequence.h"
@@ -28,7 +28,29 @@ struct AttentionFlags {
   std::string layout = "auto";
   std::string out_dir;
   int threads = 1;
+  std::string backend = "cpu";
+  std::string dtype = "fp32";
   double comm_timeout_s = 300;
+};
+
+// The inputs as the kernels store them: f32 as read, or rounded to bf16 once.
+struct Stored {
+  DType dtype;
+  std::vector<float> f32;
+  std::vector<bf16> b16;
+  Stored(const std::vector<float>& x, DType t) : dtype(t) {
+    if (t == DType::kF32) {
+      f32 = x;
+    } else {
+      b16.reserve(x.size());
+      for (float v : x) b16.push_back(to_bf16(v));
+    }
+  }
+  ConstTensorView view(const Shape& shape) const {
+    if (f32.empty() && b16.empty()) return ConstTensorView();
+    return dtype == DType::kF32 ? ConstTensorView(f32.data(), DType::kF32, shape)
+                                : ConstTensorView(b16.data(), DType::kBF16, shape);
+  }
 };
 
 layout::Layout pick_layout(const AttentionFlags& f) {
@@ -55,10 +77,15 @@ int run(const AttentionFlags& f) {
       return kernels::TokenMeta{ConstTensorView(pos.data(), DType::kI32, Shape{in.tokens}),
                                 ConstTensorView(seg.data(), DType::kI32, Shape{in.tokens})};
     };
-    ring::FullSequence seq{ConstTensorView(in.q.data(), DType::kF32, q_shape),
-                           ConstTensorView(in.k.data(), DType::kF32, kv_shape),
-                           ConstTensorView(in.v.data(), DType::kF32, kv_shape),
-                           in.dout.empty() ? ConstTensorView() : ConstTensorView(in.dout.data(), DType::kF32, q_shape),
+    const DType st = f.dtype == "bf16" ? DType::kBF16 : DType::kF32;
+    if (f.backend == "simt" && st != DType::kBF16) {
+      throw UsageError("--backend simt runs the CUDA kernels, which store bf16: add --dtype bf16");
+    }
+    const Stored q(in.q, st), k(in.k, st), v(in.v, st), dout(in.dout, st);
+    ring::FullSequence seq{q.view(q_shape),
+                           k.view(kv_shape),
+                           v.view(kv_shape),
+                           dout.view(q_shape),
                            meta(in.pos_q, in.seg_q),
                            meta(in.pos_k, in.seg_k),
                            in.alibi.empty() ? ConstTensorView() : ConstTensorView(in.alibi.data(), DType::kF32, Shape{in.heads})};
@@ -66,10 +93,11 @@ int run(const AttentionFlags& f) {
     const ring::FullSequenceOptions options{
         pick_layout(f), {f.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, f.window},
         static_cast<float>(scale)};
-    kernels::cpu::CpuAttentionOptions kopts;
-    kopts.threads = f.threads;
-    kernels::cpu::CpuAttention op(kopts);
-    const ring::FullSequenceResult r = ring::ring_attention_full(world, seq, options, op);
+    backend::BackendOptions bo;
+    bo.kernels = backend::parse_kernels(f.backend);
+    bo.threads = f.threads;
+    const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);
+    const ring::FullSequenceResult r = ring::ring_attention_full(be->context(), seq, options);
     if (world.rank() != 0) return 0;
 
     auto write = [&](const char* name, const std::vector<float>& x, const std::vector<std::int64_t>& shape) {
@@ -113,6 +141,12 @@ void add_attention_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--out-dir", f->out_dir, "where rank 0 writes o.npy, lse.npy (and dq, dk, dv.npy)")->required();
   cmd->add_option("--threads", f->threads, "kernel threads per rank")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--backend", f->backend, "kernels: cpu, or simt (the CUDA kernels under the SIMT emulator; needs --dtype bf16)")
+      ->check(CLI::IsMember({"cpu", "simt"}))
+      ->capture_default_str();
+  cmd->add_option("--dtype", f->dtype, "storage dtype the inputs are rounded to before the ring: fp32 or bf16 (outputs are float32)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   cmd->add_option("--comm-timeout", f->comm_timeout_s, "seconds any wait for a peer may take before exit code 4")
       ->check(CLI::Range(0.01, 86400.0))
       ->capture_default_str();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "launch/commands.h"
+#include "runtime/backend/backend.h"
 #include "runtime/bench/kernel_bench.h"
 
 namespace ra::launch {
@@ -11,6 +12,7 @@ namespace {
 
 struct KernelBenchFlags {
   std::string op;  // empty: both
+  std::string backend = "cpu";
   std::string dtype = "fp32";
   std::int64_t head_dim = 64, heads = 4, kv_heads = 0, len = 4096;
   bool causal = false, json = false;
@@ -21,7 +23,10 @@ struct KernelBenchFlags {
 
 void add_kernel_bench_command(CLI::App& app, Action& action) {
   auto flags = std::make_shared<KernelBenchFlags>();
-  CLI::App* cmd = app.add_subcommand("kernel-bench", "Time the CPU attention block operation on one block");
+  CLI::App* cmd = app.add_subcommand("kernel-bench", "Time the attention block operation on one block");
+  cmd->add_option("--backend", flags->backend, "kernels: cpu, or simt (the CUDA kernels under the emulator; bf16)")
+      ->check(CLI::IsMember({"cpu", "simt"}))
+      ->capture_default_str();
   cmd->add_option("--op", flags->op, "fwd or bwd (default: both)")->check(CLI::IsMember({"fwd", "bwd"}));
   cmd->add_option("--dtype", flags->dtype, "storage dtype")->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
   cmd->add_option("--head-dim", flags->head_dim, "head dimension D")->check(CLI::Range(1, 4096))->capture_default_str();
@@ -38,6 +43,13 @@ void add_kernel_bench_command(CLI::App& app, Action& action) {
       std::vector<bench::KernelOp> ops;
       if (flags->op.empty() || flags->op == "fwd") ops.push_back(bench::KernelOp::kForward);
       if (flags->op.empty() || flags->op == "bwd") ops.push_back(bench::KernelOp::kBackward);
+      if (flags->backend == "simt" && flags->dtype != "bf16") {
+        throw UsageError("--backend simt runs the CUDA kernels, which store bf16: add --dtype bf16");
+      }
+      backend::BackendOptions bo;
+      bo.kernels = backend::parse_kernels(flags->backend);
+      bo.threads = flags->threads;
+      const std::unique_ptr<kernels::AttentionBlockOp> block_op = backend::make_block_op(bo);
       std::vector<bench::KernelBenchResult> results;
       for (bench::KernelOp op : ops) {
         bench::KernelBenchOptions o;
@@ -51,7 +63,7 @@ void add_kernel_bench_command(CLI::App& app, Action& action) {
         o.threads = flags->threads;
         o.timed_reps = flags->reps;
         o.warmup_reps = flags->warmup;
-        results.push_back(bench::run_kernel_bench(o));
+        results.push_back(bench::run_kernel_bench(*block_op, o));
         if (flags->json) std::cout << bench::to_json_line(results.back()) << std::endl;
       }
       if (!flags->json) bench::print_table(std::cout, results);

@@ -12,6 +12,7 @@
 #include "launch/commands.h"
 #include "launch/comm_options.h"
 #include "launch/config_flags.h"
+#include "runtime/backend/backend.h"
 #include "runtime/bench/ring_bench.h"
 #include "runtime/config/config_print.h"
 #include "runtime/config/shared_config.h"
@@ -62,9 +63,6 @@ int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
   return comm::mpi::run_on_world(comm::CommOptions{}, [&](comm::Communicator& world) {
     const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), config::CudaSupport::kNotBuilt);
     const config::RunConfig& c = loaded.config;
-    if (c.attention().backend() != config::BACKEND_CPU) {
-      throw UsageError("attention.backend = cuda: `ringattn bench` runs the CPU kernels only for now");
-    }
     world.set_options(comm_options(c.comm()));
     // Rank 0 opens the outputs before the run, so a bad path fails before minutes of work
     // — on every rank, with one line.
@@ -76,8 +74,10 @@ int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
       if (!out.jsonl.empty()) extra = std::make_unique<records::AppendFile>(out.jsonl);
     });
     // dp independent rings of sp ranks each; ring 0 reports.
-    const int sp = static_cast<int>(c.parallel().sp());
-    std::unique_ptr<comm::Communicator> ring_comm = world.split(world.rank() / sp, world.rank());
+    trace::Timeline timeline(world.rank());
+    backend::BackendOptions bo = backend::backend_options(c);
+    bo.observer = &timeline;
+    const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);
     bench::RingBenchOptions o = bench_options(c);
     o.trace = bench::TraceExport::kGather;
     std::unique_ptr<records::Progress> progress;
@@ -86,7 +86,7 @@ int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
                                                      2L * (o.warmup_reps + o.timed_reps));
       o.on_progress = [&progress](long done, long) { progress->update(done); };
     }
-    const bench::RingBenchResult r = bench::run_ring_bench(*ring_comm, o);
+    const bench::RingBenchResult r = bench::run_ring_bench(be->context(), timeline, o);
     progress.reset();
     if (world.rank() != 0) return 0;
     const std::string record = bench::to_json_line(r);

@@ -28,7 +28,7 @@ GpuSelftestOutcome run_gpu_selftest(const GpuSelftestOptions& options) {
   auto stream = gpu->create_stream("selftest");
   kernels::cuda::CudaAttentionOptions op_options;
   op_options.stream = stream->native_handle();
-  kernels::cuda::CudaAttention op(op_options);
+  kernels::cuda::CudaAttention op(kernels::cuda::nvcc_attention_kernels(), op_options);
   std::cout << "CUDA kernels on device " << options.device << " vs the CPU kernels\n";
   std::vector<selftest::SelftestResult> results;
   bool ok = true;

@@ -15,6 +15,7 @@
 #include "launch/commands.h"
 #include "launch/comm_options.h"
 #include "launch/config_flags.h"
+#include "runtime/backend/backend.h"
 #include "runtime/config/config_print.h"
 #include "runtime/config/shared_config.h"
 #include "runtime/records/json_line.h"
@@ -110,7 +111,13 @@ int run(const ConfigFlags& cf) {
       dir->append_line("records.jsonl", records::to_json_line(eval_record(e)));
     };
     cb.on_note = [&](const std::string& note) { std::cerr << "ringattn train: " << note << '\n'; };
-    const train::TrainOutcome out = train::train(world, o, *data, &store, g_stop_requested, cb);
+    const backend::BackendOptions bo = backend::backend_options(c);
+    const ring::BackendFactory make_backend = [&](device::StreamObserver* observer) {
+      backend::BackendOptions with = bo;
+      with.observer = observer;
+      return backend::make_backend(world, with);
+    };
+    const train::TrainOutcome out = train::train(world, make_backend, o, *data, &store, g_stop_requested, cb);
     progress.reset();
     if (!root) return 0;
     if (out.last_eval) {

@@ -8,12 +8,15 @@
 #include <string>
 #include <type_traits>
 
+#include "kernels/cuda/portable.h"
 #include "kernels/cuda/attention_dispatch.h"
 #include "kernels/cuda/attention_launch.h"
 #include "kernels/cuda/row_launch.h"
 #include "runtime/core/error.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 namespace dispatch_detail {
 
 // The params are passed to the kernels by value, bit for bit: plain structs, and each
@@ -146,4 +149,13 @@ void dispatch_prepare(KernelStorage storage, const PrepareParams& p, void* strea
 
 void dispatch_merge(const MergeParams& p, void* stream) { launch_merge(p, stream); }
 
+// This build's entry points (one build per translation unit that includes this header).
+inline const AttentionKernels& this_build_kernels(const char* build) {
+  static const AttentionKernels kernels{build,          &dispatch_init_state, &dispatch_forward, &dispatch_finalize,
+                                        &dispatch_prepare, &dispatch_backward, &dispatch_merge};
+  return kernels;
+}
+
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -4,12 +4,15 @@
 // compile the same launch code.
 #pragma once
 
+#include "kernels/cuda/portable.h"
 #include "kernels/cuda/backward_dkdv_kernel.h"
 #include "kernels/cuda/backward_dq_kernel.h"
 #include "kernels/cuda/forward_kernel.h"
 #include "kernels/cuda/host/attention_grid.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 template <typename T, int D>
 void launch_forward(const ForwardParams& p, void* stream) {
@@ -39,4 +42,6 @@ void launch_backward(const BackwardParams& p, void* stream) {
   RA_LAUNCH(dq, dim3(gq.blocks_x, gq.blocks_y), dim3(gq.threads), gq.shared_bytes, stream, p);
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -20,6 +20,8 @@
 #include "kernels/cuda/tile_mma.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 template <typename T, int D>
 RA_GLOBAL void backward_dkdv_kernel(BackwardParams p) {
@@ -97,4 +99,6 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams p) {
   add_head_rows_f32<D>(p.dv, dv, c0, n_cols, sh.hkv, g);
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -17,6 +17,8 @@
 #include "kernels/cuda/tile_mma.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 template <typename T, int D>
 RA_GLOBAL void backward_dq_kernel(BackwardParams p) {
@@ -83,4 +85,6 @@ RA_GLOBAL void backward_dq_kernel(BackwardParams p) {
   add_head_rows_f32<D>(p.dq, dq, r0, n_rows, sh.hq, h);
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -11,6 +11,8 @@
 #include "kernels/numerics.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 // The backward kernels' shared-memory buffers, carved from the dynamic shared memory by
 // the layout of tile_config.h (acc_a/acc_b: dK and dV, or dQ and unused).
@@ -85,4 +87,6 @@ RA_DEVICE float ds_terms(const float* p, const float* dsum, float* ds, T* terms_
   return range;
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -26,6 +26,8 @@
 #include "kernels/numerics.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 // The online-softmax update of the warp's 16 rows for one key tile. Two lanes per row,
 // each over half of the tile's columns; s holds the raw dot products on entry.
@@ -146,4 +148,6 @@ RA_GLOBAL void forward_kernel(ForwardParams p) {
   }
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

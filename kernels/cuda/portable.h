@@ -1,6 +1,6 @@
 // The one portability header of the CUDA kernels: the same kernel source compiles with
 // nvcc for the GPU and, with RA_SIMT defined, as plain C++ for the SIMT emulator of
-// tests/simt (docs/design.md §9). Kernels use only what this header provides:
+// kernels/simt (docs/design.md §9). Kernels use only what this header provides:
 //   RA_GLOBAL / RA_DEVICE                 __global__ / __device__ qualifiers
 //   RA_SHARED_ARRAY(T, name, N)           static shared memory (bounds-checked in the emulator)
 //   RA_DYNAMIC_SHARED(T, name)            the block's dynamic shared memory as T[]
@@ -15,6 +15,12 @@
 //   RA_DEVICE_SHARED_LIMIT_BYTES()        opt-in shared memory per block of the current device
 // and the usual built-ins (threadIdx, __syncthreads, __shfl_sync, __ballot_sync, atomicAdd, ...),
 // __half / __nv_bfloat16 with their conversions, and nvcuda::wmma (m16n16k16 → fp32).
+//
+// RA_CUDA_BUILD names the inline namespace (nvcc_build or simt_build) that every header
+// with kernel-side code opens inside ra::kernels::cuda: one program may link nvcc's build
+// and the emulator's (the cuda and simt backends of ringattn), and their inline kernel
+// templates and launchers must not share mangled names — the linker would silently keep
+// one of each. The two builds meet only through AttentionKernels (attention_dispatch.h).
 #pragma once
 
 #if defined(__CUDACC__)
@@ -53,6 +59,7 @@ inline void check(cudaError_t e, const char* what) {
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)), \
       "cudaFuncSetAttribute(MaxDynamicSharedMemorySize) of " #kernel)
 #define RA_UNROLL _Pragma("unroll")
+#define RA_CUDA_BUILD nvcc_build
 
 namespace ra::kernels::cuda::portable_detail {
 // Dynamic shared memory per block the current device allows with the opt-in.
@@ -88,6 +95,7 @@ inline std::size_t device_shared_limit_bytes() {
 // The emulator checks dynamic shared memory against its configured device limit instead.
 #define RA_ALLOW_DYNAMIC_SHARED(kernel, bytes) ((void)(kernel), (void)(bytes))
 #define RA_UNROLL
+#define RA_CUDA_BUILD simt_build
 // The emulated device's limit (EmulatorOptions::limits).
 #define RA_DEVICE_SHARED_LIMIT_BYTES() (::ra::simt::options().limits.max_shared_bytes)
 

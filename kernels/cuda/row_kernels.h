@@ -11,6 +11,8 @@
 #include "kernels/numerics.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 // Thread → (row r, head h), or false past the end. Rows of statistics are h·Lq + r.
 RA_DEVICE bool row_of_thread(const RowShape& s, std::int32_t& r, std::int32_t& h) {
@@ -76,4 +78,6 @@ RA_GLOBAL void merge_kernel(MergeParams p) {
   }
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

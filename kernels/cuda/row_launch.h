@@ -3,10 +3,13 @@
 // compile the same launch code.
 #pragma once
 
+#include "kernels/cuda/portable.h"
 #include "kernels/cuda/host/row_grid.h"
 #include "kernels/cuda/row_kernels.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 inline void launch_init_state(const InitStateParams& p, void* stream) {
   const RowGrid g = row_grid(p.shape);
@@ -34,4 +37,6 @@ inline void launch_merge(const MergeParams& p, void* stream) {
   RA_LAUNCH(merge_kernel, dim3(g.blocks), dim3(g.threads_per_block), 0, stream, p);
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -27,6 +27,8 @@
 #include "kernels/cuda/storage_types.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 template <typename T>
 struct SplitTraits;
@@ -87,4 +89,6 @@ RA_DEVICE float combine_terms(const float* products, int terms) {
   return sum;
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -5,6 +5,8 @@
 #include "kernels/cuda/portable.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 RA_DEVICE float to_f32(float x) { return x; }
 RA_DEVICE float to_f32(__nv_bfloat16 x) { return __bfloat162float(x); }
@@ -36,4 +38,6 @@ RA_DEVICE T* storage_as(void* p) {
   return static_cast<T*>(p);
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

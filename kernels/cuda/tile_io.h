@@ -9,6 +9,8 @@
 #include "kernels/numerics.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 RA_DEVICE int block_thread() { return static_cast<int>(threadIdx.x); }
 RA_DEVICE int block_threads() { return static_cast<int>(blockDim.x); }
@@ -90,4 +92,6 @@ RA_DEVICE float biased_score(float dot, float scale, float slope, const TileMask
   return slope != 0.0f ? s + numerics::alibi_bias(slope, m.pos_q[r], m.pos_k[c]) : s;
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -18,6 +18,8 @@
 #include "kernels/cuda/tile_config.h"
 
 namespace ra::kernels::cuda {
+inline namespace RA_CUDA_BUILD {
+
 
 enum class MmaOut : std::uint8_t { kStore, kAccumulate };
 
@@ -81,4 +83,6 @@ RA_DEVICE void mma_tiles(const T* a, int lda, int a_term_stride, int terms, cons
   }
 }
 
+
+}  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

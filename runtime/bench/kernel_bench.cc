@@ -8,7 +8,6 @@
 #include <ostream>
 #include <random>
 
-#include "kernels/cpu/cpu_attention.h"
 #include "runtime/core/check.h"
 #include "runtime/core/measure.h"
 #include "runtime/core/tensor_view.h"
@@ -40,14 +39,11 @@ double attention_flops(KernelOp op, std::int64_t lq, std::int64_t lk, std::int64
   return op == KernelOp::kBackward ? 2.5 * f : f;
 }
 
-KernelBenchResult run_kernel_bench(const KernelBenchOptions& o) {
+KernelBenchResult run_kernel_bench(kernels::AttentionBlockOp& op, const KernelBenchOptions& o) {
   RA_CHECK(UsageError, o.dtype == DType::kF32 || o.dtype == DType::kBF16, "--dtype must be fp32 or bf16");
   RA_CHECK_GE(UsageError, o.len, 1, "--len");
   RA_CHECK_GE(UsageError, o.timed_reps, 1, "timed repetitions");
   const std::int64_t l = o.len, hq = o.heads, hkv = o.kv_heads, d = o.head_dim;
-  kernels::cpu::CpuAttentionOptions copts;
-  copts.threads = o.threads;
-  kernels::cpu::CpuAttention op(copts);
 
   const Shape q_shape{l, hq, d}, kv_shape{l, hkv, d}, rows{hq, l};
   HostBuffer q_buf = HostBuffer::for_shape(o.dtype, q_shape), k_buf = HostBuffer::for_shape(o.dtype, kv_shape),

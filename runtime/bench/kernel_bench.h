@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/attention_op.h"
 #include "kernels/numerics.h"
 #include "runtime/core/dtype.h"
 
@@ -39,7 +40,8 @@ struct KernelBenchResult {
 double attention_flops(KernelOp op, std::int64_t lq, std::int64_t lk, std::int64_t head_dim, std::int64_t heads,
                        numerics::MaskKind mask);
 
-KernelBenchResult run_kernel_bench(const KernelBenchOptions& options);
+// Times `op` (built by the composition root for the chosen backend) on host memory.
+KernelBenchResult run_kernel_bench(kernels::AttentionBlockOp& op, const KernelBenchOptions& options);
 
 std::string to_json_line(const KernelBenchResult& r);
 void print_table(std::ostream& os, const std::vector<KernelBenchResult>& results);

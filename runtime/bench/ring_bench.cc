@@ -4,11 +4,9 @@
 #include <chrono>
 #include <cmath>
 
-#include "kernels/cpu/cpu_attention.h"
 #include "runtime/bench/synthetic_shard.h"
 #include "runtime/core/check.h"
 #include "runtime/core/measure.h"
-#include "runtime/device/cpu/cpu_device.h"
 #include "runtime/ring/ring_attention.h"
 #include "runtime/trace/step_stats.h"
 #include "runtime/trace/timeline.h"
@@ -187,7 +185,9 @@ double visible_pairs(std::int64_t len, const numerics::MaskRule& mask) {
   return pairs;
 }
 
-RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions& o) {
+RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& timeline, const RingBenchOptions& o) {
+  comm::Communicator& comm = ctx.comm;
+  kernels::AttentionBlockOp& op = ctx.op;
   RA_CHECK_GE(UsageError, o.timed_reps, 1, "bench repetitions");
   RA_CHECK_EQ(UsageError, o.heads % o.kv_heads, 0, "heads must be a multiple of kv heads");
   const int rank = comm.rank();
@@ -196,21 +196,13 @@ RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions&
   const std::int64_t n = mine.n;
   const Shape rows{o.heads, n};
 
-  trace::Timeline timeline(rank);
-  device::cpu::CpuDevice dev;
-  dev.set_observer(&timeline);
-  auto compute = dev.create_stream("compute");
-  auto comm_stream = dev.create_stream("comm");
-  kernels::cpu::CpuAttentionOptions kopts;
-  kopts.threads = o.threads;
-  kernels::cpu::CpuAttention op(kopts);
   kernels::MaskSpec mask;
   mask.rule = o.mask;
   mask.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
   const ring::RingShard shard{mine.q.view(o.dtype, mine.q_shape), mine.k.view(o.dtype, mine.kv_shape),
                               mine.v.view(o.dtype, mine.kv_shape), {mine.meta(), mine.meta()},
                               {mine.meta(), mine.meta()}};
-  ring::RingAttention ring({dev, *compute, *comm_stream, comm, op}, mask, shard);
+  ring::RingAttention ring(ctx, mask, shard);
 
   HostBuffer out = HostBuffer::for_shape(o.dtype, mine.q_shape), lse = HostBuffer::for_shape(DType::kF32, rows);
   HostBuffer dq = HostBuffer::for_shape(DType::kF32, mine.q_shape), dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),

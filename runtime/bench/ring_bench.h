@@ -20,6 +20,8 @@
 #include "runtime/core/dtype.h"
 #include "runtime/layout/sharding.h"
 #include "runtime/records/records.pb.h"
+#include "runtime/ring/ring_attention.h"
+#include "runtime/trace/timeline.h"
 
 namespace ra::bench {
 
@@ -65,8 +67,9 @@ struct RingBenchResult {
   std::string trace_json;              // rank 0, with TraceExport::kGather
 };
 
-// Collective over `comm`; every rank returns the same result.
-RingBenchResult run_ring_bench(comm::Communicator& comm, const RingBenchOptions& options);
+// Collective over ctx.comm (one ring); every rank returns the same result. `timeline`
+// must be the observer of ctx's streams (runtime/backend: BackendOptions::observer).
+RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& timeline, const RingBenchOptions& options);
 
 // Visible (query, key) pairs of one document of `len` tokens at positions 0..len-1.
 double visible_pairs(std::int64_t len, const numerics::MaskRule& mask);

@@ -18,9 +18,9 @@ std::vector<float> alibi_slopes(std::int64_t heads) {
   return s;
 }
 
-RingAttentionFn::RingAttentionFn(const RingResources& res, const ModelConfig& config, const std::int32_t* positions,
+RingAttentionFn::RingAttentionFn(const ring::RingContext& ctx, const ModelConfig& config, const std::int32_t* positions,
                                  const std::int32_t* segments, std::int64_t n)
-    : res_(res), config_(config), positions_(positions), segments_(segments), n_(n) {
+    : ctx_(ctx), config_(config), positions_(positions), segments_(segments), n_(n) {
   if (config.positions == Positions::kAlibi) slopes_ = alibi_slopes(config.heads);
 }
 
@@ -48,7 +48,7 @@ RingArgs ring_args(const ModelConfig& c, std::int64_t n, const float* q, const f
 
 void RingAttentionFn::forward(const float* q, const float* k, const float* v, float* o, float* lse) {
   const RingArgs a = ring_args(config_, n_, q, k, v, positions_, segments_, slopes_);
-  ring::RingAttention ring({res_.device, res_.compute, res_.comm_stream, res_.sp_comm, res_.op}, a.mask, a.shard);
+  ring::RingAttention ring(ctx_, a.mask, a.shard);
   ring.forward(TensorView(o, DType::kF32, Shape{n_, config_.heads, config_.head_dim}),
                TensorView(lse, DType::kF32, Shape{config_.heads, n_}));
 }
@@ -56,7 +56,7 @@ void RingAttentionFn::forward(const float* q, const float* k, const float* v, fl
 void RingAttentionFn::backward(const float* q, const float* k, const float* v, const float* o, const float* lse,
                                const float* dout, float* dq, float* dk, float* dv) {
   const RingArgs a = ring_args(config_, n_, q, k, v, positions_, segments_, slopes_);
-  ring::RingAttention ring({res_.device, res_.compute, res_.comm_stream, res_.sp_comm, res_.op}, a.mask, a.shard);
+  ring::RingAttention ring(ctx_, a.mask, a.shard);
   const Shape q_shape{n_, config_.heads, config_.head_dim}, kv_shape{n_, config_.kv_heads, config_.head_dim};
   ring.backward(cview(o, DType::kF32, q_shape), cview(lse, DType::kF32, Shape{config_.heads, n_}),
                 cview(dout, DType::kF32, q_shape), TensorView(dq, DType::kF32, q_shape),

@@ -1,6 +1,6 @@
-// Attention for training on the CPU backend: this rank's tokens of every sequence of the
+// Attention for training on any backend: this rank's tokens of every sequence of the
 // batch go through the ring of its sequence-parallel group (runtime/ring), f32, with the
-// CPU kernels. The sequences of a batch share one ring pass: their segment ids are made
+// backend's block operation. The sequences of a batch share one ring pass: their segment ids are made
 // distinct per sequence, so the mask keeps them apart.
 #pragma once
 
@@ -12,21 +12,14 @@
 #include "runtime/device/device.h"
 #include "runtime/model/attention_fn.h"
 #include "runtime/model/model_config.h"
+#include "runtime/ring/ring_attention.h"
 
 namespace ra::model {
-
-struct RingResources {
-  device::Device& device;
-  device::Stream& compute;
-  device::Stream& comm_stream;
-  comm::Communicator& sp_comm;  // the sequence-parallel group
-  kernels::AttentionBlockOp& op;
-};
 
 class RingAttentionFn final : public AttentionFn<float> {
  public:
   // positions, segments: this rank's n tokens (global positions; segment −1 = padding).
-  RingAttentionFn(const RingResources& res, const ModelConfig& config, const std::int32_t* positions,
+  RingAttentionFn(const ring::RingContext& ctx, const ModelConfig& config, const std::int32_t* positions,
                   const std::int32_t* segments, std::int64_t n);
 
   void forward(const float* q, const float* k, const float* v, float* o, float* lse) override;
@@ -34,7 +27,7 @@ class RingAttentionFn final : public AttentionFn<float> {
                 float* dq, float* dk, float* dv) override;
 
  private:
-  RingResources res_;
+  ring::RingContext ctx_;  // ctx.comm: the sequence-parallel group
   ModelConfig config_;
   const std::int32_t* positions_;
   const std::int32_t* segments_;

@@ -5,6 +5,7 @@
 // concrete device, kernel or transport.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,5 +29,10 @@ struct Backend {
 
   RingContext context() const { return {*device, *compute, *comm_stream, *sp, *op}; }
 };
+
+// Builds a Backend whose streams report to `observer` (may be null). Collective over the
+// world it was made for: a library that owns its observer (the trainer's span totals)
+// takes one of these from the composition root instead of a finished Backend.
+using BackendFactory = std::function<std::unique_ptr<Backend>(device::StreamObserver* observer)>;
 
 }  // namespace ra::ring

@@ -74,10 +74,6 @@ TrainOptions train_options_from(const config::RunConfig& c) {
   o.eval_every = static_cast<std::int64_t>(t.eval_every());
   o.eval_batches = t.eval_batches();
   o.checkpoint_every = static_cast<std::int64_t>(t.checkpoint_every());
-  const config::Tiles& tiles = c.attention().tiles();
-  o.kernels.threads = static_cast<int>(c.attention().threads());
-  o.kernels.forward = {tiles.forward_q(), tiles.forward_k()};
-  o.kernels.backward = {tiles.backward_q(), tiles.backward_k()};
   model::validate_model_config(o.model);
   return o;
 }

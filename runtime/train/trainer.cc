@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "kernels/cpu/cpu_attention.h"
 #include "runtime/core/check.h"
 #include "runtime/core/measure.h"
-#include "runtime/device/cpu/cpu_device.h"
 #include "runtime/model/layers.h"
 #include "runtime/model/ring_attention_fn.h"
 #include "runtime/model/transformer.h"
@@ -30,7 +28,6 @@ double all_reduce_scalar(comm::Communicator& c, double x, comm::ReduceOp op) {
 // The world's ranks as dp groups of sp consecutive ranks, each group one ring.
 struct Groups {
   int sp = 1, dp_rank = 0, sp_rank = 0;
-  std::unique_ptr<comm::Communicator> ring;
 };
 
 Groups make_groups(comm::Communicator& world, int dp) {
@@ -40,13 +37,12 @@ Groups make_groups(comm::Communicator& world, int dp) {
   g.sp = world.size() / dp;
   g.dp_rank = world.rank() / g.sp;
   g.sp_rank = world.rank() % g.sp;
-  g.ring = world.split(g.dp_rank, g.sp_rank);
   return g;
 }
 
 class Trainer {
  public:
-  Trainer(comm::Communicator& world, const TrainOptions& o, BatchSource& data)
+  Trainer(comm::Communicator& world, const ring::BackendFactory& make_backend, const TrainOptions& o, BatchSource& data)
       : world_(world),
         o_(o),
         data_(data),
@@ -54,10 +50,9 @@ class Trainer {
         net_(o.model),
         opt_(o.optimizer, net_.layout()),
         totals_("compute", "comm"),
-        op_(o.kernels) {
-    dev_.set_observer(&totals_);  // before the streams exist: they report to it
-    compute_ = dev_.create_stream("compute");
-    comm_stream_ = dev_.create_stream("comm");
+        backend_(make_backend(&totals_)) {  // its streams report to the totals
+    RA_CHECK(InternalError, backend_->sp->size() == groups_.sp && backend_->sp->rank() == groups_.sp_rank,
+             "the backend's ring (", backend_->sp->size(), " ranks) is not the trainer's (", groups_.sp, ")");
     model::init_params<float>(net_.layout(), o.seed, o.model.layers, state_.params);
     grads_.assign(state_.params.size(), 0.0f);
   }
@@ -87,7 +82,7 @@ class Trainer {
     const LocalTokens t = shard_batch(b, o_.layout, groups_.sp_rank, groups_.sp);
     const double count = all_reduce_scalar(world_, static_cast<double>(count_targets(t.targets)), comm::ReduceOp::kSum);
     std::fill(grads_.begin(), grads_.end(), 0.0f);
-    model::RingAttentionFn attention({dev_, *compute_, *comm_stream_, *groups_.ring, op_}, o_.model,
+    model::RingAttentionFn attention(backend_->context(), o_.model,
                                      t.positions.data(), t.segments.data(), t.n);
     const float scale = count > 0 ? static_cast<float>(1.0 / count) : 0.0f;
     const model::StepLoss sl = net_.forward_backward(
@@ -125,7 +120,7 @@ class Trainer {
     for (std::int64_t i = 0; i < o_.eval_batches; ++i) {
       const SequenceBatch b = data_.eval_batch(i, groups_.dp_rank, o_.dp);
       const LocalTokens t = shard_batch(b, o_.layout, groups_.sp_rank, groups_.sp);
-      model::RingAttentionFn attention({dev_, *compute_, *comm_stream_, *groups_.ring, op_}, o_.model,
+      model::RingAttentionFn attention(backend_->context(), o_.model,
                                        t.positions.data(), t.segments.data(), t.n);
       std::vector<float> logits;
       net_.forward_logits(state_.params, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention,
@@ -172,9 +167,7 @@ class Trainer {
   model::Transformer<float> net_;
   AdamW opt_;
   SpanTotals totals_;
-  device::cpu::CpuDevice dev_;
-  std::unique_ptr<device::Stream> compute_, comm_stream_;
-  kernels::cpu::CpuAttention op_;
+  std::unique_ptr<ring::Backend> backend_;
   TrainState state_;
   std::vector<float> grads_;
 };
@@ -183,13 +176,14 @@ bool due(std::int64_t done, std::int64_t every) { return every > 0 && done % eve
 
 }  // namespace
 
-TrainOutcome train(comm::Communicator& world, const TrainOptions& o, BatchSource& data, StateStore* store,
-                   const std::atomic<bool>& stop_requested, const TrainCallbacks& cb) {
+TrainOutcome train(comm::Communicator& world, const ring::BackendFactory& make_backend, const TrainOptions& o,
+                   BatchSource& data, StateStore* store, const std::atomic<bool>& stop_requested,
+                   const TrainCallbacks& cb) {
   const bool root = world.rank() == 0;
   auto note = [&](const std::string& s) {
     if (root && cb.on_note) cb.on_note(s);
   };
-  Trainer trainer(world, o, data);
+  Trainer trainer(world, make_backend, o, data);
   if (store != nullptr) {
     if (std::optional<TrainState> s = store->load_latest(world)) {
       trainer.restore(*s);

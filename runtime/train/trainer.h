@@ -1,4 +1,4 @@
-// Sequence-parallel training on the CPU/MPI backend (docs/training.md). world = dp × sp:
+// Sequence-parallel training on the backend the composition root builds (docs/training.md). world = dp × sp:
 // ranks r = g·sp + s form data-parallel group g, each group a ring of sp ranks over its
 // own sequences; every rank holds all parameters. Per step:
 //   1. the group's batch (a pure function of the step) is sharded in the ring's layout;
@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "comm/communicator.h"
-#include "kernels/cpu/workspace.h"
 #include "runtime/layout/sharding.h"
 #include "runtime/model/model_config.h"
+#include "runtime/ring/backend.h"
 #include "runtime/train/batch_source.h"
 #include "runtime/train/optimizer.h"
 
@@ -39,7 +39,6 @@ struct TrainOptions {
   std::int64_t eval_every = 50;  // 0: only at the end
   std::int64_t eval_batches = 4;
   std::int64_t checkpoint_every = 0;  // 0: only at the end and on a stop request
-  kernels::cpu::CpuAttentionOptions kernels;
 };
 
 // Everything a checkpoint must hold to resume bitwise: the data position is the step.
@@ -90,7 +89,10 @@ struct TrainOutcome {
 
 // Collective over `world`. `stop_requested` is polled after every step (SIGUSR1/SIGTERM
 // set it); any rank's request stops every rank after the same step.
-TrainOutcome train(comm::Communicator& world, const TrainOptions& options, BatchSource& data, StateStore* store,
-                   const std::atomic<bool>& stop_requested, const TrainCallbacks& callbacks);
+// `make_backend` (the composition root's, for the config) must split the world into
+// rings of world.size() / options.dp consecutive ranks.
+TrainOutcome train(comm::Communicator& world, const ring::BackendFactory& make_backend, const TrainOptions& options,
+                   BatchSource& data, StateStore* store, const std::atomic<bool>& stop_requested,
+                   const TrainCallbacks& callbacks);
 
 }  // namespace ra::train

@@ -10,6 +10,7 @@
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
 #include "kernels/reference/naive_attention.h"
+#include "tests/support/attention_case.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {

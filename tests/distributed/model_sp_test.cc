@@ -164,7 +164,11 @@ TEST_P(ModelSequenceParallel, GradientsMatchTheUnshardedModel) {
       err_one = std::max(err_one, std::fabs(one.grads[u] - ref.grads[u]));
       mag = std::max(mag, std::fabs(ref.grads[u]));
     }
-    EXPECT_LE(err_sp, 2 * err_one + 1e-5 * mag)
+    // Floor 3e-5·max|g|: the ring folds key blocks in another order than one rank does,
+    // and which order lands closer to f64 depends on the BLAS kernel the CPU gets
+    // (OpenBLAS's Haswell/Zen kernels: layers.1.wo 1.64e-5 against 2·err_one + 1e-5·max|g|
+    // = 1.49e-5). A batching or sharding defect gives errors of order max|g|.
+    EXPECT_LE(err_sp, 2 * err_one + 3e-5 * mag)
         << s.name << ": P = " << world.size() << ", max err " << err_sp << " at element " << at - s.offset_elems
         << " (sp " << sp.grads[static_cast<std::size_t>(at)] << " vs f64 " << ref.grads[static_cast<std::size_t>(at)]
         << "), one-rank f32 err " << err_one << ", max|g| " << mag;

@@ -13,6 +13,7 @@
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
 #include "kernels/reference/naive_attention.h"
+#include "tests/support/attention_case.h"
 #include "tests/support/ring_harness.h"
 
 namespace ra::testing {
@@ -49,7 +50,7 @@ class SimtRing : public ::testing::TestWithParam<SimtRingParam> {};
 
 TEST_P(SimtRing, CudaKernelsInTheRingMeetThePolicy) {
   const AttnCase c = make_case(GetParam().spec);
-  kernels::cuda::CudaAttention op(kernels::cuda::CudaAttentionOptions{});
+  kernels::cuda::CudaAttention op(kernels::cuda::simt_attention_kernels(), kernels::cuda::CudaAttentionOptions{});
   RingRunOptions o;
   o.layout = GetParam().layout;
   o.op = &op;
@@ -70,7 +71,7 @@ TEST(SimtRingGolden, EveryCaseBf16Zigzag) {
     c.storage = DType::kBF16;
     for (auto* t : {&c.q, &c.k, &c.v, &c.dout})
       for (float& x : *t) x = round_to_storage(x, c.storage);
-    kernels::cuda::CudaAttention op(kernels::cuda::CudaAttentionOptions{});
+    kernels::cuda::CudaAttention op(kernels::cuda::simt_attention_kernels(), kernels::cuda::CudaAttentionOptions{});
     RingRunOptions o;
     o.layout = Layout::kZigzag;
     o.op = &op;

@@ -14,6 +14,7 @@
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
 #include "kernels/reference/naive_attention.h"
+#include "tests/support/attention_case.h"
 #include "tests/support/ring_harness.h"
 
 namespace ra::testing {

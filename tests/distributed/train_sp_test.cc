@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "runtime/backend/backend.h"
 #include "runtime/train/trainer.h"
 #include "tests/distributed/mpi_test_env.h"
 
@@ -65,8 +66,6 @@ TrainOptions options(int dp) {
   o.eval_every = 0;
   o.eval_batches = 1;
   o.dp = dp;
-  o.kernels.forward = {16, 16};
-  o.kernels.backward = {16, 16};
   return o;
 }
 
@@ -76,7 +75,16 @@ std::vector<double> losses(comm::Communicator& c, const TrainOptions& o) {
   std::vector<double> out;
   TrainCallbacks cb;
   cb.on_step = [&](const StepReport& r) { out.push_back(r.loss); };
-  train(c, o, data, nullptr, stop, cb);
+  // The CPU backend with small tiles, as the composition root builds it from a config.
+  const ring::BackendFactory make_backend = [&](device::StreamObserver* observer) {
+    backend::BackendOptions b;
+    b.sp = c.size() / o.dp;
+    b.forward_tiles = {16, 16};
+    b.backward_tiles = {16, 16};
+    b.observer = observer;
+    return backend::make_backend(c, b);
+  };
+  train(c, make_backend, o, data, nullptr, stop, cb);
   // Rank 0 of `c` saw the reports; share them.
   std::vector<double> shared(static_cast<std::size_t>(o.steps), 0.0);
   if (c.rank() == 0) std::copy(out.begin(), out.end(), shared.begin());

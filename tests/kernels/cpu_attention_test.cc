@@ -11,6 +11,7 @@
 #include "kernels/cpu/cpu_attention.h"
 #include "tests/support/policy.h"
 #include "kernels/reference/naive_attention.h"
+#include "tests/support/attention_case.h"
 #include "tests/support/run_block_op.h"
 
 namespace ra::testing {

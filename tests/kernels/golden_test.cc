@@ -13,6 +13,7 @@
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
 #include "kernels/reference/naive_attention.h"
+#include "tests/support/attention_case.h"
 #include "tests/support/run_block_op.h"
 
 namespace ra::testing {

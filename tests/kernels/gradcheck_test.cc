@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "kernels/reference/naive_attention.h"
+#include "tests/support/attention_case.h"
 
 namespace ra::testing {
 namespace {

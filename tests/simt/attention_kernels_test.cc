@@ -21,6 +21,7 @@
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
 #include "kernels/reference/naive_attention.h"
+#include "tests/support/attention_case.h"
 #include "tests/support/run_block_op.h"
 
 namespace ra::kernels::cuda {
@@ -41,7 +42,7 @@ testing::BlockPlan ring_like_plan(std::int64_t lk) {
 
 TEST_P(SimtAttention, MeetsTheNumericsPolicy) {
   const testing::AttnCase c = testing::make_case(GetParam());
-  CudaAttention op(CudaAttentionOptions{});
+  CudaAttention op(simt_attention_kernels(), CudaAttentionOptions{});
   const testing::AttnResult<float> got = testing::run_block_op(op, c, ring_like_plan(c.lk));
   EXPECT_TRUE(testing::meets_policy(c, got, testing::naive_attention<double>(c), testing::naive_attention<float>(c)));
 }
@@ -107,7 +108,7 @@ TEST(SimtAttentionDeterminism, BitwiseEqualUnderDifferentThreadOrders) {
     simt::EmulatorOptions o;
     o.seed = seed;
     simt::set_options(o);
-    CudaAttention op(CudaAttentionOptions{});
+    CudaAttention op(simt_attention_kernels(), CudaAttentionOptions{});
     const std::vector<float> all = concat(testing::run_block_op(op, c, ring_like_plan(c.lk)));
     if (first.empty()) {
       first = all;
@@ -128,7 +129,7 @@ TEST(SimtAttentionPrecision, Rounded16IsWithinBf16RoundingAndWorseThanFp32Produc
   const testing::AttnCase c = testing::make_case(causal(spec(96, 96, 2, 1, 64, DType::kBF16)));
   const testing::AttnResult<double> ref = testing::naive_attention<double>(c);
   auto dv_error = [&](ProductPrecision p) {
-    CudaAttention op(CudaAttentionOptions{nullptr, p});
+    CudaAttention op(simt_attention_kernels(), CudaAttentionOptions{nullptr, p});
     const testing::AttnResult<float> got = testing::run_block_op(op, c);
     double worst = 0;
     for (std::size_t i = 0; i < got.dv.size(); ++i) worst = std::max(worst, std::abs(got.dv[i] - ref.dv[i]));
@@ -155,7 +156,7 @@ TEST(SimtAttentionGolden, EveryCaseInBf16AndF16) {
       c.name += storage == DType::kBF16 ? " (bf16)" : " (f16)";
       for (auto* t : {&c.q, &c.k, &c.v, &c.dout})
         for (float& x : *t) x = testing::round_to_storage(x, storage);
-      CudaAttention op(CudaAttentionOptions{});
+      CudaAttention op(simt_attention_kernels(), CudaAttentionOptions{});
       EXPECT_TRUE(testing::meets_policy(c, testing::run_block_op(op, c, ring_like_plan(c.lk)),
                                         testing::naive_attention<double>(c), testing::naive_attention<float>(c)))
           << c.name;
@@ -169,7 +170,7 @@ TEST(SimtAttentionGolden, EveryCaseInBf16AndF16) {
 TEST(SimtAttentionFp16, TilesOfTinyProbabilitiesKeepGradientsFinite) {
   testing::AttnCase c = testing::make_case(with_alibi(causal(spec(200, 200, 2, 1, 64, DType::kF16))));
   c.slopes = {1.3f, 1.25f};
-  CudaAttention op(CudaAttentionOptions{});
+  CudaAttention op(simt_attention_kernels(), CudaAttentionOptions{});
   const testing::AttnResult<float> got = testing::run_block_op(op, c);
   for (const std::vector<float>* t : {&got.dq, &got.dk, &got.dv})
     for (float x : *t) ASSERT_TRUE(std::isfinite(x));
@@ -182,7 +183,7 @@ TEST(SimtAttentionErrors, LayoutsLargerThanTheDeviceAllowsAreRefused) {
   simt::EmulatorOptions o;
   o.limits.max_shared_bytes = 99 * 1024;
   simt::set_options(o);
-  CudaAttention op(CudaAttentionOptions{});
+  CudaAttention op(simt_attention_kernels(), CudaAttentionOptions{});
   try {
     testing::run_block_op(op, testing::make_case(spec(8, 8, 1, 1, 128, DType::kBF16)));
     ADD_FAILURE() << "a 124 KB layout was launched on a 99 KiB device";
@@ -197,7 +198,7 @@ TEST(SimtAttentionErrors, LayoutsLargerThanTheDeviceAllowsAreRefused) {
 }
 
 TEST(SimtAttentionErrors, UnsupportedHeadDimAndStorageAreUsageErrors) {
-  CudaAttention op(CudaAttentionOptions{});
+  CudaAttention op(simt_attention_kernels(), CudaAttentionOptions{});
   CaseSpec s = spec(8, 8, 1, 1, 40, DType::kBF16);
   try {
     testing::run_block_op(op, testing::make_case(s));
@@ -258,12 +259,12 @@ void check_every_head_dim(KernelStorage storage) {
                       .row_max = row_max.data(),
                       .row_sum = row_sum.data()};
     // A causal mask and a key after the query: nothing visible, the state stays empty.
-    dispatch_forward(storage, fwd, nullptr);
+    simt_attention_kernels().forward(storage, fwd, nullptr);
     for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(acc[i], 0.0f) << "acc element " << i;
     EXPECT_EQ(row_max[0], numerics::neg_inf());
     EXPECT_EQ(row_sum[0], 0.0f);
     fwd.k_meta = k_meta;
-    dispatch_forward(storage, fwd, nullptr);
+    simt_attention_kernels().forward(storage, fwd, nullptr);
     double qk = 0, dp = 0;
     for (std::size_t i = 0; i < n; ++i) {
       qk += static_cast<double>(to_f32(q[i])) * to_f32(k[i]);
@@ -275,7 +276,7 @@ void check_every_head_dim(KernelStorage storage) {
 
     const std::vector<float> lse = row_max, dsum{0.0f};
     std::vector<float> dq(n, 0.0f), dk(n, 0.0f), dv(n, 0.0f);
-    dispatch_backward(storage,
+    simt_attention_kernels().backward(storage,
                       {.shape = shape,
                        .mask = mask,
                        .split_terms = kExactSplitTerms,
@@ -343,22 +344,22 @@ TEST(SimtAttentionDispatch, CombinationsOutsideTheTableAreUsageErrorsNamingIt) {
     }
     return std::string("no UsageError");
   };
-  EXPECT_NE(message([&] { dispatch_forward(KernelStorage::kBf16, fwd, nullptr); })
+  EXPECT_NE(message([&] { simt_attention_kernels().forward(KernelStorage::kBf16, fwd, nullptr); })
                 .find("CUDA attention forward: no kernel for storage dtype bf16 with head_dim 40 (built: bf16, f16 "
                       "with head_dim 16, 32, 64, 128)"),
             std::string::npos);
-  EXPECT_NE(message([&] { dispatch_backward(KernelStorage::kF16, bwd, nullptr); })
+  EXPECT_NE(message([&] { simt_attention_kernels().backward(KernelStorage::kF16, bwd, nullptr); })
                 .find("CUDA attention backward: no kernel for storage dtype f16 with head_dim 48 (built: bf16, f16 "
                       "with head_dim 16, 32, 64, 128)"),
             std::string::npos);
   const auto not_in_table = static_cast<KernelStorage>(200);
   const std::string finalize_error = message([&] {
-    dispatch_finalize(not_in_table, {{8, 1, 64}, nullptr, nullptr, nullptr, nullptr, nullptr}, nullptr);
+    simt_attention_kernels().finalize(not_in_table, {{8, 1, 64}, nullptr, nullptr, nullptr, nullptr, nullptr}, nullptr);
   });
   EXPECT_NE(finalize_error.find("CUDA attention finalize: no kernel for storage dtype ? with head_dim 64 (built: bf16"),
             std::string::npos)
       << finalize_error;
-  EXPECT_NE(message([&] { dispatch_forward(not_in_table, fwd, nullptr); }).find("no kernel"), std::string::npos);
+  EXPECT_NE(message([&] { simt_attention_kernels().forward(not_in_table, fwd, nullptr); }).find("no kernel"), std::string::npos);
 }
 
 }  // namespace

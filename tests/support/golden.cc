@@ -9,6 +9,7 @@
 
 #include "runtime/io/npy.h"
 #include "kernels/reference/naive_attention.h"
+#include "tests/support/attention_case.h"
 
 namespace ra::testing {
 

@@ -1,6 +1,7 @@
 #include "tests/support/ring_harness.h"
 
 #include "kernels/cpu/cpu_attention.h"
+#include "runtime/device/cpu/cpu_device.h"
 #include "runtime/core/check.h"
 #include "runtime/ring/full_sequence.h"
 #include "tests/support/storage.h"
@@ -51,7 +52,9 @@ RingRun run_ring(comm::Communicator& comm, const AttnCase& c, const RingRunOptio
                                     static_cast<float>(c.scale)};
   kernels::cpu::CpuAttention cpu_op(options.kernel);
   CountingOp op(options.op != nullptr ? *options.op : cpu_op);
-  ring::FullSequenceResult r = ring::ring_attention_full(comm, in, o, op);
+  device::cpu::CpuDevice dev;
+  const std::unique_ptr<device::Stream> compute = dev.create_stream("compute"), comm_stream = dev.create_stream("comm");
+  ring::FullSequenceResult r = ring::ring_attention_full({dev, *compute, *comm_stream, comm, op}, in, o);
   RingRun run;
   run.result.o = std::move(r.o);
   run.result.lse = std::move(r.lse);

@@ -1,6 +1,7 @@
 // The resolved config as the trainer's options, and what training refuses.
 #include <gtest/gtest.h>
 
+#include "runtime/backend/backend.h"
 #include "runtime/config/config.h"
 #include "runtime/core/error.h"
 #include "runtime/train/checkpoint_store.h"
@@ -18,11 +19,12 @@ config::RunConfig resolved(const std::vector<std::string>& sets, int world = 2) 
 }
 
 TEST(TrainConfig, MapsEveryKey) {
-  const TrainOptions o = train_options_from(resolved(
+  const config::RunConfig resolved_config = resolved(
       {"model.d_model=48", "model.layers=3", "model.heads=6", "model.kv_heads=2", "model.head_dim=8",
        "model.mlp_hidden=96", "model.tied_embeddings=false", "model.positions=alibi", "model.rope_scaling=ntk",
        "model.rope_factor=4", "attention.window=33", "parallel.dp=2", "train.steps=77", "train.lr=0.01",
-       "train.min_lr=0.001", "train.warmup_steps=7", "train.grad_clip=0.5", "attention.tiles.forward_q=32"}));
+       "train.min_lr=0.001", "train.warmup_steps=7", "train.grad_clip=0.5", "attention.tiles.forward_q=32"});
+  const TrainOptions o = train_options_from(resolved_config);
   EXPECT_EQ(o.model.d_model, 48);
   EXPECT_EQ(o.model.layers, 3);
   EXPECT_EQ(o.model.heads, 6);
@@ -39,7 +41,8 @@ TEST(TrainConfig, MapsEveryKey) {
   EXPECT_EQ(o.optimizer.peak_lr, 0.01);
   EXPECT_EQ(o.optimizer.warmup_steps, 7);
   EXPECT_EQ(o.optimizer.grad_clip, 0.5);
-  EXPECT_EQ(o.kernels.forward.q_rows, 32);
+  // The kernel tiles reach the block operation through the composition root.
+  EXPECT_EQ(backend::backend_options(resolved_config).forward_tiles.q_rows, 32);
 }
 
 TEST(TrainConfig, RefusesTheCudaBackendAndBf16) {

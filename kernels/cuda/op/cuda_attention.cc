@@ -55,7 +55,7 @@ std::int32_t split_terms_of(ProductPrecision p) {
 
 void CudaAttention::init_state(const SoftmaxState& state) {
   validate_state(state);
-  dispatch_init_state({.shape = row_shape_of(state.acc),
+  kernels_.init_state({.shape = row_shape_of(state.acc),
                        .acc = state.acc.data<float>(),
                        .row_max = state.row_max.data<float>(),
                        .row_sum = state.row_sum.data<float>()},
@@ -76,12 +76,12 @@ void CudaAttention::forward_accumulate(const ForwardArgs& a) {
                         .acc = a.state.acc.data<float>(),
                         .row_max = a.state.row_max.data<float>(),
                         .row_sum = a.state.row_sum.data<float>()};
-  dispatch_forward(storage_of(a.q.dtype()), p, options_.stream);
+  kernels_.forward(storage_of(a.q.dtype()), p, options_.stream);
 }
 
 void CudaAttention::finalize(const FinalizeArgs& a) {
   validate_finalize(a, kCudaSupport);
-  dispatch_finalize(storage_of(a.o.dtype()),
+  kernels_.finalize(storage_of(a.o.dtype()),
                     {.shape = row_shape_of(a.state.acc),
                      .acc = a.state.acc.data<float>(),
                      .row_max = a.state.row_max.data<float>(),
@@ -93,7 +93,7 @@ void CudaAttention::finalize(const FinalizeArgs& a) {
 
 void CudaAttention::backward_prepare(const BackwardPrepareArgs& a) {
   validate_backward_prepare(a, kCudaSupport);
-  dispatch_prepare(storage_of(a.o.dtype()),
+  kernels_.prepare(storage_of(a.o.dtype()),
                    {.shape = row_shape_of(a.o), .o = a.o.raw(), .dout = a.dout.raw(), .dsum = a.dsum.data<float>()},
                    options_.stream);
 }
@@ -114,12 +114,12 @@ void CudaAttention::backward(const BackwardArgs& a) {
                          .dq = a.dq.data<float>(),
                          .dk = a.dk.data<float>(),
                          .dv = a.dv.data<float>()};
-  dispatch_backward(storage_of(a.q.dtype()), p, options_.stream);
+  kernels_.backward(storage_of(a.q.dtype()), p, options_.stream);
 }
 
 void CudaAttention::merge(const MergeArgs& a) {
   validate_merge(a);
-  dispatch_merge({.shape = row_shape_of(a.o_a),
+  kernels_.merge({.shape = row_shape_of(a.o_a),
                   .o_a = a.o_a.data<float>(),
                   .lse_a = a.lse_a.data<float>(),
                   .o_b = a.o_b.data<float>(),

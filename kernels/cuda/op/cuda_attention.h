@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "kernels/attention_op.h"
+#include "kernels/cuda/attention_dispatch.h"
 #include "kernels/cuda/attention_instances.h"
 #include "kernels/validate.h"
 
@@ -39,7 +40,10 @@ inline constexpr BackendSupport kCudaSupport{
 
 class CudaAttention final : public AttentionBlockOp {
  public:
-  explicit CudaAttention(const CudaAttentionOptions& options) : options_(options) {}
+  // `kernels`: nvcc_attention_kernels() (device memory) or simt_attention_kernels()
+  // (host memory, the emulator); it must outlive the op (both are static).
+  CudaAttention(const AttentionKernels& kernels, const CudaAttentionOptions& options)
+      : kernels_(kernels), options_(options) {}
 
   void init_state(const SoftmaxState& state) override;
   void forward_accumulate(const ForwardArgs& args) override;
@@ -51,6 +55,7 @@ class CudaAttention final : public AttentionBlockOp {
   const CudaAttentionOptions& options() const { return options_; }
 
  private:
+  const AttentionKernels& kernels_;
   CudaAttentionOptions options_;
 };
 

@@ -14,7 +14,7 @@ int main() {
   try {
     std::cout << "CUDA kernels under the SIMT emulator (each thread a fiber, order shuffled between barriers) vs the "
                  "CPU kernels. Proves the kernels' arithmetic, masking and synchronization; says nothing about speed.\n";
-    ra::kernels::cuda::CudaAttention op(ra::kernels::cuda::CudaAttentionOptions{});
+    ra::kernels::cuda::CudaAttention op(ra::kernels::cuda::simt_attention_kernels(), ra::kernels::cuda::CudaAttentionOptions{});
     std::vector<ra::selftest::SelftestResult> results;
     bool ok = true;
     for (const ra::selftest::SelftestCase& c : ra::selftest::selftest_cases(ra::selftest::SelftestScale::kEmulator)) {
