@@ -6,6 +6,7 @@
 
 #include "launch/commands.h"
 #include "launch/config_flags.h"
+#include "runtime/backend/backend.h"
 #include "runtime/config/config_print.h"
 
 namespace ra::launch {
@@ -22,7 +23,7 @@ void add_config_commands(CLI::App& app, Action& action) {
       config::LoadedConfig loaded = config::load_config(cf->request());
       const config::Parallel& p = loaded.config.parallel();
       const int world = *ranks > 0 ? *ranks : static_cast<int>(p.sp() > 0 ? p.sp() * p.dp() : p.dp());
-      config::resolve(loaded, {world, config::CudaSupport::kNotBuilt});
+      config::resolve(loaded, {world, backend::cuda_support()});
       std::cout << config::to_yaml(loaded);
       return 0;
     };

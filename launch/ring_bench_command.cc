@@ -61,7 +61,7 @@ bench::RingBenchOptions bench_options(const config::RunConfig& c) {
 
 int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
   return comm::mpi::run_on_world(comm::CommOptions{}, [&](comm::Communicator& world) {
-    const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), config::CudaSupport::kNotBuilt);
+    const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), backend::cuda_support());
     const config::RunConfig& c = loaded.config;
     world.set_options(comm_options(c.comm()));
     // Rank 0 opens the outputs before the run, so a bad path fails before minutes of work

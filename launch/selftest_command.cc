@@ -1,20 +1,19 @@
 // `ringattn selftest`: the first command a user with GPUs runs. On a GPU it checks the
 // CUDA kernels against the CPU kernels on the device (pass/fail table with max errors)
 // and reports achieved TFLOP/s; without one (no device, no driver, or a build without
-// CUDA) it says why and runs the same check under the SIMT emulator instead, by running
-// `ringattn-emulator-check` from beside this executable.
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-#include <filesystem>
+// CUDA) it says why and runs the same check with the CUDA kernels under the SIMT
+// emulator instead (correctness only). The composition root builds both sides.
 #include <iostream>
-#include <string>
+#include <optional>
+#include <vector>
 
 #include "launch/commands.h"
-#include "launch/selftest_gpu.h"
+#include "runtime/backend/backend.h"
 #include "runtime/core/error.h"
+#include "runtime/selftest/attention_selftest.h"
+#include "runtime/selftest/device_placement.h"
+#include "runtime/selftest/selftest_report.h"
+#include "runtime/selftest/selftest_timing.h"
 
 namespace ra::launch {
 namespace {
@@ -25,33 +24,53 @@ struct SelftestFlags {
   bool emulator = false;
 };
 
-std::filesystem::path emulator_check_path() {
-  std::error_code ec;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return (ec ? std::filesystem::path(".") : self.parent_path()) / "ringattn-emulator-check";
-}
-
-[[noreturn]] void run_emulator_check() {
-  const std::filesystem::path check = emulator_check_path();
-  std::cout.flush();
-  const std::string path = check.string();
-  char* const argv[] = {const_cast<char*>(path.c_str()), nullptr};
-  ::execv(path.c_str(), argv);
-  throw UsageError("the emulator check '" + path + "' could not be run (" + std::strerror(errno) +
-                   "); it is built next to ringattn: cmake --build <build dir>");
+backend::BackendOptions kernels_only(backend::Kernels k) {
+  backend::BackendOptions o;
+  o.kernels = k;
+  o.threads = 2;
+  return o;
 }
 
 int run_selftest(const SelftestFlags& f) {
+  std::optional<backend::Accelerator> under_test;
   if (!f.emulator) {
-    GpuSelftestOptions o;
-    o.device = f.device;
-    o.reps = f.reps;
-    const GpuSelftestOutcome gpu = run_gpu_selftest(o);
-    if (gpu.ran) return gpu.exit_code;
-    std::cout << "ringattn selftest: no GPU to test (" << gpu.why_not
-              << "). Running the CUDA kernels under the SIMT emulator instead: correctness only, no timing.\n";
+    try {
+      under_test = backend::make_accelerator(kernels_only(backend::Kernels::kCuda), f.device);
+    } catch (const Error& e) {
+      std::cout << "ringattn selftest: no GPU to test (" << e.what()
+                << "). Running the CUDA kernels under the SIMT emulator instead: correctness only, no timing.\n";
+    }
   }
-  run_emulator_check();
+  const bool on_gpu = under_test.has_value();
+  if (!on_gpu) {
+    under_test = backend::make_accelerator(kernels_only(backend::Kernels::kSimt), 0);
+    std::cout << "CUDA kernels under the SIMT emulator (each thread a fiber, order shuffled between barriers) vs the "
+                 "CPU kernels. Proves the kernels' arithmetic, masking and synchronization; says nothing about speed.\n";
+  } else {
+    std::cout << under_test->description << ": the CUDA kernels vs the CPU kernels\n";
+  }
+  const auto reference = backend::make_block_op(kernels_only(backend::Kernels::kCpu));
+
+  std::vector<selftest::SelftestResult> results;
+  bool ok = true;
+  const auto scale = on_gpu ? selftest::SelftestScale::kDevice : selftest::SelftestScale::kEmulator;
+  for (const selftest::SelftestCase& c : selftest::selftest_cases(scale)) {
+    selftest::DevicePlacement where(*under_test->device, *under_test->stream);
+    results.push_back(selftest::run_selftest_case(c, *reference, *under_test->op, where));
+    ok = ok && results.back().ok();
+  }
+  std::cout << selftest::correctness_table(results);
+  if (on_gpu) {
+    std::vector<selftest::ThroughputResult> speed;
+    for (DType storage : {DType::kBF16, DType::kF16}) {
+      for (std::int64_t d : {64, 128}) {
+        selftest::DevicePlacement where(*under_test->device, *under_test->stream);
+        speed.push_back(selftest::time_case(selftest::throughput_case(storage, d), *under_test->op, where, f.reps));
+      }
+    }
+    std::cout << selftest::throughput_table(speed);
+  }
+  return ok ? 0 : 1;
 }
 
 }  // namespace
@@ -62,7 +81,7 @@ void add_selftest_command(CLI::App& app, Action& action) {
       "selftest", "check the CUDA kernels against the CPU kernels on the GPU (or under the SIMT emulator without one)");
   cmd->add_option("--device", flags->device, "CUDA device ordinal")->check(CLI::NonNegativeNumber);
   cmd->add_option("--reps", flags->reps, "timed repetitions per throughput figure (median)")->check(CLI::Range(1, 1000));
-  cmd->add_flag("--emulator", flags->emulator, "run the emulator check even when a GPU is present");
+  cmd->add_flag("--emulator", flags->emulator, "run the check under the SIMT emulator even when a GPU is present");
   cmd->callback([flags, &action] { action = [flags] { return run_selftest(*flags); }; });
 }
 

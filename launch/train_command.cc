@@ -78,7 +78,7 @@ records::TrainEvalRecord eval_record(const train::EvalReport& e) {
 int run(const ConfigFlags& cf) {
   install_stop_handlers();
   return comm::mpi::run_on_world(comm::CommOptions{}, [&](comm::Communicator& world) {
-    const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), config::CudaSupport::kNotBuilt);
+    const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), backend::cuda_support());
     const config::RunConfig& c = loaded.config;
     world.set_options(comm_options(c.comm()));
     std::unique_ptr<records::OutputDir> dir;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kernels/cpu/cpu_attention.h"
+#include "runtime/backend/cuda_parts.h"
 #include "runtime/backend/simt_block_op.h"
 #include "runtime/core/check.h"
 #include "runtime/device/cpu/cpu_device.h"
@@ -65,6 +66,27 @@ std::unique_ptr<kernels::AttentionBlockOp> make_block_op(const BackendOptions& o
   throw UsageError(
       "attention.backend = cuda: the GPU ring (device buffers, NCCL) is not wired into the commands yet; "
       "run `ringattn selftest` to check the CUDA kernels on a GPU, or use attention.backend = cpu or simt");
+}
+
+Accelerator make_accelerator(const BackendOptions& o, int ordinal) {
+  Accelerator a;
+  if (o.kernels == Kernels::kCuda) {
+    a.device = cuda_parts::make_device(ordinal);  // first: says why there is no GPU
+    a.stream = a.device->create_stream("accelerator");
+    a.op = cuda_parts::make_block_op(*a.stream);
+    a.description = "CUDA device " + std::to_string(ordinal);
+    return a;
+  }
+  a.device = std::make_unique<device::cpu::CpuDevice>();
+  a.stream = a.device->create_stream("accelerator");
+  a.op = make_block_op(o);
+  a.description = o.kernels == Kernels::kSimt ? "the CUDA kernels under the SIMT emulator (host memory)"
+                                              : "the CPU kernels (host memory)";
+  return a;
+}
+
+config::CudaSupport cuda_support() {
+  return cuda_parts::built() ? config::CudaSupport::kBuilt : config::CudaSupport::kNotBuilt;
 }
 
 std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const BackendOptions& o) {

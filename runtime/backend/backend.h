@@ -11,10 +11,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "comm/communicator.h"
 #include "kernels/attention_op.h"
+#include "runtime/config/config.h"
 #include "runtime/config/ringattn_config.pb.h"
 #include "runtime/device/device.h"
 #include "runtime/ring/backend.h"
@@ -48,6 +50,23 @@ Kernels parse_kernels(std::string_view name);
 
 // The block operation alone, on host memory (kernel-bench, tests of the operation).
 std::unique_ptr<kernels::AttentionBlockOp> make_block_op(const BackendOptions& options);
+
+// An implementation of the block operation with the device whose memory it reads and the
+// stream its work goes on: what `ringattn selftest` checks against the CPU kernels.
+struct Accelerator {
+  std::string description;  // for reports: "CUDA device 0", "the SIMT emulator (host memory)"
+  std::unique_ptr<device::Device> device;
+  std::unique_ptr<device::Stream> stream;
+  std::unique_ptr<kernels::AttentionBlockOp> op;
+};
+
+// kCuda: GPU `ordinal` — an Error saying why when there is none, no driver, or this
+// build has no CUDA; kSimt: the CUDA kernels under the emulator on host memory; kCpu:
+// the CPU kernels (options.threads). `ordinal` is ignored but for kCuda.
+Accelerator make_accelerator(const BackendOptions& options, int ordinal);
+
+// Whether this build has the CUDA backend (config validation refuses cuda without it).
+config::CudaSupport cuda_support();
 
 // Collective over `world`: splits it into rings of options.sp ranks and builds the rest.
 std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const BackendOptions& options);

@@ -88,6 +88,10 @@ class Device {
   virtual void copy(TensorView dst, ConstTensorView src, Stream& stream) = 0;  // same bytes
   virtual void fill_zero(TensorView dst, Stream& stream) = 0;
   virtual void add_f32(TensorView dst, ConstTensorView src, Stream& stream) = 0;  // dst += src
+  // Host memory ↔ a view of this device, in stream order: the host side must stay valid
+  // (and, for upload, unchanged) until the stream has passed the transfer.
+  virtual void upload(TensorView dst, const void* src_host, Stream& stream) = 0;
+  virtual void download(void* dst_host, ConstTensorView src, Stream& stream) = 0;
 
   // Receives the spans of work of streams created afterwards (CPU; CUDA ignores it).
   virtual void set_observer(StreamObserver* observer) = 0;

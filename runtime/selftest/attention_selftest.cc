@@ -4,7 +4,6 @@
 #include <cmath>
 #include <random>
 
-#include "kernels/cpu/cpu_attention.h"
 
 namespace ra::selftest {
 namespace {
@@ -95,7 +94,8 @@ std::vector<SelftestCase> selftest_cases(SelftestScale scale) {
   return out;
 }
 
-SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockOp& op, TensorPlacement& where) {
+SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockOp& reference,
+                                 kernels::AttentionBlockOp& op, TensorPlacement& where) {
   const std::int64_t L = c.tokens, hq = c.heads, hkv = c.kv_heads, d = c.head_dim;
   const Shape q_shape{L, hq, d}, kv_shape{L, hkv, d}, rows{hq, L};
   const auto q_elems = static_cast<std::size_t>(L * hq * d), kv_elems = static_cast<std::size_t>(L * hkv * d),
@@ -119,10 +119,7 @@ SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockO
   const ConstTensorView pos_host(pos.data(), DType::kI32, Shape{L}), seg_host(seg.data(), DType::kI32, Shape{L});
   const ConstTensorView slopes_host(slopes.data(), DType::kF32, Shape{hq});
 
-  // The CPU kernels on host memory: the reference.
-  kernels::cpu::CpuAttentionOptions cpu_options;
-  cpu_options.threads = 2;
-  kernels::cpu::CpuAttention cpu(cpu_options);
+  // The reference on host memory.
   HostBuffer o_ref = HostBuffer::for_shape(c.storage, q_shape), lse_ref = HostBuffer::for_shape(DType::kF32, rows),
              dsum_ref = HostBuffer::for_shape(DType::kF32, rows), acc = HostBuffer::for_shape(DType::kF32, q_shape),
              mx = HostBuffer::for_shape(DType::kF32, rows), sm = HostBuffer::for_shape(DType::kF32, rows),
@@ -131,19 +128,19 @@ SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockO
   dq_ref.fill_zero();
   dk_ref.fill_zero();
   dv_ref.fill_zero();
-  kernels::MaskSpec cpu_mask = mask;
-  if (c.alibi) cpu_mask.alibi_slopes = slopes_host;
+  kernels::MaskSpec ref_mask = mask;
+  if (c.alibi) ref_mask.alibi_slopes = slopes_host;
   const kernels::TokenMeta meta_host{pos_host, seg_host};
   const kernels::SoftmaxState state_ref{acc.view(DType::kF32, q_shape), mx.view(DType::kF32, rows),
                                         sm.view(DType::kF32, rows)};
-  cpu.init_state(state_ref);
-  cpu.forward_accumulate({q.view(c.storage, q_shape), k.view(c.storage, kv_shape), v.view(c.storage, kv_shape), meta_host,
-                          meta_host, cpu_mask, state_ref});
-  cpu.finalize({state_ref, o_ref.view(c.storage, q_shape), lse_ref.view(DType::kF32, rows)});
-  cpu.backward_prepare({o_ref.view(c.storage, q_shape), dout.view(c.storage, q_shape), dsum_ref.view(DType::kF32, rows)});
-  cpu.backward({q.view(c.storage, q_shape), k.view(c.storage, kv_shape), v.view(c.storage, kv_shape),
+  reference.init_state(state_ref);
+  reference.forward_accumulate({q.view(c.storage, q_shape), k.view(c.storage, kv_shape), v.view(c.storage, kv_shape), meta_host,
+                          meta_host, ref_mask, state_ref});
+  reference.finalize({state_ref, o_ref.view(c.storage, q_shape), lse_ref.view(DType::kF32, rows)});
+  reference.backward_prepare({o_ref.view(c.storage, q_shape), dout.view(c.storage, q_shape), dsum_ref.view(DType::kF32, rows)});
+  reference.backward({q.view(c.storage, q_shape), k.view(c.storage, kv_shape), v.view(c.storage, kv_shape),
                 dout.view(c.storage, q_shape), lse_ref.view(DType::kF32, rows), dsum_ref.view(DType::kF32, rows), meta_host,
-                meta_host, cpu_mask, dq_ref.view(DType::kF32, q_shape), dk_ref.view(DType::kF32, kv_shape),
+                meta_host, ref_mask, dq_ref.view(DType::kF32, q_shape), dk_ref.view(DType::kF32, kv_shape),
                 dv_ref.view(DType::kF32, kv_shape)});
 
   // The op under test, on its own memory, one operation at a time on identical inputs.

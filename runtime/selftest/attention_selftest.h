@@ -1,6 +1,6 @@
 // The attention self-test (`ringattn selftest`): an implementation of the block operation
-// (the CUDA kernels on a GPU, or under the SIMT emulator) against the CPU kernels on the
-// same inputs, one operation at a time so that each comparison sees identical inputs:
+// (the CUDA kernels on a GPU, or under the SIMT emulator) against a reference
+// implementation on host memory (the CPU kernels) on the same inputs, one operation at a time so that each comparison sees identical inputs:
 //   forward_accumulate + finalize   q, k, v               → O, LSE
 //   backward_prepare                the CPU's O, dO        → Dsum
 //   backward                        q, k, v, dO and the CPU's LSE and Dsum → dQ, dK, dV
@@ -64,7 +64,10 @@ struct SelftestResult {
   bool ok() const;
 };
 
-// Runs one case through `op` and through the CPU kernels; throws what the op throws.
-SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockOp& op, TensorPlacement& where);
+// Runs one case through `op` (on the placement's memory) and through `reference` (an
+// implementation on host memory: `ringattn selftest` passes the CPU kernels); throws
+// what either throws.
+SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockOp& reference,
+                                 kernels::AttentionBlockOp& op, TensorPlacement& where);
 
 }  // namespace ra::selftest

@@ -5,7 +5,8 @@
 
 #include "kernels/cpu/cpu_attention.h"
 #include "runtime/selftest/attention_selftest.h"
-#include "runtime/selftest/host_placement.h"
+#include "runtime/device/cpu/cpu_device.h"
+#include "runtime/selftest/device_placement.h"
 #include "runtime/selftest/selftest_report.h"
 
 namespace ra::selftest {
@@ -38,10 +39,13 @@ class DefectiveOp final : public kernels::AttentionBlockOp {
 
 std::vector<SelftestResult> run_all(Defect d) {
   DefectiveOp op(d);
+  kernels::cpu::CpuAttention reference(kernels::cpu::CpuAttentionOptions{});
+  device::cpu::CpuDevice host;
+  auto stream = host.create_stream("selftest");
   std::vector<SelftestResult> out;
   for (const SelftestCase& c : selftest_cases(SelftestScale::kEmulator)) {
-    HostPlacement where;
-    out.push_back(run_selftest_case(c, op, where));
+    DevicePlacement where(host, *stream);
+    out.push_back(run_selftest_case(c, reference, op, where));
   }
   return out;
 }

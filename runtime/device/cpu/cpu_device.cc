@@ -64,4 +64,16 @@ void CpuDevice::add_f32(TensorView dst, ConstTensorView src, Stream& stream) {
   });
 }
 
+void CpuDevice::upload(TensorView dst, const void* src_host, Stream& stream) {
+  check_cpu(dst, "upload destination");
+  if (dst.size_bytes() == 0) return;
+  stream.launch("upload", [dst, src_host] { std::memcpy(dst.raw(), src_host, dst.size_bytes()); });
+}
+
+void CpuDevice::download(void* dst_host, ConstTensorView src, Stream& stream) {
+  check_cpu(src, "download source");
+  if (src.size_bytes() == 0) return;
+  stream.launch("download", [dst_host, src] { std::memcpy(dst_host, src.raw(), src.size_bytes()); });
+}
+
 }  // namespace ra::device::cpu

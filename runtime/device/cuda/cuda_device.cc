@@ -74,4 +74,23 @@ void CudaDevice::add_f32(TensorView dst, ConstTensorView src, Stream& stream) {
   launch_add_f32(dst.data<float>(), src.data<float>(), dst.numel_elems(), s.native());
 }
 
+// Pageable host memory is staged by the driver; pinned memory (allocate_pinned) is
+// copied by DMA asynchronously. Either way Device's contract holds: the host side stays
+// valid until the stream has passed the transfer.
+void CudaDevice::upload(TensorView dst, const void* src_host, Stream& stream) {
+  check_cuda_view(dst, "upload destination");
+  if (dst.size_bytes() == 0) return;
+  CudaStream& s = as_cuda(stream);
+  make_current();
+  RA_CUDA_CHECK(cudaMemcpyAsync(dst.raw(), src_host, dst.size_bytes(), cudaMemcpyHostToDevice, s.native()));
+}
+
+void CudaDevice::download(void* dst_host, ConstTensorView src, Stream& stream) {
+  check_cuda_view(src, "download source");
+  if (src.size_bytes() == 0) return;
+  CudaStream& s = as_cuda(stream);
+  make_current();
+  RA_CUDA_CHECK(cudaMemcpyAsync(dst_host, src.raw(), src.size_bytes(), cudaMemcpyDeviceToHost, s.native()));
+}
+
 }  // namespace ra::device::cuda

@@ -34,6 +34,8 @@ class CudaDevice final : public Device {
   void copy(TensorView dst, ConstTensorView src, Stream& stream) override;
   void fill_zero(TensorView dst, Stream& stream) override;
   void add_f32(TensorView dst, ConstTensorView src, Stream& stream) override;
+  void upload(TensorView dst, const void* src_host, Stream& stream) override;
+  void download(void* dst_host, ConstTensorView src, Stream& stream) override;
   void set_observer(StreamObserver* /*observer*/) override {}
 
   std::unique_ptr<PinnedHostBuffer> allocate_pinned(std::size_t size_bytes);
