@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `ringattn attention` on the golden cases (../shared/golden/attention) through
+# `ringattn attention` on the golden cases (tests/golden/attention) through
 # launch/mpirun.sh, P = 1..4 and every layout: rank 0's o/lse/dq/dk/dv.npy must meet the
 # numerics policy against the golden f64 results (checked by golden_check). Then bad
 # inputs: exit 3 and one line naming the file and the problem, on 2 ranks.
@@ -12,7 +12,8 @@ trap 'rm -rf "$dir"' EXIT
 check() { if [ "$2" -eq 0 ]; then passes=$((passes + 1)); else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
 
 if [ ! -d "$golden" ]; then
-  echo "golden cases not found at $golden: skipping the golden part"
+  echo "FAIL: golden cases not found at $golden (they ship in tests/golden/attention)"
+  fails=$((fails + 1))
 else
   for case in "$golden"/*/; do
     case=${case%/}

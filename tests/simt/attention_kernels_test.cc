@@ -142,13 +142,13 @@ TEST(SimtAttentionPrecision, Rounded16IsWithinBf16RoundingAndWorseThanFp32Produc
   EXPECT_GT(rounded, 16 * exact) << "rounded " << rounded << " vs fp32 products " << exact;
 }
 
-// The independent golden cases (../shared/golden/attention: head dims 16 and 32, GQA,
+// The independent golden cases (tests/golden/attention: head dims 16 and 32, GQA,
 // MQA, windows, ALiBi, packed documents, padding, one token) with their inputs rounded to
 // bf16 and to fp16, against our f64 reference on the rounded inputs (which
 // kernels_golden_test checks against the golden results on the original ones).
 TEST(SimtAttentionGolden, EveryCaseInBf16AndF16) {
   const std::vector<std::filesystem::path> cases = testing::golden_cases();
-  if (cases.empty()) GTEST_SKIP() << "golden cases not found at '" << testing::golden_dir().string() << "'";
+  ASSERT_FALSE(cases.empty()) << "golden cases not found at '" << testing::golden_dir().string() << "'";
   for (const std::filesystem::path& dir : cases) {
     for (DType storage : {DType::kBF16, DType::kF16}) {
       testing::AttnCase c = testing::load_golden(dir).c;

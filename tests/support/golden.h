@@ -1,4 +1,4 @@
-// The independent golden cases of ../shared/golden/attention (format in its README):
+// The independent golden cases of tests/golden/attention (format in its README):
 // f64 results from another implementation, for every implementation of the semantics.
 #pragma once
 
