@@ -80,6 +80,7 @@ int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
     const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);
     bench::RingBenchOptions o = bench_options(c);
     o.trace = bench::TraceExport::kGather;
+    o.backend = be->name;
     std::unique_ptr<records::Progress> progress;
     if (world.rank() == 0 && !out.json) {
       progress = std::make_unique<records::Progress>("bench repetitions (ring, then local-only)",

@@ -132,6 +132,17 @@ class LocalWork {
   HostBuffer acc_, mx_, sm_, dsum_, lse_, o_out_, dq_, dk_, dv_;
 };
 
+// Σ|x| over a float tensor of any storage type, in f64.
+double abs_sum(const HostBuffer& b, DType dtype, std::int64_t n_elems) {
+  double sum = 0;
+  visit_float_storage(dtype, [&](auto type) {
+    using T = decltype(type);
+    const T* p = static_cast<const T*>(b.raw());
+    for (std::int64_t i = 0; i < n_elems; ++i) sum += std::fabs(static_cast<double>(to_float(p[i])));
+  });
+  return sum;
+}
+
 double max_over_ranks(comm::Communicator& comm, double x) {
   comm.all_reduce(TensorView(&x, DType::kF64, Shape{1}), comm::ReduceOp::kMax);
   return x;
@@ -241,6 +252,16 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
     wait_fraction.push_back(max_over_ranks(comm, waited / (f + b)));
   }
   const std::int64_t ring_peak_rss = peak_rss_bytes();
+  // The last repetition's outputs, summed over the whole sequence (OutputDigest).
+  double digest[5] = {abs_sum(out, o.dtype, mine.q_shape.numel_elems()), 0,
+                      abs_sum(dq, DType::kF32, mine.q_shape.numel_elems()),
+                      abs_sum(dk, DType::kF32, mine.kv_shape.numel_elems()),
+                      abs_sum(dv, DType::kF32, mine.kv_shape.numel_elems())};
+  for (std::int64_t i = 0; i < rows.numel_elems(); ++i) {
+    const float x = static_cast<const float*>(lse.raw())[i];
+    if (std::isfinite(x)) digest[1] += x;
+  }
+  comm.all_reduce(TensorView(digest, DType::kF64, Shape{5}), comm::ReduceOp::kSum);
   LocalWork local(plan, rank, o);
   for (int rep = 0; rep < o.warmup_reps + o.timed_reps; ++rep) {
     comm.barrier();  // ranks measure together, as they compute together in the ring
@@ -269,6 +290,11 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   r.gflops = flops / total * 1e-9;
   r.gflops_per_rank = r.gflops / r.ranks;
   r.peak_rss_bytes = static_cast<std::int64_t>(max_over_ranks(comm, static_cast<double>(ring_peak_rss)));
+  r.o_abs_sum = digest[0];
+  r.lse_sum = digest[1];
+  r.dq_abs_sum = digest[2];
+  r.dk_abs_sum = digest[3];
+  r.dv_abs_sum = digest[4];
   r.steps = gather_steps(comm, trace::step_stats(timeline.spans(), "compute", "comm"), r.last_step, o.timed_reps);
   if (o.trace == TraceExport::kGather) r.trace_json = trace::gather_chrome_trace(comm, timeline);
   return r;

@@ -41,6 +41,7 @@ struct RingBenchOptions {
   TraceExport trace = TraceExport::kNone;
   std::uint64_t seed = 1;
   int rings = 1;  // dp: independent rings in the job (for the record; this bench runs one)
+  std::string backend = "cpu";  // attention.backend, for the record
   // Called on every rank after each repetition (ring and local-only): (done, total).
   std::function<void(long, long)> on_progress;
 };
@@ -63,6 +64,8 @@ struct RingBenchResult {
   double exposed_comm_fraction = 0;
   double tokens_per_s = 0, gflops = 0, gflops_per_rank = 0;
   std::int64_t peak_rss_bytes = 0;  // max over ranks
+  // Σ|O|, Σ LSE (finite rows), Σ|dQ|, Σ|dK|, Σ|dV| of the last repetition, whole sequence.
+  double o_abs_sum = 0, lse_sum = 0, dq_abs_sum = 0, dk_abs_sum = 0, dv_abs_sum = 0;
   std::vector<RingStepFigures> steps;  // every rank's per-step figures
   std::string trace_json;              // rank 0, with TraceExport::kGather
 };

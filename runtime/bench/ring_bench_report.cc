@@ -37,6 +37,13 @@ records::BenchRecord to_record(const RingBenchResult& r) {
   rec.set_ring_efficiency_bwd(r.ring_efficiency_bwd);
   rec.set_exposed_comm_fraction(r.exposed_comm_fraction);
   rec.set_peak_rss_bytes(static_cast<double>(r.peak_rss_bytes));
+  rec.set_backend(o.backend);
+  records::OutputDigest* d = rec.mutable_digest();
+  d->set_o_abs_sum(r.o_abs_sum);
+  d->set_lse_sum(r.lse_sum);
+  d->set_dq_abs_sum(r.dq_abs_sum);
+  d->set_dk_abs_sum(r.dk_abs_sum);
+  d->set_dv_abs_sum(r.dv_abs_sum);
   for (const RingStepFigures& s : r.steps) {
     records::StepRecord* st = rec.add_steps();
     st->set_rank(static_cast<std::uint32_t>(s.rank));
@@ -60,7 +67,7 @@ void print_table(std::ostream& os, const RingBenchResult& r) {
      << " (" << (o.seq_len + r.ranks - 1) / r.ranks << "/rank), Hq/Hkv = " << o.heads << "/" << o.kv_heads
      << ", D = " << o.head_dim << ", " << (o.mask.kind == numerics::MaskKind::kCausal ? "causal" : "bidirectional")
      << (o.mask.window > 0 ? ", window " + std::to_string(o.mask.window) : std::string()) << ", " << dtype_name(o.dtype)
-     << ", " << r.last_step + 1 << " ring steps, median of " << o.timed_reps << "\n";
+     << ", " << o.backend << " kernels, " << r.last_step + 1 << " ring steps, median of " << o.timed_reps << "\n";
   os << std::fixed << std::setprecision(4);
   os << "  pass   ring s   local s   efficiency\n";
   os << "  fwd  " << std::setw(8) << r.fwd_seconds << "  " << std::setw(8) << r.local_fwd_seconds << "  "

@@ -1,23 +1,32 @@
 // Checks the output directory of `ringattn attention` against a golden case under the
-// numerics policy: golden_check <golden_case_dir> <out_dir>. Exit 0 when O, LSE, dQ, dK
-// and dV all pass; 1 with the policy's report (max error, where, bound) otherwise.
+// numerics policy: golden_check <golden_case_dir> <out_dir> [bf16]. Exit 0 when O, LSE,
+// dQ, dK and dV all pass; 1 with the policy's report (max error, where, bound) otherwise.
+// With bf16 (a run with --dtype bf16) the reference is our f64 reference on the golden
+// inputs rounded to bf16, as the tool rounds them, with the policy for bf16 storage.
 #include <gtest/gtest.h>
 
 #include <iostream>
 #include <string>
 
+#include "kernels/reference/naive_attention.h"
 #include "runtime/io/npy.h"
+#include "tests/support/attention_case.h"
 #include "tests/support/golden.h"
 #include "tests/support/policy.h"
-#include "kernels/reference/naive_attention.h"
-#include "tests/support/attention_case.h"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: golden_check <golden_case_dir> <out_dir>\n";
+  const bool bf16 = argc == 4 && std::string(argv[3]) == "bf16";
+  if (argc != 3 && !bf16) {
+    std::cerr << "usage: golden_check <golden_case_dir> <out_dir> [bf16]\n";
     return 2;
   }
-  const ra::testing::Golden g = ra::testing::load_golden(argv[1]);
+  ra::testing::Golden g = ra::testing::load_golden(argv[1]);
+  if (bf16) {
+    g.c.storage = ra::DType::kBF16;
+    for (auto* t : {&g.c.q, &g.c.k, &g.c.v, &g.c.dout})
+      for (float& x : *t) x = ra::testing::round_to_storage(x, ra::DType::kBF16);
+    g.expected = ra::testing::naive_attention<double>(g.c);
+  }
   const std::string out = argv[2];
   ra::testing::AttnResult<float> impl;
   auto read = [&](const char* name, const std::vector<std::int64_t>& shape) {
