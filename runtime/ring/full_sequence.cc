@@ -1,6 +1,7 @@
 #include "runtime/ring/full_sequence.h"
 
 #include "runtime/core/check.h"
+#include "runtime/device/device_tensor.h"
 #include "runtime/ring/ring_attention.h"
 
 namespace ra::ring {
@@ -61,6 +62,8 @@ FullSequenceResult ring_attention_full(const RingContext& ctx, const FullSequenc
   const std::int64_t n = plan.shard_len;
   const DType st = in.q.dtype();
 
+  // This rank's shard in host memory, then in the backend's device memory (the same
+  // memory on the cpu and simt backends; a copy costs O(shard) against the ring's work).
   const HostBuffer q = shard_of(plan, rank, in.q), k = shard_of(plan, rank, in.k), v = shard_of(plan, rank, in.v);
   std::vector<std::int32_t> pos_q(static_cast<std::size_t>(n)), seg_q(pos_q.size()), pos_k(pos_q.size()),
       seg_k(pos_q.size());
@@ -72,15 +75,28 @@ FullSequenceResult ring_attention_full(const RingContext& ctx, const FullSequenc
     return kernels::TokenMeta{ConstTensorView(pos.data(), DType::kI32, Shape{n}),
                               ConstTensorView(seg.data(), DType::kI32, Shape{n})};
   };
-  const ShardMeta shard_meta{meta(pos_q, seg_q), meta(pos_k, seg_k)};
+  const ShardMeta host_meta{meta(pos_q, seg_q), meta(pos_k, seg_k)};
   const Shape q_shape{n, hq, d}, kv_shape{n, hkv, d}, rows_shape{hq, n};
-  const RingShard shard{q.view(st, q_shape), k.view(st, kv_shape), v.view(st, kv_shape), shard_meta, shard_meta};
-  const kernels::MaskSpec mask{options.rule, options.scale, in.alibi_slopes};
+  device::Device& dev = ctx.device;
+  device::Stream& stream = ctx.compute;
+  auto up = [&](const ConstTensorView& host) { return device::DeviceTensor::upload_of(dev, host, stream); };
+  const device::DeviceTensor q_dev = up(q.view(st, q_shape)), k_dev = up(k.view(st, kv_shape)),
+                             v_dev = up(v.view(st, kv_shape));
+  const device::DeviceTensor pos_q_dev = up(host_meta.q.pos), seg_q_dev = up(host_meta.q.seg),
+                             pos_k_dev = up(host_meta.k.pos), seg_k_dev = up(host_meta.k.seg);
+  const device::DeviceTensor slopes_dev = in.alibi_slopes.empty() ? device::DeviceTensor() : up(in.alibi_slopes);
+  const ShardMeta dev_meta{{pos_q_dev.view(), seg_q_dev.view()}, {pos_k_dev.view(), seg_k_dev.view()}};
+  const RingShard shard{q_dev.view(), k_dev.view(), v_dev.view(), dev_meta, host_meta};
+  const kernels::MaskSpec mask{options.rule, options.scale, slopes_dev.view()};
 
   RingAttention ring(ctx, mask, shard);
 
+  device::DeviceTensor o_dev(dev, st, q_shape), lse_dev(dev, DType::kF32, rows_shape);
+  ring.forward(o_dev.view(), lse_dev.view());
   HostBuffer o = HostBuffer::for_shape(st, q_shape), lse = HostBuffer::for_shape(DType::kF32, rows_shape);
-  ring.forward(o.view(st, q_shape), lse.view(DType::kF32, rows_shape));
+  o_dev.download(o.raw(), stream);
+  lse_dev.download(lse.raw(), stream);
+  stream.synchronize();
 
   FullSequenceResult r;
   r.schedule = ring.schedule();
@@ -91,10 +107,16 @@ FullSequenceResult ring_attention_full(const RingContext& ctx, const FullSequenc
   if (in.dout.empty()) return r;
 
   const HostBuffer dout = shard_of(plan, rank, in.dout);
+  const device::DeviceTensor dout_dev = up(dout.view(st, q_shape));
+  device::DeviceTensor dq_dev(dev, DType::kF32, q_shape), dk_dev(dev, DType::kF32, kv_shape),
+      dv_dev(dev, DType::kF32, kv_shape);
+  ring.backward(o_dev.view(), lse_dev.view(), dout_dev.view(), dq_dev.view(), dk_dev.view(), dv_dev.view());
   HostBuffer dq = HostBuffer::for_shape(DType::kF32, q_shape), dk = HostBuffer::for_shape(DType::kF32, kv_shape),
              dv = HostBuffer::for_shape(DType::kF32, kv_shape);
-  ring.backward(o.view(st, q_shape), lse.view(DType::kF32, rows_shape), dout.view(st, q_shape),
-                dq.view(DType::kF32, q_shape), dk.view(DType::kF32, kv_shape), dv.view(DType::kF32, kv_shape));
+  dq_dev.download(dq.raw(), stream);
+  dk_dev.download(dk.raw(), stream);
+  dv_dev.download(dv.raw(), stream);
+  stream.synchronize();
   r.dq = gather_rows(comm, plan, to_floats(dq.view(DType::kF32, q_shape)), hq * d);
   r.dk = gather_rows(comm, plan, to_floats(dk.view(DType::kF32, kv_shape)), hkv * d);
   r.dv = gather_rows(comm, plan, to_floats(dv.view(DType::kF32, kv_shape)), hkv * d);

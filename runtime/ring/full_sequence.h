@@ -38,7 +38,8 @@ struct FullSequenceResult {
 };
 
 // Collective over ctx.comm; ctx.op runs the blocks on ctx.compute. The views in `in` are
-// host memory; the shards are host memory too (the cpu and simt backends).
+// host memory; the shards are uploaded to ctx.device and the results downloaded, so any
+// backend's device works.
 FullSequenceResult ring_attention_full(const RingContext& ctx, const FullSequence& in,
                                        const FullSequenceOptions& options);
 
