@@ -1,311 +1,60 @@
 // The GEMMs of the GPU path verified without a GPU: every GEMM the model issues (and odd,
 // batched and degenerate ones) goes row-major description → to_column_major → the CPU
-// executor of cuBLAS's column-major semantics (HostColumnMajorGemm, the same arguments
-// cuBLAS receives), and is compared with a naive row-major GEMM in f64 on the unrounded
-// inputs. A wrong transpose, swapped operand, leading dimension or batch stride gives
-// errors of the order of the result; the tolerance is the rounding bound below.
-//
-// Tolerance, per element (i, j) of C, with T = |alpha|·Σ_p |op(A)_ip|·|op(B)_pj| + |beta|·|C0_ij|
-// (the f64 sum of absolute terms) and u_in, u_out the unit roundoffs of the input and output
-// types (f32 2^-24, bf16 2^-8, f16 2^-11; u_in = 0 for f32 inputs, which are used as given):
-//
-//   storing the inputs:   each product â·b̂ = a·b·(1+δ₁)(1+δ₂), |δ| ≤ u_in  → (2·u_in + u_in²)·T
-//   fp32 accumulation:    k products, k − 1 sums, alpha, beta·C, + : k + 2 roundings in fp32,
-//                         any order → γ(k+2)·(1 + u_in)²·T,  γ(n) = n·2^-24 / (1 − n·2^-24)
-//   storing C:            one rounding to C's type, u_out·(|ref| + the two terms above)
-//
-// plus the absolute errors of gradual underflow, where a relative bound does not hold: an
-// f16 input or result below 2^-14 is rounded to a multiple of 2^-24 (error ≤ η/2, η the
-// type's smallest subnormal: f16 2^-24, bf16 2^-133, f32 2^-149), which adds
-// |alpha|·(η_in/2)·Σ_p (|a_ip| + |b_pj| + η_in/2) for the inputs, (k + 2)·2^-150 for the fp32
-// sums and (1 + |beta|)·η_out/2 for storing C and C0. (Found by the test: f16 results near 1e-6 are subnormal.)
-//
-// For f32 this is the classical γ(k+2)·T (≈ 2^-24·k relative to the terms); for bf16 inputs
-// it is dominated by 2·2^-8·T, and grows with k through γ (the GPU, and this executor, sum in
-// fp32). The bound holds for cuBLAS's blocked order as well, so the same bound will compare
-// a GPU run with the reference.
+// executor of cuBLAS's column-major semantics (HostColumnMajorGemm, with exactly the
+// arguments and pointer order cuBLAS receives), and is compared element by element with a
+// naive row-major GEMM in f64 on the unrounded inputs, within the rounding bound derived in
+// gemm_cases.h (bf16: 2·2^-8 per product's terms plus fp32 accumulation γ(k+2); f32:
+// γ(k+2) ≈ 2^-24·k). A wrong transpose, swapped operand, leading dimension or batch stride
+// gives errors of the order of the result, thousands of times the bound (AWrongMappingIsCaught).
+// The same cases run through cuBLAS on a GPU in cublas_gemm_gpu_test.cc.
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <cstdint>
-#include <cstring>
+#include <cstdio>
 #include <limits>
-#include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "kernels/gemm/device_gemm.h"
 #include "kernels/gemm/host_column_major_gemm.h"
-#include "runtime/core/dtype.h"
 #include "runtime/core/error.h"
+#include "tests/cuda_host/gemm_cases.h"
 
 namespace ra::gemm {
 namespace {
 
-double unit_roundoff(ElementType t) {
-  switch (t) {
-    case ElementType::kF32: return std::ldexp(1.0, -24);
-    case ElementType::kBF16: return std::ldexp(1.0, -8);
-    case ElementType::kF16: return std::ldexp(1.0, -11);
-  }
-  return 1.0;
-}
+using cases::Accumulation;
+using cases::Buffer;
+using cases::CaseGroup;
+using cases::Comparison;
+using cases::GemmCase;
+using cases::Operands;
 
-// The smallest positive subnormal of the type.
-double smallest_subnormal(ElementType t) {
-  switch (t) {
-    case ElementType::kF32: return std::ldexp(1.0, -149);
-    case ElementType::kBF16: return std::ldexp(1.0, -133);
-    case ElementType::kF16: return std::ldexp(1.0, -24);
-  }
-  return 1.0;
-}
-
-double gamma_f32(std::int64_t n) {
-  const double nu = static_cast<double>(n) * std::ldexp(1.0, -24);
-  return nu / (1.0 - nu);
-}
-
-// A buffer of elements of one ElementType, as raw bytes (what a device pointer points to),
-// with the unrounded values it was filled from.
-struct Buffer {
-  ElementType type = ElementType::kF32;
-  std::vector<float> values;  // as generated, before storing
-  std::vector<std::uint8_t> bytes;
-
-  Buffer(ElementType t, std::int64_t elems) : type(t) {
-    values.resize(static_cast<std::size_t>(elems));
-    // 16 spare bytes: a test may start the operand off its alignment on purpose.
-    bytes.resize(static_cast<std::size_t>(elems * element_size_bytes(t)) + 16);
-  }
-  void store(std::int64_t i, float v) {
-    values[static_cast<std::size_t>(i)] = v;
-    std::uint8_t* p = bytes.data() + i * element_size_bytes(type);
-    switch (type) {
-      case ElementType::kF32: std::memcpy(p, &v, 4); break;
-      case ElementType::kBF16: {
-        const bf16 h = to_bf16(v);
-        std::memcpy(p, &h, 2);
-        break;
-      }
-      case ElementType::kF16: {
-        const f16 h = to_f16(v);
-        std::memcpy(p, &h, 2);
-        break;
-      }
-    }
-  }
-  float load(std::int64_t i) const {
-    const std::uint8_t* p = bytes.data() + i * element_size_bytes(type);
-    switch (type) {
-      case ElementType::kF32: {
-        float v;
-        std::memcpy(&v, p, 4);
-        return v;
-      }
-      case ElementType::kBF16: {
-        bf16 h;
-        std::memcpy(&h, p, 2);
-        return to_float(h);
-      }
-      case ElementType::kF16: {
-        f16 h;
-        std::memcpy(&h, p, 2);
-        return to_float(h);
-      }
-    }
-    return 0.0f;
-  }
-  std::int64_t elems() const { return static_cast<std::int64_t>(values.size()); }
-};
-
-// How the matrices of a batch are placed.
-enum class BatchLayout : std::uint8_t {
-  kConsecutive,     // matrix after matrix (a gap of 3 elements between them)
-  kSharedB,         // B has stride 0: one weight for every matrix of the batch
-  kInterleavedHeads // A, B, C are the heads of [L, H, D] tensors: stride = one head's columns, ld = H·D
-};
-
-enum class Padding : std::uint8_t { kDense, kPadded };  // padded: ld = row length + 5
-
-struct GemmCase {
-  std::string name;
-  Transpose trans_a, trans_b;
-  std::int64_t m, n, k;
-  ElementType in_type, c_type;
-  float alpha = 1.0f, beta = 0.0f;
-  std::int64_t batch_count = 1;
-  BatchLayout layout = BatchLayout::kConsecutive;
-  Padding padding = Padding::kDense;
-};
-
-std::string describe(const GemmCase& c) {
-  std::ostringstream os;
-  os << c.name << " [" << (c.trans_a == Transpose::kYes ? "T" : "N") << (c.trans_b == Transpose::kYes ? "T" : "N")
-     << " m=" << c.m << " n=" << c.n << " k=" << c.k << " batch=" << c.batch_count << " "
-     << element_type_name(c.in_type) << "->" << element_type_name(c.c_type) << " alpha=" << c.alpha
-     << " beta=" << c.beta << (c.padding == Padding::kPadded ? " padded" : "") << "]";
-  return os.str();
-}
-
-// Row-major operands of a case, generated and stored.
-struct Operands {
-  RowMajorGemm g;
-  std::int64_t a_rows, a_cols, b_rows, b_cols;
-  Buffer a, b, c;
-  std::vector<float> c_before;  // C's stored values before the GEMM (padding included)
-};
-
-Operands make_operands(const GemmCase& tc, std::uint32_t seed) {
-  RowMajorGemm g;
-  g.trans_a = tc.trans_a;
-  g.trans_b = tc.trans_b;
-  g.m = tc.m;
-  g.n = tc.n;
-  g.k = tc.k;
-  g.batch_count = tc.batch_count;
-  g.a_type = g.b_type = tc.in_type;
-  g.c_type = tc.c_type;
-  const std::int64_t a_rows = tc.trans_a == Transpose::kNo ? tc.m : tc.k, a_cols = tc.trans_a == Transpose::kNo ? tc.k : tc.m;
-  const std::int64_t b_rows = tc.trans_b == Transpose::kNo ? tc.k : tc.n, b_cols = tc.trans_b == Transpose::kNo ? tc.n : tc.k;
-  const std::int64_t pad = tc.padding == Padding::kPadded ? 5 : 0;
-  std::int64_t a_elems = 0, b_elems = 0, c_elems = 0;
-  if (tc.layout == BatchLayout::kInterleavedHeads) {
-    // Head h of X [rows, H, cols] starts at column h·cols of a rows × (H·cols) matrix.
-    g.lda_elems = tc.batch_count * a_cols + pad;
-    g.ldb_elems = tc.batch_count * b_cols + pad;
-    g.ldc_elems = tc.batch_count * tc.n + pad;
-    g.stride_a_elems = a_cols;
-    g.stride_b_elems = b_cols;
-    g.stride_c_elems = tc.n;
-    a_elems = a_rows * g.lda_elems;
-    b_elems = b_rows * g.ldb_elems;
-    c_elems = tc.m * g.ldc_elems;
-  } else {
-    g.lda_elems = a_cols + pad;
-    g.ldb_elems = b_cols + pad;
-    g.ldc_elems = tc.n + pad;
-    g.stride_a_elems = a_rows * g.lda_elems + 3;
-    g.stride_b_elems = tc.layout == BatchLayout::kSharedB ? 0 : b_rows * g.ldb_elems + 3;
-    g.stride_c_elems = tc.m * g.ldc_elems + 3;
-    a_elems = tc.batch_count * g.stride_a_elems;
-    b_elems = tc.layout == BatchLayout::kSharedB ? b_rows * g.ldb_elems : tc.batch_count * g.stride_b_elems;
-    c_elems = tc.batch_count * g.stride_c_elems;
-  }
-  Operands o{g, a_rows, a_cols, b_rows, b_cols, Buffer(tc.in_type, a_elems), Buffer(tc.in_type, b_elems),
-             Buffer(tc.c_type, c_elems), {}};
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  for (std::int64_t i = 0; i < a_elems; ++i) o.a.store(i, uniform(rng));
-  for (std::int64_t i = 0; i < b_elems; ++i) o.b.store(i, uniform(rng));
-  // C: random where beta reads it; NaN where beta = 0 (cuBLAS must not read it), and in
-  // the padding and gaps, which must come back untouched.
-  for (std::int64_t i = 0; i < c_elems; ++i)
-    o.c.store(i, tc.beta == 0.0f ? std::numeric_limits<float>::quiet_NaN() : uniform(rng));
-  o.c_before.resize(static_cast<std::size_t>(c_elems));
-  for (std::int64_t i = 0; i < c_elems; ++i) o.c_before[static_cast<std::size_t>(i)] = o.c.load(i);
-  return o;
-}
-
-struct Comparison {
-  double max_ratio = 0;  // max over C of |impl − ref| / bound (≤ 1 passes)
-  double max_error = 0;
-  std::string where;     // the worst element
-  std::string untouched;  // empty, or the first element outside C that changed
-  std::int64_t checked = 0;
-};
-
-// The row-major reference in f64 on the unrounded values, and the bound of the header.
-Comparison compare(const GemmCase& tc, const Operands& o) {
-  const RowMajorGemm& g = o.g;
-  const double u_in = tc.in_type == ElementType::kF32 ? 0.0 : unit_roundoff(tc.in_type);
-  const double u_out = tc.c_type == ElementType::kF32 ? 0.0 : unit_roundoff(tc.c_type);
-  const double input_term = 2 * u_in + u_in * u_in;
-  const double accumulation_term = gamma_f32(tc.k + 2) * (1 + u_in) * (1 + u_in);
-  const double half_eta_in = tc.in_type == ElementType::kF32 ? 0.0 : smallest_subnormal(tc.in_type) / 2;
-  const double half_eta_out = smallest_subnormal(tc.c_type) / 2;
-  const double accumulation_underflow = static_cast<double>(tc.k + 2) * std::ldexp(1.0, -150);
-  Comparison r;
-  std::vector<char> is_c(static_cast<std::size_t>(o.c.elems()), 0);
-  for (std::int64_t batch = 0; batch < g.batch_count; ++batch) {
-    const std::int64_t a0 = batch * g.stride_a_elems, b0 = batch * g.stride_b_elems, c0 = batch * g.stride_c_elems;
-    for (std::int64_t i = 0; i < g.m; ++i) {
-      for (std::int64_t j = 0; j < g.n; ++j) {
-        double dot = 0, abs_dot = 0, abs_sum = 0;
-        for (std::int64_t p = 0; p < g.k; ++p) {
-          const std::int64_t ai = g.trans_a == Transpose::kNo ? i * g.lda_elems + p : p * g.lda_elems + i;
-          const std::int64_t bi = g.trans_b == Transpose::kNo ? p * g.ldb_elems + j : j * g.ldb_elems + p;
-          const double t = static_cast<double>(o.a.values[static_cast<std::size_t>(a0 + ai)]) *
-                           static_cast<double>(o.b.values[static_cast<std::size_t>(b0 + bi)]);
-          dot += t;
-          abs_dot += std::fabs(t);
-          abs_sum += std::fabs(o.a.values[static_cast<std::size_t>(a0 + ai)]) +
-                     std::fabs(o.b.values[static_cast<std::size_t>(b0 + bi)]) + half_eta_in;
-        }
-        const std::int64_t ci = c0 + i * g.ldc_elems + j;
-        const double c_in = tc.beta == 0.0f ? 0.0 : static_cast<double>(o.c.values[static_cast<std::size_t>(ci)]);
-        const double ref = double{tc.alpha} * dot + double{tc.beta} * c_in;
-        const double terms = std::fabs(double{tc.alpha}) * abs_dot + std::fabs(double{tc.beta}) * std::fabs(c_in);
-        const double before_out = (input_term + accumulation_term) * terms +
-                                  std::fabs(double{tc.alpha}) * half_eta_in * abs_sum + accumulation_underflow;
-        const double bound =
-            before_out + u_out * (std::fabs(ref) + before_out) + (1 + std::fabs(double{tc.beta})) * half_eta_out;
-        const double impl = o.c.load(ci);
-        const double err = std::fabs(impl - ref);
-        // An exact bound of 0 (all terms 0) is met only by an exact result.
-        const double ratio = std::isnan(impl) ? std::numeric_limits<double>::infinity()
-                             : bound > 0     ? err / bound
-                             : err == 0      ? 0.0
-                                             : std::numeric_limits<double>::infinity();
-        is_c[static_cast<std::size_t>(ci)] = 1;
-        ++r.checked;
-        if (ratio > r.max_ratio || (r.where.empty() && ratio >= r.max_ratio)) {
-          r.max_ratio = ratio;
-          r.max_error = err;
-          std::ostringstream os;
-          os << "batch " << batch << ", C(" << i << ", " << j << "): got " << impl << ", reference " << ref
-             << ", |error| " << err << ", bound " << bound;
-          r.where = os.str();
-        }
-      }
-    }
-  }
-  for (std::int64_t e = 0; e < o.c.elems() && r.untouched.empty(); ++e) {
-    if (is_c[static_cast<std::size_t>(e)]) continue;
-    const float before = o.c_before[static_cast<std::size_t>(e)], after = o.c.load(e);
-    if (std::memcmp(&before, &after, sizeof(float)) != 0)
-      r.untouched = "element " + std::to_string(e) + " outside C changed from " + std::to_string(before) + " to " +
-                    std::to_string(after);
-  }
-  return r;
-}
-
-// Runs a case through the mapping and the executor and checks it against the reference;
-// returns max |error| / bound (how much of the tolerance the case used).
-double check_case(const GemmCase& tc, std::uint32_t seed = 1) {
-  SCOPED_TRACE(describe(tc));
-  Operands o = make_operands(tc, seed);
-  HostColumnMajorGemm gemm;
-  DeviceGemm& device = gemm;  // what the training code holds
-  device.multiply(o.g, tc.alpha, o.a.bytes.data(), o.b.bytes.data(), tc.beta, o.c.bytes.data());
-  const Comparison r = compare(tc, o);
-  EXPECT_LE(r.max_ratio, 1.0) << "max |error| " << r.max_error << " at " << r.where;
-  EXPECT_TRUE(r.untouched.empty()) << r.untouched;
-  EXPECT_EQ(r.checked, tc.batch_count * tc.m * tc.n);
-  return r.max_ratio;
-}
-
-// Prints how much of the tolerance a group of cases used (a bound far above every error
-// would prove nothing; docs/cuda.md quotes these figures).
-struct RatioReport {
-  const char* what;
+// Runs a group through the mapping and the executor, checks every case, and prints how
+// much of the tolerance the group used (a bound far above every error would prove nothing;
+// docs/cuda.md quotes these figures).
+void check_group(const CaseGroup& group) {
   double max_ratio = 0;
-  void add(double r) { max_ratio = std::max(max_ratio, r); }
-  ~RatioReport() { std::printf("[ ratio    ] %s: max |error| / bound = %.3f\n", what, max_ratio); }
-};
+  std::string worst;
+  for (const GemmCase& tc : group.cases) {
+    SCOPED_TRACE(cases::describe(tc));
+    Operands o = cases::make_operands(tc);
+    HostColumnMajorGemm gemm;
+    DeviceGemm& device = gemm;  // what the training code holds
+    device.multiply(o.g, tc.alpha, o.a.bytes.data(), o.b.bytes.data(), tc.beta, o.c.bytes.data());
+    const Comparison r = cases::compare(tc, o, Accumulation::kRoundToNearest);
+    EXPECT_LE(r.max_ratio, 1.0) << "max |error| " << r.max_error << " at " << r.where;
+    EXPECT_TRUE(r.untouched.empty()) << r.untouched;
+    EXPECT_EQ(r.checked, tc.batch_count * tc.m * tc.n);
+    if (r.max_ratio > max_ratio || worst.empty()) {
+      max_ratio = r.max_ratio;
+      worst = cases::describe(tc);
+    }
+  }
+  std::printf("[ ratio    ] %s (%zu cases): max |error| / bound = %.3f (%s)\n", group.name.c_str(),
+              group.cases.size(), max_ratio, worst.c_str());
+}
 
 // ---------------------------------------------------------------------------------------
 // The argument mapping itself, spelled out for the model's three linear-layer GEMMs.
@@ -417,162 +166,37 @@ TEST(CublasMapping, TensorCoreAlignment) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Every GEMM the model issues (runtime/model/transformer.cc, layers.cc), with the dims of
-// configs/train/passkey_cpu.yaml and of ModelConfig's defaults.
+// Every GEMM the model issues, then odd, batched and degenerate shapes (gemm_cases.cc).
 
-struct ModelDims {
-  const char* name;
-  std::int64_t d_model, q_features, kv_features, mlp_hidden, vocab;
-};
-
-// passkey_cpu.yaml: d 64, 4 heads × 16, kv_heads 4 (default), mlp 128, vocab 256.
-// ModelConfig defaults with GQA: mlp 172 (not a multiple of 8), kv_heads 2 → 32 features.
-constexpr ModelDims kModels[] = {{"passkey", 64, 64, 64, 128, 256}, {"default_gqa", 64, 64, 32, 172, 256}};
-
-struct Linear {
-  const char* name;
-  std::int64_t in, out;
-  float forward_beta;  // wo and w2 add into the residual stream (beta 1)
-};
-
-std::vector<Linear> linears(const ModelDims& d) {
-  return {{"wq", d.d_model, d.q_features, 0.0f},  {"wk", d.d_model, d.kv_features, 0.0f},
-          {"wv", d.d_model, d.kv_features, 0.0f}, {"wo", d.q_features, d.d_model, 1.0f},
-          {"w1", d.d_model, d.mlp_hidden, 0.0f},  {"w3", d.d_model, d.mlp_hidden, 0.0f},
-          {"w2", d.mlp_hidden, d.d_model, 1.0f},  {"lm_head", d.d_model, d.vocab, 0.0f}};
+TEST(DeviceGemmCases, Model) {
+  for (const CaseGroup& g : cases::model_cases()) check_group(g);
 }
 
-// The three GEMMs of one linear layer on `tokens` rows (layers.cc):
-//   forward  y = x·Wᵀ           (y in the activation type; beta 1 into the residual for wo, w2)
-//   backward dx = dy·W          (beta 1 where gradients of q, k, v / w1, w3 add up)
-//            dW += dyᵀ·x        (fp32 gradient accumulator, beta 1)
-std::vector<GemmCase> linear_cases(const ModelDims& d, const Linear& l, std::int64_t tokens, ElementType in,
-                                   ElementType activation_out) {
-  const std::string base = std::string(d.name) + "." + l.name + ".tokens" + std::to_string(tokens);
-  return {
-      {base + ".forward", Transpose::kNo, Transpose::kYes, tokens, l.out, l.in, in, activation_out, 1.0f,
-       l.forward_beta},
-      {base + ".backward_dx", Transpose::kNo, Transpose::kNo, tokens, l.in, l.out, in, activation_out, 1.0f, 1.0f},
-      {base + ".backward_dw", Transpose::kYes, Transpose::kNo, l.out, l.in, tokens, in, ElementType::kF32, 1.0f, 1.0f},
-  };
-}
-
-// Tokens per rank: batch 8 × seq 512 over sp = 4 ranks (1024); a ragged shard (77).
-TEST(DeviceGemmModel, EveryLinearLayerGemmF32) {
-  RatioReport report{"linear layers f32"};
-  for (const ModelDims& d : kModels)
-    for (const Linear& l : linears(d))
-      for (std::int64_t tokens : {1024, 77})
-        for (const GemmCase& c : linear_cases(d, l, tokens, ElementType::kF32, ElementType::kF32))
-          report.add(check_case(c));
-}
-
-TEST(DeviceGemmModel, EveryLinearLayerGemmBf16) {
-  RatioReport report{"linear layers bf16"};
-  for (const ModelDims& d : kModels)
-    for (const Linear& l : linears(d))
-      for (std::int64_t tokens : {1024, 77})
-        for (const GemmCase& c : linear_cases(d, l, tokens, ElementType::kBF16, ElementType::kBF16))
-          report.add(check_case(c));
-}
-
-TEST(DeviceGemmModel, LogitsHeadAtFullBatchBf16InF32Out) {
-  // sp = 1: all 8 × 512 tokens on one rank; logits and their gradient in f32.
-  const ModelDims& d = kModels[0];
-  for (const GemmCase& c : linear_cases(d, linears(d).back(), 4096, ElementType::kBF16, ElementType::kF32))
-    check_case(c);
-}
-
-TEST(DeviceGemmModel, AttentionPerHeadBatched) {
-  // Per-head products of attention on [L, H, D] tensors without copying a head out:
-  // S_h = Q_h·K_hᵀ (Q, K: [L, H, D], stride D, ld H·D; S: [L, H, L]) and O_h = P_h·V_h
-  // (P: [L, H, L], V and O: [L, H, D], O's ld padded).
-  const std::int64_t heads = 4, head_dim = 16;
-  for (std::int64_t len : {128, 77}) {
-    GemmCase s{"attention.scores.len" + std::to_string(len), Transpose::kNo, Transpose::kYes, len, len, head_dim,
-               ElementType::kBF16, ElementType::kF32, 0.25f, 0.0f, heads, BatchLayout::kInterleavedHeads};
-    check_case(s);
-    GemmCase o{"attention.pv.len" + std::to_string(len), Transpose::kNo, Transpose::kNo, len, head_dim, len,
-               ElementType::kBF16, ElementType::kBF16, 1.0f, 0.0f, heads, BatchLayout::kInterleavedHeads,
-               Padding::kPadded};
-    check_case(o);
-  }
-}
-
-TEST(DeviceGemmModel, SequencesBatchedWithSharedWeight) {
-  // y_b = x_b·Wᵀ for 8 sequences of 61 tokens with one W (stride 0), and dx_b = dy_b·W.
-  check_case({"batched.forward", Transpose::kNo, Transpose::kYes, 61, 172, 64, ElementType::kBF16, ElementType::kBF16,
-              1.0f, 0.0f, 8, BatchLayout::kSharedB});
-  check_case({"batched.backward_dx", Transpose::kNo, Transpose::kNo, 61, 64, 172, ElementType::kF32,
-              ElementType::kF32, 1.0f, 1.0f, 8, BatchLayout::kSharedB, Padding::kPadded});
-}
-
-// ---------------------------------------------------------------------------------------
-// Odd shapes: every transpose pair, m/n/k = 1, sizes not multiples of 8, padded leading
-// dimensions, alpha and beta other than 0 and 1, every type combination cuBLAS takes.
-
-TEST(DeviceGemmOdd, EveryTransposeTypeAndOddSize) {
-  RatioReport report{"odd shapes, every type"};
-  const std::int64_t sizes[][3] = {{1, 1, 1}, {1, 64, 64}, {64, 1, 64}, {64, 64, 1}, {7, 13, 5}, {63, 77, 129}, {3, 1, 300}};
-  const std::pair<ElementType, ElementType> types[] = {{ElementType::kF32, ElementType::kF32},
-                                                       {ElementType::kBF16, ElementType::kBF16},
-                                                       {ElementType::kBF16, ElementType::kF32},
-                                                       {ElementType::kF16, ElementType::kF16},
-                                                       {ElementType::kF16, ElementType::kF32}};
-  std::uint32_t seed = 10;
-  for (const auto& s : sizes)
-    for (Transpose ta : {Transpose::kNo, Transpose::kYes})
-      for (Transpose tb : {Transpose::kNo, Transpose::kYes})
-        for (const auto& [in, out] : types)
-          for (Padding pad : {Padding::kDense, Padding::kPadded}) {
-            GemmCase c{"odd", ta, tb, s[0], s[1], s[2], in, out, -0.75f, pad == Padding::kPadded ? 0.5f : 0.0f};
-            c.padding = pad;
-            report.add(check_case(c, ++seed));
-          }
-}
-
-TEST(DeviceGemmOdd, BatchedEveryTranspose) {
-  for (Transpose ta : {Transpose::kNo, Transpose::kYes})
-    for (Transpose tb : {Transpose::kNo, Transpose::kYes})
-      for (BatchLayout layout : {BatchLayout::kConsecutive, BatchLayout::kSharedB, BatchLayout::kInterleavedHeads}) {
-        GemmCase c{"batched", ta, tb, 9, 11, 13, ElementType::kBF16, ElementType::kF32, 1.5f, -1.0f, 5, layout,
-                   Padding::kPadded};
-        check_case(c);
-      }
-}
-
-TEST(DeviceGemmOdd, DegenerateSizes) {
-  // k = 0: C = beta·C exactly; m or n = 0 and batch 0: nothing is touched.
-  check_case({"k0", Transpose::kNo, Transpose::kNo, 5, 7, 0, ElementType::kF32, ElementType::kF32, 1.0f, 0.5f});
-  check_case({"k0_beta0", Transpose::kYes, Transpose::kYes, 5, 7, 0, ElementType::kBF16, ElementType::kBF16, 1.0f, 0.0f});
-  check_case({"m0", Transpose::kNo, Transpose::kNo, 0, 7, 3, ElementType::kF32, ElementType::kF32, 1.0f, 1.0f, 1,
-              BatchLayout::kConsecutive, Padding::kPadded});
-  check_case({"n0", Transpose::kNo, Transpose::kNo, 7, 0, 3, ElementType::kF32, ElementType::kF32, 1.0f, 1.0f, 1,
-              BatchLayout::kConsecutive, Padding::kPadded});
-  check_case({"batch0", Transpose::kNo, Transpose::kNo, 4, 4, 4, ElementType::kF32, ElementType::kF32, 1.0f, 1.0f, 0});
+TEST(DeviceGemmCases, OddBatchedAndDegenerate) {
+  for (const CaseGroup& g : cases::odd_cases()) check_group(g);
 }
 
 // The comparison has teeth: a mapping with one argument wrong fails it by far.
-TEST(DeviceGemmOdd, AWrongMappingIsCaught) {
+TEST(DeviceGemmCases, AWrongMappingIsCaught) {
   const GemmCase tc{"wrong", Transpose::kNo, Transpose::kYes, 24, 24, 24, ElementType::kF32, ElementType::kF32};
   const auto run_wrong = [&](auto corrupt) {
-    Operands o = make_operands(tc, 7);
+    Operands o = cases::make_operands(tc);
     ColumnMajorGemm call = to_column_major(o.g);
     corrupt(call);
     HostColumnMajorGemm gemm;
     gemm.run(call, tc.alpha, o.b.bytes.data(), o.a.bytes.data(), tc.beta, o.c.bytes.data());
-    return compare(tc, o).max_ratio;
+    return cases::compare(tc, o).max_ratio;
   };
   EXPECT_LE(run_wrong([](ColumnMajorGemm&) {}), 1.0);  // unchanged, it passes
   EXPECT_GT(run_wrong([](ColumnMajorGemm& c) { c.transa = BlasOp::kN; }), 1e3) << "transa flipped";
   EXPECT_GT(run_wrong([](ColumnMajorGemm& c) { c.transb = BlasOp::kT; }), 1e3) << "transb flipped";
   EXPECT_GT(run_wrong([](ColumnMajorGemm& c) { c.k = 23; }), 1e3) << "one term of k left out";
   // Operands in row-major order instead of cuBLAS's (A first): also far off.
-  Operands o = make_operands(tc, 7);
+  Operands o = cases::make_operands(tc);
   const ColumnMajorGemm call = to_column_major(o.g);
   HostColumnMajorGemm gemm;
   gemm.run(call, tc.alpha, o.a.bytes.data(), o.b.bytes.data(), tc.beta, o.c.bytes.data());
-  EXPECT_GT(compare(tc, o).max_ratio, 1e3) << "A and B swapped";
+  EXPECT_GT(cases::compare(tc, o).max_ratio, 1e3) << "A and B swapped";
 }
 
 // ---------------------------------------------------------------------------------------

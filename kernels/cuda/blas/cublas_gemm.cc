@@ -84,6 +84,16 @@ CublasGemm::CublasGemm(void* stream) {
     set_stream(stream);
     // Host-side alpha and beta (the floats of run()), read when the call is enqueued.
     RA_CUBLAS_CHECK(cublasSetPointerMode(handle_, CUBLAS_POINTER_MODE_HOST));
+    // fp32 accumulation all the way (docs/design.md §8): by default cuBLAS may reduce the
+    // partial sums of a split-K GEMM in the *output* type when that is narrower than the
+    // compute type — bf16 for our bf16 activations, 2^-8 per partial sum. Forbidden here;
+    // no TF32 either (CUBLAS_DEFAULT_MATH, and COMPUTE_32F rather than _FAST_TF32).
+    RA_CUBLAS_CHECK(cublasSetMathMode(
+        handle_, static_cast<cublasMath_t>(CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION)));
+    // No atomics: results are bitwise reproducible run to run on one GPU model (cuBLAS's
+    // documented guarantee; atomics-based kernels would void it). This is the default,
+    // set explicitly because the determinism of training (docs/design.md §6) relies on it.
+    RA_CUBLAS_CHECK(cublasSetAtomicsMode(handle_, CUBLAS_ATOMICS_NOT_ALLOWED));
   } catch (...) {
     cublasDestroy(handle_);
     throw;
@@ -102,9 +112,9 @@ void CublasGemm::execute(const gemm::ColumnMajorGemm& call, float alpha, const v
   // input type we map. CUBLAS_GEMM_DEFAULT lets cuBLAS pick tensor-core kernels when the
   // types and alignment allow (bf16/f16 inputs); fp32 inputs stay fp32 (no TF32).
   if (call.batch_count == 1) {
-    RA_CUBLAS_CHECK(cublasGemmEx(handle_, to_cublas(call.transa), to_cublas(call.transb), call.m, call.n, call.k, &alpha,
-                                 a, to_cuda(call.a_type), call.lda, b, to_cuda(call.b_type), call.ldb, &beta, c,
-                                 to_cuda(call.c_type), call.ldc, to_cublas(call.compute), CUBLAS_GEMM_DEFAULT));
+    RA_CUBLAS_CHECK(cublasGemmEx(handle_, to_cublas(call.transa), to_cublas(call.transb), call.m, call.n, call.k,
+                                 &alpha, a, to_cuda(call.a_type), call.lda, b, to_cuda(call.b_type), call.ldb, &beta,
+                                 c, to_cuda(call.c_type), call.ldc, to_cublas(call.compute), CUBLAS_GEMM_DEFAULT));
   } else {
     RA_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
         handle_, to_cublas(call.transa), to_cublas(call.transb), call.m, call.n, call.k, &alpha, a,

@@ -6,6 +6,10 @@
 // The header names no CUDA type, so plain C++ (the training code) can hold one; the
 // stream is a `void*` cudaStream_t as in runtime/device (Stream::native_handle()).
 // Failures are ra::InternalError naming the call and cuBLAS's status name.
+//
+// Numerics: fp32 accumulation including split-K reductions (reduced-precision reductions
+// disallowed), no TF32, no atomics. One object per stream and host thread: a cuBLAS handle
+// is not safe to share between threads issuing work concurrently.
 #pragma once
 
 #include <cstdint>
