@@ -134,24 +134,24 @@ ColumnMajorGemm to_column_major(const RowMajorGemm& g) {
   c.k = to_int32(g.k, "k (the inner dimension)");
   c.first = FirstOperand::kRowMajorB;
   // An empty row's stride is never read, but cuBLAS wants every ld ≥ 1.
-  c.lda = to_int32(std::max<std::int64_t>(g.ldb_elems, 1), "ldb_elems (the row stride of B)");
-  c.ldb = to_int32(std::max<std::int64_t>(g.lda_elems, 1), "lda_elems (the row stride of A)");
-  c.ldc = to_int32(std::max<std::int64_t>(g.ldc_elems, 1), "ldc_elems (the row stride of C)");
-  c.stride_a = g.stride_b_elems;
-  c.stride_b = g.stride_a_elems;
-  c.stride_c = g.stride_c_elems;
+  c.lda_elems = to_int32(std::max<std::int64_t>(g.ldb_elems, 1), "ldb_elems (the row stride of B)");
+  c.ldb_elems = to_int32(std::max<std::int64_t>(g.lda_elems, 1), "lda_elems (the row stride of A)");
+  c.ldc_elems = to_int32(std::max<std::int64_t>(g.ldc_elems, 1), "ldc_elems (the row stride of C)");
+  c.stride_a_elems = g.stride_b_elems;
+  c.stride_b_elems = g.stride_a_elems;
+  c.stride_c_elems = g.stride_c_elems;
   c.batch_count = to_int32(g.batch_count, "batch_count");
   c.a_type = g.b_type;
   c.b_type = g.a_type;
   c.c_type = g.c_type;
   c.compute = g.compute;
-  std::int64_t align = pow2_alignment(c.lda * element_size_bytes(c.a_type));
-  align = std::min(align, pow2_alignment(c.ldb * element_size_bytes(c.b_type)));
-  align = std::min(align, pow2_alignment(c.ldc * element_size_bytes(c.c_type)));
+  std::int64_t align = pow2_alignment(c.lda_elems * element_size_bytes(c.a_type));
+  align = std::min(align, pow2_alignment(c.ldb_elems * element_size_bytes(c.b_type)));
+  align = std::min(align, pow2_alignment(c.ldc_elems * element_size_bytes(c.c_type)));
   if (c.batch_count > 1) {
-    align = std::min(align, pow2_alignment(c.stride_a * element_size_bytes(c.a_type)));
-    align = std::min(align, pow2_alignment(c.stride_b * element_size_bytes(c.b_type)));
-    align = std::min(align, pow2_alignment(c.stride_c * element_size_bytes(c.c_type)));
+    align = std::min(align, pow2_alignment(c.stride_a_elems * element_size_bytes(c.a_type)));
+    align = std::min(align, pow2_alignment(c.stride_b_elems * element_size_bytes(c.b_type)));
+    align = std::min(align, pow2_alignment(c.stride_c_elems * element_size_bytes(c.c_type)));
   }
   c.stride_alignment_bytes = static_cast<std::int32_t>(align);
   validate(c);  // the mapping must produce a call cuBLAS accepts: a failure here is ours
@@ -167,12 +167,12 @@ void validate(const ColumnMajorGemm& call) {
   const std::int32_t min_lda = std::max(1, call.transa == BlasOp::kN ? call.m : call.k);
   const std::int32_t min_ldb = std::max(1, call.transb == BlasOp::kN ? call.k : call.n);
   const std::int32_t min_ldc = std::max(1, call.m);
-  RA_CHECK_GE(InternalError, call.lda, min_lda, "cuBLAS GEMM: lda >= max(1, rows of A as stored)");
-  RA_CHECK_GE(InternalError, call.ldb, min_ldb, "cuBLAS GEMM: ldb >= max(1, rows of B as stored)");
-  RA_CHECK_GE(InternalError, call.ldc, min_ldc, "cuBLAS GEMM: ldc >= max(1, m)");
-  RA_CHECK_GE(InternalError, call.stride_a, 0, "cuBLAS GEMM: strideA");
-  RA_CHECK_GE(InternalError, call.stride_b, 0, "cuBLAS GEMM: strideB");
-  RA_CHECK_GE(InternalError, call.stride_c, 0, "cuBLAS GEMM: strideC");
+  RA_CHECK_GE(InternalError, call.lda_elems, min_lda, "cuBLAS GEMM: lda >= max(1, rows of A as stored)");
+  RA_CHECK_GE(InternalError, call.ldb_elems, min_ldb, "cuBLAS GEMM: ldb >= max(1, rows of B as stored)");
+  RA_CHECK_GE(InternalError, call.ldc_elems, min_ldc, "cuBLAS GEMM: ldc >= max(1, m)");
+  RA_CHECK_GE(InternalError, call.stride_a_elems, 0, "cuBLAS GEMM: strideA");
+  RA_CHECK_GE(InternalError, call.stride_b_elems, 0, "cuBLAS GEMM: strideB");
+  RA_CHECK_GE(InternalError, call.stride_c_elems, 0, "cuBLAS GEMM: strideC");
   check_types(call.a_type, call.b_type, call.c_type, "cuBLAS's A", "cuBLAS's B");
 }
 

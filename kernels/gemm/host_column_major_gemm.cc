@@ -16,25 +16,25 @@ void execute_typed(const ColumnMajorGemm& call, float alpha, const In* a, const 
   // with leading dimension ld is at r + s·ld; op(A)(i, p) is A(i, p) for N and A(p, i) for T.
   std::vector<float> op_a(static_cast<std::size_t>(m * k)), op_b(static_cast<std::size_t>(n * k));
   for (std::int64_t batch = 0; batch < call.batch_count; ++batch) {
-    const In* ab = a + batch * call.stride_a;
-    const In* bb = b + batch * call.stride_b;
-    Out* cb = c + batch * call.stride_c;
+    const In* ab = a + batch * call.stride_a_elems;
+    const In* bb = b + batch * call.stride_b_elems;
+    Out* cb = c + batch * call.stride_c_elems;
     for (std::int64_t i = 0; i < m; ++i)
       for (std::int64_t p = 0; p < k; ++p)
         op_a[static_cast<std::size_t>(i * k + p)] =
-            to_float(call.transa == BlasOp::kN ? ab[i + p * call.lda] : ab[p + i * call.lda]);
+            to_float(call.transa == BlasOp::kN ? ab[i + p * call.lda_elems] : ab[p + i * call.lda_elems]);
     // op(B)(p, j) is B(p, j) for N and B(j, p) for T.
     for (std::int64_t j = 0; j < n; ++j)
       for (std::int64_t p = 0; p < k; ++p)
         op_b[static_cast<std::size_t>(j * k + p)] =
-            to_float(call.transb == BlasOp::kN ? bb[p + j * call.ldb] : bb[j + p * call.ldb]);
+            to_float(call.transb == BlasOp::kN ? bb[p + j * call.ldb_elems] : bb[j + p * call.ldb_elems]);
     for (std::int64_t j = 0; j < n; ++j) {
       const float* bj = op_b.data() + j * k;
       for (std::int64_t i = 0; i < m; ++i) {
         const float* ai = op_a.data() + i * k;
         float acc = 0.0f;
         for (std::int64_t p = 0; p < k; ++p) acc += ai[p] * bj[p];
-        Out& out = cb[i + j * call.ldc];
+        Out& out = cb[i + j * call.ldc_elems];
         const float result = beta == 0.0f ? alpha * acc : alpha * acc + beta * to_float(out);
         out = from_float<Out>(result);
       }

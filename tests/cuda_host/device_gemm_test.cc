@@ -80,9 +80,9 @@ TEST(CublasMapping, LinearForwardIsTheFamiliarTN) {
   EXPECT_EQ(c.n, 1024);
   EXPECT_EQ(c.k, 64);
   EXPECT_EQ(c.first, FirstOperand::kRowMajorB);
-  EXPECT_EQ(c.lda, 64);
-  EXPECT_EQ(c.ldb, 64);
-  EXPECT_EQ(c.ldc, 172);
+  EXPECT_EQ(c.lda_elems, 64);
+  EXPECT_EQ(c.ldb_elems, 64);
+  EXPECT_EQ(c.ldc_elems, 172);
   EXPECT_EQ(c.batch_count, 1);
   EXPECT_EQ(c.a_type, ElementType::kBF16);
   EXPECT_EQ(c.compute, ComputeType::kF32);
@@ -105,9 +105,9 @@ TEST(CublasMapping, BackwardDxAndDw) {
   EXPECT_EQ(c.m, 64);
   EXPECT_EQ(c.n, 1024);
   EXPECT_EQ(c.k, 256);
-  EXPECT_EQ(c.lda, 64);
-  EXPECT_EQ(c.ldb, 256);
-  EXPECT_EQ(c.ldc, 64);
+  EXPECT_EQ(c.lda_elems, 64);
+  EXPECT_EQ(c.ldb_elems, 256);
+  EXPECT_EQ(c.ldc_elems, 64);
   EXPECT_EQ(c.stride_alignment_bytes, 16);
   // dW[out, in] += dy[n_tok, out]ᵀ · x[n_tok, in]  →  gemm(N, T, in, out, n_tok, x (ld in), dy (ld out), dW (ld in)).
   RowMajorGemm dw;
@@ -124,9 +124,9 @@ TEST(CublasMapping, BackwardDxAndDw) {
   EXPECT_EQ(c.m, 64);
   EXPECT_EQ(c.n, 256);
   EXPECT_EQ(c.k, 1024);
-  EXPECT_EQ(c.lda, 64);
-  EXPECT_EQ(c.ldb, 256);
-  EXPECT_EQ(c.ldc, 64);
+  EXPECT_EQ(c.lda_elems, 64);
+  EXPECT_EQ(c.ldb_elems, 256);
+  EXPECT_EQ(c.ldc_elems, 64);
 }
 
 TEST(CublasMapping, BatchStridesFollowTheirPointersAndEmptyRowsGetLdOne) {
@@ -142,10 +142,10 @@ TEST(CublasMapping, BatchStridesFollowTheirPointersAndEmptyRowsGetLdOne) {
   g.stride_b_elems = 0;
   g.stride_c_elems = 15;
   const ColumnMajorGemm c = to_column_major(g);
-  EXPECT_EQ(c.ldb, 1);
-  EXPECT_EQ(c.stride_a, 0);   // row-major B
-  EXPECT_EQ(c.stride_b, 7);   // row-major A
-  EXPECT_EQ(c.stride_c, 15);
+  EXPECT_EQ(c.ldb_elems, 1);
+  EXPECT_EQ(c.stride_a_elems, 0);   // row-major B
+  EXPECT_EQ(c.stride_b_elems, 7);   // row-major A
+  EXPECT_EQ(c.stride_c_elems, 15);
   EXPECT_EQ(c.batch_count, 4);
 }
 
@@ -298,7 +298,7 @@ TEST(CublasMappingRejects, NegativeSizesOverlapsAndTypes) {
 
 TEST(CublasMappingRejects, CallsCublasWouldRefuseAndMisalignedPointers) {
   ColumnMajorGemm call = to_column_major(valid_gemm());  // m 16, n 8, k 4, lda 16, ldb 4
-  call.lda = 15;
+  call.lda_elems = 15;
   try {
     validate(call);
     ADD_FAILURE() << "lda 15 < m 16 accepted";

@@ -113,13 +113,13 @@ void CublasGemm::execute(const gemm::ColumnMajorGemm& call, float alpha, const v
   // types and alignment allow (bf16/f16 inputs); fp32 inputs stay fp32 (no TF32).
   if (call.batch_count == 1) {
     RA_CUBLAS_CHECK(cublasGemmEx(handle_, to_cublas(call.transa), to_cublas(call.transb), call.m, call.n, call.k,
-                                 &alpha, a, to_cuda(call.a_type), call.lda, b, to_cuda(call.b_type), call.ldb, &beta,
-                                 c, to_cuda(call.c_type), call.ldc, to_cublas(call.compute), CUBLAS_GEMM_DEFAULT));
+                                 &alpha, a, to_cuda(call.a_type), call.lda_elems, b, to_cuda(call.b_type), call.ldb_elems, &beta,
+                                 c, to_cuda(call.c_type), call.ldc_elems, to_cublas(call.compute), CUBLAS_GEMM_DEFAULT));
   } else {
     RA_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
         handle_, to_cublas(call.transa), to_cublas(call.transb), call.m, call.n, call.k, &alpha, a,
-        to_cuda(call.a_type), call.lda, call.stride_a, b, to_cuda(call.b_type), call.ldb, call.stride_b, &beta, c,
-        to_cuda(call.c_type), call.ldc, call.stride_c, call.batch_count, to_cublas(call.compute), CUBLAS_GEMM_DEFAULT));
+        to_cuda(call.a_type), call.lda_elems, call.stride_a_elems, b, to_cuda(call.b_type), call.ldb_elems, call.stride_b_elems, &beta, c,
+        to_cuda(call.c_type), call.ldc_elems, call.stride_c_elems, call.batch_count, to_cublas(call.compute), CUBLAS_GEMM_DEFAULT));
   }
 }
 
