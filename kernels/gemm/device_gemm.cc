@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <sstream>
+#include <string>
 
 #include "runtime/core/check.h"
 
@@ -174,6 +176,17 @@ void validate(const ColumnMajorGemm& call) {
   RA_CHECK_GE(InternalError, call.stride_b_elems, 0, "cuBLAS GEMM: strideB");
   RA_CHECK_GE(InternalError, call.stride_c_elems, 0, "cuBLAS GEMM: strideC");
   check_types(call.a_type, call.b_type, call.c_type, "cuBLAS's A", "cuBLAS's B");
+}
+
+std::string to_string(const ColumnMajorGemm& call) {
+  std::ostringstream os;
+  os << "transa " << (call.transa == BlasOp::kT ? "T" : "N") << ", transb " << (call.transb == BlasOp::kT ? "T" : "N")
+     << ", m " << call.m << ", n " << call.n << ", k " << call.k << ", lda " << call.lda_elems << ", ldb "
+     << call.ldb_elems << ", ldc " << call.ldc_elems << ", strides " << call.stride_a_elems << "/"
+     << call.stride_b_elems << "/" << call.stride_c_elems << ", batch " << call.batch_count << ", A "
+     << element_type_name(call.a_type) << ", B " << element_type_name(call.b_type) << ", C "
+     << element_type_name(call.c_type) << ", compute f32";
+  return os.str();
 }
 
 TensorCoreAlignment tensor_core_alignment(const ColumnMajorGemm& call, const void* a, const void* b, const void* c) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "kernels/gemm/gemm.h"
@@ -95,6 +96,10 @@ struct ColumnMajorGemm {
   // at run time: tensor_core_alignment).
   std::int32_t stride_alignment_bytes = 0;
 };
+
+// "transa T, transb N, m 172, n 1024, k 64, lda 64, ldb 64, ldc 172, strides 0/0/0, batch 1,
+// A bf16, B bf16, C bf16, compute f32": the arguments in cuBLAS's words, for error messages.
+std::string to_string(const ColumnMajorGemm& call);
 
 // Maps a row-major GEMM onto cuBLAS's column-major arguments. Throws ra::InternalError for
 // a description that is inconsistent (negative sizes, a leading dimension shorter than its

@@ -88,6 +88,9 @@ TEST(CublasMapping, LinearForwardIsTheFamiliarTN) {
   EXPECT_EQ(c.compute, ComputeType::kF32);
   // 172 bf16 = 344 bytes: C's rows are 8-byte, not 16-byte, multiples.
   EXPECT_EQ(c.stride_alignment_bytes, 8);
+  EXPECT_EQ(to_string(c),
+            "transa T, transb N, m 172, n 1024, k 64, lda 64, ldb 64, ldc 172, strides 0/0/0, batch 1, A bf16, B bf16, "
+            "C bf16, compute f32");
 }
 
 TEST(CublasMapping, BackwardDxAndDw) {

@@ -44,18 +44,22 @@ static_assert(to_cuda(ElementType::kF32) == CUDA_R_32F && to_cuda(ElementType::k
 static_assert(to_cublas(ComputeType::kF32) == CUBLAS_COMPUTE_32F);
 
 // "cublas_gemm.cc:88: cublasGemmEx(...) failed: CUBLAS_STATUS_INVALID_VALUE (an invalid
-// value was used as an argument)"
-void check_cublas(cublasStatus_t status, const char* call, const char* file, int line) {
+// value was used as an argument)", then the GEMM's arguments when there is one.
+void check_cublas(cublasStatus_t status, const char* call, const char* file, int line,
+                  const gemm::ColumnMajorGemm* gemm = nullptr) {
   if (status == CUBLAS_STATUS_SUCCESS) return;
-  throw InternalError(std::string(file) + ":" + std::to_string(line) + ": " + call +
-                      " failed: " + cublas_status_name(static_cast<int>(status)) + " (" +
-                      cublasGetStatusString(status) + ")");
+  std::string message = std::string(file) + ":" + std::to_string(line) + ": " + call + " failed: " +
+                        cublas_status_name(static_cast<int>(status)) + " (" + cublasGetStatusString(status) + ")";
+  if (gemm != nullptr) message += "; the GEMM: " + gemm::to_string(*gemm);
+  throw InternalError(message);
 }
 
 }  // namespace
 }  // namespace ra::kernels::cuda
 
 #define RA_CUBLAS_CHECK(call) ::ra::kernels::cuda::check_cublas((call), #call, RA_FILE_BASENAME, __LINE__)
+#define RA_CUBLAS_GEMM_CHECK(call, gemm) \
+  ::ra::kernels::cuda::check_cublas((call), #call, RA_FILE_BASENAME, __LINE__, &(gemm))
 
 namespace ra::kernels::cuda {
 
@@ -111,15 +115,21 @@ void CublasGemm::execute(const gemm::ColumnMajorGemm& call, float alpha, const v
   // CUBLAS_COMPUTE_32F takes fp32 alpha and beta (scaleType CUDA_R_32F) for every
   // input type we map. CUBLAS_GEMM_DEFAULT lets cuBLAS pick tensor-core kernels when the
   // types and alignment allow (bf16/f16 inputs); fp32 inputs stay fp32 (no TF32).
+  const cublasOperation_t transa = to_cublas(call.transa), transb = to_cublas(call.transb);
+  const cudaDataType a_type = to_cuda(call.a_type), b_type = to_cuda(call.b_type), c_type = to_cuda(call.c_type);
+  const cublasComputeType_t compute = to_cublas(call.compute);
   if (call.batch_count == 1) {
-    RA_CUBLAS_CHECK(cublasGemmEx(handle_, to_cublas(call.transa), to_cublas(call.transb), call.m, call.n, call.k,
-                                 &alpha, a, to_cuda(call.a_type), call.lda_elems, b, to_cuda(call.b_type), call.ldb_elems, &beta,
-                                 c, to_cuda(call.c_type), call.ldc_elems, to_cublas(call.compute), CUBLAS_GEMM_DEFAULT));
+    RA_CUBLAS_GEMM_CHECK(cublasGemmEx(handle_, transa, transb, call.m, call.n, call.k, &alpha, a, a_type,
+                                      call.lda_elems, b, b_type, call.ldb_elems, &beta, c, c_type, call.ldc_elems,
+                                      compute, CUBLAS_GEMM_DEFAULT),
+                         call);
   } else {
-    RA_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-        handle_, to_cublas(call.transa), to_cublas(call.transb), call.m, call.n, call.k, &alpha, a,
-        to_cuda(call.a_type), call.lda_elems, call.stride_a_elems, b, to_cuda(call.b_type), call.ldb_elems, call.stride_b_elems, &beta, c,
-        to_cuda(call.c_type), call.ldc_elems, call.stride_c_elems, call.batch_count, to_cublas(call.compute), CUBLAS_GEMM_DEFAULT));
+    RA_CUBLAS_GEMM_CHECK(cublasGemmStridedBatchedEx(handle_, transa, transb, call.m, call.n, call.k, &alpha, a,
+                                                    a_type, call.lda_elems, call.stride_a_elems, b, b_type,
+                                                    call.ldb_elems, call.stride_b_elems, &beta, c, c_type,
+                                                    call.ldc_elems, call.stride_c_elems, call.batch_count, compute,
+                                                    CUBLAS_GEMM_DEFAULT),
+                         call);
   }
 }
 
