@@ -132,7 +132,8 @@ class DeviceGemm {
   // order. alpha and beta are fp32 (the scale type of CUBLAS_COMPUTE_32F).
   void multiply(const RowMajorGemm& g, float alpha, const void* a, const void* b, float beta, void* c);
 
-  // One mapped call, pointers in cuBLAS's order (call.a first). Validates (validate(), and
+  // One mapped call, pointers in cuBLAS's order: `a` is cuBLAS's A, i.e. row-major B when
+  // call.first == kRowMajorB (always, from to_column_major). Validates (validate(), and
   // each pointer aligned to its element size: ra::InternalError), returns at once when
   // there is nothing to do (m, n or batch_count 0), else runs.
   void run(const ColumnMajorGemm& call, float alpha, const void* a, const void* b, float beta, void* c);
