@@ -33,6 +33,10 @@ class MpiCommunicator final : public Communicator {
   const CommOptions& options() const override { return options_; }
   void set_options(const CommOptions& options) override { options_ = options; }
 
+  // An MPI communicator of the same group for bootstrapping another transport over it
+  // (NCCL's unique id): collectives only, while no collective of this one is in flight.
+  MPI_Comm bootstrap_handle() const { return coll_; }
+
  private:
   struct Staging;  // a nonblocking collective's buffers (mpi_communicator.cc)
   using IssueStaged = std::function<int(Staging& staging, MPI_Request* request)>;

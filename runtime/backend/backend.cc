@@ -64,8 +64,8 @@ std::unique_ptr<kernels::AttentionBlockOp> make_block_op(const BackendOptions& o
     case Kernels::kCuda: break;
   }
   throw UsageError(
-      "attention.backend = cuda: the GPU ring (device buffers, NCCL) is not wired into the commands yet; "
-      "run `ringattn selftest` to check the CUDA kernels on a GPU, or use attention.backend = cpu or simt");
+      "attention.backend = cuda: the block operation alone reads host memory here (kernel-bench); on a GPU use "
+      "`ringattn selftest`, or `ringattn bench` with the cuda backend");
 }
 
 Accelerator make_accelerator(const BackendOptions& o, int ordinal) {
@@ -92,14 +92,21 @@ config::CudaSupport cuda_support() {
 std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const BackendOptions& o) {
   const int sp = o.sp > 0 ? o.sp : world.size();
   RA_CHECK(UsageError, world.size() % sp == 0, "parallel.sp = ", sp, " does not divide the ", world.size(), " ranks");
-  RA_CHECK(UsageError, o.transport == Transport::kMpi, "comm.backend = nccl needs attention.backend = cuda");
+  RA_CHECK(UsageError, o.transport == Transport::kMpi || o.kernels == Kernels::kCuda,
+           "comm.backend = nccl needs attention.backend = cuda");
   auto b = std::make_unique<ring::Backend>();
   b->name = kernels_name(o.kernels);
-  b->op = make_block_op(o);  // first: an unsupported backend fails before any collective
   // Rings are consecutive ranks (ring g = ranks g·sp … g·sp + sp − 1): on one node they
   // share memory, and a job's data-parallel groups are the same ring position.
-  b->sp = world.split(world.rank() / sp, world.rank() % sp);
-  b->dp = world.split(world.rank() % sp, world.rank() / sp);
+  std::unique_ptr<comm::Communicator> sp_comm = world.split(world.rank() / sp, world.rank() % sp);
+  std::unique_ptr<comm::Communicator> dp_comm = world.split(world.rank() % sp, world.rank() / sp);
+  if (o.kernels == Kernels::kCuda) {
+    cuda_parts::complete_backend(world, o, std::move(sp_comm), std::move(dp_comm), *b);
+    return b;
+  }
+  b->op = make_block_op(o);
+  b->sp = std::move(sp_comm);
+  b->dp = std::move(dp_comm);
   auto dev = std::make_unique<device::cpu::CpuDevice>();
   if (o.observer != nullptr) dev->set_observer(o.observer);  // before the streams: they report to it
   b->compute = dev->create_stream("compute");

@@ -1,9 +1,52 @@
 #include "runtime/backend/cuda_parts.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "comm/collectives.h"
+#include "comm/mpi/mpi_communicator.h"
+#include "comm/nccl/nccl_communicator.h"
 #include "kernels/cuda/op/cuda_attention.h"
+#include "runtime/backend/gpu_placement.h"
+#include "runtime/core/check.h"
 #include "runtime/device/cuda/cuda_device.h"
 
 namespace ra::backend::cuda_parts {
+namespace {
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "?";
+  return name;
+}
+
+// This rank's index among the ranks of its node, and their number: ranks with the same
+// host name, in world-rank order.
+struct NodeLocal {
+  int rank = 0, size = 1;
+};
+NodeLocal node_local(comm::Communicator& world, const std::string& host) {
+  const std::vector<std::string> hosts = comm::all_gather_strings(world, host);
+  NodeLocal n{0, 0};
+  for (int r = 0; r < world.size(); ++r) {
+    if (hosts[static_cast<std::size_t>(r)] != host) continue;
+    if (r < world.rank()) ++n.rank;
+    ++n.size;
+  }
+  return n;
+}
+
+comm::mpi::MpiCommunicator& as_mpi(comm::Communicator& c) {
+  auto* mpi = dynamic_cast<comm::mpi::MpiCommunicator*>(&c);
+  RA_CHECK(InternalError, mpi != nullptr, "the host communicator of the cuda backend is not MPI");
+  return *mpi;
+}
+
+}  // namespace
 
 bool built() { return true; }
 
@@ -17,6 +60,49 @@ std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream)
   kernels::cuda::CudaAttentionOptions o;
   o.stream = stream.native_handle();
   return std::make_unique<kernels::cuda::CudaAttention>(kernels::cuda::nvcc_attention_kernels(), o);
+}
+
+void complete_backend(comm::Communicator& world, const BackendOptions& o, std::unique_ptr<comm::Communicator> sp_host,
+                      std::unique_ptr<comm::Communicator> dp_host, ring::Backend& b) {
+  const std::string host = host_name();
+  const NodeLocal local = node_local(world, host);
+  // Every rank decides, then all agree: a rank that cannot place itself must not leave
+  // the others waiting in the NCCL bootstrap below.
+  std::string why;
+  GpuPlacement place;
+  try {
+    place = place_on_gpu(local.rank, local.size, device::cuda::visible_device_count(), o.transport, host);
+  } catch (const Error& e) {
+    why = e.what();
+  }
+  const std::vector<std::string> verdicts = comm::all_gather_strings(world, why);
+  for (std::size_t r = 0; r < verdicts.size(); ++r) {
+    if (!verdicts[r].empty()) throw UsageError("rank " + std::to_string(r) + ": " + verdicts[r]);
+  }
+
+  device::cuda::CudaDeviceOptions dev_options;
+  dev_options.ordinal = place.ordinal;
+  // Host waits give the communicator's own deadline (which names the hop and peer) the
+  // first word; the device's backstop comes a minute later.
+  dev_options.sync_timeout = std::max<std::chrono::milliseconds>(
+      dev_options.sync_timeout, world.options().timeout + std::chrono::minutes(1));
+  auto dev = std::make_unique<device::cuda::CudaDevice>(dev_options);
+  b.compute = dev->create_stream("compute");
+  b.comm_stream = dev->create_stream("comm");
+  b.op = make_block_op(*b.compute);
+
+  if (o.transport == Transport::kNccl) {
+    // NCCL communicators of the same groups, bootstrapped over the host ones (kept).
+    b.sp = std::make_unique<comm::nccl::NcclCommunicator>(as_mpi(*sp_host).bootstrap_handle(), world.options(), *dev);
+    b.dp = std::make_unique<comm::nccl::NcclCommunicator>(as_mpi(*dp_host).bootstrap_handle(), world.options(), *dev);
+    b.bootstrap.push_back(std::move(sp_host));
+    b.bootstrap.push_back(std::move(dp_host));
+  } else {
+    throw UsageError(
+        "attention.backend = cuda with comm.backend = mpi (device buffers staged through pinned host memory) is "
+        "not wired yet; use comm.backend = nccl");
+  }
+  b.device = std::move(dev);
 }
 
 }  // namespace ra::backend::cuda_parts

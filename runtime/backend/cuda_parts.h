@@ -1,12 +1,14 @@
 // The CUDA pieces of the composition root, in their own files: cuda_parts.cc when the
-// build has CUDA (it includes the toolkit's headers and links cudart and the nvcc
+// build has CUDA (it includes the toolkit's headers and links cudart, NCCL and the nvcc
 // kernels), cuda_parts_absent.cc otherwise (every maker throws, saying so).
 #pragma once
 
 #include <memory>
 
 #include "kernels/attention_op.h"
+#include "runtime/backend/backend.h"
 #include "runtime/device/device.h"
+#include "runtime/ring/backend.h"
 
 namespace ra::backend::cuda_parts {
 
@@ -17,5 +19,13 @@ std::unique_ptr<device::Device> make_device(int ordinal);
 // The CUDA block operation (nvcc's kernels) launching on `stream` of a device from
 // make_device.
 std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream);
+
+// Collective over `world`. Completes `b` for attention.backend = cuda: this rank's GPU
+// (node-local rank → ordinal), its streams, the op, and the sp / dp communicators — NCCL
+// bootstrapped over `sp_host` / `dp_host` (the host communicators of the same groups),
+// or those staged through pinned memory for comm.backend = mpi.
+void complete_backend(comm::Communicator& world, const BackendOptions& options,
+                      std::unique_ptr<comm::Communicator> sp_host, std::unique_ptr<comm::Communicator> dp_host,
+                      ring::Backend& b);
 
 }  // namespace ra::backend::cuda_parts

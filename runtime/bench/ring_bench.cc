@@ -7,6 +7,7 @@
 #include "runtime/bench/synthetic_shard.h"
 #include "runtime/core/check.h"
 #include "runtime/core/measure.h"
+#include "runtime/device/device_tensor.h"
 #include "runtime/ring/ring_attention.h"
 #include "runtime/trace/step_stats.h"
 #include "runtime/trace/timeline.h"
@@ -19,9 +20,10 @@ using Clock = std::chrono::steady_clock;
 // Tensor ids of the synthetic generator.
 enum : std::uint64_t { kQ = 1, kK = 2, kV = 3, kDout = 4 };
 
-// One rank's shard: inputs in the storage dtype and the tokens' metadata.
+// One rank's shard: inputs in the storage dtype and the tokens' metadata, generated in
+// host memory and uploaded to the backend's device (the same memory on cpu and simt).
 struct Shard {
-  Shard(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o)
+  Shard(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, const ring::RingContext& ctx)
       : n(plan.shard_len),
         q_shape{n, o.heads, o.head_dim},
         kv_shape{n, o.kv_heads, o.head_dim},
@@ -30,94 +32,111 @@ struct Shard {
         v(HostBuffer::for_shape(o.dtype, kv_shape)),
         dout(HostBuffer::for_shape(o.dtype, q_shape)),
         pos(static_cast<std::size_t>(n)),
-        seg(static_cast<std::size_t>(n)) {
-    fill(plan, rank, o, /*with_queries=*/true);
+        seg(static_cast<std::size_t>(n)),
+        q_dev(ctx.device, o.dtype, q_shape),
+        k_dev(ctx.device, o.dtype, kv_shape),
+        v_dev(ctx.device, o.dtype, kv_shape),
+        dout_dev(ctx.device, o.dtype, q_shape),
+        pos_dev(ctx.device, DType::kI32, Shape{n}),
+        seg_dev(ctx.device, DType::kI32, Shape{n}) {
+    fill(plan, rank, o, ctx.compute, /*with_queries=*/true);
   }
-  // Rebuilds K, V and metadata as rank `rank` holds them (the local-only measurement).
-  void fill(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, bool with_queries) {
+  // Rebuilds K, V and metadata as rank `rank` holds them (the local-only measurement)
+  // and uploads them on `stream`; the caller synchronizes before timing anything.
+  void fill(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, device::Stream& stream,
+            bool with_queries) {
     const std::int64_t q_row = o.heads * o.head_dim, kv_row = o.kv_heads * o.head_dim;
+    stream.synchronize();  // earlier uploads from these host buffers are done
     if (with_queries) {
       fill_synthetic_rows(plan, rank, o.seed, kQ, q_row, o.dtype, q.raw());
       fill_synthetic_rows(plan, rank, o.seed, kDout, q_row, o.dtype, dout.raw());
+      q_dev.upload(q.raw(), stream);
+      dout_dev.upload(dout.raw(), stream);
     }
     fill_synthetic_rows(plan, rank, o.seed, kK, kv_row, o.dtype, k.raw());
     fill_synthetic_rows(plan, rank, o.seed, kV, kv_row, o.dtype, v.raw());
     fill_synthetic_meta(plan, rank, pos.data(), seg.data());
+    k_dev.upload(k.raw(), stream);
+    v_dev.upload(v.raw(), stream);
+    pos_dev.upload(pos.data(), stream);
+    seg_dev.upload(seg.data(), stream);
   }
-  kernels::TokenMeta meta() const {
+  // The metadata on the host (the ring's schedule reads it) and on the device (kernels).
+  kernels::TokenMeta host_meta() const {
     return {ConstTensorView(pos.data(), DType::kI32, Shape{n}), ConstTensorView(seg.data(), DType::kI32, Shape{n})};
   }
+  kernels::TokenMeta meta() const { return {pos_dev.view(), seg_dev.view()}; }
 
   std::int64_t n;
   Shape q_shape, kv_shape;
   HostBuffer q, k, v, dout;
   std::vector<std::int32_t> pos, seg;
+  device::DeviceTensor q_dev, k_dev, v_dev, dout_dev, pos_dev, seg_dev;
 };
 
 // The same block computations as this rank's ring pass, with every block already local:
 // the "local kernel alone" time of the ring efficiency. Block contents are generated
-// outside the timed region; buffers are allocated once.
+// and uploaded outside the timed region; buffers are allocated once. The op may run
+// asynchronously (CUDA), so each timed region ends with a synchronize of its stream.
 struct LocalTimes {
   double fwd = 0, bwd = 0;
 };
 
 class LocalWork {
  public:
-  LocalWork(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o)
+  LocalWork(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, const ring::RingContext& ctx)
       : plan_(plan),
         rank_(rank),
         o_(o),
+        ctx_(ctx),
         rows_{o.heads, plan.shard_len},
-        block_(plan, rank, o),
-        acc_(HostBuffer::for_shape(DType::kF32, block_.q_shape)),
-        mx_(HostBuffer::for_shape(DType::kF32, rows_)),
-        sm_(HostBuffer::for_shape(DType::kF32, rows_)),
-        dsum_(HostBuffer::for_shape(DType::kF32, rows_)),
-        lse_(HostBuffer::for_shape(DType::kF32, rows_)),
-        o_out_(HostBuffer::for_shape(o.dtype, block_.q_shape)),
-        dq_(HostBuffer::for_shape(DType::kF32, block_.q_shape)),
-        dk_(HostBuffer::for_shape(DType::kF32, block_.kv_shape)),
-        dv_(HostBuffer::for_shape(DType::kF32, block_.kv_shape)) {
+        block_(plan, rank, o, ctx),
+        acc_(ctx.device, DType::kF32, block_.q_shape),
+        mx_(ctx.device, DType::kF32, rows_),
+        sm_(ctx.device, DType::kF32, rows_),
+        dsum_(ctx.device, DType::kF32, rows_),
+        lse_(ctx.device, DType::kF32, rows_),
+        o_out_(ctx.device, o.dtype, block_.q_shape),
+        dq_(ctx.device, DType::kF32, block_.q_shape),
+        dk_(ctx.device, DType::kF32, block_.kv_shape),
+        dv_(ctx.device, DType::kF32, block_.kv_shape) {
     mask_.rule = o.mask;
     mask_.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
   }
 
-  LocalTimes run(const ring::RingSchedule& sched, kernels::AttentionBlockOp& op, const Shard& mine,
-                 ConstTensorView o_ring, ConstTensorView lse_ring) {
-    const DType st = o_.dtype;
-    const Shape& qs = mine.q_shape;
-    const Shape& kvs = mine.kv_shape;
-    const kernels::SoftmaxState state{acc_.view(DType::kF32, qs), mx_.view(DType::kF32, rows_),
-                                      sm_.view(DType::kF32, rows_)};
-    const ConstTensorView q = mine.q.view(st, qs), dout = mine.dout.view(st, qs);
-    dq_.fill_zero();
+  LocalTimes run(const ring::RingSchedule& sched, const Shard& mine, ConstTensorView o_ring, ConstTensorView lse_ring) {
+    kernels::AttentionBlockOp& op = ctx_.op;
+    device::Stream& stream = ctx_.compute;
+    const kernels::SoftmaxState state{acc_.view(), mx_.view(), sm_.view()};
+    const ConstTensorView q = mine.q_dev.view(), dout = mine.dout_dev.view();
+    ctx_.device.fill_zero(dq_.view(), stream);
     LocalTimes t;
-    auto t0 = Clock::now();
-    op.init_state(state);
-    t.fwd += seconds_since(t0);
+    auto timed = [&](double& total, const auto& work) {
+      stream.synchronize();
+      const auto t0 = Clock::now();
+      work();
+      stream.synchronize();
+      total += seconds_since(t0);
+    };
+    timed(t.fwd, [&] { op.init_state(state); });
     for (int s = 0; s <= sched.last_step(); ++s) {
       if (!sched.computes(rank_, s)) continue;
-      block_.fill(plan_, sched.block_at(rank_, s), o_, false);
-      t0 = Clock::now();
-      op.forward_accumulate({q, block_.k.view(st, kvs), block_.v.view(st, kvs), mine.meta(), block_.meta(), mask_, state});
-      t.fwd += seconds_since(t0);
+      block_.fill(plan_, sched.block_at(rank_, s), o_, stream, false);
+      timed(t.fwd, [&] {
+        op.forward_accumulate({q, block_.k_dev.view(), block_.v_dev.view(), mine.meta(), block_.meta(), mask_, state});
+      });
     }
-    t0 = Clock::now();
-    op.finalize({state, o_out_.view(st, qs), lse_.view(DType::kF32, rows_)});
-    t.fwd += seconds_since(t0);
-    t0 = Clock::now();
-    op.backward_prepare({o_ring, dout, dsum_.view(DType::kF32, rows_)});
-    t.bwd += seconds_since(t0);
+    timed(t.fwd, [&] { op.finalize({state, o_out_.view(), lse_.view()}); });
+    timed(t.bwd, [&] { op.backward_prepare({o_ring, dout, dsum_.view()}); });
     for (int s = 0; s <= sched.last_step(); ++s) {
       if (!sched.computes(rank_, s)) continue;
-      block_.fill(plan_, sched.block_at(rank_, s), o_, false);
-      dk_.fill_zero();
-      dv_.fill_zero();
-      t0 = Clock::now();
-      op.backward({q, block_.k.view(st, kvs), block_.v.view(st, kvs), dout, lse_ring, dsum_.view(DType::kF32, rows_),
-                   mine.meta(), block_.meta(), mask_, dq_.view(DType::kF32, qs), dk_.view(DType::kF32, kvs),
-                   dv_.view(DType::kF32, kvs)});
-      t.bwd += seconds_since(t0);
+      block_.fill(plan_, sched.block_at(rank_, s), o_, stream, false);
+      ctx_.device.fill_zero(dk_.view(), stream);
+      ctx_.device.fill_zero(dv_.view(), stream);
+      timed(t.bwd, [&] {
+        op.backward({q, block_.k_dev.view(), block_.v_dev.view(), dout, lse_ring, dsum_.view(), mine.meta(),
+                     block_.meta(), mask_, dq_.view(), dk_.view(), dv_.view()});
+      });
     }
     return t;
   }
@@ -126,10 +145,11 @@ class LocalWork {
   layout::ShardPlan plan_;
   int rank_;
   RingBenchOptions o_;
+  ring::RingContext ctx_;
   Shape rows_;
   Shard block_;
   kernels::MaskSpec mask_;
-  HostBuffer acc_, mx_, sm_, dsum_, lse_, o_out_, dq_, dk_, dv_;
+  device::DeviceTensor acc_, mx_, sm_, dsum_, lse_, o_out_, dq_, dk_, dv_;
 };
 
 // Σ|x| over a float tensor of any storage type, in f64.
@@ -198,27 +218,26 @@ double visible_pairs(std::int64_t len, const numerics::MaskRule& mask) {
 
 RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& timeline, const RingBenchOptions& o) {
   comm::Communicator& comm = ctx.comm;
-  kernels::AttentionBlockOp& op = ctx.op;
   RA_CHECK_GE(UsageError, o.timed_reps, 1, "bench repetitions");
   RA_CHECK_EQ(UsageError, o.heads % o.kv_heads, 0, "heads must be a multiple of kv heads");
   const int rank = comm.rank();
   const layout::ShardPlan plan = layout::plan_shards(o.layout, comm.size(), o.seq_len);
-  Shard mine(plan, rank, o);
+  Shard mine(plan, rank, o, ctx);
   const std::int64_t n = mine.n;
   const Shape rows{o.heads, n};
 
   kernels::MaskSpec mask;
   mask.rule = o.mask;
   mask.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
-  const ring::RingShard shard{mine.q.view(o.dtype, mine.q_shape), mine.k.view(o.dtype, mine.kv_shape),
-                              mine.v.view(o.dtype, mine.kv_shape), {mine.meta(), mine.meta()},
-                              {mine.meta(), mine.meta()}};
+  ctx.compute.synchronize();  // the shard's uploads
+  const ring::RingShard shard{mine.q_dev.view(), mine.k_dev.view(), mine.v_dev.view(), {mine.meta(), mine.meta()},
+                              {mine.host_meta(), mine.host_meta()}};
   ring::RingAttention ring(ctx, mask, shard);
 
-  HostBuffer out = HostBuffer::for_shape(o.dtype, mine.q_shape), lse = HostBuffer::for_shape(DType::kF32, rows);
-  HostBuffer dq = HostBuffer::for_shape(DType::kF32, mine.q_shape), dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),
-             dv = HostBuffer::for_shape(DType::kF32, mine.kv_shape);
-  const TensorView o_view = out.view(o.dtype, mine.q_shape), lse_view = lse.view(DType::kF32, rows);
+  device::DeviceTensor out_dev(ctx.device, o.dtype, mine.q_shape), lse_dev(ctx.device, DType::kF32, rows),
+      dq_dev(ctx.device, DType::kF32, mine.q_shape), dk_dev(ctx.device, DType::kF32, mine.kv_shape),
+      dv_dev(ctx.device, DType::kF32, mine.kv_shape);
+  const TensorView o_view = out_dev.view(), lse_view = lse_dev.view();
 
   // Ring repetitions first; the peak memory is taken before the local-only measurement
   // allocates its own block buffers.
@@ -237,8 +256,7 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
     const double f = seconds_since(t0);
     comm.barrier();
     t0 = Clock::now();
-    ring.backward(o_view, lse_view, mine.dout.view(o.dtype, mine.q_shape), dq.view(DType::kF32, mine.q_shape),
-                  dk.view(DType::kF32, mine.kv_shape), dv.view(DType::kF32, mine.kv_shape));
+    ring.backward(o_view, lse_view, mine.dout_dev.view(), dq_dev.view(), dk_dev.view(), dv_dev.view());
     const double b = seconds_since(t0);
     progress();
     if (rep < o.warmup_reps) continue;
@@ -253,6 +271,15 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   }
   const std::int64_t ring_peak_rss = peak_rss_bytes();
   // The last repetition's outputs, summed over the whole sequence (OutputDigest).
+  HostBuffer out = HostBuffer::for_shape(o.dtype, mine.q_shape), lse = HostBuffer::for_shape(DType::kF32, rows),
+             dq = HostBuffer::for_shape(DType::kF32, mine.q_shape), dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),
+             dv = HostBuffer::for_shape(DType::kF32, mine.kv_shape);
+  out_dev.download(out.raw(), ctx.compute);
+  lse_dev.download(lse.raw(), ctx.compute);
+  dq_dev.download(dq.raw(), ctx.compute);
+  dk_dev.download(dk.raw(), ctx.compute);
+  dv_dev.download(dv.raw(), ctx.compute);
+  ctx.compute.synchronize();
   double digest[5] = {abs_sum(out, o.dtype, mine.q_shape.numel_elems()), 0,
                       abs_sum(dq, DType::kF32, mine.q_shape.numel_elems()),
                       abs_sum(dk, DType::kF32, mine.kv_shape.numel_elems()),
@@ -262,10 +289,10 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
     if (std::isfinite(x)) digest[1] += x;
   }
   comm.all_reduce(TensorView(digest, DType::kF64, Shape{5}), comm::ReduceOp::kSum);
-  LocalWork local(plan, rank, o);
+  LocalWork local(plan, rank, o, ctx);
   for (int rep = 0; rep < o.warmup_reps + o.timed_reps; ++rep) {
     comm.barrier();  // ranks measure together, as they compute together in the ring
-    const LocalTimes t = local.run(ring.schedule(), op, mine, o_view, lse_view);
+    const LocalTimes t = local.run(ring.schedule(), mine, o_view, lse_view);
     progress();
     if (rep < o.warmup_reps) continue;
     local_fwd.push_back(max_over_ranks(comm, t.fwd));

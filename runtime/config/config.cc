@@ -72,10 +72,12 @@ void resolve(LoadedConfig& l, const JobShape& job) {
       throw UsageError(show(l, "attention.head_dim", std::to_string(a.head_dim())) +
                        " is not supported by the cuda backend (supported: 16, 32, 64, 128)");
     }
-    if (c.comm().backend() != COMM_BACKEND_NCCL) {
-      throw UsageError(show(l, "attention.backend", "cuda") + " needs comm.backend = nccl (GPU buffers), but " +
-                       show(l, "comm.backend", "mpi"));
+    if (a.dtype() != DATA_TYPE_BF16) {
+      throw UsageError(show(l, "attention.dtype", "fp32") +
+                       " is not supported by the cuda backend (its kernels store bf16; set attention.dtype = bf16)");
     }
+    // comm.backend: nccl (one rank per GPU) or mpi (device buffers staged through pinned
+    // host memory; ranks may share a GPU).
   } else if (c.comm().backend() == COMM_BACKEND_NCCL) {
     throw UsageError(show(l, "comm.backend", "nccl") + " needs attention.backend = cuda, but " +
                      show(l, "attention.backend", a.backend() == BACKEND_SIMT ? "simt" : "cpu"));

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "comm/communicator.h"
 #include "kernels/attention_op.h"
@@ -23,6 +24,9 @@ struct Backend {
   std::unique_ptr<device::Device> device;
   std::unique_ptr<device::Stream> compute, comm_stream;
   std::unique_ptr<kernels::AttentionBlockOp> op;
+  // Host communicators the device transports were bootstrapped over (NCCL), kept for
+  // as long as those live.
+  std::vector<std::unique_ptr<comm::Communicator>> bootstrap;
   // This rank's ring (sp consecutive ranks of the world) and its data-parallel peers
   // (the ranks at the same ring position in the other rings).
   std::unique_ptr<comm::Communicator> sp, dp;

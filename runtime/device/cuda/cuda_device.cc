@@ -18,15 +18,19 @@ void check_cuda_view(const ConstTensorView& t, const char* what) {
 
 }  // namespace
 
-CudaDevice::CudaDevice(CudaDeviceOptions options) : context_(std::make_shared<DeviceContext>(options)) {
+int visible_device_count() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
   if (status == cudaErrorNoDevice) {
-    cudaGetLastError();  // not sticky: clear it, and report the missing device below
-    count = 0;
-  } else {
-    RA_CUDA_CHECK(status);
+    cudaGetLastError();  // not sticky: clear it, and report no device
+    return 0;
   }
+  RA_CUDA_CHECK(status);
+  return count;
+}
+
+CudaDevice::CudaDevice(CudaDeviceOptions options) : context_(std::make_shared<DeviceContext>(options)) {
+  const int count = visible_device_count();
   RA_CHECK(UsageError, options.ordinal >= 0 && options.ordinal < count, "CUDA device ordinal ", options.ordinal,
            " does not exist: this node shows ", count, " device(s)");
   context_->make_current();

@@ -21,6 +21,10 @@
 
 namespace ra::device::cuda {
 
+// GPUs this process sees (CUDA_VISIBLE_DEVICES applied): 0 when the driver reports no
+// device; a CudaError when the driver is missing or broken (the message says which).
+int visible_device_count();
+
 class CudaDevice final : public Device {
  public:
   // ra::UsageError when the ordinal names no visible device.
