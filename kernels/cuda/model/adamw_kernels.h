@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda/model/device_util.h"
 #include "kernels/cuda/model/model_params.h"
 #include "kernels/cuda/portable.h"
 
@@ -19,7 +20,7 @@ inline namespace RA_CUDA_BUILD {
 
 
 RA_GLOBAL void adamw_update_kernel(AdamWParams p) {
-  const std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::int64_t e = global_thread_index();
   if (e >= p.elems) return;
   const AdamWScalars& s = p.s;
   const float g = p.grads[e] * *p.clip_scale;

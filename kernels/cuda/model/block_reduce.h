@@ -15,10 +15,6 @@ namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
 
-// A quiet NaN in device and host code alike (std::numeric_limits is host-only for nvcc):
-// what a kernel writes for an input that breaks its contract, so the loss shows it.
-RA_DEVICE float model_quiet_nan() { return __builtin_nanf(""); }
-
 struct SumOp {
   template <typename A>
   RA_DEVICE A operator()(A a, A b) const {

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/model/block_reduce.h"
+#include "kernels/cuda/model/device_util.h"
 #include "kernels/cuda/model/model_params.h"
 #include "kernels/cuda/portable.h"
 #include "kernels/cuda/storage_types.h"

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda/model/device_util.h"
 #include "kernels/cuda/model/model_params.h"
 #include "kernels/cuda/portable.h"
 #include "kernels/cuda/storage_types.h"
@@ -19,15 +20,11 @@ namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
 
-RA_DEVICE std::int64_t element_of_thread() {
-  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-
 RA_DEVICE float sigmoid_f32(float a) { return 1.0f / (1.0f + expf(-a)); }
 
 template <typename T>
 RA_GLOBAL void swiglu_forward_kernel(SwigluForwardParams p) {
-  const std::int64_t e = element_of_thread();
+  const std::int64_t e = global_thread_index();
   if (e >= p.elems) return;
   const float a = to_f32(storage_as<T>(p.a)[e]), b = to_f32(storage_as<T>(p.b)[e]);
   storage_as<T>(p.h)[e] = from_f32<T>(a * sigmoid_f32(a) * b);
@@ -35,7 +32,7 @@ RA_GLOBAL void swiglu_forward_kernel(SwigluForwardParams p) {
 
 template <typename T>
 RA_GLOBAL void swiglu_backward_kernel(SwigluBackwardParams p) {
-  const std::int64_t e = element_of_thread();
+  const std::int64_t e = global_thread_index();
   if (e >= p.elems) return;
   const float a = to_f32(storage_as<T>(p.a)[e]), b = to_f32(storage_as<T>(p.b)[e]);
   const float dh = to_f32(storage_as<T>(p.dh)[e]);
@@ -46,14 +43,14 @@ RA_GLOBAL void swiglu_backward_kernel(SwigluBackwardParams p) {
 
 template <typename T>
 RA_GLOBAL void residual_add_kernel(ResidualAddParams p) {
-  const std::int64_t e = element_of_thread();
+  const std::int64_t e = global_thread_index();
   if (e >= p.elems) return;
   storage_as<T>(p.y)[e] = from_f32<T>(to_f32(storage_as<T>(p.x)[e]) + to_f32(storage_as<T>(p.r)[e]));
 }
 
 template <typename T>
 RA_GLOBAL void axpy_kernel(AxpyParams p) {
-  const std::int64_t e = element_of_thread();
+  const std::int64_t e = global_thread_index();
   if (e >= p.elems) return;
   p.y[e] += p.alpha * to_f32(storage_as<T>(p.x)[e]);
 }

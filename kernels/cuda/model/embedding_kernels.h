@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/model/block_reduce.h"
+#include "kernels/cuda/model/device_util.h"
 #include "kernels/cuda/model/model_params.h"
 #include "kernels/cuda/portable.h"
 #include "kernels/cuda/storage_types.h"
@@ -24,14 +24,12 @@ namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
 
-RA_DEVICE std::int64_t global_thread() { return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; }
-
 RA_DEVICE bool valid_token(std::int32_t v, std::int64_t vocab_rows) { return v >= 0 && v < vocab_rows; }
 
 // y[i, c] = table[tokens[i], c]; one thread per element.
 template <typename T>
 RA_GLOBAL void embedding_forward_kernel(EmbeddingForwardParams p) {
-  const std::int64_t e = global_thread();
+  const std::int64_t e = global_thread_index();
   if (e >= p.n_rows * p.row_elems) return;
   const std::int64_t i = e / p.row_elems, c = e % p.row_elems;
   const std::int32_t v = p.tokens[i];
@@ -43,7 +41,7 @@ RA_GLOBAL void embedding_forward_kernel(EmbeddingForwardParams p) {
 // links[i] = the smallest j > i with tokens[j] == tokens[i], or −1;
 // links[n + i] = 1 when no j < i has tokens[i] (i owns the id's accumulation), else 0.
 RA_GLOBAL void embedding_links_kernel(EmbeddingBackwardParams p) {
-  const std::int64_t i = global_thread();
+  const std::int64_t i = global_thread_index();
   if (i >= p.n_rows) return;
   const std::int32_t v = p.tokens[i];
   std::int32_t next = -1;

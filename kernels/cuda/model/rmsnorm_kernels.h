@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/model/block_reduce.h"
+#include "kernels/cuda/model/device_util.h"
 #include "kernels/cuda/model/model_params.h"
 #include "kernels/cuda/portable.h"
 #include "kernels/cuda/storage_types.h"
@@ -62,7 +63,7 @@ RA_GLOBAL void rmsnorm_backward_rows_kernel(RmsNormBackwardParams p, std::int64_
 
 // dg_c += Σ_b partial[b, c], b in increasing order; one thread per column.
 RA_GLOBAL void rmsnorm_backward_dg_kernel(RmsNormBackwardParams p, std::int64_t partial_rows) {
-  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::int64_t c = global_thread_index();
   if (c >= p.row_elems) return;
   float s = 0.0f;
   for (std::int64_t b = 0; b < partial_rows; ++b) s += p.dg_partials[b * p.row_elems + c];

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda/model/device_util.h"
 #include "kernels/cuda/model/model_params.h"
 #include "kernels/cuda/portable.h"
 #include "kernels/cuda/storage_types.h"
@@ -22,7 +23,7 @@ inline namespace RA_CUDA_BUILD {
 template <typename T>
 RA_GLOBAL void rope_kernel(RopeParams p) {
   const std::int64_t half = p.head_elems / 2;
-  const std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::int64_t e = global_thread_index();
   if (e >= p.n_rows * half) return;
   const std::int64_t t = e / half, i = e % half;
   const double theta =
