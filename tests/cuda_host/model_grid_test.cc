@@ -3,11 +3,12 @@
 // blocks with no empty block, block-level trees get a power of two, the reduction orders
 // depend on the sizes only, nothing is launched for no work, grids a GPU cannot launch
 // are refused, and the RoPE and AdamW scalars follow the CPU's formulas.
+#include "kernels/cuda/host/model_grid.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "kernels/cuda/host/model_grid.h"
 #include "runtime/core/error.h"
 
 namespace ra::kernels::cuda {
@@ -29,13 +30,14 @@ TEST(ModelGrid, ElementwiseCoversEveryElementWithWholeBlocks) {
 }
 
 TEST(ModelGrid, RowBlocksArePowersOfTwoSizedByTheRow) {
-  const std::pair<std::int64_t, std::uint32_t> want[] = {{0, 32}, {1, 32}, {32, 32}, {33, 64}, {70, 128},
-                                                         {256, 256}, {300, 256}, {50000, 256}};
+  const std::pair<std::int64_t, std::uint32_t> want[] = {{0, 32},   {1, 32},    {32, 32},   {33, 64},
+                                                         {70, 128}, {256, 256}, {300, 256}, {50000, 256}};
   for (const auto& [d, threads] : want) {
     const ModelGrid g = row_block_grid(7, d);
     EXPECT_EQ(g.blocks_x, 7u);
     EXPECT_EQ(g.threads, threads) << d;
     EXPECT_TRUE(is_pow2(g.threads) && g.threads <= kModelMaxBlockThreads);
+    EXPECT_EQ(g.shared_bytes, g.threads * kModelReduceSlotBytes) << "a reduction slot per thread";
   }
   EXPECT_EQ(row_block_grid(0, 64).blocks_x, 0u);
   EXPECT_THROW(row_block_grid(-1, 64), UsageError);
@@ -62,6 +64,7 @@ TEST(ModelGrid, RmsNormBackwardPartialBlocksOwnConsecutiveRows) {
       EXPECT_GE(blocks * g.rows_per_block, n);
       EXPECT_LT((blocks - 1) * g.rows_per_block, n) << "no empty block";
       EXPECT_TRUE(is_pow2(g.rows.threads));
+      EXPECT_EQ(g.rows.shared_bytes, g.rows.threads * kModelReduceSlotBytes);
       EXPECT_GE(static_cast<std::int64_t>(g.columns.blocks_x) * g.columns.threads, d);
       EXPECT_EQ(rmsnorm_backward_workspace_elems(n, d), blocks * d);
     }
@@ -71,13 +74,16 @@ TEST(ModelGrid, RmsNormBackwardPartialBlocksOwnConsecutiveRows) {
 }
 
 TEST(ModelGrid, ReductionChunksDependOnTheCountOnly) {
-  for (std::int64_t n : {std::int64_t{1}, std::int64_t{1024}, std::int64_t{1025}, std::int64_t{40000}, std::int64_t{1} << 30}) {
+  for (std::int64_t n :
+       {std::int64_t{1}, std::int64_t{1024}, std::int64_t{1025}, std::int64_t{40000}, std::int64_t{1} << 30}) {
     const ReduceGrid g = reduce_grid(n);
     const std::int64_t partials = g.partials.blocks_x;
     EXPECT_LE(partials, kModelMaxPartials);
     EXPECT_GE(partials * g.chunk_elems, n);
     EXPECT_LT((partials - 1) * g.chunk_elems, n) << "no empty block";
     EXPECT_TRUE(is_pow2(g.partials.threads) && is_pow2(g.finish.threads));
+    EXPECT_EQ(g.partials.shared_bytes, g.partials.threads * kModelReduceSlotBytes);
+    EXPECT_EQ(g.finish.shared_bytes, g.finish.threads * kModelReduceSlotBytes);
     EXPECT_EQ(g.finish.blocks_x, 1u);
     EXPECT_EQ(reduce_workspace_elems(n), partials);
   }

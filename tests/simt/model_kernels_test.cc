@@ -72,14 +72,18 @@ struct Stored {
     for (std::size_t i = 0; i < v.size(); ++i) data[i] = convert(v[i]);
   }
   static T convert(float x) {
-    if constexpr (std::is_same_v<T, float>) return x;
-    else return __float2bfloat16(x);
+    if constexpr (std::is_same_v<T, float>)
+      return x;
+    else
+      return __float2bfloat16(x);
   }
   std::vector<float> f32() const {
     std::vector<float> out(data.size());
     for (std::size_t i = 0; i < data.size(); ++i) {
-      if constexpr (std::is_same_v<T, float>) out[i] = data[i];
-      else out[i] = __bfloat162float(data[i]);
+      if constexpr (std::is_same_v<T, float>)
+        out[i] = data[i];
+      else
+        out[i] = __bfloat162float(data[i]);
     }
     return out;
   }
@@ -133,7 +137,8 @@ double max_abs(const std::vector<double>& v) {
 }
 
 ::testing::AssertionResult bitwise(const std::string& what, const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return ::testing::AssertionFailure() << what << ": sizes " << a.size() << " vs " << b.size();
+  if (a.size() != b.size())
+    return ::testing::AssertionFailure() << what << ": sizes " << a.size() << " vs " << b.size();
   std::size_t differ = 0, at = 0;
   double worst = -1;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -144,7 +149,8 @@ double max_abs(const std::vector<double>& v) {
   }
   if (differ == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << what << ": " << differ << " of " << a.size() << " differ; max |diff| "
-                                       << worst << " at element " << at << " (cpu " << a[at] << ", gpu " << b[at] << ")";
+                                       << worst << " at element " << at << " (cpu " << a[at] << ", gpu " << b[at]
+                                       << ")";
 }
 
 template <typename T>
@@ -166,7 +172,8 @@ std::vector<std::int32_t> random_tokens(std::int64_t n, std::int64_t vocab, int 
   std::uniform_int_distribution<std::int32_t> id(0, static_cast<std::int32_t>(vocab - 1));
   std::uniform_int_distribution<int> pct(0, 99);
   std::vector<std::int32_t> t(static_cast<std::size_t>(n));
-  for (auto& x : t) x = pct(rng) < hot_percent ? std::min<std::int32_t>(1, static_cast<std::int32_t>(vocab - 1)) : id(rng);
+  for (auto& x : t)
+    x = pct(rng) < hot_percent ? std::min<std::int32_t>(1, static_cast<std::int32_t>(vocab - 1)) : id(rng);
   return t;
 }
 
@@ -415,26 +422,26 @@ TYPED_TEST(SimtModelKernels, CrossEntropyForwardBackwardAndLossSum) {
       const double m = *std::max_element(l64.begin() + static_cast<std::ptrdiff_t>(i * v),
                                          l64.begin() + static_cast<std::ptrdiff_t>((i + 1) * v));
       const double lse = loss64[i] + l64[i * v + static_cast<std::size_t>(targets[i])];
-      loss_bound[i] = 2 * kF32Ulp *
-                      (std::log2(static_cast<double>(s.vocab)) + 3 + std::fabs(lse - m) + std::fabs(lse) +
-                       std::fabs(loss64[i]));
+      loss_bound[i] =
+          2 * kF32Ulp *
+          (std::log2(static_cast<double>(s.vocab)) + 3 + std::fabs(lse - m) + std::fabs(lse) + std::fabs(loss64[i]));
     }
     std::int64_t valid_all = 0;
     const double total64 = model::cross_entropy_forward(l64.data(), targets.data(), s.n, s.vocab, valid_all);
     ASSERT_EQ(valid_all, valid_cpu);
 
     std::vector<float> row_loss(n, NAN), row_lse(n, NAN);
-    K().cross_entropy_forward(storage_of<T>(), {logits.ptr(), targets.data(), row_loss.data(), row_lse.data(), s.n, s.vocab},
-                              nullptr);
+    K().cross_entropy_forward(storage_of<T>(),
+                              {logits.ptr(), targets.data(), row_loss.data(), row_lse.data(), s.n, s.vocab}, nullptr);
     EXPECT_TRUE(within("row loss", row_loss, loss64, loss_bound)) << s.n << "x" << s.vocab;
 
     // The loss sum and valid-row count: the deterministic two-stage reduction.
     std::vector<double> partial_sums(static_cast<std::size_t>(reduce_workspace_elems(s.n)));
     std::vector<std::int64_t> partial_counts(partial_sums.size());
     DeviceSum sum{NAN, -1};
-    K().sum_reduce({row_loss.data(), targets.data(), partial_sums.data(), partial_counts.data(), &sum, s.n,
-                    ReduceTerm::kValue},
-                   nullptr);
+    K().sum_reduce(
+        {row_loss.data(), targets.data(), partial_sums.data(), partial_counts.data(), &sum, s.n, ReduceTerm::kValue},
+        nullptr);
     double total_bound = 0;
     for (double b : loss_bound) total_bound += b;
     EXPECT_EQ(sum.count, valid_cpu) << s.n << "x" << s.vocab;
@@ -452,8 +459,8 @@ TYPED_TEST(SimtModelKernels, CrossEntropyForwardBackwardAndLossSum) {
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t c = 0; c < v; ++c) {
         const double cpu_err = std::fabs(d32[i * v + c] - d64[i * v + c]);
-        dbound[i * v + c] = 2 * cpu_err + scale * loss_bound[i] +
-                            (kIsBf16<T> ? kBf16Ulp * std::fabs(d64[i * v + c]) : 0.0) + 1e-30;
+        dbound[i * v + c] =
+            2 * cpu_err + scale * loss_bound[i] + (kIsBf16<T> ? kBf16Ulp * std::fabs(d64[i * v + c]) : 0.0) + 1e-30;
       }
     Stored<T> dl(std::vector<float>(n * v, NAN));
     K().cross_entropy_backward(storage_of<T>(),
@@ -537,8 +544,10 @@ TEST(SimtModelAdamW, ClipAndUpdateMatchTheCpuOptimizer) {
     K().sum_reduce({g_gpu.data(), nullptr, partial_sums.data(), partial_counts.data(), &sumsq, n, ReduceTerm::kSquare},
                    nullptr);
     K().clip_factor({&sumsq, c.grad_clip, &norm, &clip_scale}, nullptr);
-    const AdamWScalars s = adamw_scalars({o.beta1, o.beta2, o.eps, o.weight_decay}, train::learning_rate(o, c.step), c.step);
-    K().adamw_update({p_gpu.data(), g_gpu.data(), m_gpu.data(), v_gpu.data(), decay.data(), &clip_scale, n, s}, nullptr);
+    const AdamWScalars s =
+        adamw_scalars({o.beta1, o.beta2, o.eps, o.weight_decay}, train::learning_rate(o, c.step), c.step);
+    K().adamw_update({p_gpu.data(), g_gpu.data(), m_gpu.data(), v_gpu.data(), decay.data(), &clip_scale, n, s},
+                     nullptr);
 
     EXPECT_NEAR(norm, st.grad_norm, 1e-12 * st.grad_norm);
     const bool clipped = c.grad_clip > 0 && st.grad_norm > c.grad_clip;

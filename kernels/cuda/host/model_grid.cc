@@ -20,6 +20,11 @@ std::uint32_t pow2_threads(std::int64_t elems) {
   return t;
 }
 
+// A grid of blocks that reduce: one slot of dynamic shared memory per thread.
+ModelGrid reducing(std::uint32_t blocks, std::uint32_t threads) {
+  return {blocks, 1, threads, threads * kModelReduceSlotBytes};
+}
+
 }  // namespace
 
 ModelGrid elementwise_grid(std::int64_t elems) {
@@ -27,7 +32,7 @@ ModelGrid elementwise_grid(std::int64_t elems) {
   if (elems == 0) return {};
   const std::int64_t blocks = ceil_div(elems, kModelElementwiseThreads);
   RA_CHECK_LE(UsageError, blocks, kMaxGridX, "model kernels: ", elems, " elements need too many blocks");
-  return {static_cast<std::uint32_t>(blocks), 1, kModelElementwiseThreads};
+  return {static_cast<std::uint32_t>(blocks), 1, kModelElementwiseThreads, 0};
 }
 
 ModelGrid row_block_grid(std::int64_t n_rows, std::int64_t row_elems) {
@@ -35,7 +40,7 @@ ModelGrid row_block_grid(std::int64_t n_rows, std::int64_t row_elems) {
   RA_CHECK_GE(UsageError, row_elems, 0, "model kernel row elements");
   if (n_rows == 0) return {};
   RA_CHECK_LE(UsageError, n_rows, kMaxGridX, "model kernels: too many rows (one block per row)");
-  return {static_cast<std::uint32_t>(n_rows), 1, pow2_threads(row_elems)};
+  return reducing(static_cast<std::uint32_t>(n_rows), pow2_threads(row_elems));
 }
 
 ModelGrid embedding_accumulate_grid(std::int64_t n_rows, std::int64_t row_elems) {
@@ -46,7 +51,7 @@ ModelGrid embedding_accumulate_grid(std::int64_t n_rows, std::int64_t row_elems)
   const std::uint32_t threads = pow2_threads(row_elems);
   const std::int64_t slices = ceil_div(row_elems, threads);
   RA_CHECK_LE(UsageError, slices, kMaxGridY, "embedding backward: rows of ", row_elems, " elements are too wide");
-  return {static_cast<std::uint32_t>(n_rows), static_cast<std::uint32_t>(slices), threads};
+  return {static_cast<std::uint32_t>(n_rows), static_cast<std::uint32_t>(slices), threads, 0};
 }
 
 std::int64_t embedding_backward_workspace_elems(std::int64_t n_rows) {
@@ -60,7 +65,7 @@ RmsNormBackwardGrid rmsnorm_backward_grid(std::int64_t n_rows, std::int64_t row_
   RmsNormBackwardGrid g;
   if (n_rows == 0 || row_elems == 0) return g;
   g.rows_per_block = ceil_div(n_rows, std::min(n_rows, kRmsNormMaxPartialBlocks));
-  g.rows = {static_cast<std::uint32_t>(ceil_div(n_rows, g.rows_per_block)), 1, pow2_threads(row_elems)};
+  g.rows = reducing(static_cast<std::uint32_t>(ceil_div(n_rows, g.rows_per_block)), pow2_threads(row_elems));
   g.columns = elementwise_grid(row_elems);
   return g;
 }
@@ -72,20 +77,20 @@ std::int64_t rmsnorm_backward_workspace_elems(std::int64_t n_rows, std::int64_t 
 
 ModelGrid rope_grid(std::int64_t n_rows, std::int64_t head_elems) {
   RA_CHECK_GE(UsageError, n_rows, 0, "RoPE rows");
-  RA_CHECK(UsageError, head_elems >= 2 && head_elems % 2 == 0, "RoPE: head dim must be even and ≥ 2, got ",
-           head_elems);
+  RA_CHECK(UsageError, head_elems >= 2 && head_elems % 2 == 0, "RoPE: head dim must be even and ≥ 2, got ", head_elems);
   return elementwise_grid(n_rows * (head_elems / 2));
 }
 
 RopeConstants rope_constants(RopeKernelScaling scaling, double base, double factor, std::int64_t head_elems) {
-  RA_CHECK(UsageError, head_elems >= 2 && head_elems % 2 == 0, "RoPE: head dim must be even and ≥ 2, got ",
-           head_elems);
+  RA_CHECK(UsageError, head_elems >= 2 && head_elems % 2 == 0, "RoPE: head dim must be even and ≥ 2, got ", head_elems);
   RA_CHECK(UsageError, base > 0, "RoPE: base must be > 0, got ", base);
   RA_CHECK(UsageError, factor > 0, "RoPE: scaling factor must be > 0, got ", factor);
   const auto d = static_cast<double>(head_elems);
   switch (scaling) {
-    case RopeKernelScaling::kNone: return {base, 1.0};
-    case RopeKernelScaling::kLinear: return {base, 1.0 / factor};
+    case RopeKernelScaling::kNone:
+      return {base, 1.0};
+    case RopeKernelScaling::kLinear:
+      return {base, 1.0 / factor};
     case RopeKernelScaling::kNtk:
       RA_CHECK(UsageError, head_elems > 2, "RoPE: NTK scaling needs head dim > 2, got ", head_elems);
       return {base * std::pow(factor, d / (d - 2)), 1.0};
@@ -96,11 +101,11 @@ RopeConstants rope_constants(RopeKernelScaling scaling, double base, double fact
 ReduceGrid reduce_grid(std::int64_t elems) {
   RA_CHECK_GE(UsageError, elems, 0, "reduction elements");
   ReduceGrid g;
-  g.finish = {1, 1, kModelMaxBlockThreads};  // runs even for no elements: it writes {0, 0}
+  g.finish = reducing(1, kModelMaxBlockThreads);  // runs even for no elements: it writes {0, 0}
   if (elems == 0) return g;
   // At least 4 entries per thread of a block, and at most kModelMaxPartials blocks.
   g.chunk_elems = std::max<std::int64_t>(4 * kModelMaxBlockThreads, ceil_div(elems, kModelMaxPartials));
-  g.partials = {static_cast<std::uint32_t>(ceil_div(elems, g.chunk_elems)), 1, kModelMaxBlockThreads};
+  g.partials = reducing(static_cast<std::uint32_t>(ceil_div(elems, g.chunk_elems)), kModelMaxBlockThreads);
   return g;
 }
 

@@ -6,6 +6,7 @@
 // across runs and GPUs of the build (docs/cuda.md, "The model kernels").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/cuda/model/model_params.h"
@@ -15,6 +16,8 @@ namespace ra::kernels::cuda {
 // Threads of the block-per-row kernels and of the reductions: the block-level tree sums
 // (model/block_reduce.h) need a power of two, at most this.
 inline constexpr std::uint32_t kModelMaxBlockThreads = 256;
+// Dynamic shared memory per thread of the kernels with block reductions (one double).
+inline constexpr std::size_t kModelReduceSlotBytes = 8;
 // Threads per block of the element-wise kernels.
 inline constexpr std::uint32_t kModelElementwiseThreads = 256;
 // Most partial sums of a two-stage reduction (stage 2 is one block over them).
@@ -26,13 +29,15 @@ struct ModelGrid {
   std::uint32_t blocks_x = 0;  // 0: nothing to do, launch nothing
   std::uint32_t blocks_y = 1;
   std::uint32_t threads = 0;
+  std::size_t shared_bytes = 0;  // dynamic shared memory per block
 };
 
 // One thread per element, 1-D; UsageError past a launchable grid or for elems < 0.
 ModelGrid elementwise_grid(std::int64_t elems);
 
 // One block per row; threads: the smallest power of two ≥ row_elems in [32, 256] (the
-// block strides over the row; the tree sum's shape depends on row_elems only).
+// block strides over the row; the tree sum's shape depends on row_elems only), with
+// reduction slots.
 ModelGrid row_block_grid(std::int64_t n_rows, std::int64_t row_elems);
 
 // Embedding backward: the links kernel has one thread per token (elementwise_grid); the
@@ -43,9 +48,9 @@ std::int64_t embedding_backward_workspace_elems(std::int64_t n_rows);  // int32 
 // RMSNorm backward: `blocks` blocks, each owning `rows_per_block` consecutive rows and
 // one partial row of dg; then one thread per column sums the partial rows in order.
 struct RmsNormBackwardGrid {
-  ModelGrid rows;           // the per-row kernel
+  ModelGrid rows;  // the per-row kernel
   std::int64_t rows_per_block = 0;
-  ModelGrid columns;        // the dg finishing kernel
+  ModelGrid columns;  // the dg finishing kernel
 };
 RmsNormBackwardGrid rmsnorm_backward_grid(std::int64_t n_rows, std::int64_t row_elems);
 std::int64_t rmsnorm_backward_workspace_elems(std::int64_t n_rows, std::int64_t row_elems);  // floats

@@ -29,8 +29,8 @@ RA_GLOBAL void adamw_update_kernel(AdamWParams p) {
   p.m[e] = m;
   p.v[e] = v;
   const float theta = p.params[e];
-  const float update =
-      (m * s.bias_correction1) / (sqrtf(v * s.bias_correction2) + s.eps) + (p.decay_mask[e] ? s.weight_decay * theta : 0.0f);
+  const float update = (m * s.bias_correction1) / (sqrtf(v * s.bias_correction2) + s.eps) +
+                       (p.decay_mask[e] ? s.weight_decay * theta : 0.0f);
   p.params[e] = theta - s.lr * update;
 }
 

@@ -3,7 +3,10 @@
 // half = T/2, T/4, …, 1, slot t (t < half) combines slot t + half. The tree depends only
 // on blockDim.x (a power of two ≤ kModelMaxBlockThreads, chosen by model_grid.h from the
 // shape), never on timing: no atomics, bitwise reproducible. Every thread of the block
-// must call it (it has barriers) and gets the result.
+// must call it (it has barriers) and gets the result. The slots are the block's dynamic
+// shared memory (ModelGrid::shared_bytes: one kModelReduceSlotBytes slot per thread), not
+// a static array: the emulator gives each launch its own, so host threads may launch
+// these kernels concurrently (the simt backend's streams).
 #pragma once
 
 #include <cmath>
@@ -28,7 +31,8 @@ struct MaxOp {
 
 template <typename A, typename Op>
 RA_DEVICE A block_reduce(A v, Op op) {
-  RA_SHARED_ARRAY(A, slots, kModelMaxBlockThreads);
+  static_assert(sizeof(A) <= kModelReduceSlotBytes, "a reduction slot holds at most 8 bytes");
+  RA_DYNAMIC_SHARED(A, slots);
   const unsigned t = threadIdx.x;
   slots[t] = v;
   __syncthreads();

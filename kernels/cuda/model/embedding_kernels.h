@@ -33,8 +33,8 @@ RA_GLOBAL void embedding_forward_kernel(EmbeddingForwardParams p) {
   if (e >= p.n_rows * p.row_elems) return;
   const std::int64_t i = e / p.row_elems, c = e % p.row_elems;
   const std::int32_t v = p.tokens[i];
-  const float x = valid_token(v, p.vocab_rows) ? p.table[static_cast<std::int64_t>(v) * p.row_elems + c]
-                                               : model_quiet_nan();
+  const float x =
+      valid_token(v, p.vocab_rows) ? p.table[static_cast<std::int64_t>(v) * p.row_elems + c] : model_quiet_nan();
   storage_as<T>(p.y)[e] = from_f32<T>(x);
 }
 

@@ -15,6 +15,7 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
+
 namespace model_dispatch_detail {
 
 // The params go to the kernels by value, bit for bit.
@@ -23,8 +24,8 @@ inline constexpr bool kPlain = std::is_trivially_copyable_v<P> && std::is_standa
 static_assert(kPlain<EmbeddingForwardParams> && kPlain<EmbeddingBackwardParams> && kPlain<RmsNormForwardParams> &&
                   kPlain<RmsNormBackwardParams> && kPlain<RopeParams> && kPlain<SwigluForwardParams> &&
                   kPlain<SwigluBackwardParams> && kPlain<ResidualAddParams> && kPlain<AxpyParams> &&
-                  kPlain<CrossEntropyForwardParams> && kPlain<CrossEntropyBackwardParams> &&
-                  kPlain<SumReduceParams> && kPlain<ClipFactorParams> && kPlain<AdamWParams>,
+                  kPlain<CrossEntropyForwardParams> && kPlain<CrossEntropyBackwardParams> && kPlain<SumReduceParams> &&
+                  kPlain<ClipFactorParams> && kPlain<AdamWParams>,
               "model kernel params must be plain structs, copied to the device as they are");
 
 [[noreturn]] inline void no_kernel(const char* op, ModelStorage storage) {
@@ -51,11 +52,9 @@ void run_storage(const char* op, ModelStorage storage, const F& launch) {
 }  // namespace model_dispatch_detail
 
 // One dispatch function per storage-typed launcher: storage → launch_<op><T>(p, stream).
-#define RA_MODEL_DISPATCH(op, Params)                                                       \
-  inline void dispatch_##op(ModelStorage storage, const Params& p, void* stream) {          \
-    model_dispatch_detail::run_storage(#op, storage, [&](auto tag) {                        \
-      launch_##op<decltype(tag)>(p, stream);                                                \
-    });                                                                                     \
+#define RA_MODEL_DISPATCH(op, Params)                                                                           \
+  inline void dispatch_##op(ModelStorage storage, const Params& p, void* stream) {                              \
+    model_dispatch_detail::run_storage(#op, storage, [&](auto tag) { launch_##op<decltype(tag)>(p, stream); }); \
   }
 RA_MODEL_DISPATCH(embedding_forward, EmbeddingForwardParams)
 RA_MODEL_DISPATCH(embedding_backward, EmbeddingBackwardParams)

@@ -30,7 +30,7 @@ void launch_embedding_forward(const EmbeddingForwardParams& p, void* stream) {
   using namespace model_launch_detail;
   const ModelGrid g = elementwise_grid(p.n_rows * p.row_elems);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(embedding_forward_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(embedding_forward_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -39,8 +39,8 @@ void launch_embedding_backward(const EmbeddingBackwardParams& p, void* stream) {
   const ModelGrid links = elementwise_grid(p.n_rows);
   const ModelGrid acc = embedding_accumulate_grid(p.n_rows, p.row_elems);
   if (acc.blocks_x == 0) return;
-  RA_LAUNCH(embedding_links_kernel, blocks_of(links), threads_of(links), 0, stream, p);
-  RA_LAUNCH(embedding_accumulate_kernel<T>, blocks_of(acc), threads_of(acc), 0, stream, p);
+  RA_LAUNCH(embedding_links_kernel, blocks_of(links), threads_of(links), links.shared_bytes, stream, p);
+  RA_LAUNCH(embedding_accumulate_kernel<T>, blocks_of(acc), threads_of(acc), acc.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -48,7 +48,7 @@ void launch_rmsnorm_forward(const RmsNormForwardParams& p, void* stream) {
   using namespace model_launch_detail;
   const ModelGrid g = row_block_grid(p.n_rows, p.row_elems);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(rmsnorm_forward_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(rmsnorm_forward_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -57,8 +57,10 @@ void launch_rmsnorm_backward(const RmsNormBackwardParams& p, void* stream) {
   const RmsNormBackwardGrid g = rmsnorm_backward_grid(p.n_rows, p.row_elems);
   if (g.rows.blocks_x == 0) return;
   const std::int64_t partial_rows = g.rows.blocks_x;
-  RA_LAUNCH(rmsnorm_backward_rows_kernel<T>, blocks_of(g.rows), threads_of(g.rows), 0, stream, p, g.rows_per_block);
-  RA_LAUNCH(rmsnorm_backward_dg_kernel, blocks_of(g.columns), threads_of(g.columns), 0, stream, p, partial_rows);
+  RA_LAUNCH(rmsnorm_backward_rows_kernel<T>, blocks_of(g.rows), threads_of(g.rows), g.rows.shared_bytes, stream, p,
+            g.rows_per_block);
+  RA_LAUNCH(rmsnorm_backward_dg_kernel, blocks_of(g.columns), threads_of(g.columns), g.columns.shared_bytes, stream, p,
+            partial_rows);
 }
 
 template <typename T>
@@ -66,7 +68,7 @@ void launch_rope(const RopeParams& p, void* stream) {
   using namespace model_launch_detail;
   const ModelGrid g = rope_grid(p.n_rows, p.head_elems);
   if (g.blocks_x == 0 || p.heads == 0) return;
-  RA_LAUNCH(rope_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(rope_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -74,7 +76,7 @@ void launch_swiglu_forward(const SwigluForwardParams& p, void* stream) {
   using namespace model_launch_detail;
   const ModelGrid g = elementwise_grid(p.elems);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(swiglu_forward_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(swiglu_forward_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -82,7 +84,7 @@ void launch_swiglu_backward(const SwigluBackwardParams& p, void* stream) {
   using namespace model_launch_detail;
   const ModelGrid g = elementwise_grid(p.elems);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(swiglu_backward_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(swiglu_backward_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -90,7 +92,7 @@ void launch_residual_add(const ResidualAddParams& p, void* stream) {
   using namespace model_launch_detail;
   const ModelGrid g = elementwise_grid(p.elems);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(residual_add_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(residual_add_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -98,7 +100,7 @@ void launch_axpy(const AxpyParams& p, void* stream) {
   using namespace model_launch_detail;
   const ModelGrid g = elementwise_grid(p.elems);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(axpy_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(axpy_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -106,7 +108,7 @@ void launch_cross_entropy_forward(const CrossEntropyForwardParams& p, void* stre
   using namespace model_launch_detail;
   const ModelGrid g = row_block_grid(p.n_rows, p.vocab);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(cross_entropy_forward_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(cross_entropy_forward_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 template <typename T>
@@ -114,7 +116,7 @@ void launch_cross_entropy_backward(const CrossEntropyBackwardParams& p, void* st
   using namespace model_launch_detail;
   const ModelGrid g = row_block_grid(p.n_rows, p.vocab);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(cross_entropy_backward_kernel<T>, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(cross_entropy_backward_kernel<T>, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 // Always writes the result ({0, 0} for no elements).
@@ -122,9 +124,12 @@ inline void launch_sum_reduce(const SumReduceParams& p, void* stream) {
   using namespace model_launch_detail;
   const ReduceGrid g = reduce_grid(p.elems);
   const std::int64_t partials = g.partials.blocks_x;
-  if (partials > 0)
-    RA_LAUNCH(sum_reduce_partials_kernel, blocks_of(g.partials), threads_of(g.partials), 0, stream, p, g.chunk_elems);
-  RA_LAUNCH(sum_reduce_finish_kernel, blocks_of(g.finish), threads_of(g.finish), 0, stream, p, partials);
+  if (partials > 0) {
+    RA_LAUNCH(sum_reduce_partials_kernel, blocks_of(g.partials), threads_of(g.partials), g.partials.shared_bytes,
+              stream, p, g.chunk_elems);
+  }
+  RA_LAUNCH(sum_reduce_finish_kernel, blocks_of(g.finish), threads_of(g.finish), g.finish.shared_bytes, stream, p,
+            partials);
 }
 
 inline void launch_clip_factor(const ClipFactorParams& p, void* stream) {
@@ -135,7 +140,7 @@ inline void launch_adamw_update(const AdamWParams& p, void* stream) {
   using namespace model_launch_detail;
   const ModelGrid g = elementwise_grid(p.elems);
   if (g.blocks_x == 0) return;
-  RA_LAUNCH(adamw_update_kernel, blocks_of(g), threads_of(g), 0, stream, p);
+  RA_LAUNCH(adamw_update_kernel, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
 
 

@@ -45,9 +45,9 @@ inline const char* model_storage_name(ModelStorage s) {
 // y[i, :] = table[tokens[i], :]. Token ids must lie in [0, vocab_rows) (the data loader
 // checks them); a row with an id outside gets quiet NaNs, so the loss shows it.
 struct EmbeddingForwardParams {
-  const float* table;           // [vocab_rows, row_elems]
-  const std::int32_t* tokens;   // [n_rows]
-  void* y;                      // [n_rows, row_elems], storage type
+  const float* table;          // [vocab_rows, row_elems]
+  const std::int32_t* tokens;  // [n_rows]
+  void* y;                     // [n_rows, row_elems], storage type
   std::int64_t n_rows, row_elems, vocab_rows;
 };
 
@@ -56,10 +56,10 @@ struct EmbeddingForwardParams {
 // workspace of embedding_backward_workspace_elems(n_rows) int32; ids outside
 // [0, vocab_rows) are skipped.
 struct EmbeddingBackwardParams {
-  const std::int32_t* tokens;   // [n_rows]
-  const void* dy;               // [n_rows, row_elems], storage type
-  float* dtable;                // [vocab_rows, row_elems], +=
-  std::int32_t* links;          // workspace
+  const std::int32_t* tokens;  // [n_rows]
+  const void* dy;              // [n_rows, row_elems], storage type
+  float* dtable;               // [vocab_rows, row_elems], +=
+  std::int32_t* links;         // workspace
   std::int64_t n_rows, row_elems, vocab_rows;
 };
 
@@ -96,12 +96,12 @@ enum class RopeKernelDirection : std::uint8_t { kForward, kInverse };
 // The scaling mode folded into two numbers on the host (model_grid.h: rope_constants):
 // angle(p, i) = sign · (p · position_scale) · effective_base^(−2i/head_dim).
 struct RopeParams {
-  void* x;                          // [n_rows, heads, head_dim], storage type, in place
-  const std::int32_t* positions;    // [n_rows], global positions
+  void* x;                                 // [n_rows, heads, head_dim], storage type, in place
+  const std::int32_t* positions;           // [n_rows], global positions
   std::int64_t n_rows, heads, head_elems;  // head_elems = head_dim, even
-  double effective_base;            // b, or b·s^(D/(D−2)) with NTK scaling
-  double position_scale;            // 1, or 1/s with linear interpolation
-  RopeKernelDirection direction;    // kInverse rotates by −angle (the backward)
+  double effective_base;                   // b, or b·s^(D/(D−2)) with NTK scaling
+  double position_scale;                   // 1, or 1/s with linear interpolation
+  RopeKernelDirection direction;           // kInverse rotates by −angle (the backward)
 };
 
 // ---- element-wise ----------------------------------------------------------------------
@@ -146,21 +146,21 @@ struct AxpyParams {
 // loss_i = lse_i − l_target. Rows with target −1 get loss 0 and lse 0. A target at or
 // past `vocab` is a caller's bug: that row's loss is NaN.
 struct CrossEntropyForwardParams {
-  const void* logits;            // [n_rows, vocab], storage type
-  const std::int32_t* targets;   // [n_rows], −1: no loss
-  float* row_loss;               // [n_rows]
-  float* row_lse;                // [n_rows], read by the backward
+  const void* logits;           // [n_rows, vocab], storage type
+  const std::int32_t* targets;  // [n_rows], −1: no loss
+  float* row_loss;              // [n_rows]
+  float* row_lse;               // [n_rows], read by the backward
   std::int64_t n_rows, vocab;
 };
 
 // dlogits = (exp(l − lse) − onehot(target)) · scale on rows with a target, 0 on others.
 struct CrossEntropyBackwardParams {
-  const void* logits;            // [n_rows, vocab], storage type
-  const std::int32_t* targets;   // [n_rows]
-  const float* row_lse;          // [n_rows], from the forward
-  void* dlogits;                 // [n_rows, vocab], storage type
+  const void* logits;           // [n_rows, vocab], storage type
+  const std::int32_t* targets;  // [n_rows]
+  const float* row_lse;         // [n_rows], from the forward
+  void* dlogits;                // [n_rows, vocab], storage type
   std::int64_t n_rows, vocab;
-  float scale;                   // usually 1 / (valid tokens of the whole world)
+  float scale;  // usually 1 / (valid tokens of the whole world)
 };
 
 // The result of a reduction, in device memory.
@@ -194,9 +194,9 @@ struct SumReduceParams {
 // host never waits for the norm.
 struct ClipFactorParams {
   const DeviceSum* grad_sumsq;
-  double max_norm;     // 0: no clipping
-  double* grad_norm;   // [1], for the step's statistics
-  float* clip_scale;   // [1], read by the update
+  double max_norm;    // 0: no clipping
+  double* grad_norm;  // [1], for the step's statistics
+  float* clip_scale;  // [1], read by the update
 };
 
 // g = grads·clip_scale;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
@@ -208,11 +208,11 @@ struct AdamWScalars {
 
 struct AdamWParams {
   float* params;
-  const float* grads;               // not modified (the CPU clips them in place)
+  const float* grads;  // not modified (the CPU clips them in place)
   float* m;
   float* v;
-  const std::uint8_t* decay_mask;   // [elems]: 1 where weight decay applies (matrices)
-  const float* clip_scale;          // [1], from the clip-factor kernel
+  const std::uint8_t* decay_mask;  // [elems]: 1 where weight decay applies (matrices)
+  const float* clip_scale;         // [1], from the clip-factor kernel
   std::int64_t elems;
   AdamWScalars s;
 };

@@ -26,8 +26,7 @@ RA_GLOBAL void rope_kernel(RopeParams p) {
   const std::int64_t e = global_thread_index();
   if (e >= p.n_rows * half) return;
   const std::int64_t t = e / half, i = e % half;
-  const double theta =
-      pow(p.effective_base, -2.0 * static_cast<double>(i) / static_cast<double>(p.head_elems));
+  const double theta = pow(p.effective_base, -2.0 * static_cast<double>(i) / static_cast<double>(p.head_elems));
   const double sign = p.direction == RopeKernelDirection::kForward ? 1.0 : -1.0;
   const double pos = static_cast<double>(p.positions[t]) * p.position_scale;
   const double angle = sign * pos * theta;
