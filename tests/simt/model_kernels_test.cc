@@ -13,9 +13,10 @@
 //    layer in float (its outputs rounded to bf16 like the kernels' when storage is bf16).
 //    The CPU layers are built with the project's default contraction rules, so fused
 //    multiply-adds may differ between the sides: no bitwise claim. Floors:
-//      outputs (RMSNorm y and r, RoPE, SwiGLU h): 1e-6·max(1, max|ref64|) (tolerance.h);
-//      gradients: 1e-7·max Σ|terms| (the first-order bound of a reordered sum, as for
-//      attention's gradients) — RMSNorm dx and dg, SwiGLU da and db;
+//      values without sums (RMSNorm y and r, RoPE, SwiGLU h, da, db): 1e-6·max(1,
+//      max|ref64|), the output floor of tolerance.h;
+//      gradients that are sums (RMSNorm dx and dg): 1e-7·max Σ|terms|, the first-order
+//      bound of a reordered sum, as for attention's gradients;
 //      bf16 outputs: + one bf16 ulp at max|ref64| (2⁻⁸·max|ref64|): the output is rounded
 //      once, and fp32 values an ulp apart may round to neighbouring bf16 values.
 //  - Cross-entropy: the CPU accumulates in double, so its float instance is no f32
