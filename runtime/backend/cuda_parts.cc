@@ -69,9 +69,11 @@ void complete_backend(comm::Communicator& world, const BackendOptions& o, std::u
   // Every rank decides, then all agree: a rank that cannot place itself must not leave
   // the others waiting in the NCCL bootstrap below.
   std::string why;
-  GpuPlacement place;
+  int ordinal = 0;
+  std::string gpu_id;
   try {
-    place = place_on_gpu(local.rank, local.size, device::cuda::visible_device_count(), o.transport, host);
+    ordinal = choose_gpu(local.rank, local.size, device::cuda::visible_device_count(), o.transport, host);
+    gpu_id = host + "/" + device::cuda::device_uuid(ordinal);
   } catch (const Error& e) {
     why = e.what();
   }
@@ -79,9 +81,11 @@ void complete_backend(comm::Communicator& world, const BackendOptions& o, std::u
   for (std::size_t r = 0; r < verdicts.size(); ++r) {
     if (!verdicts[r].empty()) throw UsageError("rank " + std::to_string(r) + ": " + verdicts[r]);
   }
+  // The same list on every rank, so every rank reaches the same verdict.
+  check_gpu_sharing(comm::all_gather_strings(world, gpu_id), world.rank(), o.transport);
 
   device::cuda::CudaDeviceOptions dev_options;
-  dev_options.ordinal = place.ordinal;
+  dev_options.ordinal = ordinal;
   // Host waits give the communicator's own deadline (which names the hop and peer) the
   // first word; the device's backstop comes a minute later.
   dev_options.sync_timeout = std::max<std::chrono::milliseconds>(

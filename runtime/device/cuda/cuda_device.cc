@@ -1,5 +1,6 @@
 #include "runtime/device/cuda/cuda_device.h"
 
+#include <string>
 #include <utility>
 
 #include "runtime/device/cuda/add_launcher.h"
@@ -27,6 +28,20 @@ int visible_device_count() {
   }
   RA_CUDA_CHECK(status);
   return count;
+}
+
+std::string device_uuid(int ordinal) {
+  cudaDeviceProp prop{};
+  RA_CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal));
+  static const char* hex = "0123456789abcdef";
+  std::string out = "GPU-";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    const auto b = static_cast<unsigned char>(prop.uuid.bytes[i]);
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
 }
 
 CudaDevice::CudaDevice(CudaDeviceOptions options) : context_(std::make_shared<DeviceContext>(options)) {

@@ -24,6 +24,9 @@ namespace ra::device::cuda {
 // GPUs this process sees (CUDA_VISIBLE_DEVICES applied): 0 when the driver reports no
 // device; a CudaError when the driver is missing or broken (the message says which).
 int visible_device_count();
+// "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (nvidia-smi's form) of a visible GPU: the
+// same physical GPU gives the same string in every process, whatever its ordinal there.
+std::string device_uuid(int ordinal);
 
 class CudaDevice final : public Device {
  public:
