@@ -17,6 +17,7 @@ bin=$1 mpirun=$2 checker=$3 golden=$4
 fails=0 passes=0
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# Read $? into a variable before calling check: a $(...) in the message resets $?.
 check() { if [ "$2" -eq 0 ]; then passes=$((passes + 1)); else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
 
 [ -d "$golden" ] || { echo "FAIL: golden cases not found at $golden"; exit 1; }
@@ -43,7 +44,8 @@ PY
     rc=$?
     if [ "$rc" -ne 0 ]; then check "$name $backend: exit $rc: $(cat "$dir/log")" 1; continue; fi
     "$checker" "$case" "$out" bf16 >"$dir/check" 2>&1
-    check "$name attention --backend $backend at P=2: $(cat "$dir/check")" $?
+    ok=$?
+    check "$name attention --backend $backend at P=2: $(cat "$dir/check")" "$ok"
   done
 done
 
@@ -76,10 +78,12 @@ done
 # The comparison can fail: a window off by one is caught.
 "$mpirun" 2 "$bin" bench --dtype bf16 --tokens-per-rank 96 --mask bidirectional --window 39 --head-dim 64 --heads 2 \
   --kv-heads 1 --reps 1 --warmup 0 --json >"$dir/bench_w39.json" 2>"$dir/err"
-check "bench with W = 39: $(cat "$dir/err")" $?
+ok=$?
+check "bench with W = 39: $(cat "$dir/err")" "$ok"
 python3 "$dir/agree.py" "$dir/bench_cpu.json" "$dir/bench_w39.json" >"$dir/off_by_one" 2>&1
 [ $? -eq 1 ] && grep -q "digests differ" "$dir/off_by_one"
-check "a window off by one fails the digest comparison: $(cat "$dir/off_by_one")" $?
+ok=$?
+check "a window off by one fails the digest comparison: $(cat "$dir/off_by_one")" "$ok"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ] && echo PASS

@@ -8,6 +8,7 @@ bin=$1 mpirun=$2
 fails=0 passes=0
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# Read $? into a variable before calling check: a $(...) in the message resets $?.
 check() {  # check NAME CONDITION-EXIT-CODE
   if [ "$2" -eq 0 ]; then passes=$((passes + 1)); else echo "FAIL: $1"; fails=$((fails + 1)); fi
 }
@@ -50,20 +51,24 @@ check "Chrome trace has both ranks' compute and comm spans" $?
 "$mpirun" 2 "$bin" bench --mask sideways >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "attention.mask: expected one of: causal, bidirectional, got 'sideways'" "$dir/err"
-check "bad --mask on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" $?
+ok=$?
+check "bad --mask on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" "$ok"
 "$mpirun" 2 "$bin" bench --bogus-flag >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(grep -c 'usage error.*--bogus-flag' "$dir/err")" -eq 1 ]
-check "unknown flag on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" $?
+ok=$?
+check "unknown flag on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" "$ok"
 "$mpirun" 2 "$bin" bench --heads 6 --kv-heads 4 --tokens-per-rank 16 >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "attention.heads must be a multiple of attention.kv_heads" "$dir/err"
-check "heads 6 / kv 4 on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" $?
+ok=$?
+check "heads 6 / kv 4 on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" "$ok"
 printf 'attention:\n  heads: 4\n  haeds: 8\n' >"$dir/bad.yaml"
 "$mpirun" 2 "$bin" bench --config "$dir/bad.yaml" >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "bad.yaml:3:3: unknown key 'attention.haeds' (did you mean 'attention.heads'?)" "$dir/err"
-check "unknown key on 2 ranks: exit $rc, one line naming file:line:col and a suggestion: $(cat "$dir/err")" $?
+ok=$?
+check "unknown key on 2 ranks: exit $rc, one line naming file:line:col and a suggestion: $(cat "$dir/err")" "$ok"
 "$bin" bench --jsonl /nonexistent-dir/runs.jsonl --tokens-per-rank 16 --out-dir "$dir/run2" >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 2 ] && grep -q "/nonexistent-dir/runs.jsonl: cannot open for appending" "$dir/err"
@@ -71,7 +76,8 @@ check "unwritable --jsonl: exit $rc, want 2 naming the file" $?
 "$mpirun" 2 "$bin" bench --out-dir /proc/version/x --tokens-per-rank 16 >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q "/proc/version" "$dir/err"
-check "unusable output_dir on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" $?
+ok=$?
+check "unusable output_dir on 2 ranks: exit $rc, want 2 and one line: $(cat "$dir/err")" "$ok"
 "$mpirun" 0 "$bin" bench >/dev/null 2>&1
 [ $? -eq 2 ]; check "launch/mpirun.sh 0 is a usage error" $?
 

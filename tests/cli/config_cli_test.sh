@@ -9,11 +9,13 @@ bin=$1 root=$2
 fails=0 passes=0
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# Read $? into a variable before calling check: a $(...) in the message resets $?.
 check() { if [ "$2" -eq 0 ]; then passes=$((passes + 1)); else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
 
 "$bin" config-doc >"$dir/config.md"
 diff -u "$root/docs/config.md" "$dir/config.md" >"$dir/diff"
-check "docs/config.md differs from \`ringattn config-doc\` (regenerate it): $(head -20 "$dir/diff")" $?
+ok=$?
+check "docs/config.md differs from \`ringattn config-doc\` (regenerate it): $(head -20 "$dir/diff")" "$ok"
 
 for f in "$root"/configs/*.yaml "$root"/configs/*/*.yaml; do
   [ -e "$f" ] || continue

@@ -9,6 +9,7 @@ bin=$1 mpirun=$2 checker=$3 golden=$4
 fails=0 passes=0
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# Read $? into a variable before calling check: a $(...) in the message resets $?.
 check() { if [ "$2" -eq 0 ]; then passes=$((passes + 1)); else echo "FAIL: $1"; fails=$((fails + 1)); fi; }
 
 if [ ! -d "$golden" ]; then
@@ -40,7 +41,8 @@ PY
         rc=$?
         if [ "$rc" -ne 0 ]; then check "$(basename "$case") P=$p $layout: exit $rc: $(cat "$dir/log")" 1; continue; fi
         "$checker" "$case" "$out" >"$dir/check" 2>&1
-        check "$(basename "$case") P=$p $layout: $(cat "$dir/check")" $?
+        ok=$?
+        check "$(basename "$case") P=$p $layout: $(cat "$dir/check")" "$ok"
       done
     done
   done
@@ -69,7 +71,8 @@ bad() {  # bad NAME PATTERN -- ARGS...
   "$mpirun" 2 "$bin" attention --out-dir "$dir/bad_out" "$@" >"$dir/out" 2>"$dir/err"
   local rc=$?
   [ "$rc" -eq 3 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] && grep -q -- "$pattern" "$dir/err"
-  check "$name: exit $rc (want 3), stderr: $(cat "$dir/err")" $?
+  ok=$?
+  check "$name: exit $rc (want 3), stderr: $(cat "$dir/err")" "$ok"
 }
 bad "k with another S" "k_bad.npy: shape \[5, 1, 4\] does not fit q \[6, 2, 4\]" -- --q "$dir/q.npy" --k "$dir/k_bad.npy" --v "$dir/v.npy"
 bad "float64 q" "q_f64.npy: q must be float32 or float16, got dtype f64" -- --q "$dir/q_f64.npy" --k "$dir/k.npy" --v "$dir/v.npy"
@@ -81,7 +84,8 @@ bad "missing file" "nope.npy" -- --q "$dir/nope.npy" --k "$dir/k.npy" --v "$dir/
 "$mpirun" 2 "$bin" attention --q "$dir/q.npy" --k "$dir/k.npy" --v "$dir/v.npy" --out-dir "$dir/ok" >"$dir/out" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && [ -s "$dir/ok/o.npy" ] && [ -s "$dir/ok/lse.npy" ] && [ ! -e "$dir/ok/dq.npy" ]
-check "forward-only run: exit $rc: $(cat "$dir/out")" $?
+ok=$?
+check "forward-only run: exit $rc: $(cat "$dir/out")" "$ok"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
