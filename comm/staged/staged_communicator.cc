@@ -86,6 +86,11 @@ void StagedCommunicator::exchange(const Exchange& x, device::Stream& stream) {
   if (recv) staged(x.recv, "exchange recv");
   RA_CHECK_LT(InternalError, x.send_to, size(), "exchange peer");
   RA_CHECK_LT(InternalError, x.recv_from, size(), "exchange peer");
+  // On a CUDA stream launch() would run the hop now, on the enqueuing thread, and the
+  // stream's waits (the `free` events) would hold back only device work: the staging
+  // copy could read a send buffer the compute stream is still writing.
+  RA_CHECK(InternalError, stream.native_handle() == nullptr, "staged exchange on stream '", stream.name(),
+           "': it needs a stream that runs work on a host thread (Device::create_host_stream)");
   ExchangeBuffers& buffers = exchange_buffers(stream);
   stream.launch(std::string(x.tag.phase) + " hop " + std::to_string(x.tag.hop),
                 [this, x, &buffers] { exchange_now(x, buffers); });

@@ -5,7 +5,9 @@
 //   exchange   enqueued as ONE piece of work on the stream it is given — which must run
 //              work on a host thread (Device::create_host_stream): copy the send view to
 //              host, the inner exchange between the staging buffers (run right there, on
-//              that thread), copy the received bytes to the receive view. On the CUDA
+//              that thread), copy the received bytes to the receive view. A stream
+//              with a native handle (a CUDA stream) is refused with ra::InternalError:
+//              its waits would not hold the hop back. On the CUDA
 //              device that host-worker comm stream runs beside the compute stream's
 //              kernels, so the hop overlaps compute as it does with NCCL.
 //   collectives  blocking on the calling thread: staged in, inner collective, staged out.

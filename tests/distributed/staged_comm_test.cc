@@ -11,9 +11,11 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "comm/collectives.h"
@@ -186,6 +188,28 @@ TEST_F(Staged, ADeviceViewOnAnotherKindIsRejectedAtEnqueue) {
   std::vector<float> v(4);
   EXPECT_THROW(host_staged.exchange({dev_f32(v), 0, {}, -1, CommTag{"kind", 0, 0}}, *stream), InternalError);
   stream->synchronize();  // nothing was enqueued
+}
+
+// A device stream (native_handle set): its waits would not hold back a host-side hop.
+class DeviceLikeStream final : public device::Stream {
+ public:
+  std::string_view name() const override { return "compute"; }
+  void launch(std::string_view /*label*/, std::function<void()> work) override { work(); }
+  void record(device::Event& /*event*/) override {}
+  void wait(device::Event& /*event*/) override {}
+  void synchronize() override {}
+  void* native_handle() override { return this; }
+};
+
+TEST_F(Staged, ExchangesRefuseADeviceStream) {
+  DeviceLikeStream stream;
+  std::vector<float> v(4);
+  try {
+    comm_.exchange({dev_f32(v), 0, {}, -1, CommTag{"kind", 0, 0}}, stream);
+    ADD_FAILURE() << "a staged exchange was enqueued on a device stream";
+  } catch (const InternalError& e) {
+    EXPECT_NE(std::string(e.what()).find("Device::create_host_stream"), std::string::npos) << e.what();
+  }
 }
 
 bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
