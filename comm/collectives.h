@@ -32,4 +32,19 @@ void broadcast_vector(Communicator& comm, std::vector<T>& values, int root) {
 // Every rank's string, indexed by rank (all_gather_v of its bytes). Collective.
 std::vector<std::string> all_gather_strings(Communicator& comm, std::string_view mine);
 
+// A rank's place among the ranks on its own node: local_rank counts the ranks of the
+// same host name before it (in communicator rank order), local_size all of them. Picks
+// the GPU of one-rank-per-GPU placement (CudaDeviceOptions::ordinal = local_rank).
+struct NodeLocal {
+  int local_rank = 0;
+  int local_size = 1;
+};
+
+// From every rank's host name, indexed by rank (pure; host_names[rank] is this rank's).
+NodeLocal node_local_of(const std::vector<std::string>& host_names, int rank);
+
+// All-gathers gethostname() over `comm` (any transport). Collective. ra::InternalError
+// when the host name cannot be read.
+NodeLocal node_local_rank(Communicator& comm);
+
 }  // namespace ra::comm

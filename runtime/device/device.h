@@ -10,6 +10,11 @@
 //   stream.wait(event)        work launched later waits for the event (host not blocked).
 //   event / stream .synchronize()   the host blocks; rethrows the first failure.
 //
+// Device::create_host_stream makes a host-worker stream: its work runs in order on its
+// own host thread on every device, so it may block (MPI calls, synchronous staging
+// copies). On CUDA it orders itself with the device's CUDA streams through the same
+// events (docs/design.md §3, "Host-worker streams").
+//
 // Failures: work that throws poisons its stream. Later work on it is skipped, events
 // recorded on it complete *with the error*, and streams waiting on them are poisoned in
 // turn — so a failed receive can never leave another stream blocked forever.
@@ -81,6 +86,12 @@ class Device {
   virtual ~Device() = default;
   virtual DeviceKind kind() const = 0;
   virtual std::unique_ptr<Stream> create_stream(std::string name) = 0;
+  // A stream whose launched work runs later, in order, on its own host thread, so `fn`
+  // may block and need not enqueue device work. CPU: the same as create_stream. CUDA:
+  // events order it with CUDA streams both ways (the CUDA side's wait blocks the
+  // enqueuing host thread; see CudaHostStream); Device::copy and friends take CUDA
+  // streams only.
+  virtual std::unique_ptr<Stream> create_host_stream(std::string name) = 0;
   virtual std::unique_ptr<Event> create_event() = 0;
   virtual std::unique_ptr<DeviceBuffer> allocate(std::size_t size_bytes) = 0;
 
@@ -93,7 +104,8 @@ class Device {
   virtual void upload(TensorView dst, const void* src_host, Stream& stream) = 0;
   virtual void download(void* dst_host, ConstTensorView src, Stream& stream) = 0;
 
-  // Receives the spans of work of streams created afterwards (CPU; CUDA ignores it).
+  // Receives the spans of work of streams created afterwards (CPU streams and CUDA
+  // host-worker streams; CUDA streams report none).
   virtual void set_observer(StreamObserver* observer) = 0;
 };
 

@@ -1,7 +1,10 @@
-// The MPI communicator on P real processes (P = 2..4): ring exchanges enqueued on a
-// stream, collectives (all-gathers of equal and variable sizes, broadcasts of data only
+// The host-memory transports on P real processes (P = 2..4): ring exchanges enqueued on
+// a stream, collectives (all-gathers of equal and variable sizes, broadcasts of data only
 // the root has the size of), split into dp × sp groups, the received-size check, and
 // the deadline that turns a silent peer into ra::PeerError naming what was awaited.
+// Every case runs twice: over the MPI communicator, and over the staged communicator
+// (comm/staged) with the host stager wrapping it — same checks, same messages, since the
+// staged one must be indistinguishable from its inner communicator.
 // Expected contents are recomputed on every rank from the contributing rank's index,
 // never taken from another rank.
 #include <gtest/gtest.h>
@@ -9,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <type_traits>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +23,8 @@
 #include "comm/collectives.h"
 #include "comm/communicator.h"
 #include "comm/mpi/mpi_communicator.h"
+#include "comm/staged/staged_communicator.h"
+#include "comm/staged/stager.h"
 #include "runtime/core/error.h"
 #include "runtime/device/cpu/cpu_device.h"
 #include "tests/distributed/mpi_test_env.h"
@@ -28,10 +34,38 @@ namespace {
 
 using testing::world;
 
+enum class Transport : std::uint8_t { kMpi, kStaged };
+
+// The communicator under test: the world itself, or a staged communicator over it.
+class Transports : public ::testing::TestWithParam<Transport> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Transport::kStaged) {
+      staged_ = std::make_unique<staged::StagedCommunicator>(world(), std::make_shared<staged::HostStager>());
+    }
+  }
+  Communicator& comm() { return staged_ ? *staged_ : world(); }
+  // A fresh communicator over MPI_COMM_WORLD with its own options. Collective.
+  std::unique_ptr<Communicator> make(const CommOptions& options) {
+    auto mpi = std::make_unique<mpi::MpiCommunicator>(MPI_COMM_WORLD, options);
+    if (GetParam() == Transport::kMpi) return mpi;
+    return std::make_unique<staged::StagedCommunicator>(std::move(mpi), std::make_shared<staged::HostStager>());
+  }
+
+ private:
+  std::unique_ptr<Communicator> staged_;
+};
+
+std::string transport_name(const ::testing::TestParamInfo<Transport>& p) {
+  return p.param == Transport::kMpi ? "Mpi" : "Staged";
+}
+
+INSTANTIATE_TEST_SUITE_P(Comm, Transports, ::testing::Values(Transport::kMpi, Transport::kStaged), transport_name);
+
 TensorView f32(std::vector<float>& v) { return TensorView(v.data(), DType::kF32, Shape{static_cast<std::int64_t>(v.size())}); }
 
-TEST(MpiCommunicator, RingExchangeOnAStream) {
-  Communicator& c = world();
+TEST_P(Transports, RingExchangeOnAStream) {
+  Communicator& c = comm();
   const int p = c.size(), r = c.rank();
   device::cpu::CpuDevice dev;
   auto stream = dev.create_stream("comm");
@@ -45,8 +79,8 @@ TEST(MpiCommunicator, RingExchangeOnAStream) {
   }
 }
 
-TEST(MpiCommunicator, AllReduceBroadcastBarrier) {
-  Communicator& c = world();
+TEST_P(Transports, AllReduceBroadcastBarrier) {
+  Communicator& c = comm();
   const int p = c.size(), r = c.rank();
   std::vector<float> x{static_cast<float>(r), 1.0f, static_cast<float>(-r)};
   c.all_reduce(f32(x), ReduceOp::kSum);
@@ -65,8 +99,8 @@ TEST(MpiCommunicator, AllReduceBroadcastBarrier) {
 }
 
 // world = dp × sp: ranks with the same dp index form a sequence-parallel ring.
-TEST(MpiCommunicator, SplitIntoSequenceParallelGroups) {
-  Communicator& c = world();
+TEST_P(Transports, SplitIntoSequenceParallelGroups) {
+  Communicator& c = comm();
   if (c.size() % 2 != 0) GTEST_SKIP() << "needs an even world";
   const int sp = 2, dp_index = c.rank() / sp;
   auto group = c.split(dp_index, c.rank());
@@ -77,8 +111,8 @@ TEST(MpiCommunicator, SplitIntoSequenceParallelGroups) {
   EXPECT_EQ(x[0], static_cast<float>(2 * dp_index * sp + 1)) << "sum of the two world ranks of the group";
 }
 
-TEST(MpiCommunicator, ShortAndLongMessagesNameBothSizes) {
-  Communicator& c = world();
+TEST_P(Transports, ShortAndLongMessagesNameBothSizes) {
+  Communicator& c = comm();
   const int r = c.rank();
   if (r > 1) GTEST_SKIP() << "ranks 0 and 1 take part";
   device::cpu::CpuDevice dev;
@@ -137,8 +171,8 @@ void expect_all_gather_in_rank_order(Communicator& c, std::size_t elems_per_rank
   }
 }
 
-TEST(MpiCommunicator, AllGatherEqualSizesEveryDtype) {
-  Communicator& c = world();
+TEST_P(Transports, AllGatherEqualSizesEveryDtype) {
+  Communicator& c = comm();
   expect_all_gather_in_rank_order<float>(c, 1000);
   expect_all_gather_in_rank_order<double>(c, 3);
   expect_all_gather_in_rank_order<std::int32_t>(c, 17);
@@ -149,8 +183,8 @@ TEST(MpiCommunicator, AllGatherEqualSizesEveryDtype) {
 
 // Every rank contributes nothing: a collective all the same (a rank skipping it would
 // leave the next one paired with the wrong operation, which the next gather checks).
-TEST(MpiCommunicator, AllGatherOfNothing) {
-  Communicator& c = world();
+TEST_P(Transports, AllGatherOfNothing) {
+  Communicator& c = comm();
   c.all_gather(ConstTensorView(nullptr, DType::kF32, Shape{0}), TensorView(nullptr, DType::kF32, Shape{c.size(), 0}));
   std::vector<float> empty_send, empty_recv;
   c.all_gather(ConstTensorView(empty_send.data(), DType::kF32, Shape{0}),
@@ -160,8 +194,8 @@ TEST(MpiCommunicator, AllGatherOfNothing) {
 
 // "Rank order" is the communicator's: in a group whose keys reverse the world's ranks,
 // block g holds the contribution of world rank p - 1 - g.
-TEST(MpiCommunicator, AllGatherFollowsTheGroupsRankOrder) {
-  Communicator& c = world();
+TEST_P(Transports, AllGatherFollowsTheGroupsRankOrder) {
+  Communicator& c = comm();
   const int p = c.size();
   auto reversed = c.split(0, p - 1 - c.rank());
   ASSERT_EQ(reversed->rank(), p - 1 - c.rank());
@@ -171,8 +205,8 @@ TEST(MpiCommunicator, AllGatherFollowsTheGroupsRankOrder) {
   for (int g = 0; g < p; ++g) EXPECT_EQ(all[static_cast<std::size_t>(g)], 100 + (p - 1 - g)) << "group rank " << g;
 }
 
-TEST(MpiCommunicator, AllGatherRejectsMismatchedViewsBeforeCommunicating) {
-  Communicator& c = world();
+TEST_P(Transports, AllGatherRejectsMismatchedViewsBeforeCommunicating) {
+  Communicator& c = comm();
   std::vector<float> send(4), recv(4 * static_cast<std::size_t>(c.size()) + 1);
   try {
     c.all_gather(ConstTensorView(send.data(), DType::kF32, Shape{4}),
@@ -214,8 +248,8 @@ void expect_all_gather_v(Communicator& c, const std::function<std::size_t(int ra
   }
 }
 
-TEST(MpiCommunicator, AllGatherVariableSizes) {
-  Communicator& c = world();
+TEST_P(Transports, AllGatherVariableSizes) {
+  Communicator& c = comm();
   // Very different sizes, rank 1 contributing nothing: 3 B, 0 B, 2 MB + 7, 4 MB + 7.
   expect_all_gather_v(c, [](int r) -> std::size_t {
     if (r == 0) return 3;
@@ -227,8 +261,8 @@ TEST(MpiCommunicator, AllGatherVariableSizes) {
   expect_all_gather_v(c, [](int) -> std::size_t { return 40; });                         // equal sizes work too
 }
 
-TEST(MpiCommunicator, AllGatherVariableSizesOfTypedViewsAndStrings) {
-  Communicator& c = world();
+TEST_P(Transports, AllGatherVariableSizesOfTypedViewsAndStrings) {
+  Communicator& c = comm();
   std::vector<double> mine(static_cast<std::size_t>(c.rank()) + 1);
   for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = element<double>(c.rank(), i);
   const GatheredBytes all =
@@ -261,8 +295,8 @@ std::string text_of(int root, std::size_t size_bytes) {
   return t;
 }
 
-TEST(MpiCommunicator, BroadcastOfDataOnlyTheRootHasTheSizeOf) {
-  Communicator& c = world();
+TEST_P(Transports, BroadcastOfDataOnlyTheRootHasTheSizeOf) {
+  Communicator& c = comm();
   for (int root = 0; root < c.size(); ++root) {
     for (std::size_t size_bytes : {std::size_t{0}, std::size_t{1}, std::size_t{1000}, std::size_t{5u << 20}}) {
       std::string text = c.rank() == root ? text_of(root, size_bytes) : std::string(77, '#');
@@ -288,10 +322,11 @@ TEST(MpiCommunicator, BroadcastOfDataOnlyTheRootHasTheSizeOf) {
 // A gather that some rank does not join ends at the deadline with a PeerError naming it.
 // The latecomers then join the abandoned gather (rank 0 keeps MPI progressing in the
 // barrier), so nothing is left pending for the tests after this one.
-TEST(MpiCommunicator, AllGatherWithAMissingRankHitsTheDeadline) {
+TEST_P(Transports, AllGatherWithAMissingRankHitsTheDeadline) {
   CommOptions quick;
   quick.timeout = std::chrono::milliseconds(300);
-  mpi::MpiCommunicator c(MPI_COMM_WORLD, quick);
+  const std::unique_ptr<Communicator> owned = make(quick);
+  Communicator& c = *owned;
   std::int32_t mine = c.rank();
   std::vector<std::int32_t> all(static_cast<std::size_t>(c.size()));
   const ConstTensorView send(&mine, DType::kI32, Shape{1});
@@ -316,10 +351,11 @@ TEST(MpiCommunicator, AllGatherWithAMissingRankHitsTheDeadline) {
   world().barrier();
 }
 
-TEST(MpiCommunicator, SilentPeerHitsTheDeadline) {
+TEST_P(Transports, SilentPeerHitsTheDeadline) {
   CommOptions quick;
   quick.timeout = std::chrono::milliseconds(300);
-  mpi::MpiCommunicator c(MPI_COMM_WORLD, quick);  // collective: every rank constructs it
+  const std::unique_ptr<Communicator> owned = make(quick);  // collective: every rank constructs it
+  Communicator& c = *owned;
   if (c.rank() == 0) {
     device::cpu::CpuDevice dev;
     auto stream = dev.create_stream("comm");

@@ -5,13 +5,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "runtime/core/error.h"
 #include "runtime/device/cpu/cpu_device.h"
+#include "runtime/device/cpu/cpu_event.h"
+#include "runtime/device/cpu/cpu_stream.h"
 
 namespace ra::device {
 namespace {
@@ -172,6 +176,57 @@ TEST(CpuStream, ObserverSeesWorkAndWaits) {
   }
   EXPECT_TRUE(saw_wait);
   EXPECT_TRUE(saw_transfer);
+}
+
+// The hooks the CUDA device's host-worker streams order themselves with (events of
+// another kind): a completion recorded in stream order, a wait on any blocking function.
+TEST(CpuStream, RecordCompletionAndWaitUntilForForeignEvents) {
+  Recorder rec;
+  cpu::CpuStream s("host", &rec);
+  std::atomic<bool> release{false};
+  bool after_ran = false;
+  s.wait_until("foreign wait", [&] {
+    while (!release) std::this_thread::sleep_for(milliseconds(1));
+    return std::exception_ptr{};
+  });
+  s.launch("after", [&] { after_ran = true; });
+  auto done = std::make_shared<cpu::Completion>();
+  s.record_completion(done);
+  EXPECT_FALSE(done->wait_for(std::chrono::microseconds(20000)).has_value()) << "held by the wait before it";
+  EXPECT_FALSE(after_ran);
+  release = true;
+  const std::optional<std::exception_ptr> result = done->wait_for(std::chrono::seconds(10));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(*result, nullptr);
+  EXPECT_TRUE(after_ran);
+  s.synchronize();
+  bool saw = false;
+  for (const auto& r : rec.spans) saw = saw || (r.label == "foreign wait" && r.waited);
+  EXPECT_TRUE(saw) << "the foreign wait is reported as a wait span with its label";
+}
+
+TEST(CpuStream, AFailedForeignWaitPoisonsAndItsRecordsCarryTheFailure) {
+  cpu::CpuStream s("host", nullptr);
+  bool skipped_ran = false;
+  s.wait_until("wait", [] { return std::make_exception_ptr(PeerError("the awaited work failed")); });
+  s.launch("skipped", [&] { skipped_ran = true; });
+  auto done = std::make_shared<cpu::Completion>();
+  s.record_completion(done);
+  const std::exception_ptr e = done->wait();
+  ASSERT_NE(e, nullptr);
+  EXPECT_THROW(std::rethrow_exception(e), PeerError);
+  EXPECT_THROW(s.synchronize(), PeerError);
+  EXPECT_FALSE(skipped_ran);
+}
+
+TEST(CpuDevice, HostStreamsRunOnTheirOwnThread) {
+  cpu::CpuDevice dev;
+  auto s = dev.create_host_stream("comm");
+  std::thread::id ran_on;
+  s->launch("where", [&] { ran_on = std::this_thread::get_id(); });
+  s->synchronize();
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(s->name(), "comm");
 }
 
 TEST(CpuDevice, CopyZeroAddInStreamOrder) {

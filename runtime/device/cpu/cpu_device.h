@@ -1,6 +1,9 @@
 // The CPU device: host memory, worker-thread streams, CPU events.
 #pragma once
 
+#include <string>
+#include <utility>
+
 #include "runtime/device/device.h"
 
 namespace ra::device::cpu {
@@ -9,6 +12,8 @@ class CpuDevice final : public Device {
  public:
   DeviceKind kind() const override { return DeviceKind::kCpu; }
   std::unique_ptr<Stream> create_stream(std::string name) override;
+  // Every CPU stream already runs on a host worker thread.
+  std::unique_ptr<Stream> create_host_stream(std::string name) override { return create_stream(std::move(name)); }
   std::unique_ptr<Event> create_event() override;
   std::unique_ptr<DeviceBuffer> allocate(std::size_t size_bytes) override;
   void copy(TensorView dst, ConstTensorView src, Stream& stream) override;

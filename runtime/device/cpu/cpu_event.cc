@@ -17,6 +17,12 @@ std::exception_ptr Completion::wait() {
   return error_;
 }
 
+std::optional<std::exception_ptr> Completion::wait_for(std::chrono::microseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, timeout, [&] { return done_; })) return std::nullopt;
+  return error_;
+}
+
 std::shared_ptr<Completion> CpuEvent::start_record() {
   const std::lock_guard lock(mu_);
   current_ = std::make_shared<Completion>();

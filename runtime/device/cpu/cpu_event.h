@@ -5,10 +5,12 @@
 // completions by shared ownership, never the event itself.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "runtime/device/device.h"
 
@@ -19,6 +21,9 @@ class Completion {
   void complete(std::exception_ptr error);
   // Blocks until completed; returns the failure it carried (or null).
   std::exception_ptr wait();
+  // Blocks at most `timeout`: the failure it carried (null: none) once completed,
+  // nullopt while still pending. For waits that must keep a deadline of their own.
+  std::optional<std::exception_ptr> wait_for(std::chrono::microseconds timeout);
 
  private:
   std::mutex mu_;

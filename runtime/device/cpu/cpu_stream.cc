@@ -30,9 +30,10 @@ void CpuStream::launch(std::string_view label, std::function<void()> work) {
   enqueue(Task{TaskKind::kWork, std::string(label), std::move(work), {}});
 }
 
-void CpuStream::record(Event& event) {
-  std::shared_ptr<Completion> done = dynamic_cast<CpuEvent&>(event).start_record();
-  enqueue(Task{TaskKind::kRecord, "record", {}, [this, done] {
+void CpuStream::record(Event& event) { record_completion(dynamic_cast<CpuEvent&>(event).start_record()); }
+
+void CpuStream::record_completion(std::shared_ptr<Completion> done) {
+  enqueue(Task{TaskKind::kRecord, "record", {}, [this, done = std::move(done)] {
                  std::exception_ptr error;
                  {
                    const std::lock_guard lock(mu_);
@@ -47,7 +48,11 @@ void CpuStream::wait(Event& event) {
   // CUDA semantics: wait for the most recent record() issued before this call.
   std::shared_ptr<Completion> target = dynamic_cast<CpuEvent&>(event).current();
   if (!target) return;  // never recorded: nothing to wait for
-  enqueue(Task{TaskKind::kWait, "wait", {}, [target] { return target->wait(); }});
+  wait_until("wait", [target] { return target->wait(); });
+}
+
+void CpuStream::wait_until(std::string_view label, std::function<std::exception_ptr()> blocking_wait) {
+  enqueue(Task{TaskKind::kWait, std::string(label), {}, std::move(blocking_wait)});
 }
 
 void CpuStream::synchronize() {

@@ -1,4 +1,7 @@
 // A CPU stream: one worker thread running its queue in launch order (docs/design.md §3).
+// Also the machinery of the CUDA device's host-worker streams (runtime/device/cuda/
+// cuda_host_stream.h), which reach it through record_completion and wait_until to order
+// themselves with events of another kind.
 #pragma once
 
 #include <chrono>
@@ -7,6 +10,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -14,6 +18,8 @@
 #include "runtime/device/device.h"
 
 namespace ra::device::cpu {
+
+class Completion;
 
 class CpuStream final : public Stream {
  public:
@@ -28,6 +34,15 @@ class CpuStream final : public Stream {
   void wait(Event& event) override;
   void synchronize() override;
   void* native_handle() override { return nullptr; }
+
+  // The two halves of record() and wait() for events that are not CpuEvents:
+  //  - record_completion: `done` completes when the worker reaches this point, carrying
+  //    the stream's failure (if any) — what record() does with the CpuEvent's new one;
+  //  - wait_until: the worker calls `blocking_wait`, which blocks until the awaited work
+  //    completed and returns its failure (null: none); a failure poisons the stream. It
+  //    is reported to the observer as a wait span named `label`.
+  void record_completion(std::shared_ptr<Completion> done);
+  void wait_until(std::string_view label, std::function<std::exception_ptr()> blocking_wait);
 
  private:
   enum class TaskKind : std::uint8_t { kWork, kWait, kRecord };

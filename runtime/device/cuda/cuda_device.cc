@@ -7,6 +7,7 @@
 #include "runtime/device/cuda/cuda_buffer.h"
 #include "runtime/device/cuda/cuda_check.h"
 #include "runtime/device/cuda/cuda_event.h"
+#include "runtime/device/cuda/cuda_host_stream.h"
 #include "runtime/device/cuda/cuda_stream.h"
 
 namespace ra::device::cuda {
@@ -53,6 +54,10 @@ CudaDevice::CudaDevice(CudaDeviceOptions options) : context_(std::make_shared<De
 
 std::unique_ptr<Stream> CudaDevice::create_stream(std::string name) {
   return std::make_unique<CudaStream>(std::move(name), context_);
+}
+
+std::unique_ptr<Stream> CudaDevice::create_host_stream(std::string name) {
+  return std::make_unique<CudaHostStream>(std::move(name), context_, observer_);
 }
 
 std::unique_ptr<Event> CudaDevice::create_event() { return std::make_unique<CudaEvent>(context_); }

@@ -7,8 +7,8 @@
 // stalled or failed peer into ra::PeerError there) and give up at sync_timeout.
 //
 // Entry points make this device current on the calling thread, so any host thread may
-// use it. set_observer is ignored: CUDA work runs on the GPU, not on host threads whose
-// spans we could report; use Nsight Systems to see it.
+// use it. The observer sees host-worker streams only: CUDA work runs on the GPU, not on
+// host threads whose spans we could report; use Nsight Systems to see it.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +35,9 @@ class CudaDevice final : public Device {
 
   DeviceKind kind() const override { return DeviceKind::kCuda; }
   std::unique_ptr<Stream> create_stream(std::string name) override;
+  // A CudaHostStream (cuda_host_stream.h): host-side work (MPI calls, staging copies)
+  // in order on its own thread, ordered with the CUDA streams by this device's events.
+  std::unique_ptr<Stream> create_host_stream(std::string name) override;
   std::unique_ptr<Event> create_event() override;
   std::unique_ptr<DeviceBuffer> allocate(std::size_t size_bytes) override;
   // Device-to-device views only (as on CPU, both views belong to this device).
@@ -43,7 +46,8 @@ class CudaDevice final : public Device {
   void add_f32(TensorView dst, ConstTensorView src, Stream& stream) override;
   void upload(TensorView dst, const void* src_host, Stream& stream) override;
   void download(void* dst_host, ConstTensorView src, Stream& stream) override;
-  void set_observer(StreamObserver* /*observer*/) override {}
+  // Only host-worker streams report spans (their work runs on host threads).
+  void set_observer(StreamObserver* observer) override { observer_ = observer; }
 
   std::unique_ptr<PinnedHostBuffer> allocate_pinned(std::size_t size_bytes);
 
@@ -61,6 +65,7 @@ class CudaDevice final : public Device {
 
  private:
   std::shared_ptr<DeviceContext> context_;
+  StreamObserver* observer_ = nullptr;
 };
 
 }  // namespace ra::device::cuda

@@ -22,9 +22,20 @@ void CudaStream::launch(std::string_view /*label*/, std::function<void()> work) 
   work();
 }
 
-void CudaStream::record(Event& event) { RA_CUDA_CHECK(cudaEventRecord(as_cuda(event).native(), stream_)); }
+void CudaStream::record(Event& event) { as_cuda(event).record_on_device(stream_); }
 
-void CudaStream::wait(Event& event) { RA_CUDA_CHECK(cudaStreamWaitEvent(stream_, as_cuda(event).native(), 0)); }
+// An event recorded last on a CUDA stream: cudaStreamWaitEvent, the host goes on. One
+// recorded last on a host-worker stream has no device-side handle to wait for, so the
+// enqueuing host thread blocks here until the host worker got there, and only then
+// enqueues the work that follows (docs/design.md §3: in the ring the compute stream's
+// current block is already enqueued when this wait for the next one blocks, so the GPU
+// computes while the host waits). Its failure is thrown here, to the enqueuing caller:
+// this stream cannot be poisoned, since nothing of it runs on the host.
+void CudaStream::wait(Event& event) {
+  std::shared_ptr<cpu::Completion> host;
+  if (as_cuda(event).enqueue_device_wait(stream_, host) != RecordedOn::kHost) return;
+  if (std::exception_ptr failure = wait_for_host_record(*context_, *host)) std::rethrow_exception(failure);
+}
 
 void CudaStream::synchronize() {
   context_->host_wait(

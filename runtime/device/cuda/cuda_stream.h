@@ -7,6 +7,9 @@
 //    caller of launch() instead of poisoning the stream.
 //  - A failure inside device work (a faulting kernel) is sticky in CUDA: it surfaces as
 //    ra::InternalError from the next synchronize() on any stream or event.
+//  - wait(event) on an event recorded last on a host-worker stream (CudaHostStream)
+//    blocks the calling host thread until the host worker got there, and throws the
+//    failure that event carries (docs/design.md §3, "Host-worker streams").
 #pragma once
 
 #include <cuda_runtime_api.h>
