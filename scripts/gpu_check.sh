@@ -5,6 +5,7 @@
 #   2 selftest   the CUDA attention kernels against the CPU kernels on the GPU, TFLOP/s
 #   3 cublas     the cuBLAS GEMM wrapper on the GPU against the CPU reference (every
 #                GEMM shape the model issues)
+#     streams    host-worker streams, cross-kind events and the CUDA stager on the GPU
 #   4 bench-nccl ring bench, attention.backend = cuda, comm.backend = nccl, P = 1
 #   5 bench-mpi  ring bench, cuda over mpi (staged through pinned memory), P = 2 ranks
 #                sharing the one GPU
@@ -75,7 +76,7 @@ else
   build=$root/build/gpu
   if run build "$out/build.log" bash -c "cmake -S '$root' -B '$build' -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DRA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 && cmake --build '$build' -j \$(nproc) \
-      --target ringattn cuda_cublas_gemm_gpu_test"; then
+      --target ringattn cuda_cublas_gemm_gpu_test cuda_host_stream_gpu_test"; then
     record build PASS "$elapsed" "sm_90, $(nproc) cores"
   else
     record build FAIL "$elapsed" "see $out/build.log: $(tail -1 "$out/build.log")"
@@ -103,19 +104,25 @@ else
   record selftest FAIL "$elapsed" "see $out/selftest.log: $(grep -m1 -E 'FAIL|error' "$out/selftest.log")"
 fi
 
-# 3 cublas (the GPU test skips itself, saying why, without a GPU)
-gemm_test=$build/tests/cuda_host/cuda_cublas_gemm_gpu_test
-if [ ! -x "$gemm_test" ]; then
-  record cublas SKIP 0 "not built ($gemm_test)"
-elif run cublas "$out/cublas.log" "$gemm_test"; then
-  if grep -q "SKIPPED" "$out/cublas.log"; then
-    record cublas SKIP "$elapsed" "$(grep -m1 -i 'skip' "$out/cublas.log" | cut -c1-120)"
+# 3 GPU unit tests: the cuBLAS wrapper against the CPU reference on every GEMM shape of
+# the model; host-worker streams, cross-kind events and the CUDA stager (both skip
+# themselves, saying why, without a GPU)
+gtest_step() {
+  local step=$1 binary=$2
+  if [ ! -x "$binary" ]; then
+    record "$step" SKIP 0 "not built ($binary)"
+  elif run "$step" "$out/$step.log" "$binary"; then
+    if grep -q "SKIPPED" "$out/$step.log"; then
+      record "$step" SKIP "$elapsed" "$(grep -m1 -A1 'Skipped' "$out/$step.log" | tail -1 | cut -c1-120)"
+    else
+      record "$step" PASS "$elapsed" "$(grep -m1 'PASSED' "$out/$step.log")"
+    fi
   else
-    record cublas PASS "$elapsed" "$(grep -m1 'PASSED' "$out/cublas.log")"
+    record "$step" FAIL "$elapsed" "see $out/$step.log: $(grep -m1 'FAILED' "$out/$step.log")"
   fi
-else
-  record cublas FAIL "$elapsed" "see $out/cublas.log"
-fi
+}
+gtest_step cublas "$build/tests/cuda_host/cuda_cublas_gemm_gpu_test"
+gtest_step streams "$build/tests/cuda_host/cuda_host_stream_gpu_test"
 
 # 4, 5 the ring bench: JSON record → TFLOP/s, ring efficiency, exposed communication
 bench_step() {
@@ -128,7 +135,7 @@ import json, sys
 r = json.loads(sys.stdin.read())
 f = {"backend": r["backend"], "ranks": r["ranks"], "seq_len": r["seq_len"], "fwd_seconds": r["fwd_seconds"],
      "bwd_seconds": r["bwd_seconds"], "tflops": r["gflops"] / 1000, "ring_efficiency": r["ring_efficiency"],
-     "exposed_comm_fraction": r["exposed_comm_fraction"]}
+     "exposed_comm_fraction": float(r["exposed_comm_fraction"])}
 print(json.dumps(f))
 print("%s P=%d L=%d: %.3g TFLOP/s, ring efficiency %.2f, exposed comm %.2f" % (
     f["backend"], f["ranks"], f["seq_len"], f["tflops"], f["ring_efficiency"], f["exposed_comm_fraction"]))')

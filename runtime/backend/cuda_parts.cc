@@ -10,6 +10,8 @@
 #include "comm/collectives.h"
 #include "comm/mpi/mpi_communicator.h"
 #include "comm/nccl/nccl_communicator.h"
+#include "comm/staged/cuda_stager.h"
+#include "comm/staged/staged_communicator.h"
 #include "kernels/cuda/op/cuda_attention.h"
 #include "runtime/backend/gpu_placement.h"
 #include "runtime/core/check.h"
@@ -22,22 +24,6 @@ std::string host_name() {
   char name[256] = {};
   if (::gethostname(name, sizeof(name) - 1) != 0) return "?";
   return name;
-}
-
-// This rank's index among the ranks of its node, and their number: ranks with the same
-// host name, in world-rank order.
-struct NodeLocal {
-  int rank = 0, size = 1;
-};
-NodeLocal node_local(comm::Communicator& world, const std::string& host) {
-  const std::vector<std::string> hosts = comm::all_gather_strings(world, host);
-  NodeLocal n{0, 0};
-  for (int r = 0; r < world.size(); ++r) {
-    if (hosts[static_cast<std::size_t>(r)] != host) continue;
-    if (r < world.rank()) ++n.rank;
-    ++n.size;
-  }
-  return n;
 }
 
 comm::mpi::MpiCommunicator& as_mpi(comm::Communicator& c) {
@@ -65,14 +51,14 @@ std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream)
 void complete_backend(comm::Communicator& world, const BackendOptions& o, std::unique_ptr<comm::Communicator> sp_host,
                       std::unique_ptr<comm::Communicator> dp_host, ring::Backend& b) {
   const std::string host = host_name();
-  const NodeLocal local = node_local(world, host);
+  const comm::NodeLocal local = comm::node_local_rank(world);
   // Every rank decides, then all agree: a rank that cannot place itself must not leave
   // the others waiting in the NCCL bootstrap below.
   std::string why;
   int ordinal = 0;
   std::string gpu_id;
   try {
-    ordinal = choose_gpu(local.rank, local.size, device::cuda::visible_device_count(), o.transport, host);
+    ordinal = choose_gpu(local.local_rank, local.local_size, device::cuda::visible_device_count(), o.transport, host);
     gpu_id = host + "/" + device::cuda::device_uuid(ordinal);
   } catch (const Error& e) {
     why = e.what();
@@ -91,20 +77,26 @@ void complete_backend(comm::Communicator& world, const BackendOptions& o, std::u
   dev_options.sync_timeout = std::max<std::chrono::milliseconds>(
       dev_options.sync_timeout, world.options().timeout + std::chrono::minutes(1));
   auto dev = std::make_unique<device::cuda::CudaDevice>(dev_options);
+  if (o.observer != nullptr) dev->set_observer(o.observer);  // host-worker streams report spans
   b.compute = dev->create_stream("compute");
-  b.comm_stream = dev->create_stream("comm");
   b.op = make_block_op(*b.compute);
 
   if (o.transport == Transport::kNccl) {
-    // NCCL communicators of the same groups, bootstrapped over the host ones (kept).
+    // NCCL: exchanges are grouped send/recv on a CUDA comm stream; communicators of the
+    // same groups, bootstrapped over the host ones (kept).
+    b.comm_stream = dev->create_stream("comm");
     b.sp = std::make_unique<comm::nccl::NcclCommunicator>(as_mpi(*sp_host).bootstrap_handle(), world.options(), *dev);
     b.dp = std::make_unique<comm::nccl::NcclCommunicator>(as_mpi(*dp_host).bootstrap_handle(), world.options(), *dev);
     b.bootstrap.push_back(std::move(sp_host));
     b.bootstrap.push_back(std::move(dp_host));
   } else {
-    throw UsageError(
-        "attention.backend = cuda with comm.backend = mpi (device buffers staged through pinned host memory) is "
-        "not wired yet; use comm.backend = nccl");
+    // MPI: each hop copies device → pinned host, exchanges, copies back, on a host-worker
+    // comm stream, so the host can block in MPI while the GPU computes the previous block
+    // (docs/design.md §3, §4).
+    b.comm_stream = dev->create_host_stream("comm");
+    auto stager = std::make_shared<comm::staged::CudaStager>(*dev);
+    b.sp = std::make_unique<comm::staged::StagedCommunicator>(std::move(sp_host), stager);
+    b.dp = std::make_unique<comm::staged::StagedCommunicator>(std::move(dp_host), stager);
   }
   b.device = std::move(dev);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "runtime/bench/synthetic_shard.h"
 #include "runtime/core/check.h"
@@ -242,6 +243,10 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   // Ring repetitions first; the peak memory is taken before the local-only measurement
   // allocates its own block buffers.
   std::vector<double> fwd, bwd, local_fwd, local_bwd, wait_fraction;
+  // Exposed communication is the compute stream's waiting, seen through the device's
+  // stream observer: CPU streams report their spans, CUDA streams (work on the GPU) do
+  // not — there it is not measured, and reported as such (NaN), never as 0.
+  bool compute_observed = false;
   const long total_reps = 2L * (o.warmup_reps + o.timed_reps);
   long reps_done = 0;
   auto progress = [&] {
@@ -263,7 +268,9 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
     double waited = 0;
     const auto spans = timeline.spans();
     for (std::size_t i = spans_before; i < spans.size(); ++i) {
-      if (spans[i].track == "compute" && spans[i].kind == device::SpanKind::kWait) waited += spans[i].dur_us * 1e-6;
+      if (spans[i].track != "compute") continue;
+      compute_observed = true;
+      if (spans[i].kind == device::SpanKind::kWait) waited += spans[i].dur_us * 1e-6;
     }
     fwd.push_back(max_over_ranks(comm, f));
     bwd.push_back(max_over_ranks(comm, b));
@@ -310,7 +317,9 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   r.ring_efficiency_fwd = r.local_fwd_seconds / r.fwd_seconds;
   r.ring_efficiency_bwd = r.local_bwd_seconds / r.bwd_seconds;
   r.ring_efficiency = (r.local_fwd_seconds + r.local_bwd_seconds) / (r.fwd_seconds + r.bwd_seconds);
-  r.exposed_comm_fraction = median(wait_fraction, EvenCount::kUpperMiddle);
+  r.exposed_comm_fraction = max_over_ranks(comm, compute_observed ? 1.0 : 0.0) > 0
+                                ? median(wait_fraction, EvenCount::kUpperMiddle)
+                                : std::numeric_limits<double>::quiet_NaN();
   const double total = r.fwd_seconds + r.bwd_seconds;
   const double flops = 4.0 * visible_pairs(o.seq_len, o.mask) * static_cast<double>(o.head_dim * o.heads) * 3.5;
   r.tokens_per_s = static_cast<double>(o.seq_len) / total;

@@ -3,7 +3,8 @@
 //   ring efficiency       = local kernel time for this rank's work alone (same blocks,
 //                           no communication) / ring time for the same work, taken on the
 //                           slowest rank of each (max over ranks of both)
-//   exposed communication = time the compute stream waited for data / ring time (max over ranks)
+//   exposed communication = time the compute stream waited for data / ring time (max over ranks);
+//                           NaN where the device's streams are not observed (CUDA)
 //   tokens/s, GFLOP/s     = the whole sequence over (forward + backward) ring time
 // Timings are medians over the timed repetitions; inputs are synthetic (a counter-based
 // hash of the global token index, so every rank generates only its own shard).

@@ -1,5 +1,6 @@
 // The report of a `ringattn bench` run: the protobuf record (one JSONL line) and the
 // summary table.
+#include <cmath>
 #include <iomanip>
 #include <ostream>
 
@@ -75,8 +76,13 @@ void print_table(std::ostream& os, const RingBenchResult& r) {
   os << "  bwd  " << std::setw(8) << r.bwd_seconds << "  " << std::setw(8) << r.local_bwd_seconds << "  "
      << std::setw(8) << r.ring_efficiency_bwd << "\n";
   os << std::setprecision(1) << "  tokens/s " << r.tokens_per_s << "   GFLOP/s " << r.gflops << " (" << r.gflops_per_rank
-     << "/rank)   exposed comm " << std::setprecision(3) << r.exposed_comm_fraction << "   peak RSS "
-     << std::setprecision(1) << static_cast<double>(r.peak_rss_bytes) / (1 << 20) << " MiB/rank\n";
+     << "/rank)   exposed comm ";
+  if (std::isnan(r.exposed_comm_fraction)) {
+    os << "n/a (this device's streams are not observed)";
+  } else {
+    os << std::setprecision(3) << r.exposed_comm_fraction;
+  }
+  os << "   peak RSS " << std::setprecision(1) << static_cast<double>(r.peak_rss_bytes) / (1 << 20) << " MiB/rank\n";
   os.flags(flags);
 }
 
