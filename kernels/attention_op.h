@@ -14,6 +14,8 @@
 //                                   each query-head group)
 #pragma once
 
+#include <cstdint>
+
 #include "kernels/numerics.h"
 #include "runtime/core/tensor_view.h"
 
@@ -74,9 +76,17 @@ struct MergeArgs {
   ConstTensorView o_b, lse_b;
 };
 
+// How an implementation multiplies the fp32 probabilities P and their gradients dS with
+// V, K and Q: at fp32 (within the numerics policy's fp32 bounds), or rounded once to the
+// storage type as FlashAttention does (bounded by the unit roundoff of the storage type:
+// docs/numerics.md, "Error of 16-bit P and dS"). Tests and `ringattn selftest` set their
+// tolerances from it.
+enum class ProductRounding : std::uint8_t { kFp32, kStorage };
+
 class AttentionBlockOp {
  public:
   virtual ~AttentionBlockOp() = default;
+  virtual ProductRounding product_rounding() const { return ProductRounding::kFp32; }
   // Sets acc = 0, row_max = -inf, row_sum = 0.
   virtual void init_state(const SoftmaxState& state) = 0;
   virtual void forward_accumulate(const ForwardArgs& args) = 0;

@@ -5,6 +5,7 @@
 // emulator instead (correctness only). The composition root builds both sides.
 #include <iostream>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "launch/commands.h"
@@ -22,12 +23,14 @@ struct SelftestFlags {
   int device = 0;
   int reps = 5;
   bool emulator = false;
+  std::string precision = "fast";
 };
 
-backend::BackendOptions kernels_only(backend::Kernels k) {
+backend::BackendOptions kernels_only(backend::Kernels k, const std::string& precision) {
   backend::BackendOptions o;
   o.kernels = k;
   o.threads = 2;
+  o.precision = precision == "exact" ? kernels::cuda::MmaPrecision::kExact : kernels::cuda::MmaPrecision::kFast;
   return o;
 }
 
@@ -35,7 +38,7 @@ int run_selftest(const SelftestFlags& f) {
   std::optional<backend::Accelerator> under_test;
   if (!f.emulator) {
     try {
-      under_test = backend::make_accelerator(kernels_only(backend::Kernels::kCuda), f.device);
+      under_test = backend::make_accelerator(kernels_only(backend::Kernels::kCuda, f.precision), f.device);
     } catch (const Error& e) {
       std::cout << "ringattn selftest: no GPU to test (" << e.what()
                 << "). Running the CUDA kernels under the SIMT emulator instead: correctness only, no timing.\n";
@@ -43,13 +46,14 @@ int run_selftest(const SelftestFlags& f) {
   }
   const bool on_gpu = under_test.has_value();
   if (!on_gpu) {
-    under_test = backend::make_accelerator(kernels_only(backend::Kernels::kSimt), 0);
+    under_test = backend::make_accelerator(kernels_only(backend::Kernels::kSimt, f.precision), 0);
     std::cout << "CUDA kernels under the SIMT emulator (each thread a fiber, order shuffled between barriers) vs the "
                  "CPU kernels. Proves the kernels' arithmetic, masking and synchronization; says nothing about speed.\n";
   } else {
-    std::cout << under_test->description << ": the CUDA kernels vs the CPU kernels\n";
+    std::cout << under_test->description << ": the CUDA kernels (" << f.precision
+              << " precision) vs the CPU kernels\n";
   }
-  const auto reference = backend::make_block_op(kernels_only(backend::Kernels::kCpu));
+  const auto reference = backend::make_block_op(kernels_only(backend::Kernels::kCpu, f.precision));
 
   std::vector<selftest::SelftestResult> results;
   bool ok = true;
@@ -82,6 +86,9 @@ void add_selftest_command(CLI::App& app, Action& action) {
   cmd->add_option("--device", flags->device, "CUDA device ordinal")->check(CLI::NonNegativeNumber);
   cmd->add_option("--reps", flags->reps, "timed repetitions per throughput figure (median)")->check(CLI::Range(1, 1000));
   cmd->add_flag("--emulator", flags->emulator, "run the check under the SIMT emulator even when a GPU is present");
+  cmd->add_option("--precision", flags->precision,
+                  "products of P and dS: fast (rounded to the storage type, as FlashAttention) or exact (fp32)")
+      ->check(CLI::IsMember({"fast", "exact"}));
   cmd->callback([flags, &action] { action = [flags] { return run_selftest(*flags); }; });
 }
 

@@ -2,7 +2,8 @@
 # The first thing to run on a machine with a GPU (one H100/H200 and 16 cores: under 10
 # minutes). One prepared sequence, one JSONL summary, one PASS/FAIL table:
 #   1 build      configure for sm_90 only and build ringattn and the GPU tests
-#   2 selftest   the CUDA attention kernels against the CPU kernels on the GPU, TFLOP/s
+#   2 selftest   the CUDA attention kernels against the CPU kernels on the GPU, TFLOP/s,
+#                in both precisions (fast: P, dS rounded to bf16/fp16; exact: fp32)
 #   3 cublas     the cuBLAS GEMM wrapper on the GPU against the CPU reference (every
 #                GEMM shape the model issues)
 #     streams    host-worker streams, cross-kind events and the CUDA stager on the GPU
@@ -49,7 +50,7 @@ rec = {"record": "gpu_check", "step": step, "status": status, "seconds": float(s
        "figures": json.loads(figures)}
 open(path, "a").write(json.dumps(rec, sort_keys=True) + "\n")
 PY
-  rows+=("$(printf '%-11s %-5s %7.1f s  %s' "$step" "$status" "$seconds" "$detail")")
+  rows+=("$(printf '%-15s %-5s %7.1f s  %s' "$step" "$status" "$seconds" "$detail")")
   [ "$status" = FAIL ] && failed=1
   return 0
 }
@@ -97,12 +98,15 @@ else
   mpi_flags=(--set attention.backend=cuda --set comm.backend=mpi)
 fi
 
-# 2 selftest
-if run selftest "$out/selftest.log" "$bin" selftest "${selftest_flags[@]}"; then
-  record selftest PASS "$elapsed" "$(grep -E 'cases PASS|FAIL' "$out/selftest.log" | tail -1)"
-else
-  record selftest FAIL "$elapsed" "see $out/selftest.log: $(grep -m1 -E 'FAIL|error' "$out/selftest.log")"
-fi
+# 2 selftest, both precisions of the tensor-core products
+for precision in fast exact; do
+  log=$out/selftest-$precision.log
+  if run selftest "$log" "$bin" selftest "${selftest_flags[@]}" --precision "$precision"; then
+    record "selftest-$precision" PASS "$elapsed" "$(grep -E 'cases PASS|FAIL' "$log" | tail -1)"
+  else
+    record "selftest-$precision" FAIL "$elapsed" "see $log: $(grep -m1 -E 'FAIL|error' "$log")"
+  fi
+done
 
 # 3 GPU unit tests: the cuBLAS wrapper against the CPU reference on every GEMM shape of
 # the model; host-worker streams, cross-kind events and the CUDA stager (both skip

@@ -1,6 +1,6 @@
 // The CUDA block operation's kernels behind a dtype-free interface: dispatch on
-// (storage dtype, head dim) to the instances of the table in attention_instances.h,
-// ending in a UsageError. Plain C++: defined by nvcc in attention_dispatch.cu for GPUs,
+// (storage dtype, head dim, product precision) to the instances of the table in
+// attention_instances.h, ending in a UsageError. Plain C++: defined by nvcc in attention_dispatch.cu for GPUs,
 // and by the emulator's build of the same source (attention_dispatch_simt.cc) — a
 // program may link either or both. Each kernel family has one params struct for every
 // instance (attention_params.h, row_params.h), passed to the kernel as it is given here.

@@ -28,24 +28,34 @@ static_assert(kPlainParams<ForwardParams> && kPlainParams<BackwardParams> && kPl
                   kPlainParams<PrepareParams> && kPlainParams<InitStateParams> && kPlainParams<MergeParams>,
               "kernel params must be plain structs, copied to the device as they are");
 
-// f.template run<T, D>() for the table's instance (storage, head_dim); false if it has none.
-template <typename T, typename F>
-bool run_head_dim(std::int32_t head_dim, const F& f) {
-#define RA_ATTENTION_X(d)           \
-  if (head_dim == (d)) {            \
-    f.template run<T, (d)>();       \
-    return true;                    \
+// f.template run<T, D, P>() for the table's instance (storage, head_dim, precision);
+// false if it has none.
+template <typename T, int D, typename F>
+bool run_precision(MmaPrecision precision, const F& f) {
+#define RA_ATTENTION_X(p)                      \
+  if (precision == MmaPrecision::p) {          \
+    f.template run<T, D, MmaPrecision::p>();   \
+    return true;                               \
   }
+  RA_ATTENTION_PRECISIONS(RA_ATTENTION_X)
+#undef RA_ATTENTION_X
+  return false;
+}
+
+template <typename T, typename F>
+bool run_head_dim(std::int32_t head_dim, MmaPrecision precision, const F& f) {
+#define RA_ATTENTION_X(d) \
+  if (head_dim == (d)) return run_precision<T, (d)>(precision, f);
   RA_ATTENTION_HEAD_DIMS(RA_ATTENTION_X)
 #undef RA_ATTENTION_X
   return false;
 }
 
 template <typename F>
-bool run_instance(KernelStorage storage, std::int32_t head_dim, const F& f) {
+bool run_instance(KernelStorage storage, std::int32_t head_dim, MmaPrecision precision, const F& f) {
   switch (storage) {
 #define RA_ATTENTION_X(storage_, type, name, dtype) \
-  case KernelStorage::storage_: return run_head_dim<type>(head_dim, f);
+  case KernelStorage::storage_: return run_head_dim<type>(head_dim, precision, f);
     RA_ATTENTION_STORAGE_TYPES(RA_ATTENTION_X)
 #undef RA_ATTENTION_X
   }
@@ -67,21 +77,21 @@ bool run_storage(KernelStorage storage, const F& f) {
 struct Forward {
   const ForwardParams& p;
   void* stream;
-  template <typename T, int D>
+  template <typename T, int D, MmaPrecision kP>
   void run() const {
-    static_assert(std::is_same_v<decltype(&forward_kernel<T, D>), void (*)(ForwardParams)>);
-    launch_forward<T, D>(p, stream);
+    static_assert(std::is_same_v<decltype(&forward_kernel<T, D, kP>), void (*)(ForwardParams)>);
+    launch_forward<T, D, kP>(p, stream);
   }
 };
 
 struct Backward {
   const BackwardParams& p;
   void* stream;
-  template <typename T, int D>
+  template <typename T, int D, MmaPrecision kP>
   void run() const {
-    static_assert(std::is_same_v<decltype(&backward_dkdv_kernel<T, D>), void (*)(BackwardParams)>);
-    static_assert(std::is_same_v<decltype(&backward_dq_kernel<T, D>), void (*)(BackwardParams)>);
-    launch_backward<T, D>(p, stream);
+    static_assert(std::is_same_v<decltype(&backward_dkdv_kernel<T, D, kP>), void (*)(BackwardParams)>);
+    static_assert(std::is_same_v<decltype(&backward_dq_kernel<T, D, kP>), void (*)(BackwardParams)>);
+    launch_backward<T, D, kP>(p, stream);
   }
 };
 
@@ -105,7 +115,7 @@ struct Prepare {
   }
 };
 
-// "bf16, f16 with head_dim 16, 32, 64, 128", from the table.
+// "bf16, f16 with head_dim 16, 32, 64, 128, products fast, exact", from the table.
 inline std::string built_instances() {
   std::string s;
   for (const KernelStorage k : kKernelStorages) s += std::string(s.empty() ? "" : ", ") + kernel_storage_name(k);
@@ -113,6 +123,12 @@ inline std::string built_instances() {
   bool first = true;
   for (const std::int64_t d : kCudaHeadDims) {
     s += (first ? "" : ", ") + std::to_string(d);
+    first = false;
+  }
+  s += ", products ";
+  first = true;
+  for (const MmaPrecision p : kMmaPrecisions) {
+    s += std::string(first ? "" : ", ") + mma_precision_name(p);
     first = false;
   }
   return s;
@@ -123,18 +139,31 @@ inline std::string built_instances() {
                    " with head_dim " + std::to_string(head_dim) + " (built: " + built_instances() + ")");
 }
 
+// A params struct's precision, which may hold a value outside the enum.
+inline std::string precision_text(MmaPrecision p) {
+  for (const MmaPrecision built : kMmaPrecisions)
+    if (p == built) return mma_precision_name(p);
+  return "?(" + std::to_string(static_cast<int>(p)) + ")";
+}
+
+[[noreturn]] inline void no_kernel(const char* op, KernelStorage storage, std::int32_t head_dim, MmaPrecision precision) {
+  throw UsageError(std::string("CUDA attention ") + op + ": no kernel for storage dtype " + kernel_storage_name(storage) +
+                   " with head_dim " + std::to_string(head_dim) + " and precision " + precision_text(precision) +
+                   " (built: " + built_instances() + ")");
+}
+
 }  // namespace dispatch_detail
 
 void dispatch_init_state(const InitStateParams& p, void* stream) { launch_init_state(p, stream); }
 
 void dispatch_forward(KernelStorage storage, const ForwardParams& p, void* stream) {
-  if (!dispatch_detail::run_instance(storage, p.shape.d, dispatch_detail::Forward{p, stream}))
-    dispatch_detail::no_kernel("forward", storage, p.shape.d);
+  if (!dispatch_detail::run_instance(storage, p.shape.d, p.precision, dispatch_detail::Forward{p, stream}))
+    dispatch_detail::no_kernel("forward", storage, p.shape.d, p.precision);
 }
 
 void dispatch_backward(KernelStorage storage, const BackwardParams& p, void* stream) {
-  if (!dispatch_detail::run_instance(storage, p.shape.d, dispatch_detail::Backward{p, stream}))
-    dispatch_detail::no_kernel("backward", storage, p.shape.d);
+  if (!dispatch_detail::run_instance(storage, p.shape.d, p.precision, dispatch_detail::Backward{p, stream}))
+    dispatch_detail::no_kernel("backward", storage, p.shape.d, p.precision);
 }
 
 void dispatch_finalize(KernelStorage storage, const FinalizeParams& p, void* stream) {

@@ -1,5 +1,5 @@
 // The one table of the attention kernels' instances: every storage type below × every
-// head dim below. attention_dispatch_impl.h expands it into the run-time dispatch, which
+// head dim below × every product precision below (MmaPrecision, attention_params.h). attention_dispatch_impl.h expands it into the run-time dispatch, which
 // is what instantiates the kernels (for nvcc and for the emulator alike); the launch
 // grids (host/attention_grid.cc), the op's validation (op/cuda_attention.h), the layout
 // checks (tile_config.h) and the dispatch's UsageError read the same table. Plain
@@ -8,10 +8,14 @@
 //
 // To add a head dim: add it to RA_ATTENTION_HEAD_DIMS (tile_config.h's static_asserts
 // refuse one whose layouts do not fit sm_80's shared memory). To add a storage type: add
-// a row (and its loads, stores and term split: storage_types.h, split.h).
+// a row (and its loads, stores and term split: storage_types.h, split.h). The tile shapes
+// of each instance are a constexpr function of (head dim, precision, storage size)
+// (tile_config.h).
 #pragma once
 
 #include <cstdint>
+
+#include "kernels/cuda/attention_params.h"
 
 // X(KernelStorage enumerator, device type, name, ra::DType enumerator)
 #define RA_ATTENTION_STORAGE_TYPES(X)       \
@@ -20,6 +24,9 @@
 
 // X(head dim), built for every storage type.
 #define RA_ATTENTION_HEAD_DIMS(X) X(16) X(32) X(64) X(128)
+
+// X(MmaPrecision enumerator), built for every (storage type, head dim).
+#define RA_ATTENTION_PRECISIONS(X) X(kFast) X(kExact)
 
 namespace ra::kernels::cuda {
 
@@ -40,6 +47,13 @@ inline constexpr KernelStorage kKernelStorages[] = {
 inline constexpr std::int64_t kCudaHeadDims[] = {
 #define RA_ATTENTION_X(d) d,
     RA_ATTENTION_HEAD_DIMS(RA_ATTENTION_X)
+#undef RA_ATTENTION_X
+};
+
+// The product precisions the kernels are built for.
+inline constexpr MmaPrecision kMmaPrecisions[] = {
+#define RA_ATTENTION_X(p) MmaPrecision::p,
+    RA_ATTENTION_PRECISIONS(RA_ATTENTION_X)
 #undef RA_ATTENTION_X
 };
 

@@ -29,11 +29,18 @@ struct TokenMetaPtrs {
   const std::int32_t* seg;  // [L], -1 = padding
 };
 
-// How many 16-bit terms an fp32 tensor-core operand (P, dS) is split into (split.h):
-// 3 keeps its fp32 value (error ~2^-26 relative, below fp32 rounding); 1 rounds it to
-// the storage type as FlashAttention does (error ~2^-9 for bf16), at a third of the work.
-inline constexpr std::int32_t kExactSplitTerms = 3;
-inline constexpr std::int32_t kRoundedSplitTerms = 1;
+// How the fp32 operand of a tensor-core product (P in P·V and Pᵀ·dO, dS in dS·K and
+// dSᵀ·Q) meets the 16-bit tensor cores (split.h, docs/numerics.md "The CUDA kernels'
+// products"). A template parameter of the kernels (one instance per value, chosen by the
+// dispatch from the params), so neither path carries a run-time branch on it.
+//   kFast:  rounded once to the storage type, as FlashAttention, cuDNN and TransformerEngine
+//           train: relative error ≤ u per element (bf16 u = 2^-8, fp16 u = 2^-11); fp32
+//           accumulation and fp32 softmax state (m, l, LSE) as in both modes. The default.
+//   kExact: split into three 16-bit terms whose sum is the fp32 value to ~2^-24: results
+//           within the fp32 numerics policy, at 3× the tensor-core products on P and dS.
+enum class MmaPrecision : std::uint8_t { kFast, kExact };
+
+inline const char* mma_precision_name(MmaPrecision p) { return p == MmaPrecision::kExact ? "exact" : "fast"; }
 
 // One struct per kernel family for every instance of the table (attention_instances.h):
 // tensors of the storage type are untyped, and the kernels — templates on that type T —
@@ -42,7 +49,7 @@ inline constexpr std::int32_t kRoundedSplitTerms = 1;
 struct ForwardParams {
   AttnShape shape;
   MaskParams mask;
-  std::int32_t split_terms;  // kExactSplitTerms or kRoundedSplitTerms
+  MmaPrecision precision;  // selects the kernel instance (attention_instances.h)
   const void* q;  // storage type [Lq, Hq, D]
   const void* k;  // storage type [Lk, Hkv, D]
   const void* v;  // storage type [Lk, Hkv, D]
@@ -55,7 +62,7 @@ struct ForwardParams {
 struct BackwardParams {
   AttnShape shape;
   MaskParams mask;
-  std::int32_t split_terms;
+  MmaPrecision precision;
   const void* q;     // storage type
   const void* k;     // storage type
   const void* v;     // storage type

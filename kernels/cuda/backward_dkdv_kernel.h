@@ -8,6 +8,11 @@
 //   dS   = P ∘ (dP − Dsum)
 //   dK_j += scale · dSᵀ Q_i                         tensor cores, dS as 16-bit terms
 //
+// kP = kFast rounds P and dS once each before their products (P̃ = P(1 + δ), dS̃ = dS(1 + ε),
+// |δ|, |ε| ≤ u): |ΔdV_j| ≤ u · Σ_i P_ij |dO_i| and |ΔdK_j| ≤ u · scale · Σ_i |dS_ij| |q_i| to
+// first order (docs/numerics.md); dS is formed from the fp32 P, not from P̃. kExact splits
+// both into three terms.
+//
 // dQ is the other kernel's (backward_dq_kernel.h), which recomputes P and dS per key tile:
 // two more products instead of float atomics or a cross-block order on dQ.
 #pragma once
@@ -23,11 +28,12 @@ namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
 
-template <typename T, int D>
+template <typename T, int D, MmaPrecision kP>
 RA_GLOBAL void backward_dkdv_kernel(BackwardParams p) {
   namespace wmma = nvcuda::wmma;
-  constexpr TileShape kT = backward_tiles(BackwardKernel::kDkDv, D);
-  constexpr BackwardSmem kL = backward_smem(BackwardKernel::kDkDv, D, sizeof(T));
+  constexpr TileShape kT = backward_tiles(BackwardKernel::kDkDv, D, kP, sizeof(T));
+  constexpr BackwardSmem kL = backward_smem(BackwardKernel::kDkDv, D, kP, sizeof(T));
+  constexpr int kTerms = split_terms(kP);
   constexpr int kRows = kT.rows, kCols = kT.cols;
   static_assert(kL.bytes <= kMaxSharedBytesSm80, "dK/dV tiles exceed sm_80 shared memory");
   RA_DYNAMIC_SHARED_BYTES(smem);
@@ -73,23 +79,23 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams p) {
       load_row_stat(buf.dsum, p.dsum + stat_row, r0, n_rows, kRows, 0.0f);
       __syncthreads();
 
-      mma_tiles<T, wmma::row_major, wmma::col_major>(q, D, 0, 1, k, D, prob, kCols, {kRows, kCols, D, warp, warps},
+      mma_tiles<T, 1, wmma::row_major, wmma::col_major>(q, D, 0, k, D, prob, kCols, {kRows, kCols, D, warp, warps},
                                                      MmaOut::kStore, 1.0f);
       __syncthreads();
       const TileMask mask{p.mask.rule, cls, n_rows, n_cols, buf.pos_q, buf.seg_q, buf.pos_k, buf.seg_k};
-      probabilities<T>(mask, p.mask.scale, slope, buf.lse, prob, terms, p.split_terms, kRows, kCols);
+      probabilities<T, kTerms>(mask, p.mask.scale, slope, buf.lse, prob, terms, kRows, kCols);
       __syncthreads();
       // dV += Pᵀ·dO: P's terms read column-major as Pᵀ.
-      mma_tiles<T, wmma::col_major, wmma::row_major>(terms, kCols, kRows * kCols, p.split_terms, dout, D, dv, D,
+      mma_tiles<T, kTerms, wmma::col_major, wmma::row_major>(terms, kCols, kRows * kCols, dout, D, dv, D,
                                                      {kCols, D, kRows, warp, warps}, MmaOut::kAccumulate,
                                                      1.0f / probability_range_scale<T>());
-      mma_tiles<T, wmma::row_major, wmma::col_major>(dout, D, 0, 1, v, D, ds, kCols, {kRows, kCols, D, warp, warps},
+      mma_tiles<T, 1, wmma::row_major, wmma::col_major>(dout, D, 0, v, D, ds, kCols, {kRows, kCols, D, warp, warps},
                                                      MmaOut::kStore, 1.0f);
       __syncthreads();  // dP is complete, and P's terms are no longer read
-      const float range = ds_terms<T>(prob, buf.dsum, ds, terms, p.split_terms, buf.warp_max, kRows, kCols);
+      const float range = ds_terms<T, kTerms>(prob, buf.dsum, ds, terms, buf.warp_max, kRows, kCols);
       __syncthreads();
       // dK += scale · dSᵀ·Q.
-      mma_tiles<T, wmma::col_major, wmma::row_major>(terms, kCols, kRows * kCols, p.split_terms, q, D, dk, D,
+      mma_tiles<T, kTerms, wmma::col_major, wmma::row_major>(terms, kCols, kRows * kCols, q, D, dk, D,
                                                      {kCols, D, kRows, warp, warps}, MmaOut::kAccumulate,
                                                      p.mask.scale / range);
     }

@@ -4,7 +4,11 @@
 //   P    = exp(scale · Q_i K_jᵀ + bias − LSE)       tensor cores
 //   dP   = dO_i V_jᵀ                                tensor cores
 //   dS   = P ∘ (dP − Dsum)
-//   dQ_i += scale · dS K_j                          tensor cores, dS as 16-bit terms
+//   dQ_i += scale · dS K_j                          tensor cores, dS as 16-bit term(s)
+//
+// kP = kFast rounds dS once (dS̃ = dS(1 + ε), |ε| ≤ u): |ΔdQ_i| ≤ u · scale · Σ_j |dS_ij| |k_j|
+// to first order, plus what Dsum carries from the forward's O (docs/numerics.md); dS
+// itself is formed in fp32 from the unrounded P. kExact splits dS into three terms.
 //
 // No atomics: the result does not depend on block scheduling (deterministic).
 #pragma once
@@ -20,11 +24,12 @@ namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
 
-template <typename T, int D>
+template <typename T, int D, MmaPrecision kP>
 RA_GLOBAL void backward_dq_kernel(BackwardParams p) {
   namespace wmma = nvcuda::wmma;
-  constexpr TileShape kT = backward_tiles(BackwardKernel::kDq, D);
-  constexpr BackwardSmem kL = backward_smem(BackwardKernel::kDq, D, sizeof(T));
+  constexpr TileShape kT = backward_tiles(BackwardKernel::kDq, D, kP, sizeof(T));
+  constexpr BackwardSmem kL = backward_smem(BackwardKernel::kDq, D, kP, sizeof(T));
+  constexpr int kTerms = split_terms(kP);
   constexpr int kRows = kT.rows, kCols = kT.cols;
   static_assert(kL.bytes <= kMaxSharedBytesSm80, "dQ tiles exceed sm_80 shared memory");
   RA_DYNAMIC_SHARED_BYTES(smem);
@@ -67,17 +72,17 @@ RA_GLOBAL void backward_dq_kernel(BackwardParams p) {
     load_head_rows<T, D>(v, storage_as<T>(p.v), c0, n_cols, kCols, sh.hkv, g);
     __syncthreads();
 
-    mma_tiles<T, wmma::row_major, wmma::col_major>(q, D, 0, 1, k, D, prob, kCols, {kRows, kCols, D, warp, warps},
+    mma_tiles<T, 1, wmma::row_major, wmma::col_major>(q, D, 0, k, D, prob, kCols, {kRows, kCols, D, warp, warps},
                                                    MmaOut::kStore, 1.0f);
-    mma_tiles<T, wmma::row_major, wmma::col_major>(dout, D, 0, 1, v, D, ds, kCols, {kRows, kCols, D, warp, warps},
+    mma_tiles<T, 1, wmma::row_major, wmma::col_major>(dout, D, 0, v, D, ds, kCols, {kRows, kCols, D, warp, warps},
                                                    MmaOut::kStore, 1.0f);
     __syncthreads();
     const TileMask mask{p.mask.rule, cls, n_rows, n_cols, buf.pos_q, buf.seg_q, buf.pos_k, buf.seg_k};
-    probabilities<T>(mask, p.mask.scale, slope, buf.lse, prob, terms, 0, kRows, kCols);
-    const float range = ds_terms<T>(prob, buf.dsum, ds, terms, p.split_terms, buf.warp_max, kRows, kCols);
+    probabilities<T, 0>(mask, p.mask.scale, slope, buf.lse, prob, terms, kRows, kCols);
+    const float range = ds_terms<T, kTerms>(prob, buf.dsum, ds, terms, buf.warp_max, kRows, kCols);
     __syncthreads();
     // dQ += scale · dS·K.
-    mma_tiles<T, wmma::row_major, wmma::row_major>(terms, kCols, kRows * kCols, p.split_terms, k, D, dq, D,
+    mma_tiles<T, kTerms, wmma::row_major, wmma::row_major>(terms, kCols, kRows * kCols, k, D, dq, D,
                                                    {kRows, D, kCols, warp, warps}, MmaOut::kAccumulate,
                                                    p.mask.scale / range);
   }

@@ -43,26 +43,30 @@ struct BackwardBuffers {
 
 // s holds raw dot products q·k on entry and P = exp(scale·s + bias − LSE) on return;
 // masked pairs, rows with LSE = -inf (no visible key: no gradient) and the ragged edge
-// get exactly 0. With terms > 0, P is also written as `terms` 16-bit terms.
-template <typename T>
+// get exactly 0. With kTerms > 0, P is also written as kTerms 16-bit terms (one: P
+// rounded to T, MmaPrecision::kFast); the fp32 P stays for dS, which therefore carries
+// no error from P's rounding.
+template <typename T, int kTerms>
 RA_DEVICE void probabilities(const TileMask& mask, float scale, float slope, const float* lse, float* s, T* terms_out,
-                             int terms, int rows, int cols) {
+                             int rows, int cols) {
   const float range = probability_range_scale<T>();
   for (int e = block_thread(); e < rows * cols; e += block_threads()) {
     const int r = e / cols, c = e % cols;
     const bool live = tile_visible(mask, r, c) && lse[r] != numerics::neg_inf();
     const float p = live ? expf(biased_score(s[e], scale, slope, mask, r, c) - lse[r]) : 0.0f;
     s[e] = p;
-    if (terms > 0) split_to_terms<T>(p, range, terms, terms_out + e, rows * cols);
+    if constexpr (kTerms > 0) split_to_terms<T, kTerms>(p, range, terms_out + e, rows * cols);
   }
 }
 
-// ds holds dP = dO·Vᵀ on entry and dS = P ∘ (dP − Dsum) on return, also written as terms.
-// Returns the range scale s the terms carry (split.h): for fp16 the tile's max|dS| is
-// reduced over the block first. Every thread of the block must call it.
-template <typename T>
-RA_DEVICE float ds_terms(const float* p, const float* dsum, float* ds, T* terms_out, int terms, float* warp_max,
-                         int rows, int cols) {
+// ds holds dP = dO·Vᵀ on entry and dS = P ∘ (dP − Dsum) on return, also written as
+// kTerms terms. Returns the range scale s the terms carry (split.h): for fp16 the tile's
+// max|dS| is reduced over the block first — in kFast too, where it keeps the single
+// rounding relative (|δ| ≤ u) instead of letting small dS fall into fp16's subnormals
+// or large ones overflow 65504. Every thread of the block must call it.
+template <typename T, int kTerms>
+RA_DEVICE float ds_terms(const float* p, const float* dsum, float* ds, T* terms_out, float* warp_max, int rows,
+                         int cols) {
   float local_max = 0.0f;
   for (int e = block_thread(); e < rows * cols; e += block_threads()) {
     const float x = p[e] * (ds[e] - dsum[e / cols]);
@@ -83,7 +87,7 @@ RA_DEVICE float ds_terms(const float* p, const float* dsum, float* ds, T* terms_
     range = range_scale_for<T>(tile_max);
   }
   for (int e = block_thread(); e < rows * cols; e += block_threads())
-    split_to_terms<T>(ds[e], range, terms, terms_out + e, rows * cols);
+    split_to_terms<T, kTerms>(ds[e], range, terms_out + e, rows * cols);
   return range;
 }
 

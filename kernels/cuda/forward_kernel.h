@@ -6,7 +6,13 @@
 //   alpha  = exp(m − m_new)            (0 when m = -inf: the state holds zeros)
 //   P      = exp(S − m_new)
 //   sum    = alpha · sum + rowsum P
-//   acc    = alpha · acc + P V_j                                          tensor cores, P split into 16-bit terms
+//   acc    = alpha · acc + P V_j                                          tensor cores, P as 16-bit term(s)
+//
+// P meets the tensor cores as the instance's MmaPrecision says (template parameter kP):
+// kFast rounds it once to T (P̃ = P(1 + δ), |δ| ≤ u), kExact splits it into three terms.
+// The row sum uses the unrounded fp32 P in both, so O = acc / sum carries the error
+// Σ_j P_ij δ_ij v_j / Σ_j P_ij, at most u · Σ_j p_ij |v_j| (docs/numerics.md), and LSE
+// none of it.
 //
 // A row that has seen no visible key keeps m = -inf, sum = 0, acc = 0.
 //
@@ -31,10 +37,10 @@ inline namespace RA_CUDA_BUILD {
 
 // The online-softmax update of the warp's 16 rows for one key tile. Two lanes per row,
 // each over half of the tile's columns; s holds the raw dot products on entry.
-template <typename T, int D>
+template <typename T, int D, MmaPrecision kP>
 RA_DEVICE void forward_softmax_rows(const TileMask& mask, float scale, float slope, float* s, T* p_terms,
-                                    int split_terms, float* row_max, float* row_sum, float* o, int first_row) {
-  constexpr TileShape kT = forward_tiles(D);
+                                    float* row_max, float* row_sum, float* o, int first_row) {
+  constexpr TileShape kT = forward_tiles(D, kP, sizeof(T));
   constexpr int kCols = kT.cols, kHalfCols = kT.cols / 2, kTermStride = kT.rows * kT.cols;
   const int lane = block_thread() % kWarpThreads;
   const int r = first_row + lane / 2, c_begin = (lane % 2) * kHalfCols;
@@ -58,7 +64,7 @@ RA_DEVICE void forward_softmax_rows(const TileMask& mask, float scale, float slo
   for (int c = c_begin; c < c_begin + kHalfCols; ++c) {
     const float p = nothing_visible || srow[c] == numerics::neg_inf() ? 0.0f : expf(srow[c] - m_new);
     tile_sum += p;
-    split_to_terms<T>(p, range, split_terms, prow + c, kTermStride);
+    split_to_terms<T, split_terms(kP)>(p, range, prow + c, kTermStride);
   }
   tile_sum += __shfl_xor_sync(0xffffffffu, tile_sum, 1);
   __syncwarp();  // both lanes have read row_max[r] before lane 0 writes it below
@@ -74,11 +80,12 @@ RA_DEVICE void forward_softmax_rows(const TileMask& mask, float scale, float slo
   }
 }
 
-template <typename T, int D>
+template <typename T, int D, MmaPrecision kP>
 RA_GLOBAL void forward_kernel(ForwardParams p) {
   namespace wmma = nvcuda::wmma;
-  constexpr TileShape kT = forward_tiles(D);
-  constexpr ForwardSmem kL = forward_smem(D, sizeof(T));
+  constexpr TileShape kT = forward_tiles(D, kP, sizeof(T));
+  constexpr ForwardSmem kL = forward_smem(D, kP, sizeof(T));
+  constexpr int kTerms = split_terms(kP);
   constexpr int kRows = kT.rows, kCols = kT.cols;
   static_assert(kRows == kT.warps * kMmaTile, "each warp owns 16 query rows");
   static_assert(kWarpThreads == 2 * kMmaTile, "two lanes per row of the warp's 16 (forward_softmax_rows)");
@@ -129,16 +136,16 @@ RA_GLOBAL void forward_kernel(ForwardParams p) {
     __syncthreads();
 
     // S of the warp's rows: [16 × D]·[D × cols], K read column-major as Kᵀ.
-    mma_tiles<T, wmma::row_major, wmma::col_major>(q + first_row * D, D, 0, 1, k, D, s + first_row * kCols, kCols,
+    mma_tiles<T, 1, wmma::row_major, wmma::col_major>(q + first_row * D, D, 0, k, D, s + first_row * kCols, kCols,
                                                    {kMmaTile, kCols, D}, MmaOut::kStore, 1.0f);
     __syncwarp();
     const TileMask mask{p.mask.rule, cls, n_rows, n_cols, pos_q, seg_q, pos_k, seg_k};
-    forward_softmax_rows<T, D>(mask, p.mask.scale, slope, s, p_terms, p.split_terms, row_max, row_sum, o, first_row);
+    forward_softmax_rows<T, D, kP>(mask, p.mask.scale, slope, s, p_terms, row_max, row_sum, o, first_row);
     __syncwarp();
-    // acc rows += P·V: [16 × cols]·[cols × D], P as split terms scaled into range.
-    mma_tiles<T, wmma::row_major, wmma::row_major>(p_terms + first_row * kCols, kCols, kRows * kCols, p.split_terms, v,
-                                                   D, o + first_row * D, D, {kMmaTile, D, kCols}, MmaOut::kAccumulate,
-                                                   1.0f / probability_range_scale<T>());
+    // acc rows += P·V: [16 × cols]·[cols × D], P as its term(s) scaled into range.
+    mma_tiles<T, kTerms, wmma::row_major, wmma::row_major>(p_terms + first_row * kCols, kCols, kRows * kCols, v, D,
+                                                           o + first_row * D, D, {kMmaTile, D, kCols},
+                                                           MmaOut::kAccumulate, 1.0f / probability_range_scale<T>());
   }
   __syncthreads();
   store_head_rows_f32<D>(p.acc, o, r0, n_rows, sh.hq, h);

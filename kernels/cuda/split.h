@@ -1,8 +1,10 @@
 // fp32 tensor-core operands as sums of 16-bit terms. The tensor cores multiply 16-bit
 // inputs exactly and accumulate in fp32, but the second operand of P·V, Pᵀ·dO, dSᵀ·Q and
-// dS·K is fp32 (P, dS). Rounding it to 16 bits (what FlashAttention does) costs 2^-9
-// relative per element for bf16 — far above our numerics policy (fp32 accumulation). So
-// x is split into terms h_1..h_n of the storage type T, each the rounding of what the
+// dS·K is fp32 (P, dS). MmaPrecision::kFast (attention_params.h) writes one term: x
+// rounded once to the storage type, what FlashAttention does — relative error ≤ u
+// (bf16 2^-8, fp16 2^-11), the bound docs/numerics.md carries through to O, dQ, dK, dV.
+// MmaPrecision::kExact keeps the fp32 value for the policy of fp32 accumulation: x is
+// split into terms h_1..h_n of the storage type T, each the rounding of what the
 // previous ones left, scaled up by 2^b so the next term keeps b more bits:
 //
 //   y   = x · s                      (s: a power of two putting y in T's range)
@@ -12,9 +14,10 @@
 //   x  ≈ (h_1 + (h_2 + h_3 · 2^-b) · 2^-b) / s
 //
 // with b = 8 for bf16 (8-bit significand), 11 for fp16. Each residual is exact (the error
-// of rounding an fp32 value to fewer bits is representable), so three terms leave
-// |error| ≤ 2^-(3b+1)·|y|: 2^-25 (bf16) and 2^-34 (fp16) relative, at or below fp32
-// rounding. A·B over the terms is three MMAs into three accumulators, combined
+// of rounding an fp32 value to fewer bits is representable) and |r_k| ≤ |y| (a rounding
+// moves y by at most 2^-b·|y|, and the residual is scaled up by 2^b), so three terms leave
+// |error| = |r_2 − h_3|·2^-2b ≤ 2^-3b·|y|: 2^-24 (bf16) and 2^-33 (fp16) relative, at
+// fp32 rounding. A·B over the terms is three MMAs into three accumulators, combined
 // element-wise (fragments of one shape share one layout, so no layout is assumed).
 //
 // Range: bf16 has fp32's exponent range, s = 1. fp16 tops out at 65504: P ∈ [0, 1] uses
@@ -70,22 +73,26 @@ RA_DEVICE float range_scale_for(float max_abs) {
   return ldexpf(1.0f, shift);
 }
 
-// Writes the `terms` 16-bit terms of x (scaled by s) to out[0], out[stride], out[2·stride].
-template <typename T>
-RA_DEVICE void split_to_terms(float x, float s, int terms, T* out, int stride) {
+// Writes the kTerms 16-bit terms of x (scaled by s) to out[0], out[stride], out[2·stride].
+// kTerms = 1 is the single rounding of kFast: T(x·s), nothing else.
+template <typename T, int kTerms>
+RA_DEVICE void split_to_terms(float x, float s, T* out, int stride) {
   float r = x * s;
-  for (int t = 0; t < terms; ++t) {
+  RA_UNROLL
+  for (int t = 0; t < kTerms; ++t) {
     const T h = from_f32<T>(r);
     out[t * stride] = h;
-    r = (r - to_f32(h)) * SplitTraits<T>::kStep;
+    if (t + 1 < kTerms) r = (r - to_f32(h)) * SplitTraits<T>::kStep;
   }
 }
 
-// (h_1 + (h_2 + h_3 · 2^-b) · 2^-b) from the products of the terms, innermost first.
-template <typename T>
-RA_DEVICE float combine_terms(const float* products, int terms) {
-  float sum = products[terms - 1];
-  for (int t = terms - 2; t >= 0; --t) sum = products[t] + sum * SplitTraits<T>::kStepInv;
+// (h_1 + (h_2 + h_3 · 2^-b) · 2^-b) from the products of the terms, innermost first;
+// with one term, its product.
+template <typename T, int kTerms>
+RA_DEVICE float combine_terms(const float* products) {
+  float sum = products[kTerms - 1];
+  RA_UNROLL
+  for (int t = kTerms - 2; t >= 0; --t) sum = products[t] + sum * SplitTraits<T>::kStepInv;
   return sum;
 }
 

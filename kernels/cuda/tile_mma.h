@@ -4,8 +4,10 @@
 //   C[m×n]  = A[m×k]·B[k×n]                        (MmaOut::kStore)
 //   C[m×n] += out_scale · Σ_t A_t[m×k]·B[k×n]·2^-bt (MmaOut::kAccumulate)
 //
-// where A_0..A_{terms-1} are the 16-bit terms of an fp32 matrix (split.h) stored
-// `a_term_stride` elements apart. The 16×16 output tiles are dealt round-robin to
+// where A_0..A_{kTerms-1} are the 16-bit terms of an fp32 matrix (split.h) stored
+// `a_term_stride` elements apart; kTerms is a template parameter (1: a 16-bit matrix, or
+// the single rounding of MmaPrecision::kFast; 3: kExact), so the one-term instance is a
+// plain WMMA loop with no per-term branches. The 16×16 output tiles are dealt round-robin to
 // warps: tile t goes to warp (t − first_tile) / tile_step. C is loaded and stored
 // through fragments, so no fragment layout is assumed. All pointers are 32-byte
 // aligned and leading dimensions multiples of 8 elements (tile_config.h), as WMMA needs.
@@ -37,25 +39,23 @@ RA_DEVICE const void* tile_at(const void* base, int elem_bytes, int ld, int row,
   return static_cast<const unsigned char*>(base) + off * elem_bytes;
 }
 
-template <typename T, typename LayoutA, typename LayoutB>
-RA_DEVICE void mma_tiles(const T* a, int lda, int a_term_stride, int terms, const T* b, int ldb, float* c, int ldc,
+template <typename T, int kTerms, typename LayoutA, typename LayoutB>
+RA_DEVICE void mma_tiles(const T* a, int lda, int a_term_stride, const T* b, int ldb, float* c, int ldc,
                          const MmaTiles& shape, MmaOut out, float out_scale) {
   namespace wmma = nvcuda::wmma;
+  static_assert(kTerms >= 1 && kTerms <= kMaxSplitTerms, "1 to 3 terms (split.h)");
   const int tiles_n = shape.n / kMmaTile, tiles = (shape.m / kMmaTile) * tiles_n;
   for (int t = shape.first_tile; t < tiles; t += shape.tile_step) {
     const int ti = t / tiles_n, tj = t % tiles_n;
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> prod[kMaxSplitTerms];
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> prod[kTerms];
     RA_UNROLL
-    for (int s = 0; s < kMaxSplitTerms; ++s) {
-      if (s < terms) wmma::fill_fragment(prod[s], 0.0f);
-    }
+    for (int s = 0; s < kTerms; ++s) wmma::fill_fragment(prod[s], 0.0f);
     for (int kk = 0; kk < shape.k / kMmaTile; ++kk) {
       wmma::fragment<wmma::matrix_b, 16, 16, 16, T, LayoutB> fb;
       wmma::load_matrix_sync(fb, static_cast<const T*>(tile_at<LayoutB>(b, sizeof(T), ldb, kk * 16, tj * 16)),
                              static_cast<unsigned>(ldb));
       RA_UNROLL
-      for (int s = 0; s < kMaxSplitTerms; ++s) {
-        if (s >= terms) continue;
+      for (int s = 0; s < kTerms; ++s) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, T, LayoutA> fa;
         wmma::load_matrix_sync(
             fa, static_cast<const T*>(tile_at<LayoutA>(a + s * a_term_stride, sizeof(T), lda, ti * 16, kk * 16)),
@@ -71,12 +71,10 @@ RA_DEVICE void mma_tiles(const T* a, int lda, int a_term_stride, int terms, cons
       wmma::fill_fragment(acc, 0.0f);
     }
     for (int e = 0; e < acc.num_elements; ++e) {
-      float products[kMaxSplitTerms] = {0.0f, 0.0f, 0.0f};
+      float products[kTerms];
       RA_UNROLL
-      for (int s = 0; s < kMaxSplitTerms; ++s) {
-        if (s < terms) products[s] = prod[s].x[e];
-      }
-      const float v = combine_terms<T>(products, terms) * out_scale;
+      for (int s = 0; s < kTerms; ++s) products[s] = prod[s].x[e];
+      const float v = combine_terms<T, kTerms>(products) * out_scale;
       acc.x[e] = out == MmaOut::kAccumulate ? acc.x[e] + v : v;
     }
     wmma::store_matrix_sync(ct, acc, static_cast<unsigned>(ldc), wmma::mem_row_major);

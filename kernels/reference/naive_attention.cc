@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/numerics.h"
 
@@ -54,9 +55,12 @@ std::vector<T> widen(const std::vector<float>& x) {
   return std::vector<T>(x.begin(), x.end());
 }
 
+// `o_mag16` (when given) gets Σ_j p_ij |v_j| (AttnResult::o_mag16).
 template <typename T>
-void forward(const AttnCase& c, const Inputs<T>& in, std::vector<T>& o, std::vector<T>& lse) {
+void forward(const AttnCase& c, const Inputs<T>& in, std::vector<T>& o, std::vector<T>& lse,
+             std::vector<T>* o_mag16 = nullptr) {
   o.assign(static_cast<std::size_t>(c.lq * c.hq * c.d), T(0));
+  if (o_mag16) o_mag16->assign(o.size(), T(0));
   lse.assign(static_cast<std::size_t>(c.hq * c.lq), -std::numeric_limits<T>::infinity());
   std::vector<T> s;
   std::vector<char> vis;
@@ -69,14 +73,21 @@ void forward(const AttnCase& c, const Inputs<T>& in, std::vector<T>& o, std::vec
         if (vis[static_cast<std::size_t>(j)]) m = std::max(m, s[static_cast<std::size_t>(j)]);
       if (m == -std::numeric_limits<T>::infinity()) continue;  // fully masked: O = 0, LSE = -inf
       T l = 0;
-      T* orow = &o[static_cast<std::size_t>((i * c.hq + h) * c.d)];
+      const std::size_t orow0 = static_cast<std::size_t>((i * c.hq + h) * c.d);
+      T* orow = &o[orow0];
       for (std::int64_t j = 0; j < c.lk; ++j) {
         if (!vis[static_cast<std::size_t>(j)]) continue;
         const T p = std::exp(s[static_cast<std::size_t>(j)] - m);
         l += p;
-        for (std::int64_t e = 0; e < c.d; ++e) orow[e] += p * in.v[static_cast<std::size_t>((j * c.hkv + h / group) * c.d + e)];
+        for (std::int64_t e = 0; e < c.d; ++e) {
+          const T v = in.v[static_cast<std::size_t>((j * c.hkv + h / group) * c.d + e)];
+          orow[e] += p * v;
+          if (o_mag16) (*o_mag16)[orow0 + static_cast<std::size_t>(e)] += p * std::fabs(v);
+        }
       }
       for (std::int64_t e = 0; e < c.d; ++e) orow[e] /= l;
+      if (o_mag16)
+        for (std::int64_t e = 0; e < c.d; ++e) (*o_mag16)[orow0 + static_cast<std::size_t>(e)] /= l;
       lse[static_cast<std::size_t>(h * c.lq + i)] = m + std::log(l);
     }
   }
@@ -89,7 +100,8 @@ AttnResult<T> naive_attention(const AttnCase& c) {
   const std::vector<T> q = widen<T>(c.q), k = widen<T>(c.k), v = widen<T>(c.v), dout = widen<T>(c.dout);
   const Inputs<T> in{q, k, v};
   AttnResult<T> r;
-  forward(c, in, r.o, r.lse);
+  constexpr bool kReference = std::is_same_v<T, double>;
+  forward(c, in, r.o, r.lse, kReference ? &r.o_mag16 : nullptr);
   if constexpr (std::is_same_v<T, float>) {
     for (float& x : r.o) x = round_to_storage(x, c.storage);
   }
@@ -99,6 +111,11 @@ AttnResult<T> naive_attention(const AttnCase& c) {
   r.dq_mag.assign(q.size(), T(0));
   r.dk_mag.assign(k.size(), T(0));
   r.dv_mag.assign(v.size(), T(0));
+  if constexpr (kReference) {
+    r.dq_mag16.assign(q.size(), T(0));
+    r.dk_mag16.assign(k.size(), T(0));
+    r.dv_mag16.assign(v.size(), T(0));
+  }
   const T scale = static_cast<T>(c.scale);
   const std::int64_t group = c.hq / c.hkv;
   std::vector<T> s, s_mag;
@@ -109,11 +126,13 @@ AttnResult<T> naive_attention(const AttnCase& c) {
       const T lse = r.lse[static_cast<std::size_t>(h * c.lq + i)];
       if (lse == -std::numeric_limits<T>::infinity()) continue;
       const std::size_t qrow = static_cast<std::size_t>((i * c.hq + h) * c.d);
-      T dsum = 0, dsum_mag = 0;
+      T dsum = 0, dsum_mag = 0, dsum_mag16 = 0;
       for (std::int64_t e = 0; e < c.d; ++e) {
-        const T t = dout[qrow + static_cast<std::size_t>(e)] * r.o[qrow + static_cast<std::size_t>(e)];
+        const auto ue = static_cast<std::size_t>(e);
+        const T t = dout[qrow + ue] * r.o[qrow + ue];
         dsum += t;
         dsum_mag += std::fabs(t);
+        if constexpr (kReference) dsum_mag16 += std::fabs(dout[qrow + ue]) * (r.o_mag16[qrow + ue] + std::fabs(r.o[qrow + ue]));
       }
       row_scores(c, in, i, h, s, vis, &s_mag);
       for (std::int64_t j = 0; j < c.lk; ++j) {
@@ -141,6 +160,15 @@ AttnResult<T> naive_attention(const AttnCase& c) {
           r.dq_mag[qrow + ue] += scale * ds_mag * std::fabs(k[krow + ue]);
           r.dk_mag[krow + ue] += scale * ds_mag * std::fabs(q[qrow + ue]);
           r.dv_mag[krow + ue] += (p + p_err_mag) * std::fabs(dout[qrow + ue]);
+        }
+        if constexpr (kReference) {
+          const T ds16 = std::fabs(ds) + p * dsum_mag16;
+          for (std::int64_t e = 0; e < c.d; ++e) {
+            const auto ue = static_cast<std::size_t>(e);
+            r.dq_mag16[qrow + ue] += scale * ds16 * std::fabs(k[krow + ue]);
+            r.dk_mag16[krow + ue] += scale * ds16 * std::fabs(q[qrow + ue]);
+            r.dv_mag16[krow + ue] += p * std::fabs(dout[qrow + ue]);
+          }
         }
       }
     }

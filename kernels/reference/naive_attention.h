@@ -40,7 +40,25 @@ struct AttnResult {
   // f64 reference only: the same sums over |terms| (the scale of the rounding a
   // correct f32 implementation may leave), e.g. dK_mag = scale Σ_i P (Σ|dO∘V| + Σ|dO∘O|) |q_i|.
   std::vector<T> dq_mag, dk_mag, dv_mag;
+  // f64 reference only: the coefficients of u in the first-order error of kernels that
+  // round P and dS to a 16-bit type with unit roundoff u before their products
+  // (FlashAttention's precision; the CUDA kernels' MmaPrecision::kFast; docs/numerics.md
+  // "Error of 16-bit P and dS"), per element:
+  //   o_mag16  = Σ_j p_ij |v_j|                                    (p = P / row sum)
+  //   dv_mag16 = Σ_i P_ij |dO_i|
+  //   dq_mag16 = scale Σ_j ds16_ij |k_j|,  dk_mag16 = scale Σ_i ds16_ij |q_i|,
+  //   ds16_ij  = |dS_ij| + P_ij Σ_c |dO_ic| (o_mag16_ic + |O_ic|)
+  // where the second term of ds16 is Dsum's error when Dsum = rowsum(dO ∘ O) is taken
+  // from such a kernel's O (its P rounding plus O's storage rounding).
+  std::vector<T> o_mag16, dq_mag16, dk_mag16, dv_mag16;
 };
+
+// The unit roundoff of a storage dtype, the bound on the relative error of rounding an
+// fp32 value to it (round to nearest, no underflow): bf16 2^-8 (8 significant bits),
+// fp16 2^-11 (11 bits), f32 2^-24.
+inline double unit_roundoff(DType storage) {
+  return storage == DType::kBF16 ? 0x1p-8 : storage == DType::kF16 ? 0x1p-11 : 0x1p-24;
+}
 
 // The value x has once stored in a storage dtype (f32: itself).
 inline float round_to_storage(float x, DType storage) {

@@ -33,6 +33,8 @@ BackendOptions backend_options(const config::RunConfig& c) {
   const config::Tiles& t = c.attention().tiles();
   o.forward_tiles = {t.forward_q(), t.forward_k()};
   o.backward_tiles = {t.backward_q(), t.backward_k()};
+  o.precision = c.attention().precision() == config::PRECISION_EXACT ? kernels::cuda::MmaPrecision::kExact
+                                                                     : kernels::cuda::MmaPrecision::kFast;
   return o;
 }
 
@@ -60,7 +62,7 @@ std::unique_ptr<kernels::AttentionBlockOp> make_block_op(const BackendOptions& o
       k.backward = tiles_or(o.backward_tiles, k.backward);
       return std::make_unique<kernels::cpu::CpuAttention>(k);
     }
-    case Kernels::kSimt: return make_simt_block_op();
+    case Kernels::kSimt: return make_simt_block_op(o.precision);
     case Kernels::kCuda: break;
   }
   throw UsageError(
@@ -73,7 +75,7 @@ Accelerator make_accelerator(const BackendOptions& o, int ordinal) {
   if (o.kernels == Kernels::kCuda) {
     a.device = cuda_parts::make_device(ordinal);  // first: says why there is no GPU
     a.stream = a.device->create_stream("accelerator");
-    a.op = cuda_parts::make_block_op(*a.stream);
+    a.op = cuda_parts::make_block_op(*a.stream, o.precision);
     a.description = "CUDA device " + std::to_string(ordinal);
     return a;
   }

@@ -16,6 +16,7 @@
 
 #include "comm/communicator.h"
 #include "kernels/attention_op.h"
+#include "kernels/cuda/attention_params.h"
 #include "runtime/config/config.h"
 #include "runtime/config/ringattn_config.pb.h"
 #include "runtime/device/device.h"
@@ -36,6 +37,7 @@ struct BackendOptions {
   int sp = 0;       // ranks per ring (consecutive world ranks); 0: the whole world is one ring
   int threads = 1;  // CPU kernel threads per rank
   TileShape forward_tiles, backward_tiles;  // CPU kernels
+  kernels::cuda::MmaPrecision precision = kernels::cuda::MmaPrecision::kFast;  // simt, cuda: attention.precision
   // Receives the spans of work of the backend's streams (timelines); may be null.
   device::StreamObserver* observer = nullptr;
 };

@@ -42,9 +42,10 @@ std::unique_ptr<device::Device> make_device(int ordinal) {
   return std::make_unique<device::cuda::CudaDevice>(o);
 }
 
-std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream) {
+std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream, kernels::cuda::MmaPrecision precision) {
   kernels::cuda::CudaAttentionOptions o;
   o.stream = stream.native_handle();
+  o.precision = precision;
   return std::make_unique<kernels::cuda::CudaAttention>(kernels::cuda::nvcc_attention_kernels(), o);
 }
 
@@ -79,7 +80,7 @@ void complete_backend(comm::Communicator& world, const BackendOptions& o, std::u
   auto dev = std::make_unique<device::cuda::CudaDevice>(dev_options);
   if (o.observer != nullptr) dev->set_observer(o.observer);  // host-worker streams report spans
   b.compute = dev->create_stream("compute");
-  b.op = make_block_op(*b.compute);
+  b.op = make_block_op(*b.compute, o.precision);
 
   if (o.transport == Transport::kNccl) {
     // NCCL: exchanges are grouped send/recv on a CUDA comm stream; communicators of the

@@ -18,7 +18,7 @@ bool built();
 std::unique_ptr<device::Device> make_device(int ordinal);
 // The CUDA block operation (nvcc's kernels) launching on `stream` of a device from
 // make_device.
-std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream);
+std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream, kernels::cuda::MmaPrecision precision);
 
 // Collective over `world`. Completes `b` for attention.backend = cuda: this rank's GPU
 // (node-local rank → ordinal), its streams, the op, and the sp / dp communicators — NCCL

@@ -6,9 +6,10 @@
 #include <memory>
 
 #include "kernels/attention_op.h"
+#include "kernels/cuda/attention_params.h"
 
 namespace ra::backend {
 
-std::unique_ptr<kernels::AttentionBlockOp> make_simt_block_op();
+std::unique_ptr<kernels::AttentionBlockOp> make_simt_block_op(kernels::cuda::MmaPrecision precision);
 
 }  // namespace ra::backend

@@ -8,6 +8,9 @@
 // max|O| (both sides round fp32 values that differ in the last fp32 bits), times 2;
 // LSE, Dsum 1e-5 and gradients 1e-4 relative to max|reference|: fp32 rounding gives
 // ~1e-6, a real defect (a wrong mask, scale or block) gives errors of order max|reference|.
+// An op that rounds P and dS to 16 bits (the CUDA kernels' default MmaPrecision::kFast)
+// gets, on O, dQ, dK and dV, the derived bound u · max Σ|terms| of docs/numerics.md on
+// top, computed by the f64 reference (kernels/reference) on the case's inputs.
 #pragma once
 
 #include <cstdint>

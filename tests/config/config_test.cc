@@ -54,6 +54,7 @@ const std::vector<std::string> kNone;
 TEST(ConfigLoader, DefaultsComeFromTheSchema) {
   const LoadedConfig l = from_text("");
   EXPECT_EQ(l.config.attention().heads(), 4u);
+  EXPECT_EQ(l.config.attention().precision(), PRECISION_FAST);
   EXPECT_EQ(l.config.attention().head_dim(), 64u);
   EXPECT_EQ(l.config.attention().mask(), MASK_CAUSAL);
   EXPECT_EQ(l.config.comm().timeout(), 300.0);
@@ -124,6 +125,10 @@ TEST(ConfigLoader, CrossKeyRules) {
                "attention.heads = 6 (t.yaml:2:10)", "attention.kv_heads = 4 (t.yaml:3:13)");
   EXPECT_ERROR("attention:\n  backend: cuda\n", kNone, 1, "attention.backend = cuda", "built without CUDA");
   EXPECT_ERROR("comm:\n  backend: nccl\n", kNone, 1, "comm.backend = nccl (t.yaml:2:12) needs attention.backend = cuda");
+  EXPECT_ERROR("attention:\n  precision: exact\n", kNone, 1,
+               "attention.precision = exact (t.yaml:2:14) applies to the tensor-core kernels",
+               "attention.backend = cpu (default), whose kernels always multiply in fp32");
+  EXPECT_ERROR("attention:\n  precision: slow\n", kNone, 1, "expected one of: fast, exact, got 'slow'");
   LoadedConfig l = from_text("attention:\n  backend: cuda\n  head_dim: 96\ncomm:\n  backend: nccl\n");
   try {
     resolve(l, {1, CudaSupport::kBuilt});

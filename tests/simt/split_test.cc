@@ -16,10 +16,10 @@ namespace {
 template <typename T>
 float recombined(float x, float s) {
   T h[kMaxSplitTerms];
-  split_to_terms<T>(x, s, kMaxSplitTerms, h, 1);
+  split_to_terms<T, kMaxSplitTerms>(x, s, h, 1);
   float products[kMaxSplitTerms];
   for (int i = 0; i < kMaxSplitTerms; ++i) products[i] = to_f32(h[i]);
-  return combine_terms<T>(products, kMaxSplitTerms) / s;
+  return combine_terms<T, kMaxSplitTerms>(products) / s;
 }
 
 TEST(Split, ThreeTermsRecombineBelowFp32Rounding) {

@@ -18,6 +18,7 @@ using reference::AttnResult;
 using reference::naive_attention;
 using reference::reference_loss;
 using reference::round_to_storage;
+using reference::unit_roundoff;
 
 struct CaseSpec {
   std::int64_t lq = 16, lk = 16, hq = 2, hkv = 1, d = 16;

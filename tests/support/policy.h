@@ -14,4 +14,12 @@ namespace ra::testing {
 ::testing::AssertionResult meets_policy(const AttnCase& c, const AttnResult<float>& impl,
                                         const AttnResult<double>& ref64, const AttnResult<float>& naive);
 
+// The same with P and dS rounded to a 16-bit type of unit roundoff u before their
+// products (FlashAttention's precision; CUDA MmaPrecision::kFast): each floor grows by
+// rounded_product_floor(u, the reference's *_mag16) — O, dQ, dK, dV; LSE is unchanged
+// (the row sums stay fp32). u = 0 is the policy above.
+::testing::AssertionResult meets_policy_rounded_products(const AttnCase& c, const AttnResult<float>& impl,
+                                                         const AttnResult<double>& ref64,
+                                                         const AttnResult<float>& naive, double unit_roundoff);
+
 }  // namespace ra::testing

@@ -59,6 +59,12 @@ double gradient_floor(const std::vector<double>& mag64) {
   return kFloorRelGradMag * m;
 }
 
+double rounded_product_floor(double unit_roundoff, const std::vector<double>& mag16) {
+  double m = 0.0;
+  for (double x : mag16) m = std::max(m, x);
+  return unit_roundoff * m;
+}
+
 std::string describe(const std::string& tensor, const Comparison& c, const std::vector<std::int64_t>& shape,
                      const std::vector<float>& impl, const std::vector<double>& ref64) {
   std::ostringstream os;

@@ -43,6 +43,12 @@ Comparison compare_to_reference(const std::vector<float>& impl, const std::vecto
 double output_floor(const std::vector<double>& ref64);
 // 1e-7 · max(mag): the floor of a gradient.
 double gradient_floor(const std::vector<double>& mag64);
+// u · max(mag16): what rounding P and dS to a 16-bit type with unit roundoff u before the
+// tensor-core products adds to the bound (kernels/cuda MmaPrecision::kFast; derivation in
+// docs/numerics.md "Error of 16-bit P and dS"). mag16 is the reference's o_mag16 or
+// d*_mag16: the first-order error is ≤ u · mag16 element-wise; second-order terms
+// (u², u·eps_f32) are below the f32 floor. Zero for u = 0 (exact products).
+double rounded_product_floor(double unit_roundoff, const std::vector<double>& mag16);
 
 // "O: max err 3.1e-06 at [12, 3, 7] (impl 0.25 vs ref 0.2500031), bound 2.2e-06 (naive err 6e-07)"
 std::string describe(const std::string& tensor, const Comparison& c, const std::vector<std::int64_t>& shape,

@@ -44,7 +44,7 @@ void check_shared_memory_fits(AttentionKernel kernel, std::size_t needed_bytes, 
            device_limit_bytes, " (A100/H100 allow 163/227 KiB; sm_86/sm_89 GPUs 99 KiB): use head_dim 64 or less");
 }
 
-AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& s) {
+AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& s, MmaPrecision precision) {
   const char* name = attention_kernel_name(kernel);
   RA_CHECK(UsageError, head_dim_built(s.d), "CUDA attention (", name, "): head_dim ", s.d,
            " has no kernel (built: ", built_head_dims(), ")");
@@ -55,22 +55,22 @@ AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& s) {
   std::size_t bytes = 0;
   switch (kernel) {
     case AttentionKernel::kForward:
-      tiles = forward_tiles(s.d);
+      tiles = forward_tiles(s.d, precision, kElemBytes);
       tokens = s.lq;
       heads = s.hq;
-      bytes = forward_smem(s.d, kElemBytes).bytes;
+      bytes = forward_smem(s.d, precision, kElemBytes).bytes;
       break;
     case AttentionKernel::kBackwardDkDv:
-      tiles = backward_tiles(BackwardKernel::kDkDv, s.d);
+      tiles = backward_tiles(BackwardKernel::kDkDv, s.d, precision, kElemBytes);
       tokens = s.lk;
       heads = s.hkv;
-      bytes = backward_smem(BackwardKernel::kDkDv, s.d, kElemBytes).bytes;
+      bytes = backward_smem(BackwardKernel::kDkDv, s.d, precision, kElemBytes).bytes;
       break;
     case AttentionKernel::kBackwardDq:
-      tiles = backward_tiles(BackwardKernel::kDq, s.d);
+      tiles = backward_tiles(BackwardKernel::kDq, s.d, precision, kElemBytes);
       tokens = s.lq;
       heads = s.hq;
-      bytes = backward_smem(BackwardKernel::kDq, s.d, kElemBytes).bytes;
+      bytes = backward_smem(BackwardKernel::kDq, s.d, precision, kElemBytes).bytes;
       break;
   }
   AttentionGrid g;

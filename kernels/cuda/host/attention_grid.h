@@ -20,8 +20,9 @@ struct AttentionGrid {
 };
 
 // Throws ra::UsageError for a head dim without kernels, shapes the kernels do not take
-// (hq % hkv != 0, negative sizes) or a grid beyond the CUDA limits.
-AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& shape);
+// (hq % hkv != 0, negative sizes) or a grid beyond the CUDA limits. The tiles, and so
+// the grid and shared memory, depend on the product precision (tile_config.h).
+AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& shape, MmaPrecision precision);
 
 const char* attention_kernel_name(AttentionKernel kernel);
 

@@ -47,10 +47,6 @@ KernelStorage storage_of(DType t) {
   return KernelStorage{};
 }
 
-std::int32_t split_terms_of(ProductPrecision p) {
-  return p == ProductPrecision::kFp32 ? kExactSplitTerms : kRoundedSplitTerms;
-}
-
 }  // namespace
 
 void CudaAttention::init_state(const SoftmaxState& state) {
@@ -67,7 +63,7 @@ void CudaAttention::forward_accumulate(const ForwardArgs& a) {
   // Designated initializers: a field of ForwardParams left out here does not compile.
   const ForwardParams p{.shape = shape_of(dims),
                         .mask = mask_of(a.mask),
-                        .split_terms = split_terms_of(options_.precision),
+                        .precision = options_.precision,
                         .q = a.q.raw(),
                         .k = a.k.raw(),
                         .v = a.v.raw(),
@@ -102,7 +98,7 @@ void CudaAttention::backward(const BackwardArgs& a) {
   const AttnDims dims = validate_backward(a, kCudaSupport);
   const BackwardParams p{.shape = shape_of(dims),
                          .mask = mask_of(a.mask),
-                         .split_terms = split_terms_of(options_.precision),
+                         .precision = options_.precision,
                          .q = a.q.raw(),
                          .k = a.k.raw(),
                          .v = a.v.raw(),

@@ -1,5 +1,6 @@
 // The CUDA implementation of the attention block operation (docs/design.md §2): bf16 or fp16
-// storage, fp32 accumulation on tensor cores, head dims 16, 32, 64 and 128. Plain C++: it
+// storage, fp32 accumulation on tensor cores, head dims 16, 32, 64 and 128, P and dS
+// rounded to the storage type (MmaPrecision::kFast) or split exactly (kExact). Plain C++: it
 // validates arguments, fills the kernels' parameter structs from the views and calls the
 // dispatch (attention_dispatch.h), which is nvcc's on a GPU (views hold device memory)
 // or the SIMT emulator's in tests (views hold host memory).
@@ -15,16 +16,13 @@
 
 namespace ra::kernels::cuda {
 
-// How fp32 operands (P, dS) meet the tensor cores (split.h).
-enum class ProductPrecision : std::uint8_t {
-  kFp32,       // split into three 16-bit terms: errors within the numerics policy (default)
-  kRounded16,  // rounded to the storage type as FlashAttention does: 3× fewer MMAs on P·V,
-               // ~2^-9 relative error per probability for bf16 (not within the policy)
-};
-
 struct CudaAttentionOptions {
   void* stream = nullptr;  // cudaStream_t every launch goes on (ignored by the emulator)
-  ProductPrecision precision = ProductPrecision::kFp32;
+  // How P and dS meet the tensor cores (attention_params.h): kFast (the default, what
+  // FlashAttention/cuDNN/TransformerEngine train with: P and dS rounded to bf16/fp16 once,
+  // errors within docs/numerics.md's 16-bit product bound) or kExact (three-term split,
+  // within the fp32 numerics policy).
+  MmaPrecision precision = MmaPrecision::kFast;
 };
 
 // What the kernels are built for: the instance table (kernels/cuda/attention_instances.h).
@@ -53,6 +51,9 @@ class CudaAttention final : public AttentionBlockOp {
   void merge(const MergeArgs& args) override;
 
   const CudaAttentionOptions& options() const { return options_; }
+  ProductRounding product_rounding() const override {
+    return options_.precision == MmaPrecision::kFast ? ProductRounding::kStorage : ProductRounding::kFp32;
+  }
 
  private:
   const AttentionKernels& kernels_;
