@@ -1,0 +1,116 @@
+// The decoder-only transformer of transformer.h with parameters, activations and
+// gradients in device memory: the same math, the same flat ParamLayout (checkpoints and
+// the CPU model interoperate), the same activation recomputation (the forward keeps each
+// layer's input only; the backward recomputes one layer at a time, attention included).
+//
+// What runs where (docs/training.md, "On a device"):
+//   GEMMs (every linear layer, forward and backward)  gemm::DeviceGemm, f32 A/B/C, fp32 compute
+//   embedding, RMSNorm, RoPE, SwiGLU, cross-entropy,
+//   the loss sum and valid-row count                    the ModelKernels table (kernels/cuda/model)
+//   residual copies, zeroing                            device::Device (copy, fill_zero)
+//   attention                                           AttentionFn<float> on device pointers
+// all enqueued on one stream; the host waits once per call, for the loss (StepLoss).
+//
+// Precision: fp32 storage and fp32 math everywhere (ModelStorage::kF32, ElementType::kF32)
+// in this first version. The next step is bf16 activations and GEMM inputs with fp32
+// master weights (docs/training.md lists what changes).
+//
+// The model names no backend: it gets the device, the stream, the kernel table (nvcc's
+// build with device pointers, or the emulator's with host pointers) and a GEMM engine
+// from its caller.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/cuda/model/model_dispatch.h"
+#include "kernels/gemm/device_gemm.h"
+#include "runtime/core/tensor_view.h"
+#include "runtime/device/device.h"
+#include "runtime/model/attention_fn.h"
+#include "runtime/model/model_config.h"
+#include "runtime/model/params.h"
+#include "runtime/model/transformer.h"
+
+namespace ra::model {
+
+// This rank's tokens of a batch, every array [n] in device memory: token ids, targets
+// (−1: no loss) and global positions (RoPE). TokenShard's fields, on the device.
+struct DeviceTokenShard {
+  const std::int32_t* tokens = nullptr;
+  const std::int32_t* targets = nullptr;
+  const std::int32_t* positions = nullptr;
+  std::int64_t n = 0;
+};
+
+// Where the model runs. Every kernel, GEMM and copy is enqueued on `stream`; `gemm` must
+// issue its work in that stream's order (a cuBLAS handle bound to the stream, or the CPU
+// executor, which the model calls from inside the stream's work).
+struct DeviceModelContext {
+  device::Device& device;
+  device::Stream& stream;
+  const kernels::cuda::ModelKernels& kernels;
+  gemm::DeviceGemm& gemm;
+};
+
+// The attention function's contract on the device (AttentionFn<float> with device
+// pointers, shapes as in attention_fn.h): it is called from the host while its inputs
+// (q, k, v; o, lse, dout) may still be queued on the model's stream, so it must order
+// itself after that stream (RingAttentionFn with `producer` set: an event; a host
+// function: synchronize the stream first), and its outputs must be complete, or queued
+// in the model stream's order, when it returns.
+using DeviceAttentionFn = AttentionFn<float>;
+
+class DeviceTransformer {
+ public:
+  DeviceTransformer(const ModelConfig& config, const DeviceModelContext& ctx);
+  ~DeviceTransformer();
+  DeviceTransformer(const DeviceTransformer&) = delete;
+  DeviceTransformer& operator=(const DeviceTransformer&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  const ParamLayout& layout() const { return layout_; }
+
+  // Transformer<float>::forward_backward on the device: returns this rank's loss sum and
+  // count (waits for the stream), and adds ∂(Σ loss · loss_scale)/∂params into `grads`.
+  // params, grads: f32 [layout().total_elems()] device views.
+  StepLoss forward_backward(ConstTensorView params, const DeviceTokenShard& shard, DeviceAttentionFn& attention,
+                            float loss_scale, TensorView grads);
+
+  // Forward only: logits f32 [n, vocab] (device view), enqueued on the stream (no wait).
+  void forward_logits(ConstTensorView params, const DeviceTokenShard& shard, DeviceAttentionFn& attention,
+                      TensorView logits);
+
+  // Bytes of device activations per token kept or live at once (the CPU model's count,
+  // plus the per-row loss statistics).
+  std::int64_t activation_bytes_per_token() const;
+
+ private:
+  struct Work;
+  Work& work_for(std::int64_t n);
+  void layer_forward(const float* p, const float* x, const DeviceTokenShard& s, DeviceAttentionFn& attention,
+                     std::int64_t l, float* x_out);
+  void layer_backward(const float* p, const float* x, const DeviceTokenShard& s, DeviceAttentionFn& attention,
+                      std::int64_t l, float* dx, float* grads);
+  void final_logits(const float* p, const float* x_last, std::int64_t n, float* logits);
+
+  // y[n, out] = x[n, in] · Wᵀ (+ y when accumulate), W [out, in].
+  enum class Output : std::uint8_t { kOverwrite, kAccumulate };
+  void linear_forward(const float* x, const float* w, float* y, std::int64_t n, std::int64_t in, std::int64_t out,
+                      Output mode);
+  // dx = dy · W (dx += when kAccumulate), dW += dyᵀ · x: layers.h's linear_backward.
+  void linear_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, std::int64_t n,
+                       std::int64_t in, std::int64_t out, Output dx_mode);
+  void rope(float* x, const std::int32_t* positions, std::int64_t n, std::int64_t heads,
+            kernels::cuda::RopeKernelDirection direction);
+  void copy_f32(float* dst, const float* src, std::int64_t elems);
+  void zero_f32(float* dst, std::int64_t elems);
+
+  ModelConfig config_;
+  ParamLayout layout_;
+  DeviceModelContext ctx_;
+  std::unique_ptr<Work> work_;
+};
+
+}  // namespace ra::model
