@@ -1,7 +1,8 @@
 // The device transformer (runtime/model/device_transformer.h) on one rank, with the
 // emulator's build of the ModelKernels, the CPU executor of cuBLAS's GEMM semantics and a
 // CPU device, against the CPU Transformer<float> on the same tiny model (2 layers, d 32,
-// 4 query heads over 2 KV heads, RoPE, tied and untied embeddings, targets with holes):
+// 4 query heads over 2 KV heads, RoPE plain, NTK and linear, ALiBi, no positions, tied
+// and untied embeddings, two documents, targets with holes):
 //
 // Gradients, per parameter tensor, by the numerics policy against the f64 model g64:
 //   err_dev = max|g_dev − g64|  ≤  2·err_cpu + 1e-5·max|g64|,   err_cpu = max|g_cpu32 − g64|
@@ -70,6 +71,7 @@ class HostAttentionOnStream final : public DeviceAttentionFn {
 struct Case {
   const char* name;
   Embeddings embeddings;
+  Positions positions;
   RopeOptions rope;
 };
 
@@ -86,7 +88,7 @@ ModelConfig config_of(const Case& k) {
   c.head_dim = 8;
   c.mlp_hidden = 48;
   c.embeddings = k.embeddings;
-  c.positions = Positions::kRope;
+  c.positions = k.positions;
   c.rope = k.rope;
   return c;
 }
@@ -153,8 +155,12 @@ std::vector<double> init(const ParamLayout& layout, std::int64_t layers) {
 }
 
 const Case kCases[] = {
-    {"tied_rope", Embeddings::kTied, {}},
-    {"untied_rope_ntk", Embeddings::kUntied, {500.0, RopeScaling::kNtk, 2.0}},
+    {"tied_rope", Embeddings::kTied, Positions::kRope, {}},
+    {"untied_rope_ntk", Embeddings::kUntied, Positions::kRope, {500.0, RopeScaling::kNtk, 2.0}},
+    {"tied_rope_linear", Embeddings::kTied, Positions::kRope, {10000.0, RopeScaling::kLinear, 4.0}},
+    // ALiBi and no positions: the model skips RoPE; the attention function does the rest.
+    {"untied_alibi", Embeddings::kUntied, Positions::kAlibi, {}},
+    {"tied_nopos", Embeddings::kTied, Positions::kNone, {}},
 };
 
 class DeviceTransformerTest : public ::testing::TestWithParam<Case> {};
