@@ -11,9 +11,10 @@
 //   attention                                           AttentionFn<float> on device pointers
 // all enqueued on one stream; the host waits once per call, for the loss (StepLoss).
 //
-// Precision: fp32 storage and fp32 math everywhere (ModelStorage::kF32, ElementType::kF32)
-// in this first version. The next step is bf16 activations and GEMM inputs with fp32
-// master weights (docs/training.md lists what changes).
+// Precision (DeviceModelOptions): fp32 everywhere (kF32, the default), or bf16
+// activations and GEMM operands with fp32 master weights, gradients and statistics
+// (kBf16Activations); the math is fp32 either way (fp32 accumulation in every kernel and
+// GEMM).
 //
 // The model names no backend: it gets the device, the stream, the kernel table (nvcc's
 // build with device pointers, or the emulator's with host pointers) and a GEMM engine
@@ -62,15 +63,31 @@ struct DeviceModelContext {
 // in the model stream's order, when it returns.
 using DeviceAttentionFn = AttentionFn<float>;
 
+// The dtypes of the activations and GEMM operands (docs/training.md, "On a device").
+enum class DevicePrecision : std::uint8_t {
+  // Everything f32 (activations, GEMM operands and outputs, gradients).
+  kF32,
+  // bf16 activations and GEMM operands (a bf16 copy of the weights, cast each call),
+  // fp32 master weights, parameter gradients (GEMMs accumulate dW in f32), the residual
+  // stream's gradient, norm statistics, logits and the loss. The attention function
+  // still sees f32 q, k, v, o (exact widenings of the bf16 tensors).
+  kBf16Activations,
+};
+
+struct DeviceModelOptions {
+  DevicePrecision precision = DevicePrecision::kF32;
+};
+
 class DeviceTransformer {
  public:
-  DeviceTransformer(const ModelConfig& config, const DeviceModelContext& ctx);
+  DeviceTransformer(const ModelConfig& config, const DeviceModelContext& ctx, const DeviceModelOptions& options = {});
   ~DeviceTransformer();
   DeviceTransformer(const DeviceTransformer&) = delete;
   DeviceTransformer& operator=(const DeviceTransformer&) = delete;
 
   const ModelConfig& config() const { return config_; }
   const ParamLayout& layout() const { return layout_; }
+  const DeviceModelOptions& options() const { return options_; }
 
   // Transformer<float>::forward_backward on the device: returns this rank's loss sum and
   // count (waits for the stream), and adds ∂(Σ loss · loss_scale)/∂params into `grads`.
@@ -82,34 +99,21 @@ class DeviceTransformer {
   void forward_logits(ConstTensorView params, const DeviceTokenShard& shard, DeviceAttentionFn& attention,
                       TensorView logits);
 
-  // Bytes of device activations per token kept or live at once (the CPU model's count,
-  // plus the per-row loss statistics).
+  // Bytes of device activations per token kept or live at once (the saved layer inputs,
+  // one layer's working set, the head's tensors and per-row statistics).
   std::int64_t activation_bytes_per_token() const;
 
  private:
   struct Work;
-  Work& work_for(std::int64_t n);
-  void layer_forward(const float* p, const float* x, const DeviceTokenShard& s, DeviceAttentionFn& attention,
-                     std::int64_t l, float* x_out);
-  void layer_backward(const float* p, const float* x, const DeviceTokenShard& s, DeviceAttentionFn& attention,
-                      std::int64_t l, float* dx, float* grads);
-  void final_logits(const float* p, const float* x_last, std::int64_t n, float* logits);
-
-  // y[n, out] = x[n, in] · Wᵀ (+ y when accumulate), W [out, in].
-  enum class Output : std::uint8_t { kOverwrite, kAccumulate };
-  void linear_forward(const float* x, const float* w, float* y, std::int64_t n, std::int64_t in, std::int64_t out,
-                      Output mode);
-  // dx = dy · W (dx += when kAccumulate), dW += dyᵀ · x: layers.h's linear_backward.
-  void linear_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, std::int64_t n,
-                       std::int64_t in, std::int64_t out, Output dx_mode);
-  void rope(float* x, const std::int32_t* positions, std::int64_t n, std::int64_t heads,
-            kernels::cuda::RopeKernelDirection direction);
-  void copy_f32(float* dst, const float* src, std::int64_t elems);
-  void zero_f32(float* dst, std::int64_t elems);
+  Work& begin_call(ConstTensorView params, std::int64_t n);
+  void layer_forward(const DeviceTokenShard& s, DeviceAttentionFn& attention, std::int64_t l, void* x, void* x_out);
+  void layer_backward(const DeviceTokenShard& s, DeviceAttentionFn& attention, std::int64_t l, void* x, float* grads);
+  void final_logits(const void* x_last, std::int64_t n, float* logits);
 
   ModelConfig config_;
   ParamLayout layout_;
   DeviceModelContext ctx_;
+  DeviceModelOptions options_;
   std::unique_ptr<Work> work_;
 };
 

@@ -115,8 +115,8 @@ struct DeviceSide {
   DeviceTransformer model;
   device::DeviceTensor tokens, targets, positions, params, grads;
 
-  DeviceSide(const ModelConfig& c, const Tokens& t)
-      : model(c, {dev, *stream, kernels::cuda::simt_model_kernels(), gemm}),
+  DeviceSide(const ModelConfig& c, const Tokens& t, const DeviceModelOptions& options = {})
+      : model(c, {dev, *stream, kernels::cuda::simt_model_kernels(), gemm}, options),
         tokens(dev, DType::kI32, Shape{t.n}),
         targets(dev, DType::kI32, Shape{t.n}),
         positions(dev, DType::kI32, Shape{t.n}),
@@ -146,11 +146,11 @@ struct DeviceSide {
   }
 };
 
-std::vector<double> init(const ParamLayout& layout, std::int64_t layers) {
+std::vector<double> init(const ParamLayout& layout, std::int64_t layers, double sharpen = kSharpen) {
   std::vector<double> p64;
   init_params<double>(layout, 11, layers, p64);
   // Sharper weights, rounded to f32 so all three models start equal.
-  for (double& x : p64) x = static_cast<double>(static_cast<float>(x * kSharpen));
+  for (double& x : p64) x = static_cast<double>(static_cast<float>(x * sharpen));
   return p64;
 }
 
@@ -254,6 +254,67 @@ TEST_P(DeviceTransformerTest, LossAndGradientsMatchTheCpuModel) {
     mag = std::max(mag, std::fabs(logits64[i]));
   }
   EXPECT_LE(err_dev, 2 * err_cpu + 1e-5 * mag) << "logits: cpu f32 err " << err_cpu << ", max|logit| " << mag;
+}
+
+// kBf16Activations: bf16 activations and GEMM operands, fp32 master weights, gradients,
+// residual-stream gradient and loss. Against the f64 model, per parameter tensor:
+//   max|g_bf16 − g64| ≤ 8·u·max|g64|,   u = 2⁻⁸ (bf16's unit roundoff),
+// and the loss within u/2 relative. Derivation: every activation is rounded once per
+// stage (a, q, k, v, o, y, b, u, g, hgate, x; in the backward the GEMM operands dx, dy,
+// db, da, dq, dk, dv, dlogits), each a relative error ≤ u; a tensor's gradient sees ~20
+// of them along its chain, first order and partly cancelling, times the model's
+// conditioning — which grows with the weights' scale (sharper softmaxes): measured worst
+// ratio 2.9 u at the init's scale, 4.1 u at 2× (used here), 30 u at 4× (the f32 tests'
+// scale, where bf16 is simply too coarse for a tight check). A wrong cast or operand is
+// O(1); the loss, one f32 reduction of f32 logits, is off by ≤ 0.1 u.
+constexpr double kBf16Unit = 1.0 / 256;
+constexpr double kBf16Sharpen = 2.0;
+constexpr double kBf16GradFactor = 8;
+constexpr double kBf16LossFactor = 0.5;
+
+TEST_P(DeviceTransformerTest, Bf16ActivationsTrackTheF64Model) {
+  const ModelConfig c = config_of(GetParam());
+  const Tokens t(c.vocab);
+  const ParamLayout layout(c);
+  const std::vector<double> p64 = init(layout, c.layers, kBf16Sharpen);
+  const std::vector<float> p32(p64.begin(), p64.end());
+  const TokenShard host_shard{t.tokens.data(), t.targets.data(), t.positions.data(), t.n};
+  const double scale = 1.0 / 17.0;
+
+  Transformer<double> m64(c);
+  testing::NaiveAttentionFn<double> att64(c, t.positions.data(), t.segments.data(), t.n);
+  std::vector<double> g64(p64.size(), 0.0);
+  const StepLoss l64 = m64.forward_backward(p64, host_shard, att64, scale, g64);
+
+  DeviceSide dev(c, t, {DevicePrecision::kBf16Activations});
+  testing::NaiveAttentionFn<float> att32(c, t.positions.data(), t.segments.data(), t.n);
+  HostAttentionOnStream att_dev(att32, *dev.stream);
+  std::vector<float> g;
+  const StepLoss l = dev.run(p32, t.n, att_dev, static_cast<float>(scale), &g);
+  EXPECT_EQ(l.valid_rows, l64.valid_rows);
+  EXPECT_NEAR(l.loss_sum, l64.loss_sum, kBf16LossFactor * kBf16Unit * l64.loss_sum);
+  double worst = 0, smallest = 1e30;
+  for (const ParamSlice& s : layout.slices()) {
+    double err = 0, mag = 0;
+    std::int64_t at = 0;
+    for (std::int64_t i = s.offset_elems; i < s.offset_elems + s.elems(); ++i) {
+      const auto u = static_cast<std::size_t>(i);
+      if (std::fabs(g[u] - g64[u]) > err) err = std::fabs(g[u] - g64[u]), at = i;
+      mag = std::max(mag, std::fabs(g64[u]));
+    }
+    const double ratio = err / (kBf16Unit * mag);
+    worst = std::max(worst, ratio);
+    smallest = std::min(smallest, ratio);
+    EXPECT_LE(ratio, kBf16GradFactor) << s.name << ": max |g_bf16 − g64| " << err << " at element "
+                                      << at - s.offset_elems << " (bf16 " << g[static_cast<std::size_t>(at)]
+                                      << ", f64 " << g64[static_cast<std::size_t>(at)] << "), max|g| " << mag;
+  }
+  // And bf16 is in effect: the f32 model is within ~1e-5·max|g|, far below u.
+  EXPECT_GE(worst, 0.25) << "gradients closer to f64 than bf16 allows: were the activations rounded?";
+  std::printf("[%s] bf16: loss %.6g vs f64 %.6g (relative %.2e = %.3f u); gradients: max|g_bf16 − g64| / (u·max|g|) "
+              "over the tensors: %.3f … %.3f\n",
+              GetParam().name, l.loss_sum, l64.loss_sum, std::fabs(l.loss_sum - l64.loss_sum) / l64.loss_sum,
+              std::fabs(l.loss_sum - l64.loss_sum) / l64.loss_sum / kBf16Unit, smallest, worst);
 }
 
 // The device gradient against central differences of the device's own fp32 loss
