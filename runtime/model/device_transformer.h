@@ -4,9 +4,9 @@
 // layer's input only; the backward recomputes one layer at a time, attention included).
 //
 // What runs where (docs/training.md, "On a device"):
-//   GEMMs (every linear layer, forward and backward)  gemm::DeviceGemm, f32 A/B/C, fp32 compute
+//   GEMMs (every linear layer, forward and backward)  gemm::DeviceGemm, fp32 compute
 //   embedding, RMSNorm, RoPE, SwiGLU, cross-entropy,
-//   the loss sum and valid-row count                    the ModelKernels table (kernels/cuda/model)
+//   the loss sum and valid-row count, dtype casts       the ModelKernels table (kernels/cuda/model)
 //   residual copies, zeroing                            device::Device (copy, fill_zero)
 //   attention                                           AttentionFn<float> on device pointers
 // all enqueued on one stream; the host waits once per call, for the loss (StepLoss).
