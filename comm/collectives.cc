@@ -33,8 +33,8 @@ std::vector<std::string> all_gather_strings(Communicator& comm, std::string_view
 }
 
 NodeLocal node_local_of(const std::vector<std::string>& host_names, int rank) {
-  RA_CHECK(InternalError, rank >= 0 && static_cast<std::size_t>(rank) < host_names.size(), "node_local_of: rank ",
-           rank, " of ", host_names.size(), " host names");
+  RA_CHECK(InternalError, rank >= 0 && static_cast<std::size_t>(rank) < host_names.size(), "node_local_of: rank ", rank,
+           " of ", host_names.size(), " host names");
   const std::string& mine = host_names[static_cast<std::size_t>(rank)];
   NodeLocal out{0, 0};
   for (std::size_t r = 0; r < host_names.size(); ++r) {
@@ -49,8 +49,7 @@ NodeLocal node_local_rank(Communicator& comm) {
   // POSIX host names are at most HOST_NAME_MAX (64 on Linux) bytes; the buffer leaves room
   // for a terminating NUL, which gethostname may omit on truncation.
   std::array<char, 256> name{};
-  RA_CHECK(InternalError, gethostname(name.data(), name.size() - 1) == 0, "gethostname failed: ",
-           std::strerror(errno));
+  RA_CHECK(InternalError, gethostname(name.data(), name.size() - 1) == 0, "gethostname failed: ", std::strerror(errno));
   return node_local_of(all_gather_strings(comm, std::string_view(name.data())), comm.rank());
 }
 

@@ -66,13 +66,13 @@ struct BackwardArgs {
   ConstTensorView lse, dsum;  // f32 [Hq, Lq]
   TokenMeta q_meta, k_meta;
   MaskSpec mask;
-  TensorView dq, dk, dv;      // f32, accumulated (+=)
+  TensorView dq, dk, dv;  // f32, accumulated (+=)
 };
 
 // Merge of two finalized partials over disjoint key sets, in place into a.
 struct MergeArgs {
-  TensorView o_a;             // f32 [Lq, Hq, D]
-  TensorView lse_a;           // f32 [Hq, Lq]
+  TensorView o_a;    // f32 [Lq, Hq, D]
+  TensorView lse_a;  // f32 [Hq, Lq]
   ConstTensorView o_b, lse_b;
 };
 

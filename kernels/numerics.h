@@ -100,9 +100,7 @@ RA_HD inline TileClass classify_tile(const MaskRule& m, const TileSummary& q, co
 // Factor that rescales a running (max, sum, acc) state when its max moves from m_old to
 // m_new >= m_old. A state that has seen no visible key (m_old = -inf) holds zeros, so any
 // factor works; 0 avoids exp(-inf - -inf) = NaN.
-RA_HD inline float rescale_factor(float m_old, float m_new) {
-  return m_old == neg_inf() ? 0.0f : expf(m_old - m_new);
-}
+RA_HD inline float rescale_factor(float m_old, float m_new) { return m_old == neg_inf() ? 0.0f : expf(m_old - m_new); }
 
 // How two partial results (O_a, LSE_a) and (O_b, LSE_b) over disjoint key sets combine:
 //   LSE = max + log(exp(LSE_a - max) + exp(LSE_b - max)),  O = w_a O_a + w_b O_b,

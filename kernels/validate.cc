@@ -24,14 +24,13 @@ void expect_storage_dtype(const char* name, const ConstTensorView& t, const Stor
     ok = ok || storage.dtypes[i] == t.dtype();
     list << (i ? ", " : "") << dtype_name(storage.dtypes[i]);
   }
-  RA_CHECK(UsageError, ok, "dtype of '", name, "' is ", dtype_name(t.dtype()), "; this backend's storage dtypes: ",
-           list.str());
+  RA_CHECK(UsageError, ok, "dtype of '", name, "' is ", dtype_name(t.dtype()),
+           "; this backend's storage dtypes: ", list.str());
 }
 
 void expect_shape(const char* name, const ConstTensorView& t, const Shape& want) {
   RA_CHECK(UsageError, !t.empty(), "argument '", name, "' is missing");
-  RA_CHECK(UsageError, t.shape() == want, "shape of '", name, "' is ", t.shape().str(), ", expected ",
-           want.str());
+  RA_CHECK(UsageError, t.shape() == want, "shape of '", name, "' is ", t.shape().str(), ", expected ", want.str());
 }
 
 void expect_meta(const char* name, const TokenMeta& m, std::int64_t tokens) {
@@ -57,8 +56,8 @@ void expect_head_dim(std::int64_t d, const HeadDimSupport& hd) {
   }
 }
 
-AttnDims common_dims(const ConstTensorView& q, const ConstTensorView& k, const ConstTensorView& v,
-                     const TokenMeta& qm, const TokenMeta& km, const MaskSpec& mask, const BackendSupport& support) {
+AttnDims common_dims(const ConstTensorView& q, const ConstTensorView& k, const ConstTensorView& v, const TokenMeta& qm,
+                     const TokenMeta& km, const MaskSpec& mask, const BackendSupport& support) {
   expect_rank("q", q, 3);
   expect_rank("k", k, 3);
   expect_storage_dtype("q", q, support.storage);

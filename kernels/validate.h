@@ -10,9 +10,9 @@
 namespace ra::kernels {
 
 struct AttnDims {
-  std::int64_t lq = 0, lk = 0;  // query and key tokens
+  std::int64_t lq = 0, lk = 0;   // query and key tokens
   std::int64_t hq = 0, hkv = 0;  // query heads, kv heads
-  std::int64_t d = 0;           // head dim
+  std::int64_t d = 0;            // head dim
   std::int64_t group() const { return hq / hkv; }
 };
 

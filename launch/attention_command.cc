@@ -82,16 +82,18 @@ int run(const AttentionFlags& f) {
       throw UsageError("--backend simt runs the CUDA kernels, which store bf16: add --dtype bf16");
     }
     const Stored q(in.q, st), k(in.k, st), v(in.v, st), dout(in.dout, st);
-    ring::FullSequence seq{q.view(q_shape),
-                           k.view(kv_shape),
-                           v.view(kv_shape),
-                           dout.view(q_shape),
-                           meta(in.pos_q, in.seg_q),
-                           meta(in.pos_k, in.seg_k),
-                           in.alibi.empty() ? ConstTensorView() : ConstTensorView(in.alibi.data(), DType::kF32, Shape{in.heads})};
+    ring::FullSequence seq{
+        q.view(q_shape),
+        k.view(kv_shape),
+        v.view(kv_shape),
+        dout.view(q_shape),
+        meta(in.pos_q, in.seg_q),
+        meta(in.pos_k, in.seg_k),
+        in.alibi.empty() ? ConstTensorView() : ConstTensorView(in.alibi.data(), DType::kF32, Shape{in.heads})};
     const double scale = f.scale > 0 ? f.scale : 1.0 / std::sqrt(static_cast<double>(in.head_dim));
     const ring::FullSequenceOptions options{
-        pick_layout(f), {f.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, f.window},
+        pick_layout(f),
+        {f.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, f.window},
         static_cast<float>(scale)};
     backend::BackendOptions bo;
     bo.kernels = backend::parse_kernels(f.backend);
@@ -136,15 +138,20 @@ void add_attention_command(CLI::App& app, Action& action) {
   cmd->add_flag("--causal", f->causal, "causal mask (default: bidirectional)");
   cmd->add_option("--window", f->window, "sliding window W (0: none)")->check(CLI::Range(0, 1 << 30));
   cmd->add_option("--scale", f->scale, "softmax scale (default 1/sqrt(D))")->check(CLI::Range(0.0, 1e6));
-  cmd->add_option("--layout", f->layout, "auto (zigzag for causal without a window, else contiguous), contiguous, zigzag, striped")
+  cmd->add_option("--layout", f->layout,
+                  "auto (zigzag for causal without a window, else contiguous), contiguous, zigzag, striped")
       ->check(CLI::IsMember({"auto", "contiguous", "zigzag", "striped"}))
       ->capture_default_str();
   cmd->add_option("--out-dir", f->out_dir, "where rank 0 writes o.npy, lse.npy (and dq, dk, dv.npy)")->required();
-  cmd->add_option("--threads", f->threads, "kernel threads per rank")->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--backend", f->backend, "kernels: cpu, or simt (the CUDA kernels under the SIMT emulator; needs --dtype bf16)")
+  cmd->add_option("--threads", f->threads, "kernel threads per rank")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--backend", f->backend,
+                  "kernels: cpu, or simt (the CUDA kernels under the SIMT emulator; needs --dtype bf16)")
       ->check(CLI::IsMember({"cpu", "simt"}))
       ->capture_default_str();
-  cmd->add_option("--dtype", f->dtype, "storage dtype the inputs are rounded to before the ring: fp32 or bf16 (outputs are float32)")
+  cmd->add_option("--dtype", f->dtype,
+                  "storage dtype the inputs are rounded to before the ring: fp32 or bf16 (outputs are float32)")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
   cmd->add_option("--comm-timeout", f->comm_timeout_s, "seconds any wait for a peer may take before exit code 4")

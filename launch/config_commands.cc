@@ -29,7 +29,8 @@ void add_config_commands(CLI::App& app, Action& action) {
     };
   });
   auto sweep_cf = std::make_shared<ConfigFlags>();
-  CLI::App* points = app.add_subcommand("sweep-points", "Print the grid of a config's sweep section: one 'P TOKENS_PER_RANK' line per point");
+  CLI::App* points = app.add_subcommand(
+      "sweep-points", "Print the grid of a config's sweep section: one 'P TOKENS_PER_RANK' line per point");
   add_config_flags(*points, sweep_cf);
   points->callback([sweep_cf, &action] {
     action = [sweep_cf] {
@@ -40,7 +41,8 @@ void add_config_commands(CLI::App& app, Action& action) {
       return 0;
     };
   });
-  CLI::App* doc = app.add_subcommand("config-doc", "Print the configuration reference (docs/config.md) from the schema");
+  CLI::App* doc =
+      app.add_subcommand("config-doc", "Print the configuration reference (docs/config.md) from the schema");
   doc->callback([&action] {
     action = [] {
       std::cout << config::config_doc_markdown();

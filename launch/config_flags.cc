@@ -12,7 +12,8 @@ config::ConfigRequest ConfigFlags::request() const {
 
 void add_config_flags(CLI::App& cmd, const std::shared_ptr<ConfigFlags>& flags) {
   cmd.add_option("--config", flags->config_path, "YAML config file (docs/config.md)");
-  cmd.add_option("--set", flags->sets, "override a config value: --set attention.heads=8 (repeatable; wins over the file)");
+  cmd.add_option("--set", flags->sets,
+                 "override a config value: --set attention.heads=8 (repeatable; wins over the file)");
 }
 
 void add_shortcut(CLI::App& cmd, const std::shared_ptr<ConfigFlags>& flags, const std::string& name,
@@ -25,8 +26,9 @@ void add_shortcut(CLI::App& cmd, const std::shared_ptr<ConfigFlags>& flags, cons
 
 void add_shortcut_flag(CLI::App& cmd, const std::shared_ptr<ConfigFlags>& flags, const std::string& name,
                        const std::string& key_path, const std::string& value, const std::string& help) {
-  cmd.add_flag_callback(name, [flags, key_path, value] { flags->shortcuts.emplace_back(key_path, value); },
-                        help + " (= --set " + key_path + "=" + value + ")");
+  cmd.add_flag_callback(
+      name, [flags, key_path, value] { flags->shortcuts.emplace_back(key_path, value); },
+      help + " (= --set " + key_path + "=" + value + ")");
 }
 
 }  // namespace ra::launch

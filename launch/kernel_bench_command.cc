@@ -28,15 +28,23 @@ void add_kernel_bench_command(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"cpu", "simt"}))
       ->capture_default_str();
   cmd->add_option("--op", flags->op, "fwd or bwd (default: both)")->check(CLI::IsMember({"fwd", "bwd"}));
-  cmd->add_option("--dtype", flags->dtype, "storage dtype")->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
+  cmd->add_option("--dtype", flags->dtype, "storage dtype")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   cmd->add_option("--head-dim", flags->head_dim, "head dimension D")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--heads", flags->heads, "query heads Hq")->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--kv-heads", flags->kv_heads, "key/value heads Hkv (default: Hq)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--len", flags->len, "tokens L (queries and keys)")->check(CLI::Range(1, 1 << 24))->capture_default_str();
+  cmd->add_option("--len", flags->len, "tokens L (queries and keys)")
+      ->check(CLI::Range(1, 1 << 24))
+      ->capture_default_str();
   cmd->add_flag("--causal", flags->causal, "causal mask (default: bidirectional)");
   cmd->add_option("--threads", flags->threads, "worker threads")->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--reps", flags->reps, "timed repetitions (median reported)")->check(CLI::Range(1, 1000))->capture_default_str();
-  cmd->add_option("--warmup", flags->warmup, "untimed warm-up repetitions")->check(CLI::Range(0, 100))->capture_default_str();
+  cmd->add_option("--reps", flags->reps, "timed repetitions (median reported)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--warmup", flags->warmup, "untimed warm-up repetitions")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
   cmd->add_flag("--json", flags->json, "one JSON object per line instead of a table");
   cmd->callback([flags, &action] {
     action = [flags] {

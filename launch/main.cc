@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Under mpirun every rank parses the same flags: one line from rank 0 is enough.
-    if (launch_rank() == 0) std::cerr << "ringattn: usage error: " << ra::printable(e.what()) << " (see ringattn --help)\n";
+    if (launch_rank() == 0)
+      std::cerr << "ringattn: usage error: " << ra::printable(e.what()) << " (see ringattn --help)\n";
     return static_cast<int>(ra::ExitCode::kUsage);
   }
   const std::string refusal = ra::launch::root_refusal(

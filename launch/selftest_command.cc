@@ -47,11 +47,11 @@ int run_selftest(const SelftestFlags& f) {
   const bool on_gpu = under_test.has_value();
   if (!on_gpu) {
     under_test = backend::make_accelerator(kernels_only(backend::Kernels::kSimt, f.precision), 0);
-    std::cout << "CUDA kernels under the SIMT emulator (each thread a fiber, order shuffled between barriers) vs the "
-                 "CPU kernels. Proves the kernels' arithmetic, masking and synchronization; says nothing about speed.\n";
+    std::cout
+        << "CUDA kernels under the SIMT emulator (each thread a fiber, order shuffled between barriers) vs the "
+           "CPU kernels. Proves the kernels' arithmetic, masking and synchronization; says nothing about speed.\n";
   } else {
-    std::cout << under_test->description << ": the CUDA kernels (" << f.precision
-              << " precision) vs the CPU kernels\n";
+    std::cout << under_test->description << ": the CUDA kernels (" << f.precision << " precision) vs the CPU kernels\n";
   }
   const auto reference = backend::make_block_op(kernels_only(backend::Kernels::kCpu, f.precision));
 
@@ -84,7 +84,8 @@ void add_selftest_command(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand(
       "selftest", "check the CUDA kernels against the CPU kernels on the GPU (or under the SIMT emulator without one)");
   cmd->add_option("--device", flags->device, "CUDA device ordinal")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--reps", flags->reps, "timed repetitions per throughput figure (median)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--reps", flags->reps, "timed repetitions per throughput figure (median)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_flag("--emulator", flags->emulator, "run the check under the SIMT emulator even when a GPU is present");
   cmd->add_option("--precision", flags->precision,
                   "products of P and dS: fast (rounded to the storage type, as FlashAttention) or exact (fp32)")

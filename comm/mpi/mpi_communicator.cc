@@ -122,9 +122,9 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
   std::vector<MPI_Request> requests;
   if (recv) {
     requests.emplace_back();
-    check_mpi(MPI_Irecv(x.recv.raw(), byte_count(want_bytes, "receive"), MPI_BYTE, x.recv_from, tag, p2p_,
-                        &requests.back()),
-              "MPI_Irecv");
+    check_mpi(
+        MPI_Irecv(x.recv.raw(), byte_count(want_bytes, "receive"), MPI_BYTE, x.recv_from, tag, p2p_, &requests.back()),
+        "MPI_Irecv");
   }
   if (send) {
     requests.emplace_back();
@@ -156,16 +156,15 @@ void MpiCommunicator::exchange_now(const Exchange& x) {
                       ": expected " + std::to_string(want_bytes) + " bytes, received more");
     }
     if (st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) {
-      throw PeerError(where(x.tag) + ": receive from rank " +
-                      std::to_string(x.recv_from) + " failed (expected " + std::to_string(want_bytes) +
-                      " bytes): " + mpi_error_string(st.MPI_ERROR));
+      throw PeerError(where(x.tag) + ": receive from rank " + std::to_string(x.recv_from) + " failed (expected " +
+                      std::to_string(want_bytes) + " bytes): " + mpi_error_string(st.MPI_ERROR));
     }
     int got_bytes = 0;
     MPI_Get_count(&st, MPI_BYTE, &got_bytes);
     if (static_cast<std::size_t>(got_bytes) != want_bytes) {
-      throw PeerError(where(x.tag) + ": message size mismatch from rank " +
-                      std::to_string(x.recv_from) + ": expected " + std::to_string(want_bytes) +
-                      " bytes, received " + std::to_string(got_bytes) + " bytes");
+      throw PeerError(where(x.tag) + ": message size mismatch from rank " + std::to_string(x.recv_from) +
+                      ": expected " + std::to_string(want_bytes) + " bytes, received " + std::to_string(got_bytes) +
+                      " bytes");
     }
   }
 }
@@ -213,16 +212,19 @@ void MpiCommunicator::all_reduce(TensorView inout, ReduceOp op) {
   byte_count(inout.size_bytes(), "all_reduce");
   const int count_elems = static_cast<int>(inout.numel_elems());
   const MPI_Datatype type = mpi_type(inout.dtype());
-  run_collective(inout, [&](void* data, MPI_Request* r) {
-    return MPI_Iallreduce(MPI_IN_PLACE, data, count_elems, type, mpi_op(op), coll_, r);
-  }, "all_reduce");
+  run_collective(
+      inout,
+      [&](void* data, MPI_Request* r) {
+        return MPI_Iallreduce(MPI_IN_PLACE, data, count_elems, type, mpi_op(op), coll_, r);
+      },
+      "all_reduce");
 }
 
 void MpiCommunicator::broadcast(TensorView buf, int root) {
   const int count_bytes = byte_count(buf.size_bytes(), "broadcast");
-  run_collective(buf, [&](void* data, MPI_Request* r) {
-    return MPI_Ibcast(data, count_bytes, MPI_BYTE, root, coll_, r);
-  }, "broadcast from rank " + std::to_string(root));
+  run_collective(
+      buf, [&](void* data, MPI_Request* r) { return MPI_Ibcast(data, count_bytes, MPI_BYTE, root, coll_, r); },
+      "broadcast from rank " + std::to_string(root));
 }
 
 void MpiCommunicator::all_gather(ConstTensorView send, TensorView recv) { all_gather_named(send, recv, "all_gather"); }
@@ -259,9 +261,10 @@ GatheredBytes MpiCommunicator::all_gather_v(ConstTensorView send) {
   const auto p = static_cast<std::size_t>(size_);
   const auto mine_bytes = static_cast<std::int64_t>(send.size_bytes());
   std::vector<std::int64_t> sizes_bytes(p);
-  all_gather_named(ConstTensorView(&mine_bytes, DType::kU8, Shape{sizeof(std::int64_t)}),
-                   TensorView(sizes_bytes.data(), DType::kU8, Shape{static_cast<std::int64_t>(p * sizeof(std::int64_t))}),
-                   "all_gather_v sizes");
+  all_gather_named(
+      ConstTensorView(&mine_bytes, DType::kU8, Shape{sizeof(std::int64_t)}),
+      TensorView(sizes_bytes.data(), DType::kU8, Shape{static_cast<std::int64_t>(p * sizeof(std::int64_t))}),
+      "all_gather_v sizes");
   auto staging = std::make_unique<Staging>();
   std::size_t total_bytes = 0;
   for (std::size_t r = 0; r < p; ++r) {

@@ -68,9 +68,9 @@ class InFlightOps {
   std::unique_ptr<device::DeviceBuffer> device_headers_;
   std::unique_ptr<device::cuda::PinnedHostBuffer> host_headers_;
   std::vector<Slot> slots_;
-  mutable std::mutex mu_;       // guards states_, next_ and the slots in flight
+  mutable std::mutex mu_;  // guards states_, next_ and the slots in flight
   std::vector<SlotState> states_;
-  std::size_t next_ = 0;        // the next slot to reserve: the oldest position in the ring
+  std::size_t next_ = 0;  // the next slot to reserve: the oldest position in the ring
 };
 
 // A reserved slot, freed again unless committed, so that a failure between reserving

@@ -26,8 +26,8 @@ ncclUniqueId share_unique_id(MPI_Comm mpi, const CommOptions& options) {
   std::vector<MPI_Status> statuses;
   // A nonblocking collective cannot be cancelled: at the deadline it is abandoned.
   mpi::wait_all(requests, statuses, options, mpi::Pending::kAbandon, [&](const std::vector<bool>&) {
-    return "rank " + std::to_string(rank) + ": NCCL bootstrap: no unique id from rank 0 (" +
-           std::to_string(sizeof id) + " bytes over MPI)";
+    return "rank " + std::to_string(rank) + ": NCCL bootstrap: no unique id from rank 0 (" + std::to_string(sizeof id) +
+           " bytes over MPI)";
   });
   return id;
 }

@@ -51,13 +51,13 @@ ncclResult_t enqueue_hop(ncclComm_t comm, cudaStream_t stream, const OpRecord& o
   if (r != ncclSuccess) return r;
   if (op.send_to >= 0) {
     r = first_failure(r, ncclSend(slot.device_send_bytes, 1, ncclInt64, op.send_to, comm, stream));
-    r = first_failure(r, ncclSend(send_data, static_cast<std::size_t>(op.send_bytes), ncclUint8, op.send_to, comm,
-                                  stream));
+    r = first_failure(
+        r, ncclSend(send_data, static_cast<std::size_t>(op.send_bytes), ncclUint8, op.send_to, comm, stream));
   }
   if (op.recv_from >= 0) {
     r = first_failure(r, ncclRecv(slot.device_recv_bytes, 1, ncclInt64, op.recv_from, comm, stream));
-    r = first_failure(r, ncclRecv(recv_data, static_cast<std::size_t>(op.recv_bytes), ncclUint8, op.recv_from, comm,
-                                  stream));
+    r = first_failure(
+        r, ncclRecv(recv_data, static_cast<std::size_t>(op.recv_bytes), ncclUint8, op.recv_from, comm, stream));
   }
   return first_failure(r, ncclGroupEnd());  // always closes the group
 }
@@ -144,7 +144,7 @@ NcclCommunicator::~NcclCommunicator() {
     issue(shutdown, [](ncclComm_t c) { return ncclCommFinalize(c); });
     std::lock_guard<std::mutex> lock(handle_mu_);
     ncclCommDestroy(std::exchange(comm_, nullptr));  // local once finalized
-  } catch (...) {  // a destructor reports nothing: settle() has aborted already
+  } catch (...) {                                    // a destructor reports nothing: settle() has aborted already
     std::lock_guard<std::mutex> lock(handle_mu_);
     abort_locked();
   }
@@ -165,10 +165,8 @@ void NcclCommunicator::settle(ncclResult_t first, const OpRecord& op, ncclComm_t
     switch (classify(from_nccl(state))) {
       case NcclOutcome::kDone: return false;
       case NcclOutcome::kInProgress: return true;
-      case NcclOutcome::kPeerFailure:
-        fail_peer(async_error_message(rank_, op, nccl_error_text(state, comm)));
-      case NcclOutcome::kInternalFailure:
-        fail_internal(async_error_message(rank_, op, nccl_error_text(state, comm)));
+      case NcclOutcome::kPeerFailure: fail_peer(async_error_message(rank_, op, nccl_error_text(state, comm)));
+      case NcclOutcome::kInternalFailure: fail_internal(async_error_message(rank_, op, nccl_error_text(state, comm)));
     }
     return false;
   };
@@ -287,13 +285,13 @@ void NcclCommunicator::exchange(const Exchange& x, device::Stream& stream) {
   *slot.host_send_bytes = op.send_bytes;
   cuda_stream.record(*slot.start);
   if (op.send_to >= 0) {
-    RA_CUDA_CHECK(cudaMemcpyAsync(slot.device_send_bytes, slot.host_send_bytes, sizeof(std::int64_t),
-                                  cudaMemcpyHostToDevice, s));
+    RA_CUDA_CHECK(
+        cudaMemcpyAsync(slot.device_send_bytes, slot.host_send_bytes, sizeof(std::int64_t), cudaMemcpyHostToDevice, s));
   }
   issue(op, [&](ncclComm_t c) { return enqueue_hop(c, s, op, x.send.raw(), x.recv.raw(), slot); });
   if (op.recv_from >= 0) {
-    RA_CUDA_CHECK(cudaMemcpyAsync(slot.host_recv_bytes, slot.device_recv_bytes, sizeof(std::int64_t),
-                                  cudaMemcpyDeviceToHost, s));
+    RA_CUDA_CHECK(
+        cudaMemcpyAsync(slot.host_recv_bytes, slot.device_recv_bytes, sizeof(std::int64_t), cudaMemcpyDeviceToHost, s));
   }
   cuda_stream.record(*slot.done);
   reservation.commit();

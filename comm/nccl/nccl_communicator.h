@@ -50,8 +50,7 @@ class NcclCommunicator final : public Communicator, private device::cuda::WaitMo
  public:
   // Collective over `mpi` (the caller keeps it; no other collective may be in flight on
   // it meanwhile). `device` must outlive the communicator.
-  NcclCommunicator(MPI_Comm mpi, CommOptions options, device::cuda::CudaDevice& device,
-                   NcclOptions nccl_options = {});
+  NcclCommunicator(MPI_Comm mpi, CommOptions options, device::cuda::CudaDevice& device, NcclOptions nccl_options = {});
   // Healthy: ncclCommFinalize (bounded by comm_timeout) + ncclCommDestroy. Destroyed
   // while an exception unwinds, or after a failure: abort, never wait on peers.
   ~NcclCommunicator() override;

@@ -19,8 +19,7 @@ class PinnedStagingBuffer final : public StagingBuffer {
 
 }  // namespace
 
-CudaStager::CudaStager(device::cuda::CudaDevice& device)
-    : device_(device), stream_(device.create_stream("staging")) {}
+CudaStager::CudaStager(device::cuda::CudaDevice& device) : device_(device), stream_(device.create_stream("staging")) {}
 
 // Device::download/upload are the cudaMemcpyAsync on our stream; synchronize polls it
 // (never blocking inside the driver) and rethrows a CUDA error.

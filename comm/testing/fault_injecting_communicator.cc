@@ -12,12 +12,8 @@ void FaultInjectingCommunicator::exchange(const Exchange& x, device::Stream& str
     return;
   }
   switch (plan_.kind) {
-    case FaultKind::kKill:
-      stream.launch("fault: SIGKILL", [] { std::raise(SIGKILL); });
-      break;
-    case FaultKind::kStop:
-      stream.launch("fault: SIGSTOP", [] { std::raise(SIGSTOP); });
-      break;
+    case FaultKind::kKill: stream.launch("fault: SIGKILL", [] { std::raise(SIGKILL); }); break;
+    case FaultKind::kStop: stream.launch("fault: SIGSTOP", [] { std::raise(SIGSTOP); }); break;
     case FaultKind::kShortMessage: {
       Exchange shorter = x;
       const auto elem_bytes = static_cast<std::int64_t>(dtype_size_bytes(x.send.dtype()));

@@ -74,8 +74,9 @@ struct BackwardTask {
       const float slope = a.mask.alibi_slopes.empty() ? 0.0f : a.mask.alibi_slopes.data<float>()[h];
       for (std::int64_t qt = 0; qt < q_grid.count(); ++qt) {
         const std::size_t slot = static_cast<std::size_t>(h * q_grid.count() + qt);
-        const numerics::TileClass cls = numerics::classify_tile(
-            a.mask.rule, q_grid.summaries[static_cast<std::size_t>(qt)], k_grid.summaries[static_cast<std::size_t>(kt)]);
+        const numerics::TileClass cls =
+            numerics::classify_tile(a.mask.rule, q_grid.summaries[static_cast<std::size_t>(qt)],
+                                    k_grid.summaries[static_cast<std::size_t>(kt)]);
         if (cls == numerics::TileClass::kEmpty) {
           turns.wait_for(slot, static_cast<std::int32_t>(kt));
           turns.pass(slot);
@@ -89,8 +90,13 @@ struct BackwardTask {
 
         gemm::multiply(a.mask.scale, q.matrix(nr, d.d), Transpose::kNo, k.matrix(nc, d.d), Transpose::kYes, 0.0f,
                        {p, nr, nc, ld_s});
-        ScoreRowArgs sr{&a.mask.rule, cls, slope, 0, 0,
-                        a.k_meta.pos.data<std::int32_t>() + c0, a.k_meta.seg.data<std::int32_t>() + c0};
+        ScoreRowArgs sr{&a.mask.rule,
+                        cls,
+                        slope,
+                        0,
+                        0,
+                        a.k_meta.pos.data<std::int32_t>() + c0,
+                        a.k_meta.seg.data<std::int32_t>() + c0};
         for (std::int64_t r = 0; r < nr; ++r) {
           float* prow = p + r * ld_s;
           if (lse[r] == numerics::neg_inf()) {  // fully masked row: no gradient at all

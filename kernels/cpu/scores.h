@@ -11,7 +11,7 @@ namespace ra::kernels::cpu {
 struct ScoreRowArgs {
   const numerics::MaskRule* rule;
   numerics::TileClass tile;  // kPartial: per-element mask; kFull: none (kEmpty never gets here)
-  float alibi_slope;     // 0: no ALiBi
+  float alibi_slope;         // 0: no ALiBi
   std::int32_t pos_q, seg_q;
   const std::int32_t* pos_k;  // the key tile's metadata
   const std::int32_t* seg_k;

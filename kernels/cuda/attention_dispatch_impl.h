@@ -23,7 +23,7 @@ namespace dispatch_detail {
 // kernel takes exactly the struct its dispatch function is given (checked per instance
 // below), so there is no per-field copy in which a field could be forgotten.
 template <typename P>
-inline constexpr bool kPlainParams = std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P>;
+inline constexpr bool kPlainParams = std::is_trivially_copyable_v<P>&& std::is_standard_layout_v<P>;
 static_assert(kPlainParams<ForwardParams> && kPlainParams<BackwardParams> && kPlainParams<FinalizeParams> &&
                   kPlainParams<PrepareParams> && kPlainParams<InitStateParams> && kPlainParams<MergeParams>,
               "kernel params must be plain structs, copied to the device as they are");
@@ -32,10 +32,10 @@ static_assert(kPlainParams<ForwardParams> && kPlainParams<BackwardParams> && kPl
 // false if it has none.
 template <typename T, int D, typename F>
 bool run_precision(MmaPrecision precision, const F& f) {
-#define RA_ATTENTION_X(p)                      \
-  if (precision == MmaPrecision::p) {          \
-    f.template run<T, D, MmaPrecision::p>();   \
-    return true;                               \
+#define RA_ATTENTION_X(p)                    \
+  if (precision == MmaPrecision::p) {        \
+    f.template run<T, D, MmaPrecision::p>(); \
+    return true;                             \
   }
   RA_ATTENTION_PRECISIONS(RA_ATTENTION_X)
 #undef RA_ATTENTION_X
@@ -135,8 +135,9 @@ inline std::string built_instances() {
 }
 
 [[noreturn]] inline void no_kernel(const char* op, KernelStorage storage, std::int32_t head_dim) {
-  throw UsageError(std::string("CUDA attention ") + op + ": no kernel for storage dtype " + kernel_storage_name(storage) +
-                   " with head_dim " + std::to_string(head_dim) + " (built: " + built_instances() + ")");
+  throw UsageError(std::string("CUDA attention ") + op + ": no kernel for storage dtype " +
+                   kernel_storage_name(storage) + " with head_dim " + std::to_string(head_dim) +
+                   " (built: " + built_instances() + ")");
 }
 
 // A params struct's precision, which may hold a value outside the enum.
@@ -146,10 +147,11 @@ inline std::string precision_text(MmaPrecision p) {
   return "?(" + std::to_string(static_cast<int>(p)) + ")";
 }
 
-[[noreturn]] inline void no_kernel(const char* op, KernelStorage storage, std::int32_t head_dim, MmaPrecision precision) {
-  throw UsageError(std::string("CUDA attention ") + op + ": no kernel for storage dtype " + kernel_storage_name(storage) +
-                   " with head_dim " + std::to_string(head_dim) + " and precision " + precision_text(precision) +
-                   " (built: " + built_instances() + ")");
+[[noreturn]] inline void no_kernel(const char* op, KernelStorage storage, std::int32_t head_dim,
+                                   MmaPrecision precision) {
+  throw UsageError(std::string("CUDA attention ") + op + ": no kernel for storage dtype " +
+                   kernel_storage_name(storage) + " with head_dim " + std::to_string(head_dim) + " and precision " +
+                   precision_text(precision) + " (built: " + built_instances() + ")");
 }
 
 }  // namespace dispatch_detail
@@ -180,11 +182,15 @@ void dispatch_merge(const MergeParams& p, void* stream) { launch_merge(p, stream
 
 // This build's entry points (one build per translation unit that includes this header).
 inline const AttentionKernels& this_build_kernels(const char* build) {
-  static const AttentionKernels kernels{build,          &dispatch_init_state, &dispatch_forward, &dispatch_finalize,
-                                        &dispatch_prepare, &dispatch_backward, &dispatch_merge};
+  static const AttentionKernels kernels{build,
+                                        &dispatch_init_state,
+                                        &dispatch_forward,
+                                        &dispatch_finalize,
+                                        &dispatch_prepare,
+                                        &dispatch_backward,
+                                        &dispatch_merge};
   return kernels;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -1,10 +1,9 @@
 // The one table of the attention kernels' instances: every storage type below × every
-// head dim below × every product precision below (MmaPrecision, attention_params.h). attention_dispatch_impl.h expands it into the run-time dispatch, which
-// is what instantiates the kernels (for nvcc and for the emulator alike); the launch
-// grids (host/attention_grid.cc), the op's validation (op/cuda_attention.h), the layout
-// checks (tile_config.h) and the dispatch's UsageError read the same table. Plain
-// C++17 for nvcc, g++ and the emulator: a row's device type is only named where a row is
-// expanded with the CUDA types in scope.
+// head dim below × every product precision below (MmaPrecision, attention_params.h). attention_dispatch_impl.h expands
+// it into the run-time dispatch, which is what instantiates the kernels (for nvcc and for the emulator alike); the
+// launch grids (host/attention_grid.cc), the op's validation (op/cuda_attention.h), the layout checks (tile_config.h)
+// and the dispatch's UsageError read the same table. Plain C++17 for nvcc, g++ and the emulator: a row's device type is
+// only named where a row is expanded with the CUDA types in scope.
 //
 // To add a head dim: add it to RA_ATTENTION_HEAD_DIMS (tile_config.h's static_asserts
 // refuse one whose layouts do not fit sm_80's shared memory). To add a storage type: add
@@ -18,8 +17,8 @@
 #include "kernels/cuda/attention_params.h"
 
 // X(KernelStorage enumerator, device type, name, ra::DType enumerator)
-#define RA_ATTENTION_STORAGE_TYPES(X)       \
-  X(kBf16, __nv_bfloat16, "bf16", kBF16)    \
+#define RA_ATTENTION_STORAGE_TYPES(X)    \
+  X(kBf16, __nv_bfloat16, "bf16", kBF16) \
   X(kF16, __half, "f16", kF16)
 
 // X(head dim), built for every storage type.

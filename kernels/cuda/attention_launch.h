@@ -13,7 +13,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 template <typename T, int D, MmaPrecision kP>
 void launch_forward(const ForwardParams& p, void* stream) {
   const AttentionGrid g = attention_grid(AttentionKernel::kForward, p.shape, kP);
@@ -41,7 +40,6 @@ void launch_backward(const BackwardParams& p, void* stream) {
   RA_ALLOW_DYNAMIC_SHARED(dq, gq.shared_bytes);
   RA_LAUNCH(dq, dim3(gq.blocks_x, gq.blocks_y), dim3(gq.threads), gq.shared_bytes, stream, p);
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -20,8 +20,8 @@ struct AttnShape {
 // error, not a silent null.
 struct MaskParams {
   numerics::MaskRule rule;
-  float scale;                 // multiplies q·k
-  const float* alibi_slopes;   // f32 [Hq], or nullptr
+  float scale;                // multiplies q·k
+  const float* alibi_slopes;  // f32 [Hq], or nullptr
 };
 
 struct TokenMetaPtrs {
@@ -50,9 +50,9 @@ struct ForwardParams {
   AttnShape shape;
   MaskParams mask;
   MmaPrecision precision;  // selects the kernel instance (attention_instances.h)
-  const void* q;  // storage type [Lq, Hq, D]
-  const void* k;  // storage type [Lk, Hkv, D]
-  const void* v;  // storage type [Lk, Hkv, D]
+  const void* q;           // storage type [Lq, Hq, D]
+  const void* k;           // storage type [Lk, Hkv, D]
+  const void* v;           // storage type [Lk, Hkv, D]
   TokenMetaPtrs q_meta, k_meta;
   float* acc;      // [Lq, Hq, D] unnormalized output, updated in place
   float* row_max;  // [Hq, Lq]
@@ -63,10 +63,10 @@ struct BackwardParams {
   AttnShape shape;
   MaskParams mask;
   MmaPrecision precision;
-  const void* q;     // storage type
-  const void* k;     // storage type
-  const void* v;     // storage type
-  const void* dout;  // storage type [Lq, Hq, D]
+  const void* q;      // storage type
+  const void* k;      // storage type
+  const void* v;      // storage type
+  const void* dout;   // storage type [Lq, Hq, D]
   const float* lse;   // [Hq, Lq]
   const float* dsum;  // [Hq, Lq], rowsum(dO ∘ O)
   TokenMetaPtrs q_meta, k_meta;

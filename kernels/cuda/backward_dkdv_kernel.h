@@ -27,7 +27,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 template <typename T, int D, MmaPrecision kP>
 RA_GLOBAL void backward_dkdv_kernel(BackwardParams p) {
   namespace wmma = nvcuda::wmma;
@@ -80,31 +79,30 @@ RA_GLOBAL void backward_dkdv_kernel(BackwardParams p) {
       __syncthreads();
 
       mma_tiles<T, 1, wmma::row_major, wmma::col_major>(q, D, 0, k, D, prob, kCols, {kRows, kCols, D, warp, warps},
-                                                     MmaOut::kStore, 1.0f);
+                                                        MmaOut::kStore, 1.0f);
       __syncthreads();
       const TileMask mask{p.mask.rule, cls, n_rows, n_cols, buf.pos_q, buf.seg_q, buf.pos_k, buf.seg_k};
       probabilities<T, kTerms>(mask, p.mask.scale, slope, buf.lse, prob, terms, kRows, kCols);
       __syncthreads();
       // dV += Pᵀ·dO: P's terms read column-major as Pᵀ.
       mma_tiles<T, kTerms, wmma::col_major, wmma::row_major>(terms, kCols, kRows * kCols, dout, D, dv, D,
-                                                     {kCols, D, kRows, warp, warps}, MmaOut::kAccumulate,
-                                                     1.0f / probability_range_scale<T>());
+                                                             {kCols, D, kRows, warp, warps}, MmaOut::kAccumulate,
+                                                             1.0f / probability_range_scale<T>());
       mma_tiles<T, 1, wmma::row_major, wmma::col_major>(dout, D, 0, v, D, ds, kCols, {kRows, kCols, D, warp, warps},
-                                                     MmaOut::kStore, 1.0f);
+                                                        MmaOut::kStore, 1.0f);
       __syncthreads();  // dP is complete, and P's terms are no longer read
       const float range = ds_terms<T, kTerms>(prob, buf.dsum, ds, terms, buf.warp_max, kRows, kCols);
       __syncthreads();
       // dK += scale · dSᵀ·Q.
       mma_tiles<T, kTerms, wmma::col_major, wmma::row_major>(terms, kCols, kRows * kCols, q, D, dk, D,
-                                                     {kCols, D, kRows, warp, warps}, MmaOut::kAccumulate,
-                                                     p.mask.scale / range);
+                                                             {kCols, D, kRows, warp, warps}, MmaOut::kAccumulate,
+                                                             p.mask.scale / range);
     }
   }
   __syncthreads();
   add_head_rows_f32<D>(p.dk, dk, c0, n_cols, sh.hkv, g);
   add_head_rows_f32<D>(p.dv, dv, c0, n_cols, sh.hkv, g);
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -23,7 +23,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 template <typename T, int D, MmaPrecision kP>
 RA_GLOBAL void backward_dq_kernel(BackwardParams p) {
   namespace wmma = nvcuda::wmma;
@@ -73,9 +72,9 @@ RA_GLOBAL void backward_dq_kernel(BackwardParams p) {
     __syncthreads();
 
     mma_tiles<T, 1, wmma::row_major, wmma::col_major>(q, D, 0, k, D, prob, kCols, {kRows, kCols, D, warp, warps},
-                                                   MmaOut::kStore, 1.0f);
+                                                      MmaOut::kStore, 1.0f);
     mma_tiles<T, 1, wmma::row_major, wmma::col_major>(dout, D, 0, v, D, ds, kCols, {kRows, kCols, D, warp, warps},
-                                                   MmaOut::kStore, 1.0f);
+                                                      MmaOut::kStore, 1.0f);
     __syncthreads();
     const TileMask mask{p.mask.rule, cls, n_rows, n_cols, buf.pos_q, buf.seg_q, buf.pos_k, buf.seg_k};
     probabilities<T, 0>(mask, p.mask.scale, slope, buf.lse, prob, terms, kRows, kCols);
@@ -83,13 +82,12 @@ RA_GLOBAL void backward_dq_kernel(BackwardParams p) {
     __syncthreads();
     // dQ += scale · dS·K.
     mma_tiles<T, kTerms, wmma::row_major, wmma::row_major>(terms, kCols, kRows * kCols, k, D, dq, D,
-                                                   {kRows, D, kCols, warp, warps}, MmaOut::kAccumulate,
-                                                   p.mask.scale / range);
+                                                           {kRows, D, kCols, warp, warps}, MmaOut::kAccumulate,
+                                                           p.mask.scale / range);
   }
   __syncthreads();
   add_head_rows_f32<D>(p.dq, dq, r0, n_rows, sh.hq, h);
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -13,7 +13,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 // The backward kernels' shared-memory buffers, carved from the dynamic shared memory by
 // the layout of tile_config.h (acc_a/acc_b: dK and dV, or dQ and unused).
 template <typename T>
@@ -90,7 +89,6 @@ RA_DEVICE float ds_terms(const float* p, const float* dsum, float* ds, T* terms_
     split_to_terms<T, kTerms>(ds[e], range, terms_out + e, rows * cols);
   return range;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

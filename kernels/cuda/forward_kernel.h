@@ -34,7 +34,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 // The online-softmax update of the warp's 16 rows for one key tile. Two lanes per row,
 // each over half of the tile's columns; s holds the raw dot products on entry.
 template <typename T, int D, MmaPrecision kP>
@@ -137,7 +136,7 @@ RA_GLOBAL void forward_kernel(ForwardParams p) {
 
     // S of the warp's rows: [16 × D]·[D × cols], K read column-major as Kᵀ.
     mma_tiles<T, 1, wmma::row_major, wmma::col_major>(q + first_row * D, D, 0, k, D, s + first_row * kCols, kCols,
-                                                   {kMmaTile, kCols, D}, MmaOut::kStore, 1.0f);
+                                                      {kMmaTile, kCols, D}, MmaOut::kStore, 1.0f);
     __syncwarp();
     const TileMask mask{p.mask.rule, cls, n_rows, n_cols, pos_q, seg_q, pos_k, seg_k};
     forward_softmax_rows<T, D, kP>(mask, p.mask.scale, slope, s, p_terms, row_max, row_sum, o, first_row);
@@ -154,7 +153,6 @@ RA_GLOBAL void forward_kernel(ForwardParams p) {
     p.row_sum[stat0 + r] = row_sum[r];
   }
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -33,10 +33,10 @@
 #define RA_GLOBAL __global__
 #define RA_DEVICE __device__
 #define RA_SHARED_ARRAY(T, name, N) __shared__ T name[N]
-#define RA_DYNAMIC_SHARED(T, name) \
+#define RA_DYNAMIC_SHARED(T, name)                   \
   extern __shared__ unsigned char ra_dynamic_smem[]; \
   T* name = reinterpret_cast<T*>(ra_dynamic_smem)
-#define RA_DYNAMIC_SHARED_BYTES(name)                                 \
+#define RA_DYNAMIC_SHARED_BYTES(name)                                     \
   extern __shared__ __align__(128) unsigned char ra_dynamic_smem_bytes[]; \
   unsigned char* const name = ra_dynamic_smem_bytes
 #include <cstddef>
@@ -49,13 +49,13 @@ inline void check(cudaError_t e, const char* what) {
 }
 }  // namespace ra::kernels::cuda::portable_detail
 
-#define RA_LAUNCH(kernel, grid, block, smem_bytes, stream, ...)                                   \
-  do {                                                                                            \
-    kernel<<<(grid), (block), (smem_bytes), static_cast<cudaStream_t>(stream)>>>(__VA_ARGS__);    \
-    ::ra::kernels::cuda::portable_detail::check(cudaGetLastError(), "launch of " #kernel);        \
+#define RA_LAUNCH(kernel, grid, block, smem_bytes, stream, ...)                                \
+  do {                                                                                         \
+    kernel<<<(grid), (block), (smem_bytes), static_cast<cudaStream_t>(stream)>>>(__VA_ARGS__); \
+    ::ra::kernels::cuda::portable_detail::check(cudaGetLastError(), "launch of " #kernel);     \
   } while (0)
-#define RA_ALLOW_DYNAMIC_SHARED(kernel, bytes)                                                              \
-  ::ra::kernels::cuda::portable_detail::check(                                                              \
+#define RA_ALLOW_DYNAMIC_SHARED(kernel, bytes)                                                            \
+  ::ra::kernels::cuda::portable_detail::check(                                                            \
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)), \
       "cudaFuncSetAttribute(MaxDynamicSharedMemorySize) of " #kernel)
 #define RA_UNROLL _Pragma("unroll")
@@ -88,10 +88,11 @@ inline std::size_t device_shared_limit_bytes() {
 #define RA_DYNAMIC_SHARED(T, name) const ::ra::simt::SharedSpan<T> name
 #define RA_DYNAMIC_SHARED_BYTES(name) unsigned char* const name = ::ra::simt::dynamic_shared_base()
 // The emulator has no streams: the launch runs to completion in the caller.
-#define RA_LAUNCH(kernel, grid, block, smem_bytes, stream, ...)                                                \
-  ((void)(stream), ::ra::simt::launch(::ra::simt::LaunchShape{{(grid).x, (grid).y, (grid).z},                     \
-                                                              {(block).x, (block).y, (block).z}, (smem_bytes)}, \
-                                      [&] { kernel(__VA_ARGS__); }))
+#define RA_LAUNCH(kernel, grid, block, smem_bytes, stream, ...)                                                  \
+  ((void)(stream),                                                                                               \
+   ::ra::simt::launch(                                                                                           \
+       ::ra::simt::LaunchShape{{(grid).x, (grid).y, (grid).z}, {(block).x, (block).y, (block).z}, (smem_bytes)}, \
+       [&] { kernel(__VA_ARGS__); }))
 // The emulator checks dynamic shared memory against its configured device limit instead.
 #define RA_ALLOW_DYNAMIC_SHARED(kernel, bytes) ((void)(kernel), (void)(bytes))
 #define RA_UNROLL

@@ -13,7 +13,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 // Thread → (row r, head h), or false past the end. Rows of statistics are h·Lq + r.
 RA_DEVICE bool row_of_thread(const RowShape& s, std::int32_t& r, std::int32_t& h) {
   const auto t = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -77,7 +76,6 @@ RA_GLOBAL void merge_kernel(MergeParams p) {
     }
   }
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

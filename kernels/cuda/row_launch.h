@@ -10,7 +10,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 inline void launch_init_state(const InitStateParams& p, void* stream) {
   const RowGrid g = row_grid(p.shape);
   if (g.blocks == 0) return;
@@ -36,7 +35,6 @@ inline void launch_merge(const MergeParams& p, void* stream) {
   if (g.blocks == 0) return;
   RA_LAUNCH(merge_kernel, dim3(g.blocks), dim3(g.threads_per_block), 0, stream, p);
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -33,7 +33,7 @@ struct PrepareParams {
   RowShape shape;
   const void* o;     // storage type
   const void* dout;  // storage type
-  float* dsum;  // rowsum(dO ∘ O)
+  float* dsum;       // rowsum(dO ∘ O)
 };
 
 struct MergeParams {

@@ -32,12 +32,11 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 template <typename T>
 struct SplitTraits;
 template <>
 struct SplitTraits<__nv_bfloat16> {
-  static constexpr float kStep = 256.0f;        // 2^8
+  static constexpr float kStep = 256.0f;  // 2^8
   static constexpr float kStepInv = 1.0f / 256.0f;
   static constexpr bool kNeedsRangeScale = false;
 };
@@ -95,7 +94,6 @@ RA_DEVICE float combine_terms(const float* products) {
   for (int t = kTerms - 2; t >= 0; --t) sum = products[t] + sum * SplitTraits<T>::kStepInv;
   return sum;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

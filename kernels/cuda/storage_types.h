@@ -7,7 +7,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 RA_DEVICE float to_f32(float x) { return x; }
 RA_DEVICE float to_f32(__nv_bfloat16 x) { return __bfloat162float(x); }
 RA_DEVICE float to_f32(__half x) { return __half2float(x); }
@@ -37,7 +36,6 @@ template <typename T>
 RA_DEVICE T* storage_as(void* p) {
   return static_cast<T*>(p);
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -76,11 +76,11 @@ struct TileShape {
 // Forward: a block owns `rows` query rows of one head (each warp 16 of them) and walks
 // the key tiles of the block's kv head, `cols` keys at a time.
 struct ForwardSmem {
-  std::size_t q, k, v;     // storage type [rows|cols][D]
-  std::size_t o;           // f32 [rows][D]: the accumulator of the block's rows
-  std::size_t s;           // f32 [rows][cols]: scores of one key tile
-  std::size_t p_terms;     // storage type [terms][rows][cols]: P split into 16-bit terms
-  std::size_t row_max, row_sum;           // f32 [rows]
+  std::size_t q, k, v;                     // storage type [rows|cols][D]
+  std::size_t o;                           // f32 [rows][D]: the accumulator of the block's rows
+  std::size_t s;                           // f32 [rows][cols]: scores of one key tile
+  std::size_t p_terms;                     // storage type [terms][rows][cols]: P split into 16-bit terms
+  std::size_t row_max, row_sum;            // f32 [rows]
   std::size_t pos_q, seg_q, pos_k, seg_k;  // i32 [rows|cols]
   std::size_t bytes;
 };
@@ -122,13 +122,13 @@ RA_HD constexpr ForwardSmem forward_smem(int d, MmaPrecision precision, std::siz
 // every query head of its group; the dQ kernel owns `rows` query rows of one head and
 // walks the key tiles. Both recompute P from LSE; neither uses atomics (deterministic).
 struct BackwardSmem {
-  std::size_t q, dout, k, v;      // storage type
-  std::size_t acc_a, acc_b;       // f32 [cols|rows][D]: dK and dV (dK/dV kernel), dQ (dQ kernel, acc_b unused)
-  std::size_t p, ds;              // f32 [rows][cols]
-  std::size_t terms;              // storage type [terms][rows][cols]: P, then dS, split into 16-bit terms
-  std::size_t lse, dsum;          // f32 [rows]
+  std::size_t q, dout, k, v;  // storage type
+  std::size_t acc_a, acc_b;   // f32 [cols|rows][D]: dK and dV (dK/dV kernel), dQ (dQ kernel, acc_b unused)
+  std::size_t p, ds;          // f32 [rows][cols]
+  std::size_t terms;          // storage type [terms][rows][cols]: P, then dS, split into 16-bit terms
+  std::size_t lse, dsum;      // f32 [rows]
   std::size_t pos_q, seg_q, pos_k, seg_k;
-  std::size_t warp_max;           // f32 [warps]: block reduction of max|dS|
+  std::size_t warp_max;  // f32 [warps]: block reduction of max|dS|
   std::size_t bytes;
 };
 
@@ -206,7 +206,8 @@ constexpr bool every_layout_fits_sm80() {
   }
   return true;
 }
-static_assert(every_layout_fits_sm80(), "an instance of attention_instances.h is not a multiple of 16, does not fit "
-                                        "sm_80 shared memory or exceeds the register budget");
+static_assert(every_layout_fits_sm80(),
+              "an instance of attention_instances.h is not a multiple of 16, does not fit "
+              "sm_80 shared memory or exceeds the register budget");
 
 }  // namespace ra::kernels::cuda

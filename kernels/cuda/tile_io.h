@@ -11,7 +11,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 RA_DEVICE int block_thread() { return static_cast<int>(threadIdx.x); }
 RA_DEVICE int block_threads() { return static_cast<int>(blockDim.x); }
 
@@ -83,7 +82,8 @@ struct TileMask {
 
 RA_DEVICE bool tile_visible(const TileMask& m, int r, int c) {
   if (r >= m.n_rows || c >= m.n_cols) return false;
-  return m.cls == numerics::TileClass::kFull || numerics::visible(m.rule, m.pos_q[r], m.seg_q[r], m.pos_k[c], m.seg_k[c]);
+  return m.cls == numerics::TileClass::kFull ||
+         numerics::visible(m.rule, m.pos_q[r], m.seg_q[r], m.pos_k[c], m.seg_k[c]);
 }
 
 // scale · (q·k) plus the ALiBi bias of a visible pair.
@@ -91,7 +91,6 @@ RA_DEVICE float biased_score(float dot, float scale, float slope, const TileMask
   const float s = dot * scale;
   return slope != 0.0f ? s + numerics::alibi_bias(slope, m.pos_q[r], m.pos_k[c]) : s;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

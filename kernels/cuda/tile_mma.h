@@ -22,7 +22,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 enum class MmaOut : std::uint8_t { kStore, kAccumulate };
 
 struct MmaTiles {
@@ -80,7 +79,6 @@ RA_DEVICE void mma_tiles(const T* a, int lda, int a_term_stride, const T* b, int
     wmma::store_matrix_sync(ct, acc, static_cast<unsigned>(ldc), wmma::mem_row_major);
   }
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

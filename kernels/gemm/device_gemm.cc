@@ -46,8 +46,7 @@ void check_types(ElementType a, ElementType b, ElementType c, const char* a_name
   RA_CHECK(InternalError, a == b, "GEMM: ", a_name, " is ", element_type_name(a), " but ", b_name, " is ",
            element_type_name(b), "; cublasGemmEx with CUBLAS_COMPUTE_32F takes both of one type");
   RA_CHECK(InternalError, c == a || c == ElementType::kF32, "GEMM: C is ", element_type_name(c), " with ",
-           element_type_name(a),
-           " inputs; cublasGemmEx with CUBLAS_COMPUTE_32F writes C in the input type or in f32");
+           element_type_name(a), " inputs; cublasGemmEx with CUBLAS_COMPUTE_32F writes C in the input type or in f32");
 }
 
 // The largest power of two ≤ 16 that divides x (x = 0 counts as divisible by anything).
@@ -123,9 +122,8 @@ ColumnMajorGemm to_column_major(const RowMajorGemm& g) {
     const std::int64_t c_span_elems = (g.m - 1) * g.ldc_elems + g.n;
     const bool consecutive = g.stride_c_elems >= c_span_elems;
     const bool interleaved = g.stride_c_elems >= g.n && (g.batch_count - 1) * g.stride_c_elems + g.n <= g.ldc_elems;
-    RA_CHECK(InternalError, consecutive || interleaved, "GEMM: the ", g.batch_count,
-             " output matrices overlap (C is ", g.m, " x ", g.n, ", ldc_elems ", g.ldc_elems, ", stride_c_elems ",
-             g.stride_c_elems, ")");
+    RA_CHECK(InternalError, consecutive || interleaved, "GEMM: the ", g.batch_count, " output matrices overlap (C is ",
+             g.m, " x ", g.n, ", ldc_elems ", g.ldc_elems, ", stride_c_elems ", g.stride_c_elems, ")");
   }
 
   ColumnMajorGemm c;
@@ -199,8 +197,8 @@ TensorCoreAlignment tensor_core_alignment(const ColumnMajorGemm& call, const voi
 void DeviceGemm::multiply(const RowMajorGemm& g, float alpha, const void* a, const void* b, float beta, void* c) {
   const ColumnMajorGemm call = to_column_major(g);
   // cuBLAS's A is row-major B (see to_column_major).
-  run(call, alpha, call.first == FirstOperand::kRowMajorB ? b : a, call.first == FirstOperand::kRowMajorB ? a : b,
-      beta, c);
+  run(call, alpha, call.first == FirstOperand::kRowMajorB ? b : a, call.first == FirstOperand::kRowMajorB ? a : b, beta,
+      c);
 }
 
 void DeviceGemm::run(const ColumnMajorGemm& call, float alpha, const void* a, const void* b, float beta, void* c) {
@@ -210,8 +208,8 @@ void DeviceGemm::run(const ColumnMajorGemm& call, float alpha, const void* a, co
     if (!needed) return;
     RA_CHECK(InternalError, p != nullptr, "cuBLAS GEMM: ", name, " is null");
     RA_CHECK_EQ(InternalError, reinterpret_cast<std::uintptr_t>(p) % static_cast<std::uintptr_t>(element_size_bytes(t)),
-                std::uintptr_t{0}, "cuBLAS GEMM: ", name, " is not aligned to its element size (",
-                element_type_name(t), ")");
+                std::uintptr_t{0}, "cuBLAS GEMM: ", name, " is not aligned to its element size (", element_type_name(t),
+                ")");
   };
   // With k = 0 cuBLAS reads neither A nor B (C = beta·C).
   check_pointer(a, call.a_type, "A", call.k > 0);

@@ -140,8 +140,7 @@ class DeviceGemm {
 
  protected:
   // A validated call with work to do.
-  virtual void execute(const ColumnMajorGemm& call, float alpha, const void* a, const void* b, float beta,
-                       void* c) = 0;
+  virtual void execute(const ColumnMajorGemm& call, float alpha, const void* a, const void* b, float beta, void* c) = 0;
 };
 
 }  // namespace ra::gemm

@@ -47,8 +47,8 @@ Sizes checked_sizes(const RowMajor<const T>& a, Transpose trans_a, const RowMajo
 
 // One body for both precisions; `blas_gemm` is cblas_sgemm or cblas_dgemm.
 template <typename T, typename BlasGemm>
-void multiply_with(BlasGemm blas_gemm, T alpha, const RowMajor<const T>& a, Transpose trans_a, const RowMajor<const T>& b,
-                   Transpose trans_b, T beta, const RowMajor<T>& c) {
+void multiply_with(BlasGemm blas_gemm, T alpha, const RowMajor<const T>& a, Transpose trans_a,
+                   const RowMajor<const T>& b, Transpose trans_b, T beta, const RowMajor<T>& c) {
   const Sizes s = checked_sizes(a, trans_a, b, trans_b, c);
   if (s.m == 0 || s.n == 0) return;
   blas_gemm(CblasRowMajor, to_cblas(trans_a), to_cblas(trans_b), s.m, s.n, s.k, alpha, a.data, s.lda, b.data, s.ldb,

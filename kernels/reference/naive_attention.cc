@@ -33,7 +33,8 @@ void row_scores(const AttnCase& c, const Inputs<T>& in, std::int64_t i, std::int
     vis[uj] = 1;
     T dot = 0, dot_mag = 0;
     for (std::int64_t e = 0; e < c.d; ++e) {
-      const T t = in.q[static_cast<std::size_t>((i * c.hq + h) * c.d + e)] * in.k[static_cast<std::size_t>((j * c.hkv + g) * c.d + e)];
+      const T t = in.q[static_cast<std::size_t>((i * c.hq + h) * c.d + e)] *
+                  in.k[static_cast<std::size_t>((j * c.hkv + g) * c.d + e)];
       dot += t;
       dot_mag += std::fabs(t);
     }
@@ -132,7 +133,8 @@ AttnResult<T> naive_attention(const AttnCase& c) {
         const T t = dout[qrow + ue] * r.o[qrow + ue];
         dsum += t;
         dsum_mag += std::fabs(t);
-        if constexpr (kReference) dsum_mag16 += std::fabs(dout[qrow + ue]) * (r.o_mag16[qrow + ue] + std::fabs(r.o[qrow + ue]));
+        if constexpr (kReference)
+          dsum_mag16 += std::fabs(dout[qrow + ue]) * (r.o_mag16[qrow + ue] + std::fabs(r.o[qrow + ue]));
       }
       row_scores(c, in, i, h, s, vis, &s_mag);
       for (std::int64_t j = 0; j < c.lk; ++j) {

@@ -18,16 +18,18 @@ inline __nv_bfloat16 __float2bfloat16(float f) {
   if ((u & 0x7fffffffu) > 0x7f800000u) return {static_cast<std::uint16_t>((u >> 16) | 0x40u)};  // NaN stays NaN
   return {static_cast<std::uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16)};
 }
-inline float __bfloat162float(__nv_bfloat16 b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b.bits) << 16); }
+inline float __bfloat162float(__nv_bfloat16 b) {
+  return std::bit_cast<float>(static_cast<std::uint32_t>(b.bits) << 16);
+}
 
 // IEEE binary16, round to nearest even; overflow to ±inf, subnormals kept.
 inline __half __float2half(float f) {
   const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
   const std::uint32_t sign = (u >> 16) & 0x8000u;
   const std::uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) return {static_cast<std::uint16_t>(sign | 0x7e00u)};  // NaN
+  if (abs > 0x7f800000u) return {static_cast<std::uint16_t>(sign | 0x7e00u)};   // NaN
   if (abs >= 0x477ff000u) return {static_cast<std::uint16_t>(sign | 0x7c00u)};  // rounds to >= 65520: inf
-  if (abs < 0x38800000u) {                                                    // below 2^-14: subnormal or zero
+  if (abs < 0x38800000u) {                                                      // below 2^-14: subnormal or zero
     // Scale to units of 2^-24 and round to nearest even.
     const float scaled = std::bit_cast<float>(abs) * 16777216.0f;
     const auto whole = static_cast<std::uint32_t>(scaled);

@@ -190,11 +190,12 @@ class BlockRun {
         if (((lead.mask >> lane) & 1u) == 0) continue;
         const ThreadSlot& s = slots_[t];
         if (s.state == State::kAtWarpOp && same_site(s.post.site, lead.site)) continue;
-        throw SimtError("simt: warp divergence: " + thread_name(static_cast<unsigned>(first)) + " waits at the warp collective at " +
-                        site_text(lead.site) + " but lane " + std::to_string(lane) + " (" + thread_name(t) + ") " +
-                        (s.state == State::kDone ? "has exited"
+        throw SimtError("simt: warp divergence: " + thread_name(static_cast<unsigned>(first)) +
+                        " waits at the warp collective at " + site_text(lead.site) + " but lane " +
+                        std::to_string(lane) + " (" + thread_name(t) + ") " +
+                        (s.state == State::kDone        ? "has exited"
                          : s.state == State::kAtBarrier ? "waits at __syncthreads at " + site_text(s.barrier)
-                                                          : "waits at " + site_text(s.post.site)));
+                                                        : "waits at " + site_text(s.post.site)));
       }
       resolve(w0, w1, lead);
       any = true;
@@ -217,9 +218,12 @@ class BlockRun {
       switch (p.kind) {
         case WarpOpKind::kShuffleIndex: src = base + ((p.arg % width) + width) % width; break;
         case WarpOpKind::kShuffleXor: src = static_cast<int>(lane) ^ p.arg; break;
-        case WarpOpKind::kShuffleUp: src = static_cast<int>(lane) - p.arg < base ? static_cast<int>(lane) : static_cast<int>(lane) - p.arg; break;
+        case WarpOpKind::kShuffleUp:
+          src = static_cast<int>(lane) - p.arg < base ? static_cast<int>(lane) : static_cast<int>(lane) - p.arg;
+          break;
         case WarpOpKind::kShuffleDown:
-          src = static_cast<int>(lane) + p.arg >= base + width ? static_cast<int>(lane) : static_cast<int>(lane) + p.arg;
+          src =
+              static_cast<int>(lane) + p.arg >= base + width ? static_cast<int>(lane) : static_cast<int>(lane) + p.arg;
           break;
         default: break;
       }
@@ -295,7 +299,8 @@ void launch(const LaunchShape& shape, const std::function<void()>& thread_body) 
   }
   if (shape.dynamic_shared_bytes > lim.max_shared_bytes) {
     throw SimtError("simt: launch with " + std::to_string(shape.dynamic_shared_bytes) +
-                    " bytes of dynamic shared memory exceeds the device limit of " + std::to_string(lim.max_shared_bytes));
+                    " bytes of dynamic shared memory exceeds the device limit of " +
+                    std::to_string(lim.max_shared_bytes));
   }
   if (g_block != nullptr) throw SimtError("simt: kernel launch from inside a kernel");
   std::vector<std::unique_ptr<Fiber>> fibers;
@@ -344,7 +349,8 @@ std::uint64_t warp_op(Site site, WarpOpKind kind, unsigned mask, std::uint64_t v
                     " with a mask that excludes its own lane " + std::to_string(lane));
   }
   if (width <= 0 || width > kWarpSize || (width & (width - 1)) != 0) {
-    throw SimtError("simt: shuffle width " + std::to_string(width) + " at " + site_text(site) + " is not a power of two <= 32");
+    throw SimtError("simt: shuffle width " + std::to_string(width) + " at " + site_text(site) +
+                    " is not a power of two <= 32");
   }
   WarpPost& p = b.slot(t).post;
   p = WarpPost{site, kind, mask, value, 0, arg, width, false};

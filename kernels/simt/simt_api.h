@@ -28,7 +28,8 @@ struct dim3 {
 #define __shfl_up_sync(...) ::ra::simt::shfl_api(RA_SIMT_SITE, ::ra::simt::WarpOpKind::kShuffleUp, __VA_ARGS__)
 #define __shfl_down_sync(...) ::ra::simt::shfl_api(RA_SIMT_SITE, ::ra::simt::WarpOpKind::kShuffleDown, __VA_ARGS__)
 #define __ballot_sync(mask, pred) \
-  static_cast<unsigned>(::ra::simt::warp_op(RA_SIMT_SITE, ::ra::simt::WarpOpKind::kBallot, (mask), (pred) ? 1 : 0, 0, 32))
+  static_cast<unsigned>(          \
+      ::ra::simt::warp_op(RA_SIMT_SITE, ::ra::simt::WarpOpKind::kBallot, (mask), (pred) ? 1 : 0, 0, 32))
 #define __any_sync(mask, pred) \
   static_cast<int>(::ra::simt::warp_op(RA_SIMT_SITE, ::ra::simt::WarpOpKind::kAny, (mask), (pred) ? 1 : 0, 0, 32))
 #define __all_sync(mask, pred) \

@@ -34,8 +34,8 @@ struct TileShape {
 struct BackendOptions {
   Kernels kernels = Kernels::kCpu;
   Transport transport = Transport::kMpi;
-  int sp = 0;       // ranks per ring (consecutive world ranks); 0: the whole world is one ring
-  int threads = 1;  // CPU kernel threads per rank
+  int sp = 0;                               // ranks per ring (consecutive world ranks); 0: the whole world is one ring
+  int threads = 1;                          // CPU kernel threads per rank
   TileShape forward_tiles, backward_tiles;  // CPU kernels
   kernels::cuda::MmaPrecision precision = kernels::cuda::MmaPrecision::kFast;  // simt, cuda: attention.precision
   // Receives the spans of work of the backend's streams (timelines); may be null.

@@ -42,7 +42,8 @@ std::unique_ptr<device::Device> make_device(int ordinal) {
   return std::make_unique<device::cuda::CudaDevice>(o);
 }
 
-std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream, kernels::cuda::MmaPrecision precision) {
+std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream,
+                                                         kernels::cuda::MmaPrecision precision) {
   kernels::cuda::CudaAttentionOptions o;
   o.stream = stream.native_handle();
   o.precision = precision;
@@ -75,8 +76,8 @@ void complete_backend(comm::Communicator& world, const BackendOptions& o, std::u
   dev_options.ordinal = ordinal;
   // Host waits give the communicator's own deadline (which names the hop and peer) the
   // first word; the device's backstop comes a minute later.
-  dev_options.sync_timeout = std::max<std::chrono::milliseconds>(
-      dev_options.sync_timeout, world.options().timeout + std::chrono::minutes(1));
+  dev_options.sync_timeout =
+      std::max<std::chrono::milliseconds>(dev_options.sync_timeout, world.options().timeout + std::chrono::minutes(1));
   auto dev = std::make_unique<device::cuda::CudaDevice>(dev_options);
   if (o.observer != nullptr) dev->set_observer(o.observer);  // host-worker streams report spans
   b.compute = dev->create_stream("compute");

@@ -14,7 +14,8 @@ namespace {
 
 bool built() { return false; }
 std::unique_ptr<device::Device> make_device(int /*ordinal*/) { not_built(); }
-std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& /*stream*/, kernels::cuda::MmaPrecision /*precision*/) {
+std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& /*stream*/,
+                                                         kernels::cuda::MmaPrecision /*precision*/) {
   not_built();
 }
 void complete_backend(comm::Communicator& /*world*/, const BackendOptions& /*options*/,

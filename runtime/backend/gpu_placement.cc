@@ -20,8 +20,7 @@ int choose_gpu(int local_rank, int local_ranks, int visible_gpus, Transport tran
 }
 
 int check_gpu_sharing(const std::vector<std::string>& gpu_ids, int rank, Transport transport) {
-  RA_CHECK(InternalError, rank >= 0 && rank < static_cast<int>(gpu_ids.size()), "rank ", rank, " of ",
-           gpu_ids.size());
+  RA_CHECK(InternalError, rank >= 0 && rank < static_cast<int>(gpu_ids.size()), "rank ", rank, " of ", gpu_ids.size());
   if (transport == Transport::kNccl) {
     // The first shared GPU of the whole job, so every rank fails with the same line.
     for (std::size_t a = 0; a < gpu_ids.size(); ++a) {

@@ -49,16 +49,19 @@ KernelBenchResult run_kernel_bench(kernels::AttentionBlockOp& op, const KernelBe
   HostBuffer q_buf = HostBuffer::for_shape(o.dtype, q_shape), k_buf = HostBuffer::for_shape(o.dtype, kv_shape),
              v_buf = HostBuffer::for_shape(o.dtype, kv_shape), o_buf = HostBuffer::for_shape(o.dtype, q_shape),
              do_buf = HostBuffer::for_shape(o.dtype, q_shape);
-  HostBuffer pos_buf = HostBuffer::for_shape(DType::kI32, Shape{l}), seg_buf = HostBuffer::for_shape(DType::kI32, Shape{l});
+  HostBuffer pos_buf = HostBuffer::for_shape(DType::kI32, Shape{l}),
+             seg_buf = HostBuffer::for_shape(DType::kI32, Shape{l});
   HostBuffer acc_buf = HostBuffer::for_shape(DType::kF32, q_shape), max_buf = HostBuffer::for_shape(DType::kF32, rows),
              sum_buf = HostBuffer::for_shape(DType::kF32, rows), lse_buf = HostBuffer::for_shape(DType::kF32, rows),
              dsum_buf = HostBuffer::for_shape(DType::kF32, rows);
-  HostBuffer dq_buf = HostBuffer::for_shape(DType::kF32, q_shape), dk_buf = HostBuffer::for_shape(DType::kF32, kv_shape),
+  HostBuffer dq_buf = HostBuffer::for_shape(DType::kF32, q_shape),
+             dk_buf = HostBuffer::for_shape(DType::kF32, kv_shape),
              dv_buf = HostBuffer::for_shape(DType::kF32, kv_shape);
   // A bad --heads/--kv-heads/--head-dim is reported by the block operation's own
   // validation (ra::UsageError), on the first call below.
   std::mt19937_64 rng(1234);
-  const TensorView q = q_buf.view(o.dtype, q_shape), k = k_buf.view(o.dtype, kv_shape), v = v_buf.view(o.dtype, kv_shape);
+  const TensorView q = q_buf.view(o.dtype, q_shape), k = k_buf.view(o.dtype, kv_shape),
+                   v = v_buf.view(o.dtype, kv_shape);
   fill_random(q, rng);
   fill_random(k, rng);
   fill_random(v, rng);
@@ -80,14 +83,23 @@ KernelBenchResult run_kernel_bench(kernels::AttentionBlockOp& op, const KernelBe
     op.init_state(state);
     op.forward_accumulate(fwd);
   };
-  const kernels::BackwardArgs bwd{q, k, v, do_buf.view(o.dtype, q_shape), lse_buf.view(DType::kF32, rows),
-                                  dsum_buf.view(DType::kF32, rows), meta, meta, mask,
-                                  dq_buf.view(DType::kF32, q_shape), dk_buf.view(DType::kF32, kv_shape),
+  const kernels::BackwardArgs bwd{q,
+                                  k,
+                                  v,
+                                  do_buf.view(o.dtype, q_shape),
+                                  lse_buf.view(DType::kF32, rows),
+                                  dsum_buf.view(DType::kF32, rows),
+                                  meta,
+                                  meta,
+                                  mask,
+                                  dq_buf.view(DType::kF32, q_shape),
+                                  dk_buf.view(DType::kF32, kv_shape),
                                   dv_buf.view(DType::kF32, kv_shape)};
   if (o.op == KernelOp::kBackward) {
     forward_once();
     op.finalize({state, o_buf.view(o.dtype, q_shape), lse_buf.view(DType::kF32, rows)});
-    op.backward_prepare({o_buf.view(o.dtype, q_shape), do_buf.view(o.dtype, q_shape), dsum_buf.view(DType::kF32, rows)});
+    op.backward_prepare(
+        {o_buf.view(o.dtype, q_shape), do_buf.view(o.dtype, q_shape), dsum_buf.view(DType::kF32, rows)});
   }
   auto backward_once = [&] {
     dq_buf.fill_zero();
@@ -132,8 +144,8 @@ std::string to_json_line(const KernelBenchResult& r) {
 
 void print_table(std::ostream& os, const std::vector<KernelBenchResult>& results) {
   os << std::left << std::setw(5) << "op" << std::setw(6) << "dtype" << std::right << std::setw(6) << "D"
-     << std::setw(7) << "Hq" << std::setw(7) << "Hkv" << std::setw(8) << "L" << std::setw(8) << "causal"
-     << std::setw(9) << "threads" << std::setw(12) << "median s" << std::setw(10) << "GFLOP/s" << '\n';
+     << std::setw(7) << "Hq" << std::setw(7) << "Hkv" << std::setw(8) << "L" << std::setw(8) << "causal" << std::setw(9)
+     << "threads" << std::setw(12) << "median s" << std::setw(10) << "GFLOP/s" << '\n';
   for (const KernelBenchResult& r : results) {
     const KernelBenchOptions& o = r.options;
     os << std::left << std::setw(5) << op_name(o.op) << std::setw(6) << dtype_label(o.dtype) << std::right

@@ -231,7 +231,10 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   mask.rule = o.mask;
   mask.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(o.head_dim)));
   ctx.compute.synchronize();  // the shard's uploads
-  const ring::RingShard shard{mine.q_dev.view(), mine.k_dev.view(), mine.v_dev.view(), {mine.meta(), mine.meta()},
+  const ring::RingShard shard{mine.q_dev.view(),
+                              mine.k_dev.view(),
+                              mine.v_dev.view(),
+                              {mine.meta(), mine.meta()},
                               {mine.host_meta(), mine.host_meta()}};
   ring::RingAttention ring(ctx, mask, shard);
 
@@ -279,7 +282,8 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   const std::int64_t ring_peak_rss = peak_rss_bytes();
   // The last repetition's outputs, summed over the whole sequence (OutputDigest).
   HostBuffer out = HostBuffer::for_shape(o.dtype, mine.q_shape), lse = HostBuffer::for_shape(DType::kF32, rows),
-             dq = HostBuffer::for_shape(DType::kF32, mine.q_shape), dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),
+             dq = HostBuffer::for_shape(DType::kF32, mine.q_shape),
+             dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),
              dv = HostBuffer::for_shape(DType::kF32, mine.kv_shape);
   out_dev.download(out.raw(), ctx.compute);
   lse_dev.download(lse.raw(), ctx.compute);
@@ -287,10 +291,9 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   dk_dev.download(dk.raw(), ctx.compute);
   dv_dev.download(dv.raw(), ctx.compute);
   ctx.compute.synchronize();
-  double digest[5] = {abs_sum(out, o.dtype, mine.q_shape.numel_elems()), 0,
-                      abs_sum(dq, DType::kF32, mine.q_shape.numel_elems()),
-                      abs_sum(dk, DType::kF32, mine.kv_shape.numel_elems()),
-                      abs_sum(dv, DType::kF32, mine.kv_shape.numel_elems())};
+  double digest[5] = {
+      abs_sum(out, o.dtype, mine.q_shape.numel_elems()), 0, abs_sum(dq, DType::kF32, mine.q_shape.numel_elems()),
+      abs_sum(dk, DType::kF32, mine.kv_shape.numel_elems()), abs_sum(dv, DType::kF32, mine.kv_shape.numel_elems())};
   for (std::int64_t i = 0; i < rows.numel_elems(); ++i) {
     const float x = static_cast<const float*>(lse.raw())[i];
     if (std::isfinite(x)) digest[1] += x;

@@ -41,7 +41,7 @@ struct RingBenchOptions {
   int warmup_reps = 1, timed_reps = 5;
   TraceExport trace = TraceExport::kNone;
   std::uint64_t seed = 1;
-  int rings = 1;  // dp: independent rings in the job (for the record; this bench runs one)
+  int rings = 1;                // dp: independent rings in the job (for the record; this bench runs one)
   std::string backend = "cpu";  // attention.backend, for the record
   // Called on every rank after each repetition (ring and local-only): (done, total).
   std::function<void(long, long)> on_progress;
@@ -58,7 +58,7 @@ struct RingStepFigures {
 struct RingBenchResult {
   RingBenchOptions options;
   int ranks = 1;
-  int last_step = 0;  // ring steps run: last_step + 1
+  int last_step = 0;                                    // ring steps run: last_step + 1
   double fwd_seconds = 0, bwd_seconds = 0;              // ring, median, slowest rank
   double local_fwd_seconds = 0, local_bwd_seconds = 0;  // kernel alone, median, slowest rank
   double ring_efficiency = 0, ring_efficiency_fwd = 0, ring_efficiency_bwd = 0;
@@ -73,7 +73,8 @@ struct RingBenchResult {
 
 // Collective over ctx.comm (one ring); every rank returns the same result. `timeline`
 // must be the observer of ctx's streams (runtime/backend: BackendOptions::observer).
-RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& timeline, const RingBenchOptions& options);
+RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& timeline,
+                               const RingBenchOptions& options);
 
 // Visible (query, key) pairs of one document of `len` tokens at positions 0..len-1.
 double visible_pairs(std::int64_t len, const numerics::MaskRule& mask);

@@ -64,9 +64,9 @@ void print_table(std::ostream& os, const RingBenchResult& r) {
   const RingBenchOptions& o = r.options;
   const auto flags = os.flags();
   os << "ring attention: " << r.ranks << " ranks" << (o.rings > 1 ? " (ring 1 of " + std::to_string(o.rings) + ")" : "")
-     << ", " << layout::layout_name(o.layout) << ", L = " << o.seq_len
-     << " (" << (o.seq_len + r.ranks - 1) / r.ranks << "/rank), Hq/Hkv = " << o.heads << "/" << o.kv_heads
-     << ", D = " << o.head_dim << ", " << (o.mask.kind == numerics::MaskKind::kCausal ? "causal" : "bidirectional")
+     << ", " << layout::layout_name(o.layout) << ", L = " << o.seq_len << " (" << (o.seq_len + r.ranks - 1) / r.ranks
+     << "/rank), Hq/Hkv = " << o.heads << "/" << o.kv_heads << ", D = " << o.head_dim << ", "
+     << (o.mask.kind == numerics::MaskKind::kCausal ? "causal" : "bidirectional")
      << (o.mask.window > 0 ? ", window " + std::to_string(o.mask.window) : std::string()) << ", " << dtype_name(o.dtype)
      << ", " << o.backend << " kernels, " << r.last_step + 1 << " ring steps, median of " << o.timed_reps << "\n";
   os << std::fixed << std::setprecision(4);
@@ -75,8 +75,8 @@ void print_table(std::ostream& os, const RingBenchResult& r) {
      << std::setw(8) << r.ring_efficiency_fwd << "\n";
   os << "  bwd  " << std::setw(8) << r.bwd_seconds << "  " << std::setw(8) << r.local_bwd_seconds << "  "
      << std::setw(8) << r.ring_efficiency_bwd << "\n";
-  os << std::setprecision(1) << "  tokens/s " << r.tokens_per_s << "   GFLOP/s " << r.gflops << " (" << r.gflops_per_rank
-     << "/rank)   exposed comm ";
+  os << std::setprecision(1) << "  tokens/s " << r.tokens_per_s << "   GFLOP/s " << r.gflops << " ("
+     << r.gflops_per_rank << "/rank)   exposed comm ";
   if (std::isnan(r.exposed_comm_fraction)) {
     os << "n/a (this device's streams are not observed)";
   } else {

@@ -66,8 +66,8 @@ struct WriteOptions {
 // parents) if needed; refuses a root that is world-writable without the sticky bit and a
 // step that already has a checkpoint (CheckpointError); a bad argument (keep_latest_k 0,
 // duplicate or empty tensor names, device memory) is a UsageError.
-std::string write_checkpoint(const std::string& root, const CheckpointMeta& meta, const std::vector<NamedTensor>& tensors,
-                             const WriteOptions& options);
+std::string write_checkpoint(const std::string& root, const CheckpointMeta& meta,
+                             const std::vector<NamedTensor>& tensors, const WriteOptions& options);
 
 // What a root holds. `complete`: checkpoints whose manifest reads and names the step of
 // their directory, oldest first. `skipped`: one line per `step-*` entry that is not

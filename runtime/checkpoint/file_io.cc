@@ -60,7 +60,8 @@ ReadOnlyFile ReadOnlyFile::open(const std::string& path) {
   return ReadOnlyFile(path, fd, static_cast<std::uint64_t>(st.st_size));
 }
 
-ReadOnlyFile::ReadOnlyFile(ReadOnlyFile&& o) noexcept : path_(std::move(o.path_)), fd_(o.fd_), size_bytes_(o.size_bytes_) {
+ReadOnlyFile::ReadOnlyFile(ReadOnlyFile&& o) noexcept
+    : path_(std::move(o.path_)), fd_(o.fd_), size_bytes_(o.size_bytes_) {
   o.fd_ = -1;
 }
 

@@ -39,7 +39,8 @@ class ReadOnlyFile {
   void read_at(std::uint64_t offset_bytes, void* out, std::size_t size_bytes) const;
 
  private:
-  ReadOnlyFile(std::string path, int fd, std::uint64_t size_bytes) : path_(std::move(path)), fd_(fd), size_bytes_(size_bytes) {}
+  ReadOnlyFile(std::string path, int fd, std::uint64_t size_bytes)
+      : path_(std::move(path)), fd_(fd), size_bytes_(size_bytes) {}
   std::string path_;
   int fd_ = -1;
   std::uint64_t size_bytes_ = 0;

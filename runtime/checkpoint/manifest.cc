@@ -50,7 +50,8 @@ Manifest read_manifest(const std::string& dir) {
   Manifest m;
   // format_version 0 is what an empty or foreign protobuf parses to.
   if (!m.ParseFromString(bytes) || m.format_version() == 0) {
-    throw CheckpointError(path + ": not a checkpoint manifest (" + std::to_string(bytes.size()) + " bytes that do not parse)");
+    throw CheckpointError(path + ": not a checkpoint manifest (" + std::to_string(bytes.size()) +
+                          " bytes that do not parse)");
   }
   if (m.format_version() != kFormatVersion) {
     throw CheckpointError(path + ": manifest format version " + std::to_string(m.format_version()) +
@@ -60,8 +61,9 @@ Manifest read_manifest(const std::string& dir) {
   // latest_checkpoint orders by directory name: a renamed or copied directory whose
   // name disagrees with its content would be resumed at the wrong step.
   if (const std::optional<std::uint64_t> named = parse_step_dir(base_name(dir)); named && *named != m.step()) {
-    throw CheckpointError(path + ": the manifest is of step " + std::to_string(m.step()) + ", the directory's name says " +
-                          std::to_string(*named) + " (a renamed or copied checkpoint)");
+    throw CheckpointError(path + ": the manifest is of step " + std::to_string(m.step()) +
+                          ", the directory's name says " + std::to_string(*named) +
+                          " (a renamed or copied checkpoint)");
   }
   return m;
 }

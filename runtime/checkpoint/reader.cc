@@ -60,7 +60,8 @@ void check_records(const std::string& dir, const Manifest& m, const LoadExpectat
     }
     const auto want = expect.tensors.find(name);
     if (want == expect.tensors.end()) {
-      throw CheckpointError(dir + ": tensor '" + name + "' is in the checkpoint but not expected by this run (another model?)");
+      throw CheckpointError(dir + ": tensor '" + name +
+                            "' is in the checkpoint but not expected by this run (another model?)");
     }
     const std::vector<std::int64_t> dims(r.shape().begin(), r.shape().end());
     const std::string want_dtype(dtype_name(want->second.dtype));
@@ -84,7 +85,8 @@ void check_records(const std::string& dir, const Manifest& m, const LoadExpectat
   }
   for (const auto& [name, want] : expect.tensors) {
     if (seen.count(name) == 0) {
-      throw CheckpointError(dir + ": tensor '" + name + "' expected by this run is missing from the checkpoint (another model?)");
+      throw CheckpointError(dir + ": tensor '" + name +
+                            "' expected by this run is missing from the checkpoint (another model?)");
     }
   }
 }
@@ -107,16 +109,16 @@ LoadedCheckpoint load_checkpoint(const std::string& dir_in, const LoadExpectatio
     if (shard == shards.end()) shard = shards.emplace(r.file(), ReadOnlyFile::open(path)).first;
     const std::uint64_t file_bytes = shard->second.size_bytes();
     if (r.offset_bytes() > file_bytes || r.size_bytes() > file_bytes - r.offset_bytes()) {
-      throw CheckpointError(path + ": tensor '" + r.name() + "' needs bytes [" + std::to_string(r.offset_bytes()) + ", " +
-                            std::to_string(r.offset_bytes() + r.size_bytes()) + "), the file has " +
+      throw CheckpointError(path + ": tensor '" + r.name() + "' needs bytes [" + std::to_string(r.offset_bytes()) +
+                            ", " + std::to_string(r.offset_bytes() + r.size_bytes()) + "), the file has " +
                             std::to_string(file_bytes) + " (truncated)");
     }
     HostBuffer buf(static_cast<std::size_t>(r.size_bytes()));
     shard->second.read_at(r.offset_bytes(), buf.raw(), buf.size_bytes());
     const std::uint32_t crc = crc32_of(buf.raw(), buf.size_bytes());
     if (crc != r.crc32()) {
-      throw CheckpointError(path + ": tensor '" + r.name() + "' crc32 " + crc32_text(crc) + " differs from the manifest's " +
-                            crc32_text(r.crc32()) + " (the file is corrupt)");
+      throw CheckpointError(path + ": tensor '" + r.name() + "' crc32 " + crc32_text(crc) +
+                            " differs from the manifest's " + crc32_text(r.crc32()) + " (the file is corrupt)");
     }
     out.tensors.emplace(r.name(), std::move(buf));
   }

@@ -23,8 +23,9 @@ void check_root_is_safe(const std::string& root) {
   }
   if (!S_ISDIR(st.st_mode)) throw CheckpointError(root + ": the checkpoint directory is not a directory");
   if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
-    throw CheckpointError(root + ": the checkpoint directory is world-writable without the sticky bit; refusing "
-                                 "checkpoints others could replace (chmod o-w or chmod +t, or another checkpoint_dir)");
+    throw CheckpointError(root +
+                          ": the checkpoint directory is world-writable without the sticky bit; refusing "
+                          "checkpoints others could replace (chmod o-w or chmod +t, or another checkpoint_dir)");
   }
 }
 

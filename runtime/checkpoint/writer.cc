@@ -20,7 +20,8 @@ namespace {
 
 void check_arguments(const std::vector<NamedTensor>& tensors, const WriteOptions& options) {
   if (options.keep_latest_k < 1) {
-    throw UsageError("write_checkpoint: keep_latest_k is 0; it must be at least 1 (the checkpoint just written is kept)");
+    throw UsageError(
+        "write_checkpoint: keep_latest_k is 0; it must be at least 1 (the checkpoint just written is kept)");
   }
   if (options.shard_max_bytes < 1) throw UsageError("write_checkpoint: shard_max_bytes is 0; it must be at least 1");
   std::set<std::string> names;
@@ -28,7 +29,8 @@ void check_arguments(const std::vector<NamedTensor>& tensors, const WriteOptions
     if (t.name.empty()) throw UsageError("write_checkpoint: a tensor without a name");
     if (!names.insert(t.name).second) throw UsageError("write_checkpoint: tensor '" + t.name + "' is given twice");
     if (t.data.device() != DeviceKind::kCpu) {
-      throw UsageError("write_checkpoint: tensor '" + t.name + "' is in device memory; checkpoints are written from host memory");
+      throw UsageError("write_checkpoint: tensor '" + t.name +
+                       "' is in device memory; checkpoints are written from host memory");
     }
     if (t.data.size_bytes() > 0 && t.data.raw() == nullptr) {
       throw UsageError("write_checkpoint: tensor '" + t.name + "' of shape " + t.data.shape().str() + " has no data");
@@ -78,8 +80,8 @@ void remove_quietly(const std::string& path) noexcept {
 
 }  // namespace
 
-std::string write_checkpoint(const std::string& root_in, const CheckpointMeta& meta, const std::vector<NamedTensor>& tensors,
-                             const WriteOptions& options) {
+std::string write_checkpoint(const std::string& root_in, const CheckpointMeta& meta,
+                             const std::vector<NamedTensor>& tensors, const WriteOptions& options) {
   check_arguments(tensors, options);
   const std::string root = normalized_root(root_in);
   prepare_root_for_writing(root);

@@ -44,7 +44,8 @@ void resolve(LoadedConfig& l, const JobShape& job) {
   if (par.sp() == 0) {
     if (world % par.dp() != 0) {
       throw UsageError("the job's " + std::to_string(world) + " ranks cannot be split into " +
-                       show(l, "parallel.dp", std::to_string(par.dp())) + " rings: sp × dp must equal the number of ranks");
+                       show(l, "parallel.dp", std::to_string(par.dp())) +
+                       " rings: sp × dp must equal the number of ranks");
     }
     par.set_sp(world / par.dp());
     l.origins.set("parallel.sp", "resolved: ranks / parallel.dp");
@@ -66,7 +67,8 @@ void resolve(LoadedConfig& l, const JobShape& job) {
   }
   if (a.backend() == BACKEND_CUDA) {
     if (job.cuda == CudaSupport::kNotBuilt) {
-      throw UsageError(show(l, "attention.backend", "cuda") + ", but this ringattn was built without CUDA (RA_CUDA=OFF or no nvcc)");
+      throw UsageError(show(l, "attention.backend", "cuda") +
+                       ", but this ringattn was built without CUDA (RA_CUDA=OFF or no nvcc)");
     }
     if (a.head_dim() != 16 && a.head_dim() != 32 && a.head_dim() != 64 && a.head_dim() != 128) {
       throw UsageError(show(l, "attention.head_dim", std::to_string(a.head_dim())) +
@@ -95,8 +97,9 @@ void resolve(LoadedConfig& l, const JobShape& job) {
                        " is not supported by the simt backend (the CUDA kernels: 16, 32, 64, 128)");
     }
     if (a.dtype() != DATA_TYPE_BF16) {
-      throw UsageError(show(l, "attention.dtype", "fp32") +
-                       " is not supported by the simt backend (the CUDA kernels store bf16; set attention.dtype = bf16)");
+      throw UsageError(
+          show(l, "attention.dtype", "fp32") +
+          " is not supported by the simt backend (the CUDA kernels store bf16; set attention.dtype = bf16)");
     }
   }
   if (a.scale() == 0) {
@@ -109,8 +112,9 @@ void resolve(LoadedConfig& l, const JobShape& job) {
     l.origins.set("model.kv_heads", "resolved: model.heads");
   }
   if (m.heads() % m.kv_heads() != 0) {
-    throw UsageError("model.heads must be a multiple of model.kv_heads, but " + show(l, "model.heads", std::to_string(m.heads())) +
-                     " and " + show(l, "model.kv_heads", std::to_string(m.kv_heads())));
+    throw UsageError("model.heads must be a multiple of model.kv_heads, but " +
+                     show(l, "model.heads", std::to_string(m.heads())) + " and " +
+                     show(l, "model.kv_heads", std::to_string(m.kv_heads())));
   }
   if (m.positions() == POSITION_ENCODING_ROPE && m.head_dim() % 2 != 0) {
     throw UsageError(show(l, "model.head_dim", std::to_string(m.head_dim())) +
@@ -130,8 +134,8 @@ void resolve(LoadedConfig& l, const JobShape& job) {
     // after ceil((W-1)/shard) hops (zigzag's late chunk needs the whole ring).
     const bool zigzag = a.mask() == MASK_CAUSAL && a.window() == 0;
     par.set_layout(zigzag ? LAYOUT_ZIGZAG : LAYOUT_CONTIGUOUS);
-    l.origins.set("parallel.layout", "resolved from auto (" + l.origins.of("parallel.layout") + "): " +
-                                         (zigzag ? "causal without a window" : "not causal, or a window"));
+    l.origins.set("parallel.layout", "resolved from auto (" + l.origins.of("parallel.layout") +
+                                         "): " + (zigzag ? "causal without a window" : "not causal, or a window"));
   }
 }
 

@@ -12,7 +12,9 @@ namespace ra::config {
 namespace pb = google::protobuf;
 namespace {
 
-std::string join(const std::string& prefix, const std::string& name) { return prefix.empty() ? name : prefix + "." + name; }
+std::string join(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
 
 void emit(YAML::Emitter& out, const pb::Message& msg, const std::string& prefix, const Origins& origins) {
   const pb::Descriptor& d = *msg.GetDescriptor();
@@ -85,7 +87,8 @@ void doc_section(std::ostringstream& md, const pb::Descriptor& d, const std::str
   }
   for (int i = 0; i < d.field_count(); ++i) {
     const pb::FieldDescriptor& f = *d.field(i);
-    if (f.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) doc_section(md, *f.message_type(), join(prefix, f.name()));
+    if (f.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE)
+      doc_section(md, *f.message_type(), join(prefix, f.name()));
   }
 }
 

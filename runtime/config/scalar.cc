@@ -139,7 +139,9 @@ void set_scalar(pb::Message& msg, const pb::FieldDescriptor& f, const ScalarInpu
       add ? r.AddBool(&msg, &f, in.text == "true") : r.SetBool(&msg, &f, in.text == "true");
       break;
     }
-    case pb::FieldDescriptor::CPPTYPE_STRING: add ? r.AddString(&msg, &f, in.text) : r.SetString(&msg, &f, in.text); break;
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      add ? r.AddString(&msg, &f, in.text) : r.SetString(&msg, &f, in.text);
+      break;
     case pb::FieldDescriptor::CPPTYPE_ENUM: {
       const pb::EnumDescriptor& e = *f.enum_type();
       for (int i = 0; i < e.value_count(); ++i) {

@@ -17,7 +17,9 @@ namespace ra::config {
 namespace pb = google::protobuf;
 namespace {
 
-std::string join(const std::string& prefix, const std::string& name) { return prefix.empty() ? name : prefix + "." + name; }
+std::string join(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
 
 std::string at(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
@@ -87,8 +89,12 @@ void load_list(const YAML::Node& seq, pb::Message& msg, const pb::FieldDescripto
   for (auto it = seq.begin(); it != seq.end(); ++it) {
     const YAML::Node item = *it;  // a copy: the iterator yields a temporary
     const std::string item_path = path + "[" + std::to_string(i++) + "]";
-    if (!item.IsScalar()) throw UsageError(where_of(item) + ": " + item_path + ": expected " + expected_text(f) + ", got " + node_kind(item));
-    set_scalar(msg, f, {item.Scalar(), item.Tag() == "!" ? ScalarStyle::kQuoted : ScalarStyle::kPlain, where_of(item), item_path});
+    if (!item.IsScalar())
+      throw UsageError(where_of(item) + ": " + item_path + ": expected " + expected_text(f) + ", got " +
+                       node_kind(item));
+    set_scalar(
+        msg, f,
+        {item.Scalar(), item.Tag() == "!" ? ScalarStyle::kQuoted : ScalarStyle::kPlain, where_of(item), item_path});
   }
 }
 
@@ -121,7 +127,8 @@ void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg,
     if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
       if (value.IsNull()) continue;  // "attention:" with nothing below: all defaults
       if (!value.IsMap()) {
-        throw UsageError(at(file, value.Mark()) + ": " + path + ": expected a mapping of keys, got " + node_kind(value));
+        throw UsageError(at(file, value.Mark()) + ": " + path + ": expected a mapping of keys, got " +
+                         node_kind(value));
       }
       load_map(file, value, *msg.GetReflection()->MutableMessage(&msg, f), root, path, origins);
       continue;
@@ -151,7 +158,8 @@ void load_yaml(const std::string& file, const std::string& text, pb::Message& ms
     throw UsageError(at(file, e.mark) + ": YAML syntax error: " + printable(e.msg));
   }
   if (root.IsNull()) return;  // an empty file: all defaults
-  if (!root.IsMap()) throw UsageError(at(file, root.Mark()) + ": expected a mapping of keys at the top, got " + node_kind(root));
+  if (!root.IsMap())
+    throw UsageError(at(file, root.Mark()) + ": expected a mapping of keys at the top, got " + node_kind(root));
   load_map(file, root, msg, *msg.GetDescriptor(), "", origins);
 }
 
@@ -172,7 +180,9 @@ void apply_override(const std::string& assignment, pb::Message& msg, Origins& or
     if (f == nullptr) throw UsageError(where + ": " + unknown_key_message(*m->GetDescriptor(), root, prefix, name));
     prefix = join(prefix, name);
     if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (dot == std::string::npos) throw UsageError(where + ": '" + prefix + "' is a section; set one of its keys: " + known_keys(*f->message_type()));
+      if (dot == std::string::npos)
+        throw UsageError(where + ": '" + prefix +
+                         "' is a section; set one of its keys: " + known_keys(*f->message_type()));
       m = m->GetReflection()->MutableMessage(m, f);
       start = dot + 1;
       continue;
@@ -253,8 +263,8 @@ void check_ranges_at(const pb::Message& msg, const std::string& prefix, const Or
         };
         const std::string item = f.is_repeated() ? path + "[" + std::to_string(j) + "]" : path;
         throw UsageError(origins.of(path) + ": " + item + ": " + scalar_text(msg, f, j) + " is out of range [" +
-                         (r.has_min() ? num(r.min()) : "-inf") + ", " + (r.has_max() ? num(r.max()) : "inf") +
-                         "]" + (r.unit().empty() ? "" : " " + r.unit()));
+                         (r.has_min() ? num(r.min()) : "-inf") + ", " + (r.has_max() ? num(r.max()) : "inf") + "]" +
+                         (r.unit().empty() ? "" : " " + r.unit()));
       }
     }
   }

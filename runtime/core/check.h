@@ -34,8 +34,7 @@ template <typename Err, typename... Parts>
 
 // A check on a string literal is always true: refuse it at compile time.
 template <typename T>
-constexpr bool is_string_literal_v =
-    std::is_array_v<std::remove_reference_t<T>> &&
+constexpr bool is_string_literal_v = std::is_array_v<std::remove_reference_t<T>>&&
     std::is_same_v<std::remove_cv_t<std::remove_extent_t<std::remove_reference_t<T>>>, char>;
 
 // Print int8/uint8 as numbers, everything else as the stream prints it.
@@ -52,23 +51,22 @@ decltype(auto) printable(const T& v) {
 
 #define RA_FILE_BASENAME (__builtin_strrchr(__FILE__, '/') ? __builtin_strrchr(__FILE__, '/') + 1 : __FILE__)
 
-#define RA_CHECK(ErrType, cond, ...)                                                        \
-  do {                                                                                      \
-    static_assert(!::ra::detail::is_string_literal_v<decltype(cond)>,                       \
-                  "RA_CHECK takes a condition, not a string literal");                      \
+#define RA_CHECK(ErrType, cond, ...)                                                                        \
+  do {                                                                                                      \
+    static_assert(!::ra::detail::is_string_literal_v<decltype(cond)>,                                       \
+                  "RA_CHECK takes a condition, not a string literal");                                      \
     if (!(cond)) ::ra::detail::fail<ErrType>(RA_FILE_BASENAME, __LINE__, #cond __VA_OPT__(, ) __VA_ARGS__); \
   } while (0)
 
-#define RA_CHECK_OP_(ErrType, op, a, b, ...)                                               \
-  do {                                                                                      \
-    const auto& ra_check_a_ = (a);                                                          \
-    const auto& ra_check_b_ = (b);                                                          \
-    if (!(ra_check_a_ op ra_check_b_))                                                      \
-      ::ra::detail::fail<ErrType>(                                                          \
-          RA_FILE_BASENAME, __LINE__,                                                       \
-          ::ra::detail::concat(#a " " #op " " #b " (", ::ra::detail::printable(ra_check_a_), \
-                               " vs ", ::ra::detail::printable(ra_check_b_), ")")          \
-              __VA_OPT__(, ) __VA_ARGS__);                                                  \
+#define RA_CHECK_OP_(ErrType, op, a, b, ...)                                                                         \
+  do {                                                                                                               \
+    const auto& ra_check_a_ = (a);                                                                                   \
+    const auto& ra_check_b_ = (b);                                                                                   \
+    if (!(ra_check_a_ op ra_check_b_))                                                                               \
+      ::ra::detail::fail<ErrType>(RA_FILE_BASENAME, __LINE__,                                                        \
+                                  ::ra::detail::concat(#a " " #op " " #b " (", ::ra::detail::printable(ra_check_a_), \
+                                                       " vs ", ::ra::detail::printable(ra_check_b_), ")")            \
+                                      __VA_OPT__(, ) __VA_ARGS__);                                                   \
   } while (0)
 
 #define RA_CHECK_EQ(ErrType, a, b, ...) RA_CHECK_OP_(ErrType, ==, a, b __VA_OPT__(, ) __VA_ARGS__)

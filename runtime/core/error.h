@@ -10,11 +10,11 @@ namespace ra {
 // Exit codes of docs/design.md §7; the numbers are a public contract (scripts test them).
 enum class ExitCode : int {
   kOk = 0,
-  kUsage = 2,         // bad config, bad command-line flag, bad API argument
-  kInputData = 3,     // a data file that cannot be read or is malformed
-  kPeerFailure = 4,   // a peer died, stalled past its deadline or sent the wrong bytes
-  kCheckpoint = 5,    // a checkpoint that cannot be written or verified
-  kInternal = 70,     // a broken invariant inside ringattn (a bug: please report it)
+  kUsage = 2,        // bad config, bad command-line flag, bad API argument
+  kInputData = 3,    // a data file that cannot be read or is malformed
+  kPeerFailure = 4,  // a peer died, stalled past its deadline or sent the wrong bytes
+  kCheckpoint = 5,   // a checkpoint that cannot be written or verified
+  kInternal = 70,    // a broken invariant inside ringattn (a bug: please report it)
 };
 
 class Error : public std::runtime_error {

@@ -6,12 +6,13 @@ namespace ra::data {
 
 void check_documents(const Documents& docs, const char* what) {
   RA_CHECK(UsageError, !docs.offsets.empty(), what, ": documents need offsets (at least {0})");
-  RA_CHECK(UsageError, docs.offsets.front() == 0, what, ": the first document offset is ", docs.offsets.front(), ", not 0");
+  RA_CHECK(UsageError, docs.offsets.front() == 0, what, ": the first document offset is ", docs.offsets.front(),
+           ", not 0");
   for (std::size_t i = 1; i < docs.offsets.size(); ++i)
     RA_CHECK(UsageError, docs.offsets[i] >= docs.offsets[i - 1], what, ": document offset ", i, " = ", docs.offsets[i],
              " decreases (previous ", docs.offsets[i - 1], ")");
-  RA_CHECK(UsageError, docs.offsets.back() == docs.tokens.size(), what, ": the last document offset ", docs.offsets.back(),
-           " is not the token count ", docs.tokens.size());
+  RA_CHECK(UsageError, docs.offsets.back() == docs.tokens.size(), what, ": the last document offset ",
+           docs.offsets.back(), " is not the token count ", docs.tokens.size());
 }
 
 void append_documents(Documents& all, const Documents& more) {

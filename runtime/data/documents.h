@@ -8,7 +8,7 @@
 namespace ra::data {
 
 struct Documents {
-  std::vector<std::uint32_t> tokens;  // all documents, back to back
+  std::vector<std::uint32_t> tokens;   // all documents, back to back
   std::vector<std::uint64_t> offsets;  // document d is tokens[offsets[d], offsets[d+1]); size = docs + 1
   std::uint64_t count() const { return offsets.empty() ? 0 : offsets.size() - 1; }
 };

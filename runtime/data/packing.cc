@@ -16,7 +16,8 @@ constexpr std::int64_t kMaxInt32 = std::numeric_limits<std::int32_t>::max();
 
 PackedCorpus::PackedCorpus(Documents docs, std::int64_t seq_len, std::uint64_t seed)
     : docs_(std::move(docs)), seq_len_(seq_len), seed_(seed) {
-  RA_CHECK(UsageError, seq_len_ >= 2 && seq_len_ <= kMaxInt32, "train.seq_len must be in [2, 2^31 − 1], got ", seq_len_);
+  RA_CHECK(UsageError, seq_len_ >= 2 && seq_len_ <= kMaxInt32, "train.seq_len must be in [2, 2^31 − 1], got ",
+           seq_len_);
   check_documents(docs_, "the training corpus");
   RA_CHECK(UsageError, !docs_.tokens.empty(), "the training corpus has no tokens");
   // Batches hold int32 token ids.
@@ -84,17 +85,18 @@ void PackedCorpus::fill_row(const Epoch& ep, std::int64_t k, SequenceBatch& out,
 
 void PackedCorpus::sequence(std::int64_t k, SequenceBatch& out, std::int64_t row) const {
   RA_CHECK(UsageError, k >= 0, "sequence index ", k, " is negative");
-  RA_CHECK(UsageError, row >= 0 && out.seq_len == seq_len_ &&
-                           out.tokens.size() >= static_cast<std::size_t>((row + 1) * seq_len_) &&
-                           out.targets.size() == out.tokens.size() && out.positions.size() == out.tokens.size() &&
-                           out.segments.size() == out.tokens.size(),
+  RA_CHECK(UsageError,
+           row >= 0 && out.seq_len == seq_len_ && out.tokens.size() >= static_cast<std::size_t>((row + 1) * seq_len_) &&
+               out.targets.size() == out.tokens.size() && out.positions.size() == out.tokens.size() &&
+               out.segments.size() == out.tokens.size(),
            "row ", row, " does not fit a batch of ", out.tokens.size(), " tokens and seq_len ", out.seq_len);
   const std::lock_guard<std::mutex> lock(mutex_);
   fill_row(epoch_locked(k / per_epoch_), k, out, row);
 }
 
 SequenceBatch PackedCorpus::batch(std::int64_t first_sequence, std::int64_t batch) const {
-  RA_CHECK(UsageError, first_sequence >= 0 && batch >= 0, "batch of ", batch, " sequences from sequence ", first_sequence);
+  RA_CHECK(UsageError, first_sequence >= 0 && batch >= 0, "batch of ", batch, " sequences from sequence ",
+           first_sequence);
   SequenceBatch b;
   b.batch = batch;
   b.seq_len = seq_len_;

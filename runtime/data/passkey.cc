@@ -14,8 +14,8 @@ constexpr std::int32_t kKeyMarker = '#', kQuestionMarker = '?';
 
 void validate_passkey(const PasskeyOptions& o) {
   RA_CHECK(UsageError, o.key_digits >= 1, "train.data.passkey_digits must be >= 1, got ", o.key_digits);
-  RA_CHECK(UsageError, o.key_digits <= std::numeric_limits<std::int32_t>::max() / 2, "train.data.passkey_digits = ",
-           o.key_digits, " is too large");
+  RA_CHECK(UsageError, o.key_digits <= std::numeric_limits<std::int32_t>::max() / 2,
+           "train.data.passkey_digits = ", o.key_digits, " is too large");
   RA_CHECK(UsageError, o.seq_len >= 2 * o.key_digits + 3, "train.seq_len = ", o.seq_len, " cannot hold a passkey of ",
            o.key_digits, " digits (needs >= 2·digits + 3 = ", 2 * o.key_digits + 3, ")");
   RA_CHECK(UsageError, o.seq_len <= std::numeric_limits<std::int32_t>::max(), "train.seq_len = ", o.seq_len,
@@ -57,9 +57,9 @@ SequenceBatch passkey_batch(const PasskeyOptions& o, std::uint64_t stream, std::
 
 PasskeyAccuracy passkey_accuracy(const std::vector<std::int32_t>& predicted_tokens, const SequenceBatch& batch) {
   const auto n = static_cast<std::size_t>(batch.token_elems());
-  RA_CHECK(UsageError, batch.targets.size() == n && predicted_tokens.size() == n, "passkey_accuracy: ",
-           predicted_tokens.size(), " predictions and ", batch.targets.size(), " targets for a batch of ", batch.batch,
-           " × ", batch.seq_len);
+  RA_CHECK(UsageError, batch.targets.size() == n && predicted_tokens.size() == n,
+           "passkey_accuracy: ", predicted_tokens.size(), " predictions and ", batch.targets.size(),
+           " targets for a batch of ", batch.batch, " × ", batch.seq_len);
   PasskeyAccuracy acc;
   if (batch.batch == 0) return acc;
   std::vector<std::int64_t> digit_right;
@@ -77,8 +77,8 @@ PasskeyAccuracy passkey_accuracy(const std::vector<std::int32_t>& predicted_toke
       digit_right[digit++] += right ? 1 : 0;
       all_right = all_right && right;
     }
-    RA_CHECK(UsageError, digit == digit_right.size(), "passkey_accuracy: row ", r, " has ", digit, " targets, row 0 has ",
-             digit_right.size(), ": not a passkey batch");
+    RA_CHECK(UsageError, digit == digit_right.size(), "passkey_accuracy: row ", r, " has ", digit,
+             " targets, row 0 has ", digit_right.size(), ": not a passkey batch");
     RA_CHECK(UsageError, !digit_right.empty(), "passkey_accuracy: row 0 has no targets: not a passkey batch");
     sequences_right += all_right ? 1 : 0;
   }

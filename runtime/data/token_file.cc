@@ -19,14 +19,16 @@ constexpr std::uint64_t kVersionAt = 8, kWidthAt = 12, kVocabAt = 16, kReservedA
 
 template <typename T>
 void put(std::string& out, T x) {
-  for (std::size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((static_cast<std::uint64_t>(x) >> (8 * i)) & 0xffu));
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(static_cast<char>((static_cast<std::uint64_t>(x) >> (8 * i)) & 0xffu));
 }
 
 // Little-endian read of a field the caller has bounds-checked.
 template <typename T>
 T get(const std::string& in, std::uint64_t at) {
   std::uint64_t x = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) x |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    x |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
   return static_cast<T>(x);
 }
 
@@ -92,7 +94,8 @@ Documents read_token_file(const std::string& path, std::uint32_t model_vocab) {
   if (width != 2 && width != 4) bad(path, kWidthAt, "token_bytes " + std::to_string(width) + " must be 2 or 4");
   const auto file_vocab = get<std::uint32_t>(in, kVocabAt);
   if (file_vocab > model_vocab)
-    bad(path, kVocabAt, "vocab_size " + std::to_string(file_vocab) + " exceeds the model's vocab " + std::to_string(model_vocab));
+    bad(path, kVocabAt,
+        "vocab_size " + std::to_string(file_vocab) + " exceeds the model's vocab " + std::to_string(model_vocab));
   const auto reserved = get<std::uint32_t>(in, kReservedAt);
   if (reserved != 0) bad(path, kReservedAt, "reserved field is " + std::to_string(reserved) + ", must be 0");
   const auto docs = get<std::uint64_t>(in, kDocCountAt), count = get<std::uint64_t>(in, kTokenCountAt);
@@ -100,15 +103,17 @@ Documents read_token_file(const std::string& path, std::uint32_t model_vocab) {
   // Sizes from the header are checked against the file before anything is allocated.
   const std::uint64_t offset_slots = (size - kTokenFileHeaderBytes) / 8;  // offsets that fit after the header
   if (docs >= offset_slots)
-    bad(path, kDocCountAt, "doc_count " + std::to_string(docs) + ": header and offsets need 40 + 8·(doc_count+1) = " +
-                               size_text(8, docs, 48) + " bytes, the file is " + std::to_string(size) + " (truncated?)");
+    bad(path, kDocCountAt,
+        "doc_count " + std::to_string(docs) + ": header and offsets need 40 + 8·(doc_count+1) = " +
+            size_text(8, docs, 48) + " bytes, the file is " + std::to_string(size) + " (truncated?)");
   const std::uint64_t tokens_at = kTokenFileHeaderBytes + 8 * (docs + 1);
   const std::uint64_t token_bytes_present = size - tokens_at;
   if (count > token_bytes_present / width || token_bytes_present != count * width) {
     const bool truncated = count > token_bytes_present / width || token_bytes_present < count * width;
-    bad(path, tokens_at, "token_count " + std::to_string(count) + " × " + std::to_string(width) + " bytes = " +
-                             size_text(count, width, 0) + " bytes expected after the offsets, the file has " +
-                             std::to_string(token_bytes_present) + (truncated ? " (truncated)" : " (trailing bytes)"));
+    bad(path, tokens_at,
+        "token_count " + std::to_string(count) + " × " + std::to_string(width) +
+            " bytes = " + size_text(count, width, 0) + " bytes expected after the offsets, the file has " +
+            std::to_string(token_bytes_present) + (truncated ? " (truncated)" : " (trailing bytes)"));
   }
 
   Documents d;
@@ -116,14 +121,17 @@ Documents read_token_file(const std::string& path, std::uint32_t model_vocab) {
   for (std::uint64_t i = 0; i <= docs; ++i) {
     const std::uint64_t at = kTokenFileHeaderBytes + 8 * i;
     d.offsets[i] = get<std::uint64_t>(in, at);
-    if (i == 0 && d.offsets[0] != 0) bad(path, at, "the first document offset must be 0, got " + std::to_string(d.offsets[0]));
+    if (i == 0 && d.offsets[0] != 0)
+      bad(path, at, "the first document offset must be 0, got " + std::to_string(d.offsets[0]));
     if (i > 0 && d.offsets[i] < d.offsets[i - 1])
-      bad(path, at, "document offset " + std::to_string(d.offsets[i]) + " (offset index " + std::to_string(i) +
-                        ") decreases (previous " + std::to_string(d.offsets[i - 1]) + ")");
+      bad(path, at,
+          "document offset " + std::to_string(d.offsets[i]) + " (offset index " + std::to_string(i) +
+              ") decreases (previous " + std::to_string(d.offsets[i - 1]) + ")");
   }
   if (d.offsets[docs] != count)
     bad(path, kTokenFileHeaderBytes + 8 * docs,
-        "the last document offset " + std::to_string(d.offsets[docs]) + " must equal token_count " + std::to_string(count));
+        "the last document offset " + std::to_string(d.offsets[docs]) + " must equal token_count " +
+            std::to_string(count));
 
   d.tokens.resize(count);
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -131,10 +139,12 @@ Documents read_token_file(const std::string& path, std::uint32_t model_vocab) {
     const std::uint32_t t = width == 2 ? get<std::uint16_t>(in, at) : get<std::uint32_t>(in, at);
     if (t >= file_vocab) {  // file_vocab <= model_vocab: one comparison covers both rules
       if (t >= model_vocab)
-        bad(path, at, "token " + std::to_string(t) + " (token index " + std::to_string(i) + ") >= vocab " +
-                          std::to_string(model_vocab) + " of the model");
-      bad(path, at, "token " + std::to_string(t) + " (token index " + std::to_string(i) + ") >= vocab_size " +
-                        std::to_string(file_vocab) + " of the file header");
+        bad(path, at,
+            "token " + std::to_string(t) + " (token index " + std::to_string(i) + ") >= vocab " +
+                std::to_string(model_vocab) + " of the model");
+      bad(path, at,
+          "token " + std::to_string(t) + " (token index " + std::to_string(i) + ") >= vocab_size " +
+              std::to_string(file_vocab) + " of the file header");
     }
     d.tokens[i] = t;
   }

@@ -44,8 +44,7 @@ class HeaderParser {
       skip_ws();
       if (peek() == ',') ++i_;
     }
-    if (!have_descr || !have_order || !have_shape)
-      bad(name_, "header lacks one of 'descr', 'fortran_order', 'shape'");
+    if (!have_descr || !have_order || !have_shape) bad(name_, "header lacks one of 'descr', 'fortran_order', 'shape'");
   }
 
  private:
@@ -89,7 +88,8 @@ class HeaderParser {
         ++i_;
         return dims;
       }
-      if (!std::isdigit(static_cast<unsigned char>(peek()))) bad(name_, "malformed header: shape entry is not a non-negative integer");
+      if (!std::isdigit(static_cast<unsigned char>(peek())))
+        bad(name_, "malformed header: shape entry is not a non-negative integer");
       std::int64_t v = 0;
       while (std::isdigit(static_cast<unsigned char>(peek()))) {
         if (v > (std::numeric_limits<std::int64_t>::max() - 9) / 10) bad(name_, "shape entry too large");
@@ -98,8 +98,10 @@ class HeaderParser {
       dims.push_back(v);
       if (dims.size() > 8) bad(name_, "more than 8 dimensions");
       skip_ws();
-      if (peek() == ',') ++i_;
-      else if (peek() != ')') bad(name_, "malformed header: shape tuple");
+      if (peek() == ',')
+        ++i_;
+      else if (peek() != ')')
+        bad(name_, "malformed header: shape tuple");
     }
   }
 
@@ -235,13 +237,15 @@ NpyArray parse_npy(const std::string& name, const unsigned char* data, std::size
   std::string descr;
   bool fortran = false;
   NpyArray out;
-  HeaderParser(name, std::string(reinterpret_cast<const char*>(data + prefix), header_len)).parse(descr, fortran, out.shape);
+  HeaderParser(name, std::string(reinterpret_cast<const char*>(data + prefix), header_len))
+      .parse(descr, fortran, out.shape);
   if (fortran) throw InputDataError(name + ": Fortran (column-major) order is not supported; save with C order");
   out.dtype = parse_descr(name, descr);
   std::uint64_t need_bytes = dtype_size_bytes(out.dtype);
   for (std::int64_t d : out.shape) {
     const std::uint64_t ud = static_cast<std::uint64_t>(d);
-    if (ud != 0 && need_bytes > kNpyMaxBytes / ud) bad(name, "declared shape " + out.shape_str() + " is absurdly large");
+    if (ud != 0 && need_bytes > kNpyMaxBytes / ud)
+      bad(name, "declared shape " + out.shape_str() + " is absurdly large");
     need_bytes *= ud;
   }
   const std::size_t have_bytes = size_bytes - prefix - header_len;
@@ -281,7 +285,15 @@ std::string npy_bytes(DType dtype, const std::vector<std::int64_t>& shape, const
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  const unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(header.size() & 0xff),
+  const unsigned char prefix[10] = {0x93,
+                                    'N',
+                                    'U',
+                                    'M',
+                                    'P',
+                                    'Y',
+                                    1,
+                                    0,
+                                    static_cast<unsigned char>(header.size() & 0xff),
                                     static_cast<unsigned char>(header.size() >> 8)};
   std::string out(reinterpret_cast<const char*>(prefix), 10);
   out += header;

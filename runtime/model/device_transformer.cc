@@ -23,9 +23,7 @@ struct Ref {
   ElementType t = ElementType::kF32;
   float* f32() const { return static_cast<float*>(p); }
   // The tensor `elems` elements further on.
-  Ref at(std::int64_t elems) const {
-    return {static_cast<char*>(p) + elems * gemm::element_size_bytes(t), t};
-  }
+  Ref at(std::int64_t elems) const { return {static_cast<char*>(p) + elems * gemm::element_size_bytes(t), t}; }
 };
 
 kc::ModelStorage storage_of(ElementType t) {
@@ -98,13 +96,13 @@ struct DeviceTransformer::Work {
   // Head and loss: logits and their gradient f32, its operand copy.
   Ref logits, dlogits, dlogits_op;
   float *r1 = nullptr, *r2 = nullptr, *r = nullptr, *row_loss = nullptr, *row_lse = nullptr;
-  std::int32_t* links = nullptr;           // embedding backward
-  std::int32_t* zero_index = nullptr;      // [1] = 0: the f32 → bf16 cast (see cast())
-  float* dg_partials = nullptr;            // RMSNorm backward's partial rows of dg
-  double* partial_sums = nullptr;          // the loss reduction's partials
+  std::int32_t* links = nullptr;       // embedding backward
+  std::int32_t* zero_index = nullptr;  // [1] = 0: the f32 → bf16 cast (see cast())
+  float* dg_partials = nullptr;        // RMSNorm backward's partial rows of dg
+  double* partial_sums = nullptr;      // the loss reduction's partials
   std::int64_t* partial_counts = nullptr;
-  kc::DeviceSum* loss = nullptr;           // [1]: Σ row loss and the valid-row count
-  Ref weights_op;                          // bf16 copy of all parameters (kBf16Activations)
+  kc::DeviceSum* loss = nullptr;  // [1]: Σ row loss and the valid-row count
+  Ref weights_op;                 // bf16 copy of all parameters (kBf16Activations)
 
   // This call's parameters: f32 master copy, and the GEMM operand (weights_op or params).
   const float* params = nullptr;
@@ -174,8 +172,8 @@ std::int64_t DeviceTransformer::activation_bytes_per_token() const {
   std::int64_t act = (c.layers + 1) * d + 6 * d + qf + 2 * kf + 6 * hid;
   std::int64_t f32 = 3 * qf + 2 * kf + c.heads + 4 * d + 2 * c.vocab + 5;
   if (bf16) {
-    f32 += qf + 2 * kf;                               // q32, k32, v32
-    act += qf + 4 * d + qf + 2 * kf + c.vocab;        // o_op; dx_op, dy_op, db_op, da_op; dq_op, dk_op, dv_op; dlogits_op
+    f32 += qf + 2 * kf;                         // q32, k32, v32
+    act += qf + 4 * d + qf + 2 * kf + c.vocab;  // o_op; dx_op, dy_op, db_op, da_op; dq_op, dk_op, dv_op; dlogits_op
   }
   return act * (bf16 ? 2 : 4) + f32 * 4;
 }
@@ -277,8 +275,9 @@ class Exec {
             kc::RopeKernelDirection direction) {
     const kc::RopeConstants rc =
         kc::rope_constants(kernel_scaling(c.rope.scaling), c.rope.base, c.rope.factor, c.head_dim);
-    launch_kernel(ctx_.stream, "rope", ctx_.kernels.rope, storage_of(x.t),
-                  kc::RopeParams{x.p, positions, n, heads, c.head_dim, rc.effective_base, rc.position_scale, direction});
+    launch_kernel(
+        ctx_.stream, "rope", ctx_.kernels.rope, storage_of(x.t),
+        kc::RopeParams{x.p, positions, n, heads, c.head_dim, rc.effective_base, rc.position_scale, direction});
   }
   void rmsnorm_forward(Ref x, const float* g, Ref y, float* r, std::int64_t n, std::int64_t d, float eps) {
     launch_kernel(ctx_.stream, "rmsnorm", ctx_.kernels.rmsnorm_forward, storage_of(x.t),
@@ -365,8 +364,7 @@ void DeviceTransformer::layer_backward(const DeviceTokenShard& s, DeviceAttentio
   e.linear_dw(w.dg, w.b, grads + lp.w3, n, d, hid);
   // dy += RMSNorm'(y)ᵀ·db;  dg₂ += Σ_rows db∘y·r₂
   e.cast(w.db_op, w.db, n * d);
-  e.rmsnorm_backward(w.y, w.params + lp.mlp_norm, w.r2, w.db_op, w.dy.f32(), grads + lp.mlp_norm, w.dg_partials, n,
-                     d);
+  e.rmsnorm_backward(w.y, w.params + lp.mlp_norm, w.r2, w.db_op, w.dy.f32(), grads + lp.mlp_norm, w.dg_partials, n, d);
 
   // Attention branch: y = x + o·Woᵀ.
   e.copy(w.dx, w.dy, n * d);
@@ -391,8 +389,7 @@ void DeviceTransformer::layer_backward(const DeviceTokenShard& s, DeviceAttentio
   e.linear_dw(w.dk_op, w.a, grads + lp.wk, n, d, kf);
   e.linear_dw(w.dv_op, w.a, grads + lp.wv, n, d, kf);
   e.cast(w.da_op, w.da, n * d);
-  e.rmsnorm_backward(x, w.params + lp.attn_norm, w.r1, w.da_op, w.dx.f32(), grads + lp.attn_norm, w.dg_partials, n,
-                     d);
+  e.rmsnorm_backward(x, w.params + lp.attn_norm, w.r1, w.da_op, w.dx.f32(), grads + lp.attn_norm, w.dg_partials, n, d);
 }
 
 // logits = RMSNorm(x_L; g)·Headᵀ in f32; h and r stay in the work buffers for the backward.
@@ -442,9 +439,9 @@ StepLoss DeviceTransformer::forward_backward(ConstTensorView params, const Devic
   // deterministic double sum with the count of rows that have a target. f32 logits.
   launch_kernel(ctx_.stream, "cross-entropy", ctx_.kernels.cross_entropy_forward, kc::ModelStorage::kF32,
                 kc::CrossEntropyForwardParams{w.logits.p, s.targets, w.row_loss, w.row_lse, n, c.vocab});
-  launch_kernel(ctx_.stream, "loss sum", ctx_.kernels.sum_reduce,
-                kc::SumReduceParams{w.row_loss, s.targets, w.partial_sums, w.partial_counts, w.loss, n,
-                                    kc::ReduceTerm::kValue});
+  launch_kernel(
+      ctx_.stream, "loss sum", ctx_.kernels.sum_reduce,
+      kc::SumReduceParams{w.row_loss, s.targets, w.partial_sums, w.partial_counts, w.loss, n, kc::ReduceTerm::kValue});
 
   // dlogits = (softmax − onehot)·scale;  dh = dlogits·Head, dHead += dlogitsᵀ·h
   launch_kernel(ctx_.stream, "cross-entropy bwd", ctx_.kernels.cross_entropy_backward, kc::ModelStorage::kF32,

@@ -126,18 +126,17 @@ void cross_entropy_backward(const T* logits, const std::int32_t* targets, T* dlo
   }
 }
 
-#define RA_MODEL_INSTANTIATE(T)                                                                                     \
-  template void linear_forward<T>(const T*, const T*, T*, std::int64_t, std::int64_t, std::int64_t);               \
-  template void linear_backward<T>(const T*, const T*, const T*, T*, T*, std::int64_t, std::int64_t, std::int64_t, \
-                                   Accumulate);                                                                     \
-  template void rmsnorm_forward<T>(const T*, const T*, T*, T*, std::int64_t, std::int64_t, T);                     \
-  template void rmsnorm_backward<T>(const T*, const T*, const T*, const T*, T*, T*, std::int64_t, std::int64_t);   \
-  template void swiglu_forward<T>(const T*, const T*, T*, std::int64_t);                                            \
-  template void swiglu_backward<T>(const T*, const T*, const T*, T*, T*, std::int64_t);                             \
-  template void embedding_forward<T>(const T*, const std::int32_t*, T*, std::int64_t, std::int64_t);               \
-  template void embedding_backward<T>(const std::int32_t*, const T*, T*, std::int64_t, std::int64_t);              \
-  template double cross_entropy_forward<T>(const T*, const std::int32_t*, std::int64_t, std::int64_t,               \
-                                           std::int64_t&);                                                          \
+#define RA_MODEL_INSTANTIATE(T)                                                                                       \
+  template void linear_forward<T>(const T*, const T*, T*, std::int64_t, std::int64_t, std::int64_t);                  \
+  template void linear_backward<T>(const T*, const T*, const T*, T*, T*, std::int64_t, std::int64_t, std::int64_t,    \
+                                   Accumulate);                                                                       \
+  template void rmsnorm_forward<T>(const T*, const T*, T*, T*, std::int64_t, std::int64_t, T);                        \
+  template void rmsnorm_backward<T>(const T*, const T*, const T*, const T*, T*, T*, std::int64_t, std::int64_t);      \
+  template void swiglu_forward<T>(const T*, const T*, T*, std::int64_t);                                              \
+  template void swiglu_backward<T>(const T*, const T*, const T*, T*, T*, std::int64_t);                               \
+  template void embedding_forward<T>(const T*, const std::int32_t*, T*, std::int64_t, std::int64_t);                  \
+  template void embedding_backward<T>(const std::int32_t*, const T*, T*, std::int64_t, std::int64_t);                 \
+  template double cross_entropy_forward<T>(const T*, const std::int32_t*, std::int64_t, std::int64_t, std::int64_t&); \
   template void cross_entropy_backward<T>(const T*, const std::int32_t*, T*, std::int64_t, std::int64_t, T);
 RA_MODEL_INSTANTIATE(float)
 RA_MODEL_INSTANTIATE(double)

@@ -12,8 +12,8 @@ void validate_model_config(const ModelConfig& c) {
   RA_CHECK(UsageError, c.d_model >= 1 && c.layers >= 1 && c.mlp_hidden >= 1, "model sizes must be >= 1");
   RA_CHECK(UsageError, c.heads >= 1 && c.kv_heads >= 1 && c.heads % c.kv_heads == 0, "model.heads (", c.heads,
            ") must be a multiple of model.kv_heads (", c.kv_heads, ")");
-  RA_CHECK(UsageError, c.positions != Positions::kRope || c.head_dim % 2 == 0, "model.head_dim must be even with RoPE, got ",
-           c.head_dim);
+  RA_CHECK(UsageError, c.positions != Positions::kRope || c.head_dim % 2 == 0,
+           "model.head_dim must be even with RoPE, got ", c.head_dim);
   RA_CHECK(UsageError, c.rope.base > 1.0 && c.rope.factor >= 1.0, "model.rope_base must be > 1 and rope_factor >= 1");
 }
 

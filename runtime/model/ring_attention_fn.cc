@@ -14,7 +14,9 @@ namespace kc = kernels::cuda;
 
 // Views of the tensors the kernels read are of the ring's device (a CUDA device refuses
 // to copy a view tagged host memory); the schedule's metadata is host memory.
-ConstTensorView cview(const void* p, DType t, const Shape& s, DeviceKind kind) { return ConstTensorView(p, t, s, kind); }
+ConstTensorView cview(const void* p, DType t, const Shape& s, DeviceKind kind) {
+  return ConstTensorView(p, t, s, kind);
+}
 
 }  // namespace
 
@@ -108,8 +110,11 @@ RingArgs ring_args(const ModelConfig& c, std::int64_t n, const void* q, const vo
                                 cview(dev.segments, DType::kI32, Shape{n}, kind)};
   const kernels::TokenMeta host_meta{cview(host.positions, DType::kI32, Shape{n}, DeviceKind::kCpu),
                                      cview(host.segments, DType::kI32, Shape{n}, DeviceKind::kCpu)};
-  RingArgs a{{cview(q, storage, q_shape, kind), cview(k, storage, kv_shape, kind), cview(v, storage, kv_shape, kind),
-              {meta, meta}, {host_meta, host_meta}},
+  RingArgs a{{cview(q, storage, q_shape, kind),
+              cview(k, storage, kv_shape, kind),
+              cview(v, storage, kv_shape, kind),
+              {meta, meta},
+              {host_meta, host_meta}},
              {}};
   a.mask.rule = c.mask;
   a.mask.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));

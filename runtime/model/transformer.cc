@@ -46,8 +46,8 @@ std::int64_t Transformer<T>::activation_bytes_per_token() const {
 }
 
 template <typename T>
-void Transformer<T>::layer_forward(const T* p, const T* x, const TokenShard& s, AttentionFn<T>& attention,
-                                   LayerWork& w, std::int64_t l, T* x_out) {
+void Transformer<T>::layer_forward(const T* p, const T* x, const TokenShard& s, AttentionFn<T>& attention, LayerWork& w,
+                                   std::int64_t l, T* x_out) {
   const ModelConfig& c = config_;
   const LayerParams& lp = layout_.layer(l);
   const std::int64_t n = s.n, d = c.d_model, qf = c.q_features(), kf = c.kv_features(), hid = c.mlp_hidden;
@@ -61,15 +61,15 @@ void Transformer<T>::layer_forward(const T* p, const T* x, const TokenShard& s, 
   }
   attention.forward(w.q.data(), w.k.data(), w.v.data(), w.o.data(), w.lse.data());
   std::copy_n(x, n * d, w.y.data());
-  gemm::multiply(T(1), dense<const T>(w.o.data(), n, qf), Transpose::kNo, dense(p + lp.wo, d, qf), Transpose::kYes, T(1),
-                 dense(w.y.data(), n, d));
+  gemm::multiply(T(1), dense<const T>(w.o.data(), n, qf), Transpose::kNo, dense(p + lp.wo, d, qf), Transpose::kYes,
+                 T(1), dense(w.y.data(), n, d));
   rmsnorm_forward<T>(w.y.data(), p + lp.mlp_norm, w.b.data(), w.r2.data(), n, d, static_cast<T>(c.norm_eps));
   linear_forward<T>(w.b.data(), p + lp.w1, w.u.data(), n, d, hid);
   linear_forward<T>(w.b.data(), p + lp.w3, w.g.data(), n, d, hid);
   swiglu_forward<T>(w.u.data(), w.g.data(), w.hgate.data(), n * hid);
   std::copy_n(w.y.data(), n * d, x_out);
-  gemm::multiply(T(1), dense<const T>(w.hgate.data(), n, hid), Transpose::kNo, dense(p + lp.w2, d, hid), Transpose::kYes,
-                 T(1), dense(x_out, n, d));
+  gemm::multiply(T(1), dense<const T>(w.hgate.data(), n, hid), Transpose::kNo, dense(p + lp.w2, d, hid),
+                 Transpose::kYes, T(1), dense(x_out, n, d));
 }
 
 // dx holds ∂L/∂x_{l+1} on entry and ∂L/∂x_l on return.
@@ -92,7 +92,8 @@ void Transformer<T>::layer_backward(const T* p, const T* x, const TokenShard& s,
 
   // Attention branch: y = x + o·Woᵀ.
   std::copy_n(w.dy.data(), n * d, dx);
-  linear_backward<T>(w.o.data(), p + lp.wo, w.dy.data(), w.dout.data(), grads + lp.wo, n, qf, d, Accumulate::kOverwrite);
+  linear_backward<T>(w.o.data(), p + lp.wo, w.dy.data(), w.dout.data(), grads + lp.wo, n, qf, d,
+                     Accumulate::kOverwrite);
   attention.backward(w.q.data(), w.k.data(), w.v.data(), w.o.data(), w.lse.data(), w.dout.data(), w.dq.data(),
                      w.dk.data(), w.dv.data());
   if (c.positions == Positions::kRope) {
@@ -142,12 +143,14 @@ StepLoss Transformer<T>::forward_backward(const std::vector<T>& params, const To
   T* gp = grads.data();
   const std::int64_t n = s.n, d = c.d_model;
   // Saved activations: the input of every layer and of the head.
-  std::vector<std::vector<T>> xs(static_cast<std::size_t>(c.layers + 1), std::vector<T>(static_cast<std::size_t>(n * d)));
+  std::vector<std::vector<T>> xs(static_cast<std::size_t>(c.layers + 1),
+                                 std::vector<T>(static_cast<std::size_t>(n * d)));
   embedding_forward<T>(p + layout_.embed(), s.tokens, xs[0].data(), n, d);
   LayerWork w;
   w.resize(c, n);
   for (std::int64_t l = 0; l < c.layers; ++l)
-    layer_forward(p, xs[static_cast<std::size_t>(l)].data(), s, attention, w, l, xs[static_cast<std::size_t>(l + 1)].data());
+    layer_forward(p, xs[static_cast<std::size_t>(l)].data(), s, attention, w, l,
+                  xs[static_cast<std::size_t>(l + 1)].data());
 
   std::vector<T> h, r, logits;
   final_logits(p, xs.back().data(), n, h, r, logits);

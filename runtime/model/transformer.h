@@ -30,7 +30,7 @@ struct TokenShard {
 };
 
 struct StepLoss {
-  double loss_sum = 0;        // Σ −log p(target) over this rank's tokens with a target
+  double loss_sum = 0;          // Σ −log p(target) over this rank's tokens with a target
   std::int64_t valid_rows = 0;  // how many such tokens
 };
 

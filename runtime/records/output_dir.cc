@@ -54,8 +54,9 @@ OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
   if (::stat(path_.c_str(), &st) != 0) fail(path_, "cannot inspect the output directory");
   if (!S_ISDIR(st.st_mode)) throw UsageError(path_ + ": output_dir exists and is not a directory");
   if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
-    throw UsageError(path_ + ": refusing an output directory that is world-writable without the sticky bit "
-                             "(anyone could replace the run's files); use chmod o-w or chmod +t, or another output_dir");
+    throw UsageError(path_ +
+                     ": refusing an output directory that is world-writable without the sticky bit "
+                     "(anyone could replace the run's files); use chmod o-w or chmod +t, or another output_dir");
   }
 }
 

@@ -13,7 +13,8 @@ Progress::Progress(std::string what, long total, ProgressStyle style, std::FILE*
       plain_interval_(plain_interval),
       start_(std::chrono::steady_clock::now()),
       last_plain_(start_) {
-  if (style_ == ProgressStyle::kAuto) style_ = ::isatty(::fileno(out_)) ? ProgressStyle::kTerminal : ProgressStyle::kPlain;
+  if (style_ == ProgressStyle::kAuto)
+    style_ = ::isatty(::fileno(out_)) ? ProgressStyle::kTerminal : ProgressStyle::kPlain;
 }
 
 Progress::~Progress() {

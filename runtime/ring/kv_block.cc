@@ -34,7 +34,9 @@ TensorView KvBlock::pos() { return buffer_->view(DType::kI32, Shape{layout_.toke
 TensorView KvBlock::seg() { return buffer_->view(DType::kI32, Shape{layout_.tokens}, layout_.seg_offset_bytes()); }
 
 DkvBlock::DkvBlock(device::Device& dev, std::int64_t tokens, std::int64_t kv_heads, std::int64_t head_dim)
-    : tokens_(tokens), kv_heads_(kv_heads), head_dim_(head_dim),
+    : tokens_(tokens),
+      kv_heads_(kv_heads),
+      head_dim_(head_dim),
       buffer_(dev.allocate(2 * static_cast<std::size_t>(tokens * kv_heads * head_dim) * sizeof(float))) {}
 
 }  // namespace ra::ring

@@ -49,9 +49,7 @@ class DkvBlock {
   TensorView dv() { return buffer_->view(DType::kF32, Shape{tokens_, kv_heads_, head_dim_}, half_bytes()); }
 
  private:
-  std::size_t half_bytes() const {
-    return static_cast<std::size_t>(tokens_ * kv_heads_ * head_dim_) * sizeof(float);
-  }
+  std::size_t half_bytes() const { return static_cast<std::size_t>(tokens_ * kv_heads_ * head_dim_) * sizeof(float); }
   std::int64_t tokens_, kv_heads_, head_dim_;
   std::unique_ptr<device::DeviceBuffer> buffer_;
 };

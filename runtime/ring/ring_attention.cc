@@ -145,8 +145,8 @@ void RingAttention::forward(TensorView o, TensorView lse) {
 // the next step's compute. After the last step the finished dK/dV go straight back to
 // their owner. dQ stays local and accumulates over the steps in schedule order
 // (bitwise reproducible at a fixed P).
-void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensorView dout, TensorView dq,
-                             TensorView dk, TensorView dv) {
+void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensorView dout, TensorView dq, TensorView dk,
+                             TensorView dv) {
   run_pass([&] {
     const std::int64_t n = kv_layout_.tokens, hq = shard_.q.dim(1);
     const TensorView dsum = dsum_->view(DType::kF32, Shape{hq, n});
@@ -163,8 +163,8 @@ void RingAttention::backward(ConstTensorView o, ConstTensorView lse, ConstTensor
       const bool computes = schedule_.computes(rank_, s);
       if (s == 0 || computes) ctx_.device.fill_zero(target.all(), ctx_.compute);
       if (computes) {
-        const kernels::BackwardArgs args{shard_.q,    cur.k(), cur.v(), dout, lse,         dsum,
-                                         shard_.meta.q, cur.meta(), mask_,  dq,   target.dk(), target.dv()};
+        const kernels::BackwardArgs args{shard_.q,      cur.k(),    cur.v(), dout, lse,         dsum,
+                                         shard_.meta.q, cur.meta(), mask_,   dq,   target.dk(), target.dv()};
         ctx_.compute.launch("bwd step " + std::to_string(s), [this, args] { ctx_.op.backward(args); });
       } else {
         mark_skipped("bwd", s);

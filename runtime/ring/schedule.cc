@@ -6,8 +6,7 @@
 
 namespace ra::ring {
 
-ShardSummary summarize_shard(const std::int32_t* pos, const std::int32_t* seg, std::int64_t n_elems,
-                             int max_pieces) {
+ShardSummary summarize_shard(const std::int32_t* pos, const std::int32_t* seg, std::int64_t n_elems, int max_pieces) {
   RA_CHECK_GE(InternalError, max_pieces, 1, "summarize_shard pieces");
   ShardSummary s;
   if (n_elems <= 0) return s;
@@ -28,8 +27,7 @@ bool may_attend(const ShardSummary& q, const ShardSummary& k, const numerics::Ma
   return false;
 }
 
-RingSchedule::RingSchedule(int ranks, std::vector<std::uint8_t> table)
-    : ranks_(ranks), computes_(std::move(table)) {
+RingSchedule::RingSchedule(int ranks, std::vector<std::uint8_t> table) : ranks_(ranks), computes_(std::move(table)) {
   RA_CHECK_GE(InternalError, ranks_, 1, "ring ranks");
   RA_CHECK_EQ(InternalError, computes_.size(), static_cast<std::size_t>(ranks_) * static_cast<std::size_t>(ranks_),
               "ring schedule table");
@@ -42,8 +40,8 @@ RingSchedule::RingSchedule(int ranks, std::vector<std::uint8_t> table)
 
 bool RingSchedule::computes(int rank, int step) const {
   if (step < 0 || step >= ranks_) return false;
-  return computes_[static_cast<std::size_t>(rank) * static_cast<std::size_t>(ranks_) + static_cast<std::size_t>(step)] !=
-         0;
+  return computes_[static_cast<std::size_t>(rank) * static_cast<std::size_t>(ranks_) +
+                   static_cast<std::size_t>(step)] != 0;
 }
 
 int RingSchedule::compute_steps(int rank) const {
@@ -60,8 +58,8 @@ RingSchedule make_ring_schedule(const std::vector<ShardSummary>& q, const std::v
   for (int r = 0; r < p; ++r) {
     for (int s = 0; s < p; ++s) {
       const int b = ((r - s) % p + p) % p;
-      table[static_cast<std::size_t>(r * p + s)] = may_attend(q[static_cast<std::size_t>(r)],
-                                                              k[static_cast<std::size_t>(b)], rule) ? 1 : 0;
+      table[static_cast<std::size_t>(r * p + s)] =
+          may_attend(q[static_cast<std::size_t>(r)], k[static_cast<std::size_t>(b)], rule) ? 1 : 0;
     }
   }
   return RingSchedule(p, std::move(table));
@@ -73,8 +71,8 @@ std::vector<PlannedExchange> planned_exchanges(const RingSchedule& s, int rank, 
   const int next = s.next(rank), prev = s.prev(rank);
   for (int step = 0; step < s.last_step(); ++step) {
     // The exchange that brings the block of step + 1 is posted at step `step`.
-    out.push_back({pass == Pass::kForward ? kPhaseFwdKv : kPhaseBwdKv, step + 1, step + 1, next, prev, kv_bytes,
-                   kv_bytes});
+    out.push_back(
+        {pass == Pass::kForward ? kPhaseFwdKv : kPhaseBwdKv, step + 1, step + 1, next, prev, kv_bytes, kv_bytes});
     if (pass == Pass::kBackward) out.push_back({kPhaseBwdDkv, step + 1, step + 1, next, prev, dkv_bytes, dkv_bytes});
   }
   if (pass == Pass::kBackward && s.last_step() > 0) {

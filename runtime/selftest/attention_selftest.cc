@@ -126,7 +126,8 @@ SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockO
     pos[static_cast<std::size_t>(i)] = pad ? 0 : static_cast<std::int32_t>(i % doc_len);
   }
   std::vector<float> slopes(static_cast<std::size_t>(hq));
-  for (std::int64_t h = 0; h < hq; ++h) slopes[static_cast<std::size_t>(h)] = std::exp2(-8.0f * static_cast<float>(h + 1) / static_cast<float>(hq));
+  for (std::int64_t h = 0; h < hq; ++h)
+    slopes[static_cast<std::size_t>(h)] = std::exp2(-8.0f * static_cast<float>(h + 1) / static_cast<float>(hq));
 
   kernels::MaskSpec mask;
   mask.rule = c.rule;
@@ -138,7 +139,8 @@ SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockO
   HostBuffer o_ref = HostBuffer::for_shape(c.storage, q_shape), lse_ref = HostBuffer::for_shape(DType::kF32, rows),
              dsum_ref = HostBuffer::for_shape(DType::kF32, rows), acc = HostBuffer::for_shape(DType::kF32, q_shape),
              mx = HostBuffer::for_shape(DType::kF32, rows), sm = HostBuffer::for_shape(DType::kF32, rows),
-             dq_ref = HostBuffer::for_shape(DType::kF32, q_shape), dk_ref = HostBuffer::for_shape(DType::kF32, kv_shape),
+             dq_ref = HostBuffer::for_shape(DType::kF32, q_shape),
+             dk_ref = HostBuffer::for_shape(DType::kF32, kv_shape),
              dv_ref = HostBuffer::for_shape(DType::kF32, kv_shape);
   dq_ref.fill_zero();
   dk_ref.fill_zero();
@@ -149,14 +151,15 @@ SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockO
   const kernels::SoftmaxState state_ref{acc.view(DType::kF32, q_shape), mx.view(DType::kF32, rows),
                                         sm.view(DType::kF32, rows)};
   reference.init_state(state_ref);
-  reference.forward_accumulate({q.view(c.storage, q_shape), k.view(c.storage, kv_shape), v.view(c.storage, kv_shape), meta_host,
-                          meta_host, ref_mask, state_ref});
+  reference.forward_accumulate({q.view(c.storage, q_shape), k.view(c.storage, kv_shape), v.view(c.storage, kv_shape),
+                                meta_host, meta_host, ref_mask, state_ref});
   reference.finalize({state_ref, o_ref.view(c.storage, q_shape), lse_ref.view(DType::kF32, rows)});
-  reference.backward_prepare({o_ref.view(c.storage, q_shape), dout.view(c.storage, q_shape), dsum_ref.view(DType::kF32, rows)});
+  reference.backward_prepare(
+      {o_ref.view(c.storage, q_shape), dout.view(c.storage, q_shape), dsum_ref.view(DType::kF32, rows)});
   reference.backward({q.view(c.storage, q_shape), k.view(c.storage, kv_shape), v.view(c.storage, kv_shape),
-                dout.view(c.storage, q_shape), lse_ref.view(DType::kF32, rows), dsum_ref.view(DType::kF32, rows), meta_host,
-                meta_host, ref_mask, dq_ref.view(DType::kF32, q_shape), dk_ref.view(DType::kF32, kv_shape),
-                dv_ref.view(DType::kF32, kv_shape)});
+                      dout.view(c.storage, q_shape), lse_ref.view(DType::kF32, rows), dsum_ref.view(DType::kF32, rows),
+                      meta_host, meta_host, ref_mask, dq_ref.view(DType::kF32, q_shape),
+                      dk_ref.view(DType::kF32, kv_shape), dv_ref.view(DType::kF32, kv_shape)});
 
   // The op under test, on its own memory, one operation at a time on identical inputs.
   Side s;
@@ -198,9 +201,11 @@ SelftestResult run_selftest_case(const SelftestCase& c, kernels::AttentionBlockO
   const std::vector<float> o = fetched(s.o, c.storage, q_elems), lse = fetched(s.lse, DType::kF32, row_elems),
                            dsum = fetched(s.dsum, DType::kF32, row_elems), dq = fetched(s.dq, DType::kF32, q_elems),
                            dk = fetched(s.dk, DType::kF32, kv_elems), dv = fetched(s.dv, DType::kF32, kv_elems);
-  const std::vector<float> o_r = to_floats(o_ref, c.storage, q_elems), lse_r = to_floats(lse_ref, DType::kF32, row_elems),
+  const std::vector<float> o_r = to_floats(o_ref, c.storage, q_elems),
+                           lse_r = to_floats(lse_ref, DType::kF32, row_elems),
                            dsum_r = to_floats(dsum_ref, DType::kF32, row_elems),
-                           dq_r = to_floats(dq_ref, DType::kF32, q_elems), dk_r = to_floats(dk_ref, DType::kF32, kv_elems),
+                           dq_r = to_floats(dq_ref, DType::kF32, q_elems),
+                           dk_r = to_floats(dk_ref, DType::kF32, kv_elems),
                            dv_r = to_floats(dv_ref, DType::kF32, kv_elems);
   SelftestResult r;
   r.c = c;

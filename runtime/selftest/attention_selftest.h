@@ -1,6 +1,7 @@
 // The attention self-test (`ringattn selftest`): an implementation of the block operation
 // (the CUDA kernels on a GPU, or under the SIMT emulator) against a reference
-// implementation on host memory (the CPU kernels) on the same inputs, one operation at a time so that each comparison sees identical inputs:
+// implementation on host memory (the CPU kernels) on the same inputs, one operation at a time so that each comparison
+// sees identical inputs:
 //   forward_accumulate + finalize   q, k, v               → O, LSE
 //   backward_prepare                the CPU's O, dO        → Dsum
 //   backward                        q, k, v, dO and the CPU's LSE and Dsum → dQ, dK, dV
@@ -28,7 +29,7 @@ struct SelftestCase {
   std::int64_t tokens = 0, heads = 1, kv_heads = 1, head_dim = 64;
   numerics::MaskRule rule;
   bool alibi = false;
-  int documents = 1;               // packed documents (segment ids)
+  int documents = 1;                // packed documents (segment ids)
   std::int64_t padding_tokens = 0;  // trailing padding (segment -1): fully masked rows
 };
 

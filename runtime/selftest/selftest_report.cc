@@ -42,7 +42,8 @@ std::string correctness_table(const std::vector<SelftestResult>& results) {
     }
   }
   out << "tolerances: O 2 ulp of the storage type at max|O|; LSE, Dsum 1e-5 and dQ, dK, dV 1e-4 of max|reference|; "
-         "with fast products (16-bit P and dS, the CUDA default) plus u·max Σ|terms| on O, dQ, dK, dV (docs/numerics.md)\n";
+         "with fast products (16-bit P and dS, the CUDA default) plus u·max Σ|terms| on O, dQ, dK, dV "
+         "(docs/numerics.md)\n";
   out << (failed == 0 ? "all " + std::to_string(results.size()) + " cases PASS"
                       : std::to_string(failed) + " of " + std::to_string(results.size()) + " cases FAIL")
       << '\n';

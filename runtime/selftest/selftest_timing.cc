@@ -38,8 +38,10 @@ ThroughputResult time_case(const SelftestCase& c, kernels::AttentionBlockOp& op,
   host_kv.fill_zero();
   std::vector<std::int32_t> pos(static_cast<std::size_t>(L)), seg(static_cast<std::size_t>(L), 0);
   for (std::int64_t i = 0; i < L; ++i) pos[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
-  const TensorView q = where.place(host_q.raw(), c.storage, q_shape), k = where.place(host_kv.raw(), c.storage, kv_shape),
-                   v = where.place(host_kv.raw(), c.storage, kv_shape), dout = where.place(host_q.raw(), c.storage, q_shape);
+  const TensorView q = where.place(host_q.raw(), c.storage, q_shape),
+                   k = where.place(host_kv.raw(), c.storage, kv_shape),
+                   v = where.place(host_kv.raw(), c.storage, kv_shape),
+                   dout = where.place(host_q.raw(), c.storage, q_shape);
   const TensorView o = where.place(nullptr, c.storage, q_shape), lse = where.place(nullptr, DType::kF32, rows),
                    dsum = where.place(nullptr, DType::kF32, rows), acc = where.place(nullptr, DType::kF32, q_shape),
                    mx = where.place(nullptr, DType::kF32, rows), sm = where.place(nullptr, DType::kF32, rows),

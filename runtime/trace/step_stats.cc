@@ -66,7 +66,8 @@ std::vector<StepStats> step_stats(const std::vector<TraceSpan>& spans, const std
   for (const TraceSpan& s : comm) {
     std::string p;
     int n = 0;
-    if (s.kind == device::SpanKind::kWork && parse_hop(s.name, p, n) && n >= 0) at(p, n).comm_seconds += s.dur_us * 1e-6;
+    if (s.kind == device::SpanKind::kWork && parse_hop(s.name, p, n) && n >= 0)
+      at(p, n).comm_seconds += s.dur_us * 1e-6;
   }
   std::vector<StepStats> out;
   for (const auto& [key, st] : by_step) {

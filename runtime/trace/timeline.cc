@@ -54,12 +54,19 @@ nlohmann::json events_of(int rank, const std::vector<TraceSpan>& spans) {
     const auto tid = static_cast<int>(it - tracks.begin());
     if (it == tracks.end()) {
       tracks.push_back(s.track);
-      events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", rank}, {"tid", tid}, {"args", {{"name", s.track}}}});
+      events.push_back(
+          {{"ph", "M"}, {"name", "thread_name"}, {"pid", rank}, {"tid", tid}, {"args", {{"name", s.track}}}});
     }
-    events.push_back({{"ph", "X"}, {"name", s.name}, {"cat", s.kind == device::SpanKind::kWait ? "wait" : "work"}, {"pid", rank},
-                      {"tid", tid}, {"ts", s.begin_us}, {"dur", s.dur_us}});
+    events.push_back({{"ph", "X"},
+                      {"name", s.name},
+                      {"cat", s.kind == device::SpanKind::kWait ? "wait" : "work"},
+                      {"pid", rank},
+                      {"tid", tid},
+                      {"ts", s.begin_us},
+                      {"dur", s.dur_us}});
   }
-  events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", rank}, {"args", {{"name", "rank " + std::to_string(rank)}}}});
+  events.push_back(
+      {{"ph", "M"}, {"name", "process_name"}, {"pid", rank}, {"args", {{"name", "rank " + std::to_string(rank)}}}});
   return events;
 }
 

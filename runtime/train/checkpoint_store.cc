@@ -61,7 +61,11 @@ std::string config_hash(const config::RunConfig& c) {
 
 CheckpointStore::CheckpointStore(std::string dir, std::string hash, std::uint32_t keep_latest_k, ResumePolicy resume,
                                  WorldShape world, const model::ParamLayout& layout)
-    : dir_(std::move(dir)), config_hash_(std::move(hash)), keep_(keep_latest_k), resume_(resume), world_(world),
+    : dir_(std::move(dir)),
+      config_hash_(std::move(hash)),
+      keep_(keep_latest_k),
+      resume_(resume),
+      world_(world),
       layout_(layout) {}
 
 std::optional<TrainState> CheckpointStore::load_latest(comm::Communicator& world) {

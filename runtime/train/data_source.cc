@@ -21,12 +21,16 @@ std::int64_t first_sequence(std::int64_t index, int dp_rank, int dp_size, std::i
 
 class PasskeySource final : public BatchSource {
  public:
-  PasskeySource(const data::PasskeyOptions& o, std::int64_t batch) : o_(o), batch_(batch) { data::validate_passkey(o_); }
+  PasskeySource(const data::PasskeyOptions& o, std::int64_t batch) : o_(o), batch_(batch) {
+    data::validate_passkey(o_);
+  }
   SequenceBatch batch(std::int64_t step, int dp_rank, int dp_size) override {
-    return data::passkey_batch(o_, kTrainStream, static_cast<std::uint64_t>(first_sequence(step, dp_rank, dp_size, 1)), batch_);
+    return data::passkey_batch(o_, kTrainStream, static_cast<std::uint64_t>(first_sequence(step, dp_rank, dp_size, 1)),
+                               batch_);
   }
   SequenceBatch eval_batch(std::int64_t index, int dp_rank, int dp_size) override {
-    return data::passkey_batch(o_, kEvalStream, static_cast<std::uint64_t>(first_sequence(index, dp_rank, dp_size, 1)), batch_);
+    return data::passkey_batch(o_, kEvalStream, static_cast<std::uint64_t>(first_sequence(index, dp_rank, dp_size, 1)),
+                               batch_);
   }
 
  private:
@@ -53,7 +57,8 @@ class CorpusSource final : public BatchSource {
 data::Documents load_documents(const config::Train& t, const config::Model& m) {
   const std::vector<std::string> files(t.data().files().begin(), t.data().files().end());
   if (t.data().kind() == config::DATA_KIND_TEXT) {
-    if (m.vocab() < 256) throw UsageError("train.data.kind = text needs model.vocab >= 256 (bytes), got " + std::to_string(m.vocab()));
+    if (m.vocab() < 256)
+      throw UsageError("train.data.kind = text needs model.vocab >= 256 (bytes), got " + std::to_string(m.vocab()));
     return data::read_text_documents(files);
   }
   data::Documents all;
@@ -75,7 +80,8 @@ data::PasskeyOptions passkey_options(const config::Train& t) {
 void check_data(const config::Train& t, const config::Model& m) {
   if (t.data().kind() == config::DATA_KIND_PASSKEY) {
     data::validate_passkey(passkey_options(t));
-    if (m.vocab() < 128) throw UsageError("train.data.kind = passkey needs model.vocab >= 128 (ASCII), got " + std::to_string(m.vocab()));
+    if (m.vocab() < 128)
+      throw UsageError("train.data.kind = passkey needs model.vocab >= 128 (ASCII), got " + std::to_string(m.vocab()));
     return;
   }
   data::PackedCorpus(load_documents(t, m), static_cast<std::int64_t>(t.seq_len()), t.seed());

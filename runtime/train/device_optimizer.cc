@@ -57,7 +57,7 @@ DeviceAdamW::DeviceAdamW(const AdamWOptions& options, const model::ParamLayout& 
 DeviceAdamW::~DeviceAdamW() {
   try {
     stream_.synchronize();  // queued updates read the buffers
-  } catch (...) {  // NOLINT(bugprone-empty-catch): the update that failed has reported it
+  } catch (...) {           // NOLINT(bugprone-empty-catch): the update that failed has reported it
   }
 }
 

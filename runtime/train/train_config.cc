@@ -55,9 +55,9 @@ TrainOptions train_options_from(const config::RunConfig& c) {
   o.model.positions = positions_from(m.positions());
   o.model.rope = {m.rope_base(), rope_scaling_from(m.rope_scaling()), m.rope_factor()};
   o.model.norm_eps = m.norm_eps();
-  o.model.mask = {c.attention().mask() == config::MASK_CAUSAL ? numerics::MaskKind::kCausal
-                                                                : numerics::MaskKind::kBidirectional,
-                  static_cast<std::int32_t>(c.attention().window())};
+  o.model.mask = {
+      c.attention().mask() == config::MASK_CAUSAL ? numerics::MaskKind::kCausal : numerics::MaskKind::kBidirectional,
+      static_cast<std::int32_t>(c.attention().window())};
   o.optimizer.peak_lr = t.lr();
   o.optimizer.min_lr = t.min_lr();
   o.optimizer.warmup_steps = static_cast<std::int64_t>(t.warmup_steps());

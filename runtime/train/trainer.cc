@@ -58,8 +58,9 @@ class Trainer {
   }
 
   void restore(const TrainState& s) {
-    RA_CHECK(CheckpointError, s.params.size() == state_.params.size() && s.adam_m.size() == s.params.size() &&
-                                  s.adam_v.size() == s.params.size(),
+    RA_CHECK(CheckpointError,
+             s.params.size() == state_.params.size() && s.adam_m.size() == s.params.size() &&
+                 s.adam_v.size() == s.params.size(),
              "checkpoint holds ", s.params.size(), " parameters, this model has ", state_.params.size());
     state_ = s;
     opt_.m() = s.adam_m;
@@ -82,8 +83,7 @@ class Trainer {
     const LocalTokens t = shard_batch(b, o_.layout, groups_.sp_rank, groups_.sp);
     const double count = all_reduce_scalar(world_, static_cast<double>(count_targets(t.targets)), comm::ReduceOp::kSum);
     std::fill(grads_.begin(), grads_.end(), 0.0f);
-    model::RingAttentionFn attention(backend_->context(), o_.model,
-                                     t.positions.data(), t.segments.data(), t.n);
+    model::RingAttentionFn attention(backend_->context(), o_.model, t.positions.data(), t.segments.data(), t.n);
     const float scale = count > 0 ? static_cast<float>(1.0 / count) : 0.0f;
     const model::StepLoss sl = net_.forward_backward(
         state_.params, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, scale, grads_);
@@ -120,8 +120,7 @@ class Trainer {
     for (std::int64_t i = 0; i < o_.eval_batches; ++i) {
       const SequenceBatch b = data_.eval_batch(i, groups_.dp_rank, o_.dp);
       const LocalTokens t = shard_batch(b, o_.layout, groups_.sp_rank, groups_.sp);
-      model::RingAttentionFn attention(backend_->context(), o_.model,
-                                       t.positions.data(), t.segments.data(), t.n);
+      model::RingAttentionFn attention(backend_->context(), o_.model, t.positions.data(), t.segments.data(), t.n);
       std::vector<float> logits;
       net_.forward_logits(state_.params, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention,
                           logits);
@@ -195,7 +194,8 @@ TrainOutcome train(comm::Communicator& world, const ring::BackendFactory& make_b
   if (first >= o.steps) {
     // A finished run started again (the README's main job twice): say so, and evaluate
     // the trained model so the run still reports where it stands.
-    note("the checkpoint is at step " + std::to_string(first) + " = train.steps: nothing left to train (set "
+    note("the checkpoint is at step " + std::to_string(first) +
+         " = train.steps: nothing left to train (set "
          "train.resume=false or another output_dir to train anew)");
     out.last_eval = trainer.evaluate();
     if (root && cb.on_eval) cb.on_eval(*out.last_eval);

@@ -63,7 +63,7 @@ struct StepReport {
   double tokens = 0;  // tokens with a target, whole job
   double step_seconds = 0, tokens_per_s = 0;
   double attention_seconds = 0, comm_seconds = 0, exposed_comm_seconds = 0;  // rank max
-  double peak_rss_bytes = 0;  // rank max
+  double peak_rss_bytes = 0;                                                 // rank max
   std::int64_t activation_bytes_per_token = 0;
 };
 

@@ -39,9 +39,9 @@ const WorldLayout kWorld{4, 2, 2};
 // include NaNs with payloads, -0 and subnormals: a round trip must not normalize them.
 struct Model {
   std::vector<std::uint32_t> w_bits = std::vector<std::uint32_t>(12);  // f32 [3, 4], as raw bits
-  std::vector<std::int32_t> ids = std::vector<std::int32_t>(5);         // i32 [5]
-  std::vector<std::uint16_t> half = std::vector<std::uint16_t>(6);      // bf16 [2, 3]
-  std::vector<std::uint32_t> big;                                       // f32 [n], random bits (optional)
+  std::vector<std::int32_t> ids = std::vector<std::int32_t>(5);        // i32 [5]
+  std::vector<std::uint16_t> half = std::vector<std::uint16_t>(6);     // bf16 [2, 3]
+  std::vector<std::uint32_t> big;                                      // f32 [n], random bits (optional)
 
   explicit Model(std::size_t big_elems = 0, std::uint32_t seed = 1) : big(big_elems) {
     std::mt19937 mt(seed);
@@ -60,7 +60,8 @@ struct Model {
                                {"ids", ConstTensorView(ids.data(), DType::kI32, Shape{5})},
                                {"half", ConstTensorView(half.data(), DType::kBF16, Shape{2, 3})},
                                {"empty", ConstTensorView(nullptr, DType::kF32, Shape{0, 8})}};
-    if (!big.empty()) t.push_back({"big", ConstTensorView(big.data(), DType::kF32, Shape{static_cast<std::int64_t>(big.size())})});
+    if (!big.empty())
+      t.push_back({"big", ConstTensorView(big.data(), DType::kF32, Shape{static_cast<std::int64_t>(big.size())})});
     return t;
   }
 
@@ -180,7 +181,8 @@ TEST_F(Checkpoints, ALargeModelSpreadsOverShardsAndRoundTrips) {
   WriteOptions o;
   o.shard_max_bytes = 64;  // layers.0.wq (48 bytes) alone; ids + half (32 bytes) together
   const std::string dir = write_checkpoint(root_, meta_of_step(1), m.tensors(), o);
-  EXPECT_EQ(names_in(dir), (std::set<std::string>{"manifest.pb", "tensors-000.bin", "tensors-001.bin", "tensors-002.bin"}));
+  EXPECT_EQ(names_in(dir),
+            (std::set<std::string>{"manifest.pb", "tensors-000.bin", "tensors-001.bin", "tensors-002.bin"}));
   EXPECT_EQ(fs::file_size(dir + "/tensors-000.bin"), 48u);
   EXPECT_EQ(fs::file_size(dir + "/tensors-001.bin"), 32u);
   EXPECT_EQ(fs::file_size(dir + "/tensors-002.bin"), 1200000u);
@@ -238,8 +240,9 @@ TEST_F(Checkpoints, RefusesAnotherConfigHash) {
   const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
   LoadExpectations e = model_.expect();
   e.config_hash = "9f8e7d6c5b4a3921";
-  EXPECT_THAT(refusal(dir, e), StartsWith(dir + ": config hash a1b2c3d4e5f60718 differs from this run's 9f8e7d6c5b4a3921 "
-                                                "(the config changed: resume with the config"));
+  EXPECT_THAT(refusal(dir, e),
+              StartsWith(dir + ": config hash a1b2c3d4e5f60718 differs from this run's 9f8e7d6c5b4a3921 "
+                               "(the config changed: resume with the config"));
 }
 
 TEST_F(Checkpoints, RefusesAnotherWorldLayout) {
@@ -254,7 +257,8 @@ TEST_F(Checkpoints, RefusesAnotherShapeOrDtype) {
   const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
   LoadExpectations e = model_.expect();
   e.tensors["layers.0.wq"].shape = Shape{4, 3};
-  EXPECT_EQ(refusal(dir, e), dir + ": tensor 'layers.0.wq' is f32 [3, 4] in the checkpoint, this run expects f32 [4, 3]");
+  EXPECT_EQ(refusal(dir, e),
+            dir + ": tensor 'layers.0.wq' is f32 [3, 4] in the checkpoint, this run expects f32 [4, 3]");
   e = model_.expect();
   e.tensors["half"].dtype = DType::kF16;
   EXPECT_EQ(refusal(dir, e), dir + ": tensor 'half' is bf16 [2, 3] in the checkpoint, this run expects f16 [2, 3]");
@@ -264,7 +268,8 @@ TEST_F(Checkpoints, RefusesMissingAndUnexpectedTensors) {
   const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
   LoadExpectations e = model_.expect();
   e.tensors["layers.1.wq"] = {DType::kF32, Shape{3, 4}};
-  EXPECT_THAT(refusal(dir, e), StartsWith(dir + ": tensor 'layers.1.wq' expected by this run is missing from the checkpoint"));
+  EXPECT_THAT(refusal(dir, e),
+              StartsWith(dir + ": tensor 'layers.1.wq' expected by this run is missing from the checkpoint"));
   e = model_.expect();
   e.tensors.erase("ids");
   EXPECT_THAT(refusal(dir, e), StartsWith(dir + ": tensor 'ids' is in the checkpoint but not expected by this run"));
@@ -326,11 +331,13 @@ TEST_F(Checkpoints, RefusesATamperedManifest) {
   Manifest m = good;
   m.set_format_version(2);
   rewrite(m);
-  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(path + ": manifest format version 2, this ringattn reads version 1"));
+  EXPECT_THAT(refusal(dir, model_.expect()),
+              StartsWith(path + ": manifest format version 2, this ringattn reads version 1"));
   m = good;
   m.mutable_tensors(1)->set_file("../../victim");
   rewrite(m);
-  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(dir + ": tensor 'ids' names the file '../../victim', which is not a shard"));
+  EXPECT_THAT(refusal(dir, model_.expect()),
+              StartsWith(dir + ": tensor 'ids' names the file '../../victim', which is not a shard"));
   m = good;
   *m.add_tensors() = good.tensors(0);
   rewrite(m);
@@ -338,7 +345,8 @@ TEST_F(Checkpoints, RefusesATamperedManifest) {
   m = good;
   m.mutable_tensors(0)->set_size_bytes(44);
   rewrite(m);
-  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(dir + ": tensor 'layers.0.wq' has 44 bytes in the manifest, its shape needs 48"));
+  EXPECT_THAT(refusal(dir, model_.expect()),
+              StartsWith(dir + ": tensor 'layers.0.wq' has 44 bytes in the manifest, its shape needs 48"));
   // A checkpoint renamed to another step: skipped by the scan, refused by a load.
   rewrite(good);
   const std::string renamed = root_ + "/step-000000000009";
@@ -404,7 +412,8 @@ TEST_P(KillDuringWrite, LeavesTheLastCompleteCheckpointLoadable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Checkpoints, KillDuringWrite,
-                         ::testing::Values(KillPoint::kAfterFirstShard, KillPoint::kAfterManifest, KillPoint::kAfterRename),
+                         ::testing::Values(KillPoint::kAfterFirstShard, KillPoint::kAfterManifest,
+                                           KillPoint::kAfterRename),
                          [](const ::testing::TestParamInfo<KillPoint>& p) {
                            switch (p.param) {
                              case KillPoint::kAfterFirstShard: return std::string("AfterTheFirstShard");
@@ -423,8 +432,9 @@ TEST_F(Checkpoints, TheNextWriteRemovesOnlyLeftoversThatCannotFinish) {
   const std::string older_alive = ".tmp-step-000000000150-1-7";  // pid 1 is alive, step older than 200
   const std::string newer_alive = ".tmp-step-000000000900-1-7";  // a live writer of a newer step
   const std::string newer_dead = ".tmp-step-000000000900-" + std::to_string(dead) + "-7";
-  const std::string newer_ours = ".tmp-step-000000000900-" + std::to_string(::getpid()) + "-7";  // a former process with our pid
-  const std::string trash = ".trash-step-000000000003-1-1";  // a deletion that was killed
+  const std::string newer_ours =
+      ".tmp-step-000000000900-" + std::to_string(::getpid()) + "-7";  // a former process with our pid
+  const std::string trash = ".trash-step-000000000003-1-1";           // a deletion that was killed
   for (const std::string& d : {older_alive, newer_alive, newer_dead, newer_ours, trash}) {
     fs::create_directory(root_ + "/" + d);
     std::ofstream(root_ + "/" + d + "/tensors-000.bin") << "x";
@@ -477,7 +487,8 @@ TEST_F(Checkpoints, FileIoNeverWritesThroughASymlink) {
   EXPECT_EQ(read_text(victim), "precious");
   fs::create_directory_symlink(base_, base_ + "/dirlink");
   EXPECT_THROW(make_directory(base_ + "/dirlink", IfExists::kFail), CheckpointError);
-  EXPECT_THROW(make_directory(base_ + "/dirlink", IfExists::kOk), CheckpointError) << "a link to a directory is not one";
+  EXPECT_THROW(make_directory(base_ + "/dirlink", IfExists::kOk), CheckpointError)
+      << "a link to a directory is not one";
 }
 
 TEST_F(Checkpoints, AWorldWritableRootWithoutStickyBitIsRefused) {

@@ -41,12 +41,12 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& se
   return "";
 }
 
-#define EXPECT_ERROR(yaml, sets, world, ...)                                         \
-  do {                                                                               \
-    const std::string m = error_of(yaml, sets, world);                               \
-    for (const char* want : {__VA_ARGS__}) {                                         \
+#define EXPECT_ERROR(yaml, sets, world, ...)                                              \
+  do {                                                                                    \
+    const std::string m = error_of(yaml, sets, world);                                    \
+    for (const char* want : {__VA_ARGS__}) {                                              \
       EXPECT_NE(m.find(want), std::string::npos) << "missing '" << want << "' in: " << m; \
-    }                                                                                \
+    }                                                                                     \
   } while (0)
 
 const std::vector<std::string> kNone;
@@ -90,7 +90,8 @@ TEST(ConfigLoader, DuplicateKeysNameBothLines) {
 }
 
 TEST(ConfigLoader, WrongTypesSayWhatWasExpected) {
-  EXPECT_ERROR("attention:\n  heads: eight\n", kNone, 1, "t.yaml:2:10: attention.heads: expected an unsigned integer, got 'eight'");
+  EXPECT_ERROR("attention:\n  heads: eight\n", kNone, 1,
+               "t.yaml:2:10: attention.heads: expected an unsigned integer, got 'eight'");
   EXPECT_ERROR("attention:\n  heads: \"8\"\n", kNone, 1, "expected an unsigned integer, got '8' (a quoted string");
   EXPECT_ERROR("attention:\n  heads: 8.5\n", kNone, 1, "expected an unsigned integer, got '8.5'");
   EXPECT_ERROR("attention:\n  heads: [8]\n", kNone, 1, "attention.heads: expected an unsigned integer, got a list");
@@ -109,9 +110,11 @@ TEST(ConfigLoader, WrongTypesSayWhatWasExpected) {
 TEST(ConfigLoader, NumbersOutOfRangeNegativeNanAndInfinity) {
   EXPECT_ERROR("attention:\n  heads: 0\n", kNone, 1, "t.yaml:2:10: attention.heads: 0 is out of range [1, 1024]");
   EXPECT_ERROR("attention:\n  head_dim: 1000\n", kNone, 1, "attention.head_dim: 1000 is out of range [1, 512]");
-  EXPECT_ERROR("attention:\n  window: -4\n", kNone, 1, "expected an unsigned integer, got '-4' (negative where unsigned)");
+  EXPECT_ERROR("attention:\n  window: -4\n", kNone, 1,
+               "expected an unsigned integer, got '-4' (negative where unsigned)");
   EXPECT_ERROR("attention:\n  heads: 99999999999\n", kNone, 1, "out of range of the type");
-  EXPECT_ERROR("comm:\n  timeout: .nan\n", kNone, 1, "comm.timeout: expected a number, got '.nan' (NaN is not a valid value)");
+  EXPECT_ERROR("comm:\n  timeout: .nan\n", kNone, 1,
+               "comm.timeout: expected a number, got '.nan' (NaN is not a valid value)");
   EXPECT_ERROR("comm:\n  timeout: .inf\n", kNone, 1, "infinity is not a valid value");
   EXPECT_ERROR("comm:\n  timeout: 0\n", kNone, 1, "comm.timeout: 0 is out of range [0.01, 86400] s");
   EXPECT_ERROR("", {"bench.reps=0"}, 1, "--set bench.reps=0: bench.reps: 0 is out of range [1, 1000]");
@@ -120,11 +123,14 @@ TEST(ConfigLoader, NumbersOutOfRangeNegativeNanAndInfinity) {
 TEST(ConfigLoader, CrossKeyRules) {
   EXPECT_ERROR("parallel:\n  sp: 3\n", kNone, 4, "parallel.sp × parallel.dp must equal the number of ranks (4)",
                "parallel.sp = 3 (t.yaml:2:7)", "parallel.dp = 1 (default)");
-  EXPECT_ERROR("parallel:\n  dp: 3\n", kNone, 4, "the job's 4 ranks cannot be split into parallel.dp = 3 (t.yaml:2:7) rings");
-  EXPECT_ERROR("attention:\n  heads: 6\n  kv_heads: 4\n", kNone, 1, "attention.heads must be a multiple of attention.kv_heads",
-               "attention.heads = 6 (t.yaml:2:10)", "attention.kv_heads = 4 (t.yaml:3:13)");
+  EXPECT_ERROR("parallel:\n  dp: 3\n", kNone, 4,
+               "the job's 4 ranks cannot be split into parallel.dp = 3 (t.yaml:2:7) rings");
+  EXPECT_ERROR("attention:\n  heads: 6\n  kv_heads: 4\n", kNone, 1,
+               "attention.heads must be a multiple of attention.kv_heads", "attention.heads = 6 (t.yaml:2:10)",
+               "attention.kv_heads = 4 (t.yaml:3:13)");
   EXPECT_ERROR("attention:\n  backend: cuda\n", kNone, 1, "attention.backend = cuda", "built without CUDA");
-  EXPECT_ERROR("comm:\n  backend: nccl\n", kNone, 1, "comm.backend = nccl (t.yaml:2:12) needs attention.backend = cuda");
+  EXPECT_ERROR("comm:\n  backend: nccl\n", kNone, 1,
+               "comm.backend = nccl (t.yaml:2:12) needs attention.backend = cuda");
   EXPECT_ERROR("attention:\n  precision: exact\n", kNone, 1,
                "attention.precision = exact (t.yaml:2:14) applies to the tensor-core kernels",
                "attention.backend = cpu (default), whose kernels always multiply in fp32");
@@ -134,19 +140,25 @@ TEST(ConfigLoader, CrossKeyRules) {
     resolve(l, {1, CudaSupport::kBuilt});
     ADD_FAILURE() << "head_dim 96 accepted for cuda";
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("attention.head_dim = 96 (t.yaml:3:13) is not supported by the cuda backend (supported: 16, 32, 64, 128)"),
-              std::string::npos) << e.what();
+    EXPECT_NE(
+        std::string(e.what()).find(
+            "attention.head_dim = 96 (t.yaml:3:13) is not supported by the cuda backend (supported: 16, 32, 64, 128)"),
+        std::string::npos)
+        << e.what();
   }
 }
 
 TEST(ConfigLoader, TrainingRules) {
   EXPECT_ERROR("model:\n  heads: 6\n  kv_heads: 4\n", kNone, 1,
                "model.heads must be a multiple of model.kv_heads, but model.heads = 6 (t.yaml:2:10)");
-  EXPECT_ERROR("model:\n  head_dim: 15\n", kNone, 1, "model.head_dim = 15 (t.yaml:2:13) must be even with model.positions = rope");
-  EXPECT_ERROR("train:\n  lr: 0.001\n  min_lr: 0.01\n", kNone, 1, "train.min_lr = 0.010000 (t.yaml:3:11) must not exceed train.lr");
+  EXPECT_ERROR("model:\n  head_dim: 15\n", kNone, 1,
+               "model.head_dim = 15 (t.yaml:2:13) must be even with model.positions = rope");
+  EXPECT_ERROR("train:\n  lr: 0.001\n  min_lr: 0.01\n", kNone, 1,
+               "train.min_lr = 0.010000 (t.yaml:3:11) must not exceed train.lr");
   EXPECT_ERROR("train:\n  data:\n    kind: text\n", kNone, 1,
                "train.data.kind = text (t.yaml:3:11) needs train.data.files (a list of files)");
-  EXPECT_EQ(error_of("model:\n  head_dim: 15\n  positions: alibi\n", kNone, 1), "") << "odd head dims are fine without RoPE";
+  EXPECT_EQ(error_of("model:\n  head_dim: 15\n  positions: alibi\n", kNone, 1), "")
+      << "odd head dims are fine without RoPE";
   EXPECT_EQ(error_of("train:\n  data:\n    kind: tokens\n    files: [a.tok, b.tok]\n", kNone, 1), "");
 }
 
@@ -159,7 +171,8 @@ TEST(ConfigLoader, ResolvesAutoValues) {
   EXPECT_EQ(l.config.parallel().layout(), LAYOUT_ZIGZAG);
   LoadedConfig w = from_text("attention:\n  window: 128\n");
   resolve(w, {2, CudaSupport::kNotBuilt});
-  EXPECT_EQ(w.config.parallel().layout(), LAYOUT_CONTIGUOUS) << "a window stops the ring early only with contiguous shards";
+  EXPECT_EQ(w.config.parallel().layout(), LAYOUT_CONTIGUOUS)
+      << "a window stops the ring early only with contiguous shards";
 }
 
 TEST(ConfigLoader, YamlSyntaxErrorsNameTheLine) {
@@ -198,7 +211,8 @@ TEST(ConfigFiles, EveryFileUnderConfigsLoadsAndResolves) {
   for (const fs::path& p : files) {
     try {
       LoadedConfig l = load_config({p.string(), {}});
-      const std::uint32_t world = l.config.parallel().sp() > 0 ? l.config.parallel().sp() * l.config.parallel().dp() : 2;
+      const std::uint32_t world =
+          l.config.parallel().sp() > 0 ? l.config.parallel().sp() * l.config.parallel().dp() : 2;
       // As a build with CUDA resolves them: the shipped GPU configs are valid; that a
       // build without CUDA refuses them is the rule tested on its own.
       resolve(l, {static_cast<int>(world), CudaSupport::kBuilt});

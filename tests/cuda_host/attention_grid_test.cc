@@ -22,21 +22,21 @@ TEST(AttentionGrid, OneBlockPerTokenTilePerHead) {
   for (AttentionKernel k : kKernels) {
     for (std::int32_t d : {16, 32, 64, 128}) {
       for (MmaPrecision p : kMmaPrecisions) {
-      for (std::int32_t lq : {1, 63, 64, 65, 1000}) {
-        const std::int32_t lk = lq + 37;
-        const AttentionGrid g = attention_grid(k, {lq, lk, 8, 2, d}, p);
-        const bool keys = k == AttentionKernel::kBackwardDkDv;
-        const TileShape t = k == AttentionKernel::kForward ? forward_tiles(d, p, 2)
-                            : keys ? backward_tiles(BackwardKernel::kDkDv, d, p, 2)
-                                   : backward_tiles(BackwardKernel::kDq, d, p, 2);
-        const std::int64_t tokens = keys ? lk : lq, tile = keys ? t.cols : t.rows;
-        EXPECT_GE(static_cast<std::int64_t>(g.blocks_x) * tile, tokens) << attention_kernel_name(k);
-        EXPECT_LT(static_cast<std::int64_t>(g.blocks_x - 1) * tile, tokens) << "no empty tile";
-        EXPECT_EQ(g.blocks_y, keys ? 2u : 8u) << "kv heads for dK/dV, query heads otherwise";
-        EXPECT_EQ(g.threads, static_cast<std::uint32_t>(t.threads()));
-        EXPECT_LE(g.shared_bytes, kMaxSharedBytesSm80);
-        EXPECT_GT(g.shared_bytes, 0u);
-      }
+        for (std::int32_t lq : {1, 63, 64, 65, 1000}) {
+          const std::int32_t lk = lq + 37;
+          const AttentionGrid g = attention_grid(k, {lq, lk, 8, 2, d}, p);
+          const bool keys = k == AttentionKernel::kBackwardDkDv;
+          const TileShape t = k == AttentionKernel::kForward ? forward_tiles(d, p, 2)
+                              : keys                         ? backward_tiles(BackwardKernel::kDkDv, d, p, 2)
+                                                             : backward_tiles(BackwardKernel::kDq, d, p, 2);
+          const std::int64_t tokens = keys ? lk : lq, tile = keys ? t.cols : t.rows;
+          EXPECT_GE(static_cast<std::int64_t>(g.blocks_x) * tile, tokens) << attention_kernel_name(k);
+          EXPECT_LT(static_cast<std::int64_t>(g.blocks_x - 1) * tile, tokens) << "no empty tile";
+          EXPECT_EQ(g.blocks_y, keys ? 2u : 8u) << "kv heads for dK/dV, query heads otherwise";
+          EXPECT_EQ(g.threads, static_cast<std::uint32_t>(t.threads()));
+          EXPECT_LE(g.shared_bytes, kMaxSharedBytesSm80);
+          EXPECT_GT(g.shared_bytes, 0u);
+        }
       }
     }
   }
@@ -107,7 +107,9 @@ TEST(AttentionTiles, EveryChoiceFitsTheSharedMemoryAndRegisterBudget) {
   // H100 SM (kExact's D = 128 layouts hold one), and each fits sm_80.
   for (const std::int64_t d : kCudaHeadDims) {
     EXPECT_GE(blocks_per_sm(forward_smem(static_cast<int>(d), kFast, 2).bytes, kSmSharedBytesSm90), 2) << d;
-    EXPECT_GE(blocks_per_sm(backward_smem(BackwardKernel::kDq, static_cast<int>(d), kFast, 2).bytes, kSmSharedBytesSm90), 2) << d;
+    EXPECT_GE(
+        blocks_per_sm(backward_smem(BackwardKernel::kDq, static_cast<int>(d), kFast, 2).bytes, kSmSharedBytesSm90), 2)
+        << d;
   }
   EXPECT_EQ(blocks_per_sm(forward_smem(128, kExact, 2).bytes, kSmSharedBytesSm90), 1);
   EXPECT_EQ(blocks_per_sm(backward_smem(BackwardKernel::kDq, 128, kFast, 2).bytes, kSmSharedBytesSm90), 2);
@@ -118,17 +120,18 @@ TEST(AttentionTiles, EveryChoiceFitsTheSharedMemoryAndRegisterBudget) {
 // offsets inside one (multiples of 16 rows × a row of ≥ 16 elements) keep that.
 TEST(AttentionGrid, EveryBufferIs128ByteAligned) {
   for (std::int32_t d : {16, 32, 64, 128}) {
-   for (MmaPrecision p : kMmaPrecisions) {
-    const ForwardSmem f = forward_smem(d, p, 2);
-    for (std::size_t off : {f.q, f.k, f.v, f.o, f.s, f.p_terms, f.row_max, f.row_sum, f.pos_q, f.seg_q, f.pos_k, f.seg_k})
-      EXPECT_EQ(off % 128, 0u) << "forward D=" << d;
-    for (BackwardKernel k : {BackwardKernel::kDkDv, BackwardKernel::kDq}) {
-      const BackwardSmem b = backward_smem(k, d, p, 2);
-      for (std::size_t off : {b.q, b.dout, b.k, b.v, b.acc_a, b.acc_b, b.p, b.ds, b.terms, b.lse, b.dsum, b.pos_q,
-                              b.seg_q, b.pos_k, b.seg_k, b.warp_max})
-        EXPECT_EQ(off % 128, 0u) << "backward D=" << d;
+    for (MmaPrecision p : kMmaPrecisions) {
+      const ForwardSmem f = forward_smem(d, p, 2);
+      for (std::size_t off :
+           {f.q, f.k, f.v, f.o, f.s, f.p_terms, f.row_max, f.row_sum, f.pos_q, f.seg_q, f.pos_k, f.seg_k})
+        EXPECT_EQ(off % 128, 0u) << "forward D=" << d;
+      for (BackwardKernel k : {BackwardKernel::kDkDv, BackwardKernel::kDq}) {
+        const BackwardSmem b = backward_smem(k, d, p, 2);
+        for (std::size_t off : {b.q, b.dout, b.k, b.v, b.acc_a, b.acc_b, b.p, b.ds, b.terms, b.lse, b.dsum, b.pos_q,
+                                b.seg_q, b.pos_k, b.seg_k, b.warp_max})
+          EXPECT_EQ(off % 128, 0u) << "backward D=" << d;
+      }
     }
-   }
   }
 }
 

@@ -31,8 +31,9 @@ void construct_staged(MPI_Comm world) {
   auto comm_stream = device.create_host_stream("comm");
   auto ready = device.create_event();
   auto arrived = device.create_event();
-  ra::comm::staged::StagedCommunicator comm(std::make_unique<ra::comm::mpi::MpiCommunicator>(world, ra::comm::CommOptions{}),
-                                            std::make_shared<ra::comm::staged::CudaStager>(device));
+  ra::comm::staged::StagedCommunicator comm(
+      std::make_unique<ra::comm::mpi::MpiCommunicator>(world, ra::comm::CommOptions{}),
+      std::make_shared<ra::comm::staged::CudaStager>(device));
   auto send = device.allocate(64);
   auto recv = device.allocate(64);
   compute->record(*ready);

@@ -52,8 +52,8 @@ void check_group(const CaseGroup& group) {
       worst = cases::describe(tc);
     }
   }
-  std::printf("[ ratio    ] %s (%zu cases): max |error| / bound = %.3f (%s)\n", group.name.c_str(),
-              group.cases.size(), max_ratio, worst.c_str());
+  std::printf("[ ratio    ] %s (%zu cases): max |error| / bound = %.3f (%s)\n", group.name.c_str(), group.cases.size(),
+              max_ratio, worst.c_str());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -146,8 +146,8 @@ TEST(CublasMapping, BatchStridesFollowTheirPointersAndEmptyRowsGetLdOne) {
   g.stride_c_elems = 15;
   const ColumnMajorGemm c = to_column_major(g);
   EXPECT_EQ(c.ldb_elems, 1);
-  EXPECT_EQ(c.stride_a_elems, 0);   // row-major B
-  EXPECT_EQ(c.stride_b_elems, 7);   // row-major A
+  EXPECT_EQ(c.stride_a_elems, 0);  // row-major B
+  EXPECT_EQ(c.stride_b_elems, 7);  // row-major A
   EXPECT_EQ(c.stride_c_elems, 15);
   EXPECT_EQ(c.batch_count, 4);
 }

@@ -86,8 +86,15 @@ Operands make_operands(const GemmCase& tc) {
     b_elems = tc.layout == BatchLayout::kSharedB ? b_rows * g.ldb_elems : tc.batch_count * g.stride_b_elems;
     c_elems = tc.batch_count * g.stride_c_elems;
   }
-  Operands o{g, a_rows, a_cols, b_rows, b_cols, Buffer(tc.in_type, a_elems), Buffer(tc.in_type, b_elems),
-             Buffer(tc.c_type, c_elems), {}};
+  Operands o{g,
+             a_rows,
+             a_cols,
+             b_rows,
+             b_cols,
+             Buffer(tc.in_type, a_elems),
+             Buffer(tc.in_type, b_elems),
+             Buffer(tc.c_type, c_elems),
+             {}};
   std::mt19937 rng(tc.seed);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (std::int64_t i = 0; i < a_elems; ++i) o.a.store(i, uniform(rng));
@@ -142,9 +149,9 @@ Comparison compare(const GemmCase& tc, const Operands& o, Accumulation accumulat
         const double err = std::fabs(impl - ref);
         // An exact bound of 0 (all terms 0) is met only by an exact result.
         const double ratio = std::isnan(impl) ? std::numeric_limits<double>::infinity()
-                             : bound > 0     ? err / bound
-                             : err == 0      ? 0.0
-                                             : std::numeric_limits<double>::infinity();
+                             : bound > 0      ? err / bound
+                             : err == 0       ? 0.0
+                                              : std::numeric_limits<double>::infinity();
         is_c[static_cast<std::size_t>(ci)] = 1;
         ++r.checked;
         if (ratio > r.max_ratio || (r.where.empty() && ratio >= r.max_ratio)) {
@@ -167,7 +174,6 @@ Comparison compare(const GemmCase& tc, const Operands& o, Accumulation accumulat
   }
   return r;
 }
-
 
 namespace {
 
@@ -202,10 +208,10 @@ void add_linear(std::vector<GemmCase>& out, const ModelDims& d, const Linear& l,
   const std::string base = std::string(d.name) + "." + l.name + ".tokens" + std::to_string(tokens);
   out.push_back({base + ".forward", Transpose::kNo, Transpose::kYes, tokens, l.out, l.in, in, activation_out, 1.0f,
                  l.forward_beta});
-  out.push_back({base + ".backward_dx", Transpose::kNo, Transpose::kNo, tokens, l.in, l.out, in, activation_out, 1.0f,
-                 1.0f});
-  out.push_back({base + ".backward_dw", Transpose::kYes, Transpose::kNo, l.out, l.in, tokens, in, ElementType::kF32,
-                 1.0f, 1.0f});
+  out.push_back(
+      {base + ".backward_dx", Transpose::kNo, Transpose::kNo, tokens, l.in, l.out, in, activation_out, 1.0f, 1.0f});
+  out.push_back(
+      {base + ".backward_dw", Transpose::kYes, Transpose::kNo, l.out, l.in, tokens, in, ElementType::kF32, 1.0f, 1.0f});
 }
 
 }  // namespace
@@ -213,8 +219,8 @@ void add_linear(std::vector<GemmCase>& out, const ModelDims& d, const Linear& l,
 std::vector<CaseGroup> model_cases() {
   std::vector<CaseGroup> groups;
   // Tokens per rank: batch 8 × seq 512 over sp = 4 ranks (1024); a ragged shard (77).
-  for (const auto& [in, name] : {std::pair{ElementType::kF32, "linear layers f32"},
-                                 std::pair{ElementType::kBF16, "linear layers bf16"}}) {
+  for (const auto& [in, name] :
+       {std::pair{ElementType::kF32, "linear layers f32"}, std::pair{ElementType::kBF16, "linear layers bf16"}}) {
     CaseGroup g{name, {}};
     for (const ModelDims& d : kModels)
       for (const Linear& l : linears(d))
@@ -250,8 +256,8 @@ std::vector<CaseGroup> model_cases() {
 
 std::vector<CaseGroup> odd_cases() {
   std::vector<CaseGroup> groups;
-  const std::int64_t sizes[][3] = {{1, 1, 1},   {1, 64, 64},    {64, 1, 64}, {64, 64, 1},
-                                   {7, 13, 5},  {63, 77, 129},  {3, 1, 300}};
+  const std::int64_t sizes[][3] = {{1, 1, 1},  {1, 64, 64},   {64, 1, 64}, {64, 64, 1},
+                                   {7, 13, 5}, {63, 77, 129}, {3, 1, 300}};
   const std::pair<ElementType, ElementType> types[] = {{ElementType::kF32, ElementType::kF32},
                                                        {ElementType::kBF16, ElementType::kBF16},
                                                        {ElementType::kBF16, ElementType::kF32},

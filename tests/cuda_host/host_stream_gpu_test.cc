@@ -69,7 +69,7 @@ TEST(CudaHostStream, AWaitTargetsTheRecordIssuedBeforeIt) {
   auto compute = dev.create_stream("compute");
   auto host = dev.create_host_stream("comm");
   auto e = dev.create_event();
-  compute->record(*e);  // nothing pending: complete at once
+  compute->record(*e);                                                          // nothing pending: complete at once
   host->launch("busy", [] { std::this_thread::sleep_for(milliseconds(50)); });  // the worker polls later
   host->wait(*e);
   hold(*compute, 400);

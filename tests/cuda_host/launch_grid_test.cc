@@ -22,9 +22,15 @@ TEST(ElementwiseGrid, OneThreadPerElementUpToTheCap) {
   };
   // Expected blocks = ceil(n / 256), at most 8192, worked out by hand.
   const std::vector<Case> cases = {
-      {1, 1}, {255, 1}, {256, 1}, {257, 2}, {1000, 4}, {1024, 4}, {1025, 5},
-      {2097152, 8192},         // 256 * 8192: exactly the cap
-      {2097153, 8192},         // one more element: the grid-stride loop takes it
+      {1, 1},
+      {255, 1},
+      {256, 1},
+      {257, 2},
+      {1000, 4},
+      {1024, 4},
+      {1025, 5},
+      {2097152, 8192},  // 256 * 8192: exactly the cap
+      {2097153, 8192},  // one more element: the grid-stride loop takes it
       {std::int64_t{1} << 40, 8192},
   };
   for (const Case& c : cases) {
@@ -34,9 +40,7 @@ TEST(ElementwiseGrid, OneThreadPerElementUpToTheCap) {
   }
 }
 
-TEST(ElementwiseGrid, NegativeCountIsAnInternalError) {
-  EXPECT_THROW(elementwise_grid(-1), InternalError);
-}
+TEST(ElementwiseGrid, NegativeCountIsAnInternalError) { EXPECT_THROW(elementwise_grid(-1), InternalError); }
 
 // Runs the kernel's index walk (i = block*threads + thread; i += blocks*threads) on
 // the CPU: every element must be visited exactly once.
@@ -53,8 +57,8 @@ std::vector<int> visits(std::int64_t n_elems) {
 }
 
 TEST(ElementwiseGrid, GridStrideLoopCoversEveryElementOnce) {
-  for (std::int64_t n : {std::int64_t{1}, std::int64_t{7}, std::int64_t{256}, std::int64_t{1000},
-                         std::int64_t{2097152}, std::int64_t{2097152 + 3}, std::int64_t{3 * 2097152 + 11}}) {
+  for (std::int64_t n : {std::int64_t{1}, std::int64_t{7}, std::int64_t{256}, std::int64_t{1000}, std::int64_t{2097152},
+                         std::int64_t{2097152 + 3}, std::int64_t{3 * 2097152 + 11}}) {
     const std::vector<int> seen = visits(n);
     for (std::size_t i = 0; i < seen.size(); ++i) {
       ASSERT_EQ(seen[i], 1) << "element " << i << " of " << n;

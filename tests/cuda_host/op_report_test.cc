@@ -58,8 +58,9 @@ TEST(SizeMismatch, NamesRankHopPeerAndBothSizes) {
 }
 
 TEST(SizeMismatch, AMissingHeaderIsNamed) {
-  EXPECT_EQ(size_mismatch_message(0, hop(1, 16, -1, 0), kNoSizeHeader),
-            "rank 0: fwd kv step 3 hop 2: message size mismatch from rank 1: expected 16 bytes, received no size header");
+  EXPECT_EQ(
+      size_mismatch_message(0, hop(1, 16, -1, 0), kNoSizeHeader),
+      "rank 0: fwd kv step 3 hop 2: message size mismatch from rank 1: expected 16 bytes, received no size header");
 }
 
 TEST(StallMessage, ExchangeNamesStepHopPeersBytesElapsedAndDeadline) {

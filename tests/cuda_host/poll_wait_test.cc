@@ -35,12 +35,12 @@ TEST(PollUntilDone, AlreadyDoneStillRunsTheChecks) {
 
 TEST(PollUntilDone, AMonitorThatThrowsEndsTheWait) {
   int queries = 0;
-  EXPECT_THROW(poll_until_done([&] {
-                                 ++queries;
-                                 return PollStatus::kPending;
-                               },
-                               [] { throw PeerError("rank 1: stalled"); }, fast(10s),
-                               [] { return std::string("stream"); }),
+  EXPECT_THROW(poll_until_done(
+                   [&] {
+                     ++queries;
+                     return PollStatus::kPending;
+                   },
+                   [] { throw PeerError("rank 1: stalled"); }, fast(10s), [] { return std::string("stream"); }),
                PeerError);
   EXPECT_EQ(queries, 1);
 }

@@ -52,8 +52,9 @@ Row brute_force(const Documents& docs, const std::vector<std::uint64_t>& order, 
   for (std::uint64_t doc : order)
     for (std::uint64_t i = 0; i < docs.offsets[doc + 1] - docs.offsets[doc]; ++i) stream.push_back({doc, i});
   const auto begin = static_cast<std::size_t>((k % per_epoch) * seq_len);
-  std::vector<Tok> window(stream.begin() + static_cast<std::ptrdiff_t>(begin),
-                          stream.begin() + static_cast<std::ptrdiff_t>(std::min(stream.size(), begin + static_cast<std::size_t>(seq_len))));
+  std::vector<Tok> window(
+      stream.begin() + static_cast<std::ptrdiff_t>(begin),
+      stream.begin() + static_cast<std::ptrdiff_t>(std::min(stream.size(), begin + static_cast<std::size_t>(seq_len))));
   auto token = [&](const Tok& t) { return static_cast<std::int32_t>(docs.tokens[docs.offsets[t.doc] + t.index]); };
   Row r;
   std::int32_t segment = 0, run_start = 0;
@@ -143,10 +144,12 @@ TEST(Packing, InvariantsHoldOnTheOutputAlone) {
           }
         } else {
           EXPECT_EQ(b.positions[at], b.positions[at - 1] + 1);
-          EXPECT_EQ(static_cast<std::uint32_t>(b.tokens[at - 1]), tok - 1) << "a segment is consecutive tokens of one document";
+          EXPECT_EQ(static_cast<std::uint32_t>(b.tokens[at - 1]), tok - 1)
+              << "a segment is consecutive tokens of one document";
         }
         if (b.targets[at] >= 0) {
-          EXPECT_EQ(b.targets[at], static_cast<std::int32_t>(tok + 1)) << "the target is the next token of the document";
+          EXPECT_EQ(b.targets[at], static_cast<std::int32_t>(tok + 1))
+              << "the target is the next token of the document";
           EXPECT_LT(index + 1, doc_len);
         } else if (index + 1 < doc_len) {
           EXPECT_EQ(i, L - 1) << "a target is lost only where the sequence cuts the document";
@@ -190,9 +193,11 @@ TEST(Packing, BatchIsAPureFunctionOfTheStep) {
     EXPECT_EQ(b.segments, run[static_cast<std::size_t>(s)].segments) << "step " << s;
   }
   // Out of order, after other epochs were cached: still the same.
-  for (std::int64_t s = steps - 1; s >= 0; s -= 3) EXPECT_EQ(a.batch_at_step(s, B).tokens, run[static_cast<std::size_t>(s)].tokens);
+  for (std::int64_t s = steps - 1; s >= 0; s -= 3)
+    EXPECT_EQ(a.batch_at_step(s, B).tokens, run[static_cast<std::size_t>(s)].tokens);
   EXPECT_EQ(a.batch_at_step(2, B).tokens, a.batch(2 * B, B).tokens);
-  for (std::int64_t s = 1; s < steps; ++s) EXPECT_NE(run[static_cast<std::size_t>(s)].tokens, run[0].tokens) << "step " << s;
+  for (std::int64_t s = 1; s < steps; ++s)
+    EXPECT_NE(run[static_cast<std::size_t>(s)].tokens, run[0].tokens) << "step " << s;
   EXPECT_NE(other_seed.batch_at_step(0, B).tokens, run[0].tokens) << "the seed changes the order";
   EXPECT_NE(a.epoch_order(0), a.epoch_order(1)) << "each epoch has its own order";
 }
@@ -210,7 +215,8 @@ TEST(Packing, ConcurrentCallersSeeTheSameBatches) {
     threads.emplace_back([&, t] {
       for (int rep = 0; rep < 20; ++rep)
         for (std::int64_t k = t; k < 4 * per_epoch; k += 2)
-          mismatches[static_cast<std::size_t>(t)] += corpus.batch(k, 1).tokens != want[static_cast<std::size_t>(k)] ? 1 : 0;
+          mismatches[static_cast<std::size_t>(t)] +=
+              corpus.batch(k, 1).tokens != want[static_cast<std::size_t>(k)] ? 1 : 0;
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(mismatches, (std::vector<int>{0, 0}));

@@ -15,7 +15,8 @@ namespace {
 
 std::string row_text(const SequenceBatch& b, std::int64_t r) {
   std::string s;
-  for (std::int64_t i = 0; i < b.seq_len; ++i) s.push_back(static_cast<char>(b.tokens[static_cast<std::size_t>(r * b.seq_len + i)]));
+  for (std::int64_t i = 0; i < b.seq_len; ++i)
+    s.push_back(static_cast<char>(b.tokens[static_cast<std::size_t>(r * b.seq_len + i)]));
   return s;
 }
 
@@ -34,7 +35,8 @@ TEST(Passkey, LayoutAndTargets) {
       const std::string key = t.substr(1, static_cast<std::size_t>(K));
       EXPECT_EQ(t[0], '#');
       for (char c : key) EXPECT_TRUE(c >= '0' && c <= '9');
-      for (std::int64_t i = K + 1; i < question; ++i) EXPECT_TRUE(t[static_cast<std::size_t>(i)] >= 'a' && t[static_cast<std::size_t>(i)] <= 'z');
+      for (std::int64_t i = K + 1; i < question; ++i)
+        EXPECT_TRUE(t[static_cast<std::size_t>(i)] >= 'a' && t[static_cast<std::size_t>(i)] <= 'z');
       EXPECT_EQ(t[static_cast<std::size_t>(question)], '?');
       EXPECT_EQ(t.substr(static_cast<std::size_t>(question + 1)), key) << "the key again after the question";
       for (std::int64_t i = 0; i < L; ++i) {
@@ -105,7 +107,8 @@ TEST(Passkey, AccuracyCountsSequencesAndDigits) {
   EXPECT_EQ(acc.digit_accuracy, std::vector<double>(5, 1.0));
 
   const std::int64_t answer = 48 - 5 - 1;
-  predicted[static_cast<std::size_t>(1 * 48 + answer + 2)] = b.targets[static_cast<std::size_t>(1 * 48 + answer + 2)] == '0' ? '1' : '0';
+  predicted[static_cast<std::size_t>(1 * 48 + answer + 2)] =
+      b.targets[static_cast<std::size_t>(1 * 48 + answer + 2)] == '0' ? '1' : '0';
   predicted[static_cast<std::size_t>(3 * 48 + answer + 2)] = -1;
   predicted[static_cast<std::size_t>(3 * 48 + answer + 4)] = 'z';
   acc = passkey_accuracy(predicted, b);

@@ -74,12 +74,12 @@ class TokenFile : public ::testing::Test {
 
 TEST_F(TokenFile, Uint16RoundTripWithTheDocumentedHeader) {
   EXPECT_EQ(good_.substr(0, 8), "RATOKENS");
-  EXPECT_EQ(le(good_, 8, 4), 1u);     // version
-  EXPECT_EQ(le(good_, 12, 4), 2u);    // token_bytes
-  EXPECT_EQ(le(good_, 16, 4), 1000u); // vocab_size
-  EXPECT_EQ(le(good_, 20, 4), 0u);    // reserved
-  EXPECT_EQ(le(good_, 24, 8), 3u);    // doc_count
-  EXPECT_EQ(le(good_, 32, 8), 8u);    // token_count
+  EXPECT_EQ(le(good_, 8, 4), 1u);      // version
+  EXPECT_EQ(le(good_, 12, 4), 2u);     // token_bytes
+  EXPECT_EQ(le(good_, 16, 4), 1000u);  // vocab_size
+  EXPECT_EQ(le(good_, 20, 4), 0u);     // reserved
+  EXPECT_EQ(le(good_, 24, 8), 3u);     // doc_count
+  EXPECT_EQ(le(good_, 32, 8), 8u);     // token_count
   const std::vector<std::uint64_t> offsets{le(good_, 40, 8), le(good_, 48, 8), le(good_, 56, 8), le(good_, 64, 8)};
   EXPECT_EQ(offsets, three_docs().offsets);
   for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(le(good_, 72 + 2 * i, 2), three_docs().tokens[i]) << "token " << i;
@@ -123,7 +123,8 @@ TEST_F(TokenFile, SeveralFilesConcatenate) {
 }
 
 TEST_F(TokenFile, RefusesATruncatedHeader) {
-  EXPECT_EQ(error_of("empty.tok", ""), at("empty.tok", "byte 0: file is 0 bytes, shorter than the 40-byte header (truncated?)"));
+  EXPECT_EQ(error_of("empty.tok", ""),
+            at("empty.tok", "byte 0: file is 0 bytes, shorter than the 40-byte header (truncated?)"));
   EXPECT_EQ(error_of("short.tok", good_.substr(0, 30)),
             at("short.tok", "byte 30: file is 30 bytes, shorter than the 40-byte header (truncated?)"));
 }
@@ -148,7 +149,8 @@ TEST_F(TokenFile, RefusesBadTokenBytes) {
 }
 
 TEST_F(TokenFile, RefusesAFileVocabAboveTheModels) {
-  EXPECT_EQ(error_of("vocab.tok", good_, 500), at("vocab.tok", "byte 16: vocab_size 1000 exceeds the model's vocab 500"));
+  EXPECT_EQ(error_of("vocab.tok", good_, 500),
+            at("vocab.tok", "byte 16: vocab_size 1000 exceeds the model's vocab 500"));
 }
 
 TEST_F(TokenFile, RefusesANonZeroReservedField) {
@@ -157,32 +159,39 @@ TEST_F(TokenFile, RefusesANonZeroReservedField) {
 
 TEST_F(TokenFile, RefusesADocCountBeyondTheFile) {
   EXPECT_EQ(error_of("docs.tok", patched(24, 0xffffff, 8)),
-            at("docs.tok", "byte 24: doc_count 16777215: header and offsets need 40 + 8·(doc_count+1) = 134217768 bytes, "
-                           "the file is 88 (truncated?)"));
+            at("docs.tok",
+               "byte 24: doc_count 16777215: header and offsets need 40 + 8·(doc_count+1) = 134217768 bytes, "
+               "the file is 88 (truncated?)"));
   // Sizes that overflow 64 bits are refused without wrapping around.
   EXPECT_EQ(error_of("docs_max.tok", patched(24, ~0ull, 8)),
-            at("docs_max.tok", "byte 24: doc_count 18446744073709551615: header and offsets need 40 + 8·(doc_count+1) = "
-                               "more than 2^64 bytes, the file is 88 (truncated?)"));
+            at("docs_max.tok",
+               "byte 24: doc_count 18446744073709551615: header and offsets need 40 + 8·(doc_count+1) = "
+               "more than 2^64 bytes, the file is 88 (truncated?)"));
   // Cut inside the offsets: 3 documents need 40 + 32 = 72 bytes.
   EXPECT_EQ(error_of("cut.tok", good_.substr(0, 60)),
-            at("cut.tok", "byte 24: doc_count 3: header and offsets need 40 + 8·(doc_count+1) = 72 bytes, the file is 60 "
-                          "(truncated?)"));
+            at("cut.tok",
+               "byte 24: doc_count 3: header and offsets need 40 + 8·(doc_count+1) = 72 bytes, the file is 60 "
+               "(truncated?)"));
 }
 
 TEST_F(TokenFile, RefusesTruncatedTokensAndTrailingBytes) {
   EXPECT_EQ(error_of("trunc.tok", good_.substr(0, 87)),
-            at("trunc.tok", "byte 72: token_count 8 × 2 bytes = 16 bytes expected after the offsets, the file has 15 "
-                            "(truncated)"));
+            at("trunc.tok",
+               "byte 72: token_count 8 × 2 bytes = 16 bytes expected after the offsets, the file has 15 "
+               "(truncated)"));
   EXPECT_EQ(error_of("trail.tok", good_ + "x"),
-            at("trail.tok", "byte 72: token_count 8 × 2 bytes = 16 bytes expected after the offsets, the file has 17 "
-                            "(trailing bytes)"));
+            at("trail.tok",
+               "byte 72: token_count 8 × 2 bytes = 16 bytes expected after the offsets, the file has 17 "
+               "(trailing bytes)"));
   EXPECT_EQ(error_of("count.tok", patched(32, 1ull << 63, 8)),
-            at("count.tok", "byte 72: token_count 9223372036854775808 × 2 bytes = more than 2^64 bytes expected after the "
-                            "offsets, the file has 16 (truncated)"));
+            at("count.tok",
+               "byte 72: token_count 9223372036854775808 × 2 bytes = more than 2^64 bytes expected after the "
+               "offsets, the file has 16 (truncated)"));
 }
 
 TEST_F(TokenFile, RefusesBadOffsets) {
-  EXPECT_EQ(error_of("first.tok", patched(40, 1, 8)), at("first.tok", "byte 40: the first document offset must be 0, got 1"));
+  EXPECT_EQ(error_of("first.tok", patched(40, 1, 8)),
+            at("first.tok", "byte 40: the first document offset must be 0, got 1"));
   // Offsets 0, 9, 3, 8: the third decreases.
   EXPECT_EQ(error_of("order.tok", patched(48, 9, 8)),
             at("order.tok", "byte 56: document offset 3 (offset index 2) decreases (previous 9)"));
@@ -244,7 +253,8 @@ TEST_F(TokenFile, WriterRefusesWhatTheReaderWould) {
     write_token_file(dir_.path("no_such_dir/w.tok"), three_docs(), TokenWidth::kU16, 1000);
     ADD_FAILURE() << "wrote into a missing directory";
   } catch (const InputDataError& e) {
-    EXPECT_EQ(std::string(e.what()), dir_.path("no_such_dir/w.tok") + ": cannot write the token file (No such file or directory)");
+    EXPECT_EQ(std::string(e.what()),
+              dir_.path("no_such_dir/w.tok") + ": cannot write the token file (No such file or directory)");
   }
 }
 

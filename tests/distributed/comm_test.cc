@@ -62,7 +62,9 @@ std::string transport_name(const ::testing::TestParamInfo<Transport>& p) {
 
 INSTANTIATE_TEST_SUITE_P(Comm, Transports, ::testing::Values(Transport::kMpi, Transport::kStaged), transport_name);
 
-TensorView f32(std::vector<float>& v) { return TensorView(v.data(), DType::kF32, Shape{static_cast<std::int64_t>(v.size())}); }
+TensorView f32(std::vector<float>& v) {
+  return TensorView(v.data(), DType::kF32, Shape{static_cast<std::int64_t>(v.size())});
+}
 
 TEST_P(Transports, RingExchangeOnAStream) {
   Communicator& c = comm();
@@ -129,7 +131,8 @@ TEST_P(Transports, ShortAndLongMessagesNameBothSizes) {
         ADD_FAILURE() << "a " << sent_elems * 4 << "-byte message into 16 bytes was accepted";
       } catch (const PeerError& e) {
         const std::string m = e.what();
-        EXPECT_NE(m.find("size step 0 hop 1: message size mismatch from rank 1: expected 16 bytes"), std::string::npos) << m;
+        EXPECT_NE(m.find("size step 0 hop 1: message size mismatch from rank 1: expected 16 bytes"), std::string::npos)
+            << m;
         EXPECT_NE(m.find(sent_elems == 3 ? "received 12 bytes" : "received more"), std::string::npos) << m;
       }
       stream = dev.create_stream("comm");  // the failed stream stays poisoned, as on CUDA
@@ -142,17 +145,24 @@ TEST_P(Transports, ShortAndLongMessagesNameBothSizes) {
 template <typename T>
 T element(int r, std::size_t i) {
   const auto ri = static_cast<std::int64_t>(r), ii = static_cast<std::int64_t>(i);
-  if constexpr (std::is_same_v<T, float>) return static_cast<float>(1000 * ri + ii) + 0.5f;
-  else if constexpr (std::is_same_v<T, double>) return static_cast<double>(1000000 * ri + ii) + 0.25;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return static_cast<std::int32_t>(-(1000 * ri + ii));
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return static_cast<std::uint8_t>((37 * ri + 11 * ii + 1) % 256);
-  else return bf16{static_cast<std::uint16_t>((257 * ri + ii) % 65536)};  // bit patterns: no arithmetic
+  if constexpr (std::is_same_v<T, float>)
+    return static_cast<float>(1000 * ri + ii) + 0.5f;
+  else if constexpr (std::is_same_v<T, double>)
+    return static_cast<double>(1000000 * ri + ii) + 0.25;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return static_cast<std::int32_t>(-(1000 * ri + ii));
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return static_cast<std::uint8_t>((37 * ri + 11 * ii + 1) % 256);
+  else
+    return bf16{static_cast<std::uint16_t>((257 * ri + ii) % 65536)};  // bit patterns: no arithmetic
 }
 
 template <typename T>
 bool same(const T& a, const T& b) {
-  if constexpr (std::is_same_v<T, bf16>) return a.bits == b.bits;
-  else return a == b;
+  if constexpr (std::is_same_v<T, bf16>)
+    return a.bits == b.bits;
+  else
+    return a == b;
 }
 
 template <typename T>
@@ -215,9 +225,11 @@ TEST_P(Transports, AllGatherRejectsMismatchedViewsBeforeCommunicating) {
   } catch (const InternalError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("all_gather: receive bytes vs " + std::to_string(c.size()) + " ranks x 16 send bytes"),
-              std::string::npos) << m;
+              std::string::npos)
+        << m;
     EXPECT_NE(m.find("(" + std::to_string(recv.size() * 4) + " vs " + std::to_string(16 * c.size()) + ")"),
-              std::string::npos) << m;
+              std::string::npos)
+        << m;
   }
   std::vector<std::int32_t> wrong_dtype(4 * static_cast<std::size_t>(c.size()));
   EXPECT_THROW(c.all_gather(ConstTensorView(send.data(), DType::kF32, Shape{4}),
@@ -228,7 +240,9 @@ TEST_P(Transports, AllGatherRejectsMismatchedViewsBeforeCommunicating) {
 
 // Rank r's contribution to the variable-size tests: `bytes_of(r)` bytes, byte i of it
 // a function of (r, i).
-std::byte byte_of(int r, std::size_t i) { return static_cast<std::byte>((131 * static_cast<std::size_t>(r) + 7 * i + 3) % 251); }
+std::byte byte_of(int r, std::size_t i) {
+  return static_cast<std::byte>((131 * static_cast<std::size_t>(r) + 7 * i + 3) % 251);
+}
 
 std::vector<std::byte> contribution(int r, std::size_t size_bytes) {
   std::vector<std::byte> v(size_bytes);
@@ -256,9 +270,9 @@ TEST_P(Transports, AllGatherVariableSizes) {
     if (r == 1) return 0;
     return static_cast<std::size_t>(r - 1) * (2u << 20) + 7;
   });
-  expect_all_gather_v(c, [](int) -> std::size_t { return 0; });                          // nobody has anything
+  expect_all_gather_v(c, [](int) -> std::size_t { return 0; });                             // nobody has anything
   expect_all_gather_v(c, [&](int r) -> std::size_t { return r == c.size() - 1 ? 1 : 0; });  // only the last rank
-  expect_all_gather_v(c, [](int) -> std::size_t { return 40; });                         // equal sizes work too
+  expect_all_gather_v(c, [](int) -> std::size_t { return 40; });                            // equal sizes work too
 }
 
 TEST_P(Transports, AllGatherVariableSizesOfTypedViewsAndStrings) {
@@ -276,9 +290,10 @@ TEST_P(Transports, AllGatherVariableSizesOfTypedViewsAndStrings) {
       EXPECT_EQ(v, element<double>(r, i)) << "rank " << r << "'s element " << i;
     }
   }
-  const std::vector<std::string> texts =
-      all_gather_strings(c, c.rank() == 0 ? std::string() : "rank " + std::to_string(c.rank()) + std::string(
-                                                                static_cast<std::size_t>(c.rank()) * 1000, '.'));
+  const std::vector<std::string> texts = all_gather_strings(
+      c, c.rank() == 0
+             ? std::string()
+             : "rank " + std::to_string(c.rank()) + std::string(static_cast<std::size_t>(c.rank()) * 1000, '.'));
   ASSERT_EQ(texts.size(), static_cast<std::size_t>(c.size()));
   EXPECT_EQ(texts[0], "");
   for (int r = 1; r < c.size(); ++r) {
@@ -291,7 +306,8 @@ TEST_P(Transports, AllGatherVariableSizesOfTypedViewsAndStrings) {
 // of another size and contents, which must be replaced exactly.
 std::string text_of(int root, std::size_t size_bytes) {
   std::string t(size_bytes, '\0');
-  for (std::size_t i = 0; i < size_bytes; ++i) t[i] = static_cast<char>('a' + (static_cast<std::size_t>(root) + i) % 26);
+  for (std::size_t i = 0; i < size_bytes; ++i)
+    t[i] = static_cast<char>('a' + (static_cast<std::size_t>(root) + i) % 26);
   return t;
 }
 
@@ -339,7 +355,8 @@ TEST_P(Transports, AllGatherWithAMissingRankHitsTheDeadline) {
       const std::string m = e.what();
       EXPECT_NE(m.find("all_gather of " + std::to_string(4 * c.size()) + " bytes: not every peer rank of " +
                        std::to_string(c.size()) + " joined after 0."),
-                std::string::npos) << m;
+                std::string::npos)
+          << m;
       EXPECT_NE(m.find("(deadline comm_timeout = 0.30 s)"), std::string::npos) << m;
     }
   }
@@ -369,7 +386,8 @@ TEST_P(Transports, SilentPeerHitsTheDeadline) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const std::string m = e.what();
       EXPECT_NE(m.find("silent step 7 hop 8: no data from peer rank 1 (waiting to receive 256 bytes) after 0."),
-                std::string::npos) << m;
+                std::string::npos)
+          << m;
       EXPECT_NE(m.find("(deadline comm_timeout = 0.30 s)"), std::string::npos) << m;
       EXPECT_GE(s, 0.3);
       EXPECT_LT(s, 1.3) << "deadline + 1 s";

@@ -175,8 +175,8 @@ Trajectory run_device(Shared& s, const std::vector<float>& p0, int steps) {
   Trajectory out;
   for (int step = 0; step < steps; ++step) {
     dev.fill_zero(grads.view(), *stream);
-    const StepLoss l = model.forward_backward(params.view(), shard, attention, static_cast<float>(1.0 / s.count),
-                                              grads.view());
+    const StepLoss l =
+        model.forward_backward(params.view(), shard, attention, static_cast<float>(1.0 / s.count), grads.view());
     // forward_backward returned after its stream finished: the gradients are complete.
     sp.all_reduce(grads.view(), comm::ReduceOp::kSum);
     out.loss.push_back(global_loss(sp, l.loss_sum, s.count));
@@ -212,14 +212,15 @@ TEST(DeviceModelSequenceParallel, AdamWStepsMatchTheCpuModel) {
     EXPECT_EQ(dev.valid_rows[u], cpu.valid_rows[u]) << "step " << t;
     EXPECT_EQ(dev.lr[u], cpu.lr[u]) << "step " << t;
     EXPECT_NEAR(dev.loss[u], cpu.loss[u], tol) << "step " << t << ": control run's spread " << spread;
-    EXPECT_NEAR(dev.grad_norm[u], cpu.grad_norm[u], kSpreadFactor * std::fabs(control.grad_norm[u] - cpu.grad_norm[u]) +
-                                                         kNormFloor * cpu.grad_norm[u])
+    EXPECT_NEAR(dev.grad_norm[u], cpu.grad_norm[u],
+                kSpreadFactor * std::fabs(control.grad_norm[u] - cpu.grad_norm[u]) + kNormFloor * cpu.grad_norm[u])
         << "step " << t;
     if (world.rank() == 0)
-      std::printf("step %d: loss device %.9f cpu %.9f control %.9f (|dev − cpu| %.3g, tolerance %.3g), grad norm "
-                  "device %.6f cpu %.6f control %.6f, lr %.4g\n",
-                  t, dev.loss[u], cpu.loss[u], control.loss[u], std::fabs(dev.loss[u] - cpu.loss[u]), tol,
-                  dev.grad_norm[u], cpu.grad_norm[u], control.grad_norm[u], cpu.lr[u]);
+      std::printf(
+          "step %d: loss device %.9f cpu %.9f control %.9f (|dev − cpu| %.3g, tolerance %.3g), grad norm "
+          "device %.6f cpu %.6f control %.6f, lr %.4g\n",
+          t, dev.loss[u], cpu.loss[u], control.loss[u], std::fabs(dev.loss[u] - cpu.loss[u]), tol, dev.grad_norm[u],
+          cpu.grad_norm[u], control.grad_norm[u], cpu.lr[u]);
   }
 }
 

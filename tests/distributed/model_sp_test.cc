@@ -98,8 +98,9 @@ Result run_f32_per_sequence(const ModelConfig& c, const std::vector<float>& para
     const auto at = [&](const std::vector<std::int32_t>& v) { return v.data() + s * b.seq_len; };
     RingAttentionFn attention({ring.dev, *ring.compute, *ring.comm_stream, single, ring.op}, c, at(b.positions),
                               at(b.segments), b.seq_len);
-    loss += model.forward_backward(params, {at(b.tokens), at(b.targets), at(b.positions), b.seq_len}, attention,
-                                   static_cast<float>(1.0 / global_count), grads)
+    loss += model
+                .forward_backward(params, {at(b.tokens), at(b.targets), at(b.positions), b.seq_len}, attention,
+                                  static_cast<float>(1.0 / global_count), grads)
                 .loss_sum;
   }
   return {loss / global_count, std::vector<double>(grads.begin(), grads.end())};
@@ -179,7 +180,9 @@ const SpCase kSpCases[] = {
     {"rope_causal_zigzag", Positions::kRope, layout::Layout::kZigzag, {numerics::MaskKind::kCausal, 0}},
     {"rope_causal_contiguous", Positions::kRope, layout::Layout::kContiguous, {numerics::MaskKind::kCausal, 0}},
     {"alibi_window_striped", Positions::kAlibi, layout::Layout::kStriped, {numerics::MaskKind::kCausal, 9}},
-    {"nopos_bidirectional_contiguous", Positions::kNone, layout::Layout::kContiguous,
+    {"nopos_bidirectional_contiguous",
+     Positions::kNone,
+     layout::Layout::kContiguous,
      {numerics::MaskKind::kBidirectional, 0}},
 };
 

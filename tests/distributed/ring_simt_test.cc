@@ -29,14 +29,29 @@ struct SimtRingParam {
 std::vector<SimtRingParam> params() {
   std::vector<SimtRingParam> out;
   for (Layout l : {Layout::kContiguous, Layout::kZigzag, Layout::kStriped}) {
-    out.push_back({{.lq = 130, .lk = 130, .hq = 4, .hkv = 2, .d = 64, .causal = true, .storage = DType::kBF16,
-                    .seed = 31},
+    out.push_back(
+        {{.lq = 130, .lk = 130, .hq = 4, .hkv = 2, .d = 64, .causal = true, .storage = DType::kBF16, .seed = 31}, l});
+    out.push_back({{.lq = 97,
+                    .lk = 97,
+                    .hq = 2,
+                    .hkv = 1,
+                    .d = 32,
+                    .causal = true,
+                    .window = 21,
+                    .alibi = true,
+                    .storage = DType::kF16,
+                    .seed = 32},
                    l});
-    out.push_back({{.lq = 97, .lk = 97, .hq = 2, .hkv = 1, .d = 32, .causal = true, .window = 21, .alibi = true,
-                    .storage = DType::kF16, .seed = 32},
-                   l});
-    out.push_back({{.lq = 90, .lk = 90, .hq = 2, .hkv = 2, .d = 128, .causal = false, .segments = 3, .padding = 6,
-                    .storage = DType::kBF16, .seed = 33},
+    out.push_back({{.lq = 90,
+                    .lk = 90,
+                    .hq = 2,
+                    .hkv = 2,
+                    .d = 128,
+                    .causal = false,
+                    .segments = 3,
+                    .padding = 6,
+                    .storage = DType::kBF16,
+                    .seed = 33},
                    l});
   }
   return out;

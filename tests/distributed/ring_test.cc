@@ -39,8 +39,8 @@ std::vector<CaseSpec> specs() {
   auto add = [&](CaseSpec s) { out.push_back(s); };
   add({.lq = 96, .lk = 96, .hq = 4, .hkv = 4, .d = 16, .causal = true, .seed = 1});
   add({.lq = 96, .lk = 96, .hq = 4, .hkv = 4, .d = 16, .causal = false, .seed = 2});
-  add({.lq = 113, .lk = 113, .hq = 4, .hkv = 2, .d = 40, .causal = true, .seed = 3});          // uneven, GQA
-  add({.lq = 113, .lk = 113, .hq = 4, .hkv = 1, .d = 16, .causal = false, .seed = 4});         // MQA
+  add({.lq = 113, .lk = 113, .hq = 4, .hkv = 2, .d = 40, .causal = true, .seed = 3});   // uneven, GQA
+  add({.lq = 113, .lk = 113, .hq = 4, .hkv = 1, .d = 16, .causal = false, .seed = 4});  // MQA
   add({.lq = 100, .lk = 100, .hq = 2, .hkv = 1, .d = 16, .causal = true, .window = 17, .seed = 5});
   add({.lq = 100, .lk = 100, .hq = 2, .hkv = 2, .d = 16, .causal = false, .window = 9, .seed = 6});
   add({.lq = 90, .lk = 90, .hq = 4, .hkv = 2, .d = 16, .causal = true, .window = 1, .seed = 7});
@@ -48,10 +48,17 @@ std::vector<CaseSpec> specs() {
   add({.lq = 90, .lk = 90, .hq = 4, .hkv = 4, .d = 16, .causal = false, .alibi = true, .seed = 9});
   add({.lq = 121, .lk = 121, .hq = 2, .hkv = 1, .d = 16, .causal = true, .segments = 4, .padding = 7, .seed = 10});
   add({.lq = 77, .lk = 77, .hq = 2, .hkv = 2, .d = 16, .causal = false, .segments = 3, .seed = 11});
-  add({.lq = 7, .lk = 7, .hq = 2, .hkv = 1, .d = 8, .causal = true, .seed = 12});              // shorter than 2P
-  add({.lq = 1, .lk = 1, .hq = 2, .hkv = 1, .d = 8, .causal = true, .seed = 13});              // one token
+  add({.lq = 7, .lk = 7, .hq = 2, .hkv = 1, .d = 8, .causal = true, .seed = 12});  // shorter than 2P
+  add({.lq = 1, .lk = 1, .hq = 2, .hkv = 1, .d = 8, .causal = true, .seed = 13});  // one token
   add({.lq = 96, .lk = 96, .hq = 4, .hkv = 2, .d = 16, .causal = true, .storage = DType::kBF16, .seed = 14});
-  add({.lq = 96, .lk = 96, .hq = 4, .hkv = 2, .d = 16, .causal = true, .window = 20, .storage = DType::kBF16,
+  add({.lq = 96,
+       .lk = 96,
+       .hq = 4,
+       .hkv = 2,
+       .d = 16,
+       .causal = true,
+       .window = 20,
+       .storage = DType::kBF16,
        .seed = 15});
   return out;
 }
@@ -102,8 +109,8 @@ bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 TEST(RingDeterminism, RepeatedRunsAreBitwiseIdentical) {
-  const AttnCase c = make_case({.lq = 150, .lk = 150, .hq = 4, .hkv = 2, .d = 32, .causal = true, .segments = 2,
-                                .seed = 21});
+  const AttnCase c =
+      make_case({.lq = 150, .lk = 150, .hq = 4, .hkv = 2, .d = 32, .causal = true, .segments = 2, .seed = 21});
   for (Layout l : kLayouts) {
     RingRunOptions o = options_for(l);
     o.kernel.threads = 2;
@@ -146,13 +153,13 @@ void expect_traffic_matches_schedule(const CaseSpec& spec, Layout l) {
 }
 
 TEST(RingTraffic, CausalFullRing) {
-  for (Layout l : kLayouts) expect_traffic_matches_schedule({.lq = 128, .lk = 128, .hq = 2, .hkv = 1, .d = 16,
-                                                             .causal = true, .seed = 31}, l);
+  for (Layout l : kLayouts)
+    expect_traffic_matches_schedule({.lq = 128, .lk = 128, .hq = 2, .hkv = 1, .d = 16, .causal = true, .seed = 31}, l);
 }
 
 TEST(RingTraffic, BidirectionalWindow) {
-  for (Layout l : kLayouts) expect_traffic_matches_schedule({.lq = 128, .lk = 128, .hq = 2, .hkv = 2, .d = 16,
-                                                             .window = 8, .seed = 32}, l);
+  for (Layout l : kLayouts)
+    expect_traffic_matches_schedule({.lq = 128, .lk = 128, .hq = 2, .hkv = 2, .d = 16, .window = 8, .seed = 32}, l);
 }
 
 // A causal window shorter than a contiguous shard: each rank needs only its own block and

@@ -133,7 +133,8 @@ TEST_F(Staged, CollectivesOfDeviceViews) {
   for (int q = 0; q < p; ++q) EXPECT_EQ(all[static_cast<std::size_t>(4 * q + 3)], static_cast<float>(q));
   std::vector<float> some(static_cast<std::size_t>(r) + 1, 2.0f);
   const GatheredBytes gathered = comm_.all_gather_v(dev_f32(some));
-  for (int q = 0; q < p; ++q) EXPECT_EQ(gathered[static_cast<std::size_t>(q)].size(), 4u * (static_cast<std::size_t>(q) + 1));
+  for (int q = 0; q < p; ++q)
+    EXPECT_EQ(gathered[static_cast<std::size_t>(q)].size(), 4u * (static_cast<std::size_t>(q) + 1));
   // Buffers per direction, grown to the largest message: to host, to device.
   EXPECT_LE(stager_->allocations.load(), 4);
   const int before = stager_->allocations.load();
@@ -164,7 +165,8 @@ TEST_F(Staged, MismatchedDeviceViewsAreTheInnerCommunicatorsErrors) {
         EXPECT_EQ(e.exit_code(), ExitCode::kPeerFailure);
         const std::string m = e.what();
         EXPECT_NE(m.find("size step 0 hop 1: message size mismatch from rank 1: expected 16 bytes, received 12 bytes"),
-                  std::string::npos) << m;
+                  std::string::npos)
+            << m;
       }
     }
   }

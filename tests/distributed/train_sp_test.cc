@@ -22,7 +22,9 @@ namespace {
 class RuleSource final : public BatchSource {
  public:
   SequenceBatch batch(std::int64_t step, int dp_rank, int) override { return make(step * 16 + dp_rank); }
-  SequenceBatch eval_batch(std::int64_t index, int dp_rank, int) override { return make(100000 + index * 16 + dp_rank); }
+  SequenceBatch eval_batch(std::int64_t index, int dp_rank, int) override {
+    return make(100000 + index * 16 + dp_rank);
+  }
 
  private:
   static SequenceBatch make(std::int64_t seed) {
@@ -103,8 +105,8 @@ TEST(TrainSequenceParallel, LossCurveAgreesWithOneRankFor20Steps) {
     for (std::size_t i = 0; i < sp.size(); ++i) {
       ASSERT_TRUE(std::isfinite(sp[i])) << "step " << i + 1;
       // fp32 sums in other orders: the curves agree to 1e-4 relative over 20 steps.
-      EXPECT_NEAR(sp[i], one[i], 1e-4 * one[i]) << "step " << i + 1 << ", P = " << world.size() << ", layout "
-                                                << layout::layout_name(l);
+      EXPECT_NEAR(sp[i], one[i], 1e-4 * one[i])
+          << "step " << i + 1 << ", P = " << world.size() << ", layout " << layout::layout_name(l);
     }
     EXPECT_LT(sp.back(), sp.front()) << "the loss goes down";
   }

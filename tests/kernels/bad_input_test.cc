@@ -38,7 +38,8 @@ void expect_usage_error(const std::function<void()>& fn, const std::vector<std::
   } catch (const UsageError& e) {
     EXPECT_EQ(exit_status(e), 2);
     const std::string msg = e.what();
-    for (const std::string& s : must_mention) EXPECT_NE(msg.find(s), std::string::npos) << "'" << s << "' not in: " << msg;
+    for (const std::string& s : must_mention)
+      EXPECT_NE(msg.find(s), std::string::npos) << "'" << s << "' not in: " << msg;
   }
 }
 

@@ -136,7 +136,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, Masks, ::testing::ValuesIn(mask_specs()),
 // is all padding: O = 0 and LSE = -inf exactly on those rows, zero gradients, no NaN.
 TEST(FullyMasked, RowsAndBlocksGiveZerosAndNegInfNeverNaN) {
   AttnCase c = make_case({.lq = 40, .lk = 48, .hq = 4, .hkv = 2, .d = 16, .causal = true, .segments = 2});
-  for (std::int64_t i = 0; i < 10; ++i) c.seg_q[static_cast<std::size_t>(i)] = 7;   // document absent from the keys
+  for (std::int64_t i = 0; i < 10; ++i) c.seg_q[static_cast<std::size_t>(i)] = 7;    // document absent from the keys
   for (std::int64_t i = 10; i < 14; ++i) c.seg_q[static_cast<std::size_t>(i)] = -1;  // padding queries
   for (std::int64_t j = 32; j < 48; ++j) c.seg_k[static_cast<std::size_t>(j)] = -1;  // an all-padding key block
   for (const CpuAttentionOptions& opts : {small_tiles(), default_tiles(3)}) {
@@ -168,7 +168,8 @@ TEST(FullyMasked, RowsAndBlocksGiveZerosAndNegInfNeverNaN) {
 // Accumulating over the keys in any number of blocks, in any order, meets the policy
 // against one-shot attention's reference and stays within a few ulps of one-shot.
 TEST(BlockSplit, AnySplitAnyOrderEqualsOneShot) {
-  const AttnCase c = make_case({.lq = 63, .lk = 113, .hq = 4, .hkv = 1, .d = 16, .causal = true, .alibi = true, .q_pos_offset = 50});
+  const AttnCase c =
+      make_case({.lq = 63, .lk = 113, .hq = 4, .hkv = 1, .d = 16, .causal = true, .alibi = true, .q_pos_offset = 50});
   const AttnResult<double> ref = naive_attention<double>(c);
   const AttnResult<float> naive = naive_attention<float>(c);
   std::mt19937 rng(42);

@@ -21,7 +21,8 @@ T at(const std::vector<T>& x, std::int64_t ld, Transpose t, std::int64_t i, std:
 template <typename T>
 std::vector<T> filled(std::size_t n, int seed) {
   std::vector<T> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<T>(static_cast<int>((i * 7 + static_cast<std::size_t>(seed)) % 11) - 5);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<T>(static_cast<int>((i * 7 + static_cast<std::size_t>(seed)) % 11) - 5);
   return v;
 }
 

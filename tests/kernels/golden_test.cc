@@ -44,7 +44,8 @@ TEST_F(GoldenCases, OurF64ReferenceAgreesWithGolden) {
       double worst = 0;
       std::size_t at = 0;
       for (std::size_t i = 0; i < a.size(); ++i) {
-        const double e = (std::isinf(a[i]) || std::isinf(b[i])) ? (a[i] == b[i] ? 0 : INFINITY) : std::fabs(a[i] - b[i]);
+        const double e =
+            (std::isinf(a[i]) || std::isinf(b[i])) ? (a[i] == b[i] ? 0 : INFINITY) : std::fabs(a[i] - b[i]);
         if (e > worst) worst = e, at = i;
       }
       EXPECT_LE(worst, 1e-9) << g.c.name << " " << what << ": max err at flat index " << at;

@@ -40,10 +40,25 @@ void gradcheck(const CaseSpec& spec) {
   }
 }
 
-TEST(GradCheck, CausalGqa) { gradcheck({.lq = 5, .lk = 6, .hq = 4, .hkv = 2, .d = 3, .causal = true, .q_pos_offset = 1, .seed = 11}); }
-TEST(GradCheck, BidirectionalWindowAlibi) { gradcheck({.lq = 6, .lk = 6, .hq = 2, .hkv = 1, .d = 4, .window = 3, .alibi = true, .seed = 12}); }
-TEST(GradCheck, PackedPaddedFullyMaskedRows) { gradcheck({.lq = 7, .lk = 7, .hq = 2, .hkv = 2, .d = 3, .causal = true, .window = 2, .alibi = true, .segments = 2,
-             .padding = 2, .seed = 13}); }
+TEST(GradCheck, CausalGqa) {
+  gradcheck({.lq = 5, .lk = 6, .hq = 4, .hkv = 2, .d = 3, .causal = true, .q_pos_offset = 1, .seed = 11});
+}
+TEST(GradCheck, BidirectionalWindowAlibi) {
+  gradcheck({.lq = 6, .lk = 6, .hq = 2, .hkv = 1, .d = 4, .window = 3, .alibi = true, .seed = 12});
+}
+TEST(GradCheck, PackedPaddedFullyMaskedRows) {
+  gradcheck({.lq = 7,
+             .lk = 7,
+             .hq = 2,
+             .hkv = 2,
+             .d = 3,
+             .causal = true,
+             .window = 2,
+             .alibi = true,
+             .segments = 2,
+             .padding = 2,
+             .seed = 13});
+}
 
 }  // namespace
 }  // namespace ra::testing

@@ -12,8 +12,8 @@
 namespace ra::testing {
 namespace {
 
-using numerics::MergeCase;
 using numerics::merge_weights;
+using numerics::MergeCase;
 
 TEST(MergeWeights, NegInfRules) {
   const float ninf = -INFINITY;
@@ -97,7 +97,8 @@ TEST(Merge, TwoEmptySidesGiveZeroAndNegInf) {
   std::vector<float> oa(8, 3.0f), ob(8, 5.0f), la(2, -INFINITY), lb(2, -INFINITY);
   kernels::cpu::CpuAttention op({});
   op.merge({TensorView(oa.data(), DType::kF32, Shape{2, 1, 4}), TensorView(la.data(), DType::kF32, Shape{1, 2}),
-            ConstTensorView(ob.data(), DType::kF32, Shape{2, 1, 4}), ConstTensorView(lb.data(), DType::kF32, Shape{1, 2})});
+            ConstTensorView(ob.data(), DType::kF32, Shape{2, 1, 4}),
+            ConstTensorView(lb.data(), DType::kF32, Shape{1, 2})});
   for (float x : oa) EXPECT_EQ(x, 0.0f);
   for (float x : la) EXPECT_EQ(x, -INFINITY);
 }

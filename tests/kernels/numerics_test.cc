@@ -37,25 +37,31 @@ TEST(ClassifyTile, AgreesWithBruteForce) {
   int counts[3] = {0, 0, 0};
   for (int trial = 0; trial < 20000; ++trial) {
     const int nq = 1 + static_cast<int>(rng() % 6), nk = 1 + static_cast<int>(rng() % 6);
-    std::vector<int32_t> pq(static_cast<std::size_t>(nq)), sq(pq.size()), pk(static_cast<std::size_t>(nk)), sk(pk.size());
+    std::vector<int32_t> pq(static_cast<std::size_t>(nq)), sq(pq.size()), pk(static_cast<std::size_t>(nk)),
+        sk(pk.size());
     const int spread = 1 + static_cast<int>(rng() % 20);
     const int q0 = static_cast<int>(rng() % 30), k0 = static_cast<int>(rng() % 30);
     const int segs = 1 + static_cast<int>(rng() % 3);
     const bool pad = rng() % 4 == 0;
     for (int i = 0; i < nq; ++i) {
       pq[static_cast<std::size_t>(i)] = q0 + static_cast<int>(rng() % static_cast<unsigned>(spread));
-      sq[static_cast<std::size_t>(i)] = (pad && rng() % 3 == 0) ? -1 : static_cast<int>(rng() % static_cast<unsigned>(segs));
+      sq[static_cast<std::size_t>(i)] =
+          (pad && rng() % 3 == 0) ? -1 : static_cast<int>(rng() % static_cast<unsigned>(segs));
     }
     for (int j = 0; j < nk; ++j) {
       pk[static_cast<std::size_t>(j)] = k0 + static_cast<int>(rng() % static_cast<unsigned>(spread));
-      sk[static_cast<std::size_t>(j)] = (pad && rng() % 3 == 0) ? -1 : static_cast<int>(rng() % static_cast<unsigned>(segs));
+      sk[static_cast<std::size_t>(j)] =
+          (pad && rng() % 3 == 0) ? -1 : static_cast<int>(rng() % static_cast<unsigned>(segs));
     }
-    const MaskRule rule{rng() % 2 ? MaskKind::kCausal : MaskKind::kBidirectional, static_cast<int32_t>(rng() % 3 ? 0 : rng() % 12)};
+    const MaskRule rule{rng() % 2 ? MaskKind::kCausal : MaskKind::kBidirectional,
+                        static_cast<int32_t>(rng() % 3 ? 0 : rng() % 12)};
     int vis = 0;
     for (int i = 0; i < nq; ++i)
       for (int j = 0; j < nk; ++j)
-        vis += visible(rule, pq[static_cast<std::size_t>(i)], sq[static_cast<std::size_t>(i)], pk[static_cast<std::size_t>(j)], sk[static_cast<std::size_t>(j)]);
-    const TileClass cls = classify_tile(rule, summarize_tile(pq.data(), sq.data(), nq), summarize_tile(pk.data(), sk.data(), nk));
+        vis += visible(rule, pq[static_cast<std::size_t>(i)], sq[static_cast<std::size_t>(i)],
+                       pk[static_cast<std::size_t>(j)], sk[static_cast<std::size_t>(j)]);
+    const TileClass cls =
+        classify_tile(rule, summarize_tile(pq.data(), sq.data(), nq), summarize_tile(pk.data(), sk.data(), nk));
     ++counts[static_cast<int>(cls)];
     if (cls == TileClass::kEmpty) {
       ASSERT_EQ(vis, 0) << "trial " << trial;

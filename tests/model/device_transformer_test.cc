@@ -205,9 +205,8 @@ TEST_P(DeviceTransformerTest, LossAndGradientsMatchTheCpuModel) {
   }
   const double loss_tol = 2 * std::fabs(l32.loss_sum - l64.loss_sum) + 8 * kEps32 * row_terms;
   EXPECT_NEAR(ldev.loss_sum, l32.loss_sum, loss_tol) << "f64 loss " << l64.loss_sum;
-  std::printf("[%s] loss: device %.9g, cpu f32 %.9g, f64 %.9g (|dev − cpu| %.3g, tolerance %.3g)\n",
-              GetParam().name, ldev.loss_sum, l32.loss_sum, l64.loss_sum, std::fabs(ldev.loss_sum - l32.loss_sum),
-              loss_tol);
+  std::printf("[%s] loss: device %.9g, cpu f32 %.9g, f64 %.9g (|dev − cpu| %.3g, tolerance %.3g)\n", GetParam().name,
+              ldev.loss_sum, l32.loss_sum, l64.loss_sum, std::fabs(ldev.loss_sum - l32.loss_sum), loss_tol);
 
   // Gradients, tensor by tensor.
   double worst_ratio = 0;
@@ -229,10 +228,11 @@ TEST_P(DeviceTransformerTest, LossAndGradientsMatchTheCpuModel) {
         << s.name << ": max |g_dev − g64| " << err_dev << " at element " << at - s.offset_elems << " (device "
         << gdev[static_cast<std::size_t>(at)] << ", f64 " << g64[static_cast<std::size_t>(at)] << "), cpu f32 err "
         << err_cpu << ", max|g| " << mag;
-    EXPECT_LE(diff, 3 * err_cpu + floor)
-        << s.name << ": max |g_dev − g_cpu32| " << diff << " at element " << at_diff - s.offset_elems << " (device "
-        << gdev[static_cast<std::size_t>(at_diff)] << ", cpu " << g32[static_cast<std::size_t>(at_diff)]
-        << "), cpu f32 err " << err_cpu << ", max|g| " << mag;
+    EXPECT_LE(diff, 3 * err_cpu + floor) << s.name << ": max |g_dev − g_cpu32| " << diff << " at element "
+                                         << at_diff - s.offset_elems << " (device "
+                                         << gdev[static_cast<std::size_t>(at_diff)] << ", cpu "
+                                         << g32[static_cast<std::size_t>(at_diff)] << "), cpu f32 err " << err_cpu
+                                         << ", max|g| " << mag;
   }
   std::printf("[%s] gradients: worst err_dev / (2·err_cpu + 1e-5·max|g|) over the tensors = %.3f\n", GetParam().name,
               worst_ratio);
@@ -306,15 +306,16 @@ TEST_P(DeviceTransformerTest, Bf16ActivationsTrackTheF64Model) {
     worst = std::max(worst, ratio);
     smallest = std::min(smallest, ratio);
     EXPECT_LE(ratio, kBf16GradFactor) << s.name << ": max |g_bf16 − g64| " << err << " at element "
-                                      << at - s.offset_elems << " (bf16 " << g[static_cast<std::size_t>(at)]
-                                      << ", f64 " << g64[static_cast<std::size_t>(at)] << "), max|g| " << mag;
+                                      << at - s.offset_elems << " (bf16 " << g[static_cast<std::size_t>(at)] << ", f64 "
+                                      << g64[static_cast<std::size_t>(at)] << "), max|g| " << mag;
   }
   // And bf16 is in effect: the f32 model is within ~1e-5·max|g|, far below u.
   EXPECT_GE(worst, 0.25) << "gradients closer to f64 than bf16 allows: were the activations rounded?";
-  std::printf("[%s] bf16: loss %.6g vs f64 %.6g (relative %.2e = %.3f u); gradients: max|g_bf16 − g64| / (u·max|g|) "
-              "over the tensors: %.3f … %.3f\n",
-              GetParam().name, l.loss_sum, l64.loss_sum, std::fabs(l.loss_sum - l64.loss_sum) / l64.loss_sum,
-              std::fabs(l.loss_sum - l64.loss_sum) / l64.loss_sum / kBf16Unit, smallest, worst);
+  std::printf(
+      "[%s] bf16: loss %.6g vs f64 %.6g (relative %.2e = %.3f u); gradients: max|g_bf16 − g64| / (u·max|g|) "
+      "over the tensors: %.3f … %.3f\n",
+      GetParam().name, l.loss_sum, l64.loss_sum, std::fabs(l.loss_sum - l64.loss_sum) / l64.loss_sum,
+      std::fabs(l.loss_sum - l64.loss_sum) / l64.loss_sum / kBf16Unit, smallest, worst);
 }
 
 // The device gradient against central differences of the device's own fp32 loss

@@ -110,11 +110,11 @@ CaseSpec windowed(CaseSpec s, std::int32_t window) {
 
 const CaseSpec kCases[] = {
     spec(1, 1, 1, 1, 64, DType::kBF16),
-    causal(spec(113, 113, 2, 1, 64, DType::kBF16)),                       // GQA, ragged tiles, diagonal
-    spec(7, 77, 1, 1, 128, DType::kF16),                                  // short queries, long keys
-    with_alibi(causal(spec(130, 70, 4, 1, 64, DType::kF16), 17)),         // MQA, window, ALiBi
-    packed(spec(100, 100, 2, 2, 128, DType::kBF16), 3, 5),                // documents + padding rows
-    windowed(spec(65, 65, 2, 1, 64, DType::kBF16), 1),                    // bidirectional W = 1: the diagonal
+    causal(spec(113, 113, 2, 1, 64, DType::kBF16)),                // GQA, ragged tiles, diagonal
+    spec(7, 77, 1, 1, 128, DType::kF16),                           // short queries, long keys
+    with_alibi(causal(spec(130, 70, 4, 1, 64, DType::kF16), 17)),  // MQA, window, ALiBi
+    packed(spec(100, 100, 2, 2, 128, DType::kBF16), 3, 5),         // documents + padding rows
+    windowed(spec(65, 65, 2, 1, 64, DType::kBF16), 1),             // bidirectional W = 1: the diagonal
     packed(causal(spec(90, 90, 2, 1, 128, DType::kF16)), 2, 9),
 };
 
@@ -184,14 +184,14 @@ TEST(SimtAttentionPrecision, FastDiffersFromExactAndEachMeetsItsOwnBound) {
     const double dv_exact = max_err(exact.dv, ref.dv, &at_exact), dv_fast = max_err(fast.dv, ref.dv, &at_fast);
     const double u = testing::unit_roundoff(storage);
     std::cout << "[ precision] " << c.name << ": dV max error exact " << dv_exact << " at " << at_exact << ", fast "
-              << dv_fast << " at " << at_fast << " (u · max dv_mag16 = "
-              << testing::rounded_product_floor(u, ref.dv_mag16) << ")\n";
+              << dv_fast << " at " << at_fast
+              << " (u · max dv_mag16 = " << testing::rounded_product_floor(u, ref.dv_mag16) << ")\n";
 
     EXPECT_TRUE(testing::meets_policy(c, exact, ref, naive)) << "kExact keeps the fp32 policy";
     EXPECT_TRUE(testing::meets_policy_rounded_products(c, fast, ref, naive, u)) << "kFast within its stated bound";
     EXPECT_FALSE(testing::meets_policy(c, fast, ref, naive)) << "kFast is not fp32-exact: the switch did nothing";
-    EXPECT_GT(dv_fast, 16 * dv_exact) << "dV: fast " << dv_fast << " at " << at_fast << " vs exact " << dv_exact << " at "
-                                      << at_exact;
+    EXPECT_GT(dv_fast, 16 * dv_exact) << "dV: fast " << dv_fast << " at " << at_fast << " vs exact " << dv_exact
+                                      << " at " << at_exact;
     EXPECT_NE(std::memcmp(fast.o.data(), exact.o.data(), fast.o.size() * sizeof(float)), 0) << "O is bitwise kExact's";
   }
 }
@@ -259,9 +259,10 @@ TEST(SimtAttentionErrors, LayoutsLargerThanTheDeviceAllowsAreRefused) {
     testing::run_block_op(op, testing::make_case(spec(8, 8, 1, 1, 128, DType::kBF16)));
     ADD_FAILURE() << "a 124 KB layout was launched on a 99 KiB device";
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("CUDA attention (forward, head_dim 128) needs 124416 bytes of shared memory per "
-                                         "block; this device allows 101376"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("CUDA attention (forward, head_dim 128) needs 124416 bytes of shared memory per "
+                                   "block; this device allows 101376"),
+        std::string::npos)
         << e.what();
   }
   EXPECT_NO_THROW(testing::run_block_op(op, testing::make_case(spec(8, 8, 1, 1, 32, DType::kBF16))));
@@ -352,24 +353,23 @@ void check_every_head_dim(KernelStorage storage, MmaPrecision precision) {
     const std::vector<float> lse = row_max, dsum{0.0f};
     std::vector<float> dq(n, 0.0f), dk(n, 0.0f), dv(n, 0.0f);
     simt_attention_kernels().backward(storage,
-                      {.shape = shape,
-                       .mask = mask,
-                       .precision = precision,
-                       .q = q.data(),
-                       .k = k.data(),
-                       .v = v.data(),
-                       .dout = dout.data(),
-                       .lse = lse.data(),
-                       .dsum = dsum.data(),
-                       .q_meta = q_meta,
-                       .k_meta = k_meta,
-                       .dq = dq.data(),
-                       .dk = dk.data(),
-                       .dv = dv.data()},
-                      nullptr);
-    const double u = precision == MmaPrecision::kFast
-                         ? (storage == KernelStorage::kBf16 ? 0x1p-8 : 0x1p-11)
-                         : 0.0;  // |q|, |k| ≤ 0.5 below
+                                      {.shape = shape,
+                                       .mask = mask,
+                                       .precision = precision,
+                                       .q = q.data(),
+                                       .k = k.data(),
+                                       .v = v.data(),
+                                       .dout = dout.data(),
+                                       .lse = lse.data(),
+                                       .dsum = dsum.data(),
+                                       .q_meta = q_meta,
+                                       .k_meta = k_meta,
+                                       .dq = dq.data(),
+                                       .dk = dk.data(),
+                                       .dv = dv.data()},
+                                      nullptr);
+    const double u = precision == MmaPrecision::kFast ? (storage == KernelStorage::kBf16 ? 0x1p-8 : 0x1p-11)
+                                                      : 0.0;  // |q|, |k| ≤ 0.5 below
     const double tol = 1e-6 * std::max(1.0, std::abs(scale * dp)) + u * std::abs(scale * dp) * 0.5;
     for (std::size_t i = 0; i < n; ++i) {
       ASSERT_EQ(dv[i], to_f32(dout[i])) << "dv element " << i;
@@ -439,13 +439,15 @@ TEST(SimtAttentionDispatch, CombinationsOutsideTheTableAreUsageErrorsNamingIt) {
   EXPECT_NE(finalize_error.find("CUDA attention finalize: no kernel for storage dtype ? with head_dim 64 (built: bf16"),
             std::string::npos)
       << finalize_error;
-  EXPECT_NE(message([&] { simt_attention_kernels().forward(not_in_table, fwd, nullptr); }).find("no kernel"), std::string::npos);
+  EXPECT_NE(message([&] { simt_attention_kernels().forward(not_in_table, fwd, nullptr); }).find("no kernel"),
+            std::string::npos);
   // A precision outside the table (a params struct filled from a bad cast) is refused too.
   ForwardParams bad = fwd;
   bad.shape.d = 64;
   bad.precision = static_cast<MmaPrecision>(7);
-  EXPECT_NE(message([&] { simt_attention_kernels().forward(KernelStorage::kBf16, bad, nullptr); })
-                .find("no kernel for storage dtype bf16 with head_dim 64 and precision ?(7)"),
+  EXPECT_NE(message([&] {
+              simt_attention_kernels().forward(KernelStorage::kBf16, bad, nullptr);
+            }).find("no kernel for storage dtype bf16 with head_dim 64 and precision ?(7)"),
             std::string::npos);
 }
 

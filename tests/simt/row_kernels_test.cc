@@ -49,7 +49,8 @@ const Shape3 kShapes[] = {{1, 1, 1}, {7, 3, 40}, {113, 2, 64}, {300, 4, 128}};
 // A random softmax state in which some rows saw no key (sum 0, max -inf).
 struct State {
   std::vector<float> acc, mx, sm;
-  State(const Shape3& s, std::mt19937& rng) : acc(static_cast<std::size_t>(s.lq * s.hq * s.d)), mx(static_cast<std::size_t>(s.lq * s.hq)), sm(mx.size()) {
+  State(const Shape3& s, std::mt19937& rng)
+      : acc(static_cast<std::size_t>(s.lq * s.hq * s.d)), mx(static_cast<std::size_t>(s.lq * s.hq)), sm(mx.size()) {
     std::uniform_real_distribution<float> u(-3, 3);
     for (float& x : acc) x = u(rng);
     for (std::size_t i = 0; i < mx.size(); ++i) {

@@ -55,7 +55,8 @@ TEST_F(Simt, BlockReductionWithBarriersIsRightInAnyThreadOrder) {
       o.order = order;
       o.seed = seed;
       set_options(o);
-      RA_LAUNCH(planted::block_sum, dim3(blocks), dim3(kBlock), 0, nullptr, in.data(), out.data(), planted::Barriers::kAll);
+      RA_LAUNCH(planted::block_sum, dim3(blocks), dim3(kBlock), 0, nullptr, in.data(), out.data(),
+                planted::Barriers::kAll);
       for (unsigned b = 0; b < blocks; ++b) {
         const float first = static_cast<float>(b * kBlock + 1), last = first + kBlock - 1;
         ASSERT_EQ(out[b], (first + last) * kBlock / 2) << "block " << b << " seed " << seed;
@@ -73,7 +74,8 @@ TEST_F(Simt, AMissingBarrierGivesAWrongResultUnderShuffledOrder) {
     EmulatorOptions o;
     o.seed = seed;
     set_options(o);
-    RA_LAUNCH(planted::block_sum, dim3(1), dim3(kBlock), 0, nullptr, in.data(), out.data(), planted::Barriers::kMissingOne);
+    RA_LAUNCH(planted::block_sum, dim3(1), dim3(kBlock), 0, nullptr, in.data(), out.data(),
+              planted::Barriers::kMissingOne);
     wrong += out[0] != right ? 1 : 0;
   }
   EXPECT_GT(wrong, 0) << "shuffling never exposed the missing __syncthreads";
@@ -81,7 +83,8 @@ TEST_F(Simt, AMissingBarrierGivesAWrongResultUnderShuffledOrder) {
 
 TEST_F(Simt, AThreadThatExitsBeforeABarrierIsDivergence) {
   std::vector<float> out(kBlock);
-  const std::string m = error_of([&] { RA_LAUNCH(planted::early_exit, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
+  const std::string m =
+      error_of([&] { RA_LAUNCH(planted::early_exit, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
   EXPECT_NE(m.find("barrier divergence"), std::string::npos) << m;
   EXPECT_NE(m.find("thread (0,0,0) of block (0,0,0) has exited"), std::string::npos) << m;
   EXPECT_NE(m.find("planted_kernels.h:"), std::string::npos) << m;
@@ -89,15 +92,19 @@ TEST_F(Simt, AThreadThatExitsBeforeABarrierIsDivergence) {
 
 TEST_F(Simt, ThreadsAtDifferentBarriersAreDivergence) {
   std::vector<float> out(kBlock);
-  const std::string m = error_of([&] { RA_LAUNCH(planted::two_barriers, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
+  const std::string m =
+      error_of([&] { RA_LAUNCH(planted::two_barriers, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
   EXPECT_NE(m.find("barrier divergence"), std::string::npos) << m;
   EXPECT_NE(m.find("waits at __syncthreads at"), std::string::npos) << m;
 }
 
 TEST_F(Simt, SharedMemoryOverrunIsCaught) {
   std::vector<float> out(kBlock);
-  const std::string m = error_of([&] { RA_LAUNCH(planted::shared_overrun, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
-  EXPECT_NE(m.find("shared memory index 64 out of bounds [0, 64) in thread (63,0,0) of block (0,0,0)"), std::string::npos) << m;
+  const std::string m =
+      error_of([&] { RA_LAUNCH(planted::shared_overrun, dim3(1), dim3(kBlock), 0, nullptr, out.data()); });
+  EXPECT_NE(m.find("shared memory index 64 out of bounds [0, 64) in thread (63,0,0) of block (0,0,0)"),
+            std::string::npos)
+      << m;
 }
 
 TEST_F(Simt, DynamicSharedMemoryWorksAndItsOverrunIsCaught) {
@@ -107,8 +114,9 @@ TEST_F(Simt, DynamicSharedMemoryWorksAndItsOverrunIsCaught) {
   RA_LAUNCH(planted::dynamic_reverse, dim3(blocks), dim3(n), n * sizeof(float), nullptr, in.data(), out.data(), 0);
   for (unsigned b = 0; b < blocks; ++b)
     for (unsigned t = 0; t < n; ++t) ASSERT_EQ(out[b * n + t], in[b * n + n - 1 - t]);
-  const std::string m = error_of(
-      [&] { RA_LAUNCH(planted::dynamic_reverse, dim3(1), dim3(n), n * sizeof(float), nullptr, in.data(), out.data(), 1); });
+  const std::string m = error_of([&] {
+    RA_LAUNCH(planted::dynamic_reverse, dim3(1), dim3(n), n * sizeof(float), nullptr, in.data(), out.data(), 1);
+  });
   EXPECT_NE(m.find("dynamic shared memory index 63 out of bounds [0, 32)"), std::string::npos) << m;
 }
 
@@ -137,18 +145,21 @@ TEST_F(Simt, WarpShufflesAndVotes) {
 
 TEST_F(Simt, LanesSkippingAShuffleAreWarpDivergence) {
   std::vector<float> out(32);
-  const std::string m = error_of([&] { RA_LAUNCH(planted::warp_divergence, dim3(1), dim3(32), 0, nullptr, out.data()); });
+  const std::string m =
+      error_of([&] { RA_LAUNCH(planted::warp_divergence, dim3(1), dim3(32), 0, nullptr, out.data()); });
   EXPECT_NE(m.find("warp divergence"), std::string::npos) << m;
   EXPECT_NE(m.find("has exited"), std::string::npos) << m;
 }
 
 TEST_F(Simt, LaunchLimits) {
   unsigned counter = 0;
-  EXPECT_NE(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(2048), 0, nullptr, &counter); })
-                .find("2048 threads per block exceeds the device limit of 1024"),
+  EXPECT_NE(error_of([&] {
+              RA_LAUNCH(planted::count, dim3(1), dim3(2048), 0, nullptr, &counter);
+            }).find("2048 threads per block exceeds the device limit of 1024"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { RA_LAUNCH(planted::count, dim3(1), dim3(32), 200 * 1024, nullptr, &counter); })
-                .find("204800 bytes of dynamic shared memory exceeds the device limit of 166912"),
+  EXPECT_NE(error_of([&] {
+              RA_LAUNCH(planted::count, dim3(1), dim3(32), 200 * 1024, nullptr, &counter);
+            }).find("204800 bytes of dynamic shared memory exceeds the device limit of 166912"),
             std::string::npos);
   EmulatorOptions o;
   o.limits.max_shared_bytes = 227 * 1024;  // an H100 with the opt-in
@@ -164,7 +175,8 @@ TEST_F(Simt, AtomicsCountEveryThread) {
 
 TEST_F(Simt, AnExceptionInAThreadNamesIt) {
   std::vector<float> out(32);
-  const std::string m = error_of([&] { RA_LAUNCH(planted::throws_in_thread, dim3(1), dim3(32), 0, nullptr, out.data(), 17); });
+  const std::string m =
+      error_of([&] { RA_LAUNCH(planted::throws_in_thread, dim3(1), dim3(32), 0, nullptr, out.data(), 17); });
   EXPECT_NE(m.find("thread (17,0,0) of block (0,0,0) threw: planted failure"), std::string::npos) << m;
 }
 
@@ -177,7 +189,8 @@ TEST_F(Simt, TheDeviceAddKernelWithItsLaunchGrid) {
     const device::cuda::LaunchGrid g = device::cuda::elementwise_grid(n);
     RA_LAUNCH(device::cuda::kernels::add_f32, dim3(static_cast<unsigned>(g.blocks)),
               dim3(static_cast<unsigned>(g.threads_per_block)), 0, nullptr, dst.data(), src.data(), n);
-    for (std::size_t i = 0; i < dst.size(); ++i) ASSERT_EQ(dst[i], static_cast<float>(i) + 0.5f) << "n=" << n << " i=" << i;
+    for (std::size_t i = 0; i < dst.size(); ++i)
+      ASSERT_EQ(dst[i], static_cast<float>(i) + 0.5f) << "n=" << n << " i=" << i;
   }
 }
 
@@ -255,9 +268,8 @@ TEST_F(Simt, WmmaRejectsMisalignedTilesAndLeadingDimensions) {
 
 TEST_F(Simt, AWritePastDynamicSharedMemoryIsCaughtAfterTheBlock) {
   std::vector<float> out(32);
-  const std::string m = error_of([&] {
-    RA_LAUNCH(planted::dynamic_bytes_overrun, dim3(2), dim3(32), 32 * sizeof(float), nullptr, out.data());
-  });
+  const std::string m = error_of(
+      [&] { RA_LAUNCH(planted::dynamic_bytes_overrun, dim3(2), dim3(32), 32 * sizeof(float), nullptr, out.data()); });
   EXPECT_NE(m.find("block (0,0,0) wrote past the end of its 128 bytes of dynamic shared memory (byte 128)"),
             std::string::npos)
       << m;

@@ -34,8 +34,17 @@ TEST(Split, ThreeTermsRecombineBelowFp32Rounding) {
 }
 
 TEST(Split, Fp16RangeScaleIsAlwaysAFiniteNormalPowerOfTwo) {
-  const float cases[] = {0.0f, 1e-45f, 1e-40f, 1e-35f, 1e-20f, 0.5f, 1.0f, 40000.0f, 3.1e38f,
-                         std::numeric_limits<float>::max(), std::numeric_limits<float>::infinity(),
+  const float cases[] = {0.0f,
+                         1e-45f,
+                         1e-40f,
+                         1e-35f,
+                         1e-20f,
+                         0.5f,
+                         1.0f,
+                         40000.0f,
+                         3.1e38f,
+                         std::numeric_limits<float>::max(),
+                         std::numeric_limits<float>::infinity(),
                          std::numeric_limits<float>::quiet_NaN()};
   for (float m : cases) {
     const float s = range_scale_for<__half>(m);

@@ -30,10 +30,13 @@ void fill_meta(std::int64_t n, std::int64_t offset, int segments, std::int64_t p
 
 std::string case_name(const CaseSpec& s) {
   std::ostringstream name;
-  name << "lq" << s.lq << "_lk" << s.lk << "_h" << s.hq << "x" << s.hkv << "_d" << s.d << (s.causal ? "_causal" : "_bidir")
-       << (s.window ? "_w" + std::to_string(s.window) : "") << (s.alibi ? "_alibi" : "")
-       << (s.segments > 1 ? "_seg" + std::to_string(s.segments) : "") << (s.padding ? "_pad" + std::to_string(s.padding) : "")
-       << (s.storage == DType::kBF16 ? "_bf16" : s.storage == DType::kF16 ? "_f16" : "");
+  name << "lq" << s.lq << "_lk" << s.lk << "_h" << s.hq << "x" << s.hkv << "_d" << s.d
+       << (s.causal ? "_causal" : "_bidir") << (s.window ? "_w" + std::to_string(s.window) : "")
+       << (s.alibi ? "_alibi" : "") << (s.segments > 1 ? "_seg" + std::to_string(s.segments) : "")
+       << (s.padding ? "_pad" + std::to_string(s.padding) : "")
+       << (s.storage == DType::kBF16  ? "_bf16"
+           : s.storage == DType::kF16 ? "_f16"
+                                      : "");
   return name.str();
 }
 
@@ -66,7 +69,8 @@ AttnCase make_case(const CaseSpec& s) {
   fill_meta(s.lq, s.q_pos_offset, s.segments, s.padding, span, c.pos_q, c.seg_q);
   fill_meta(s.lk, 0, s.segments, s.padding, span, c.pos_k, c.seg_k);
   if (s.alibi) {
-    for (std::int64_t h = 0; h < s.hq; ++h) c.slopes.push_back(std::pow(2.0f, -8.0f * static_cast<float>(h + 1) / static_cast<float>(s.hq)));
+    for (std::int64_t h = 0; h < s.hq; ++h)
+      c.slopes.push_back(std::pow(2.0f, -8.0f * static_cast<float>(h + 1) / static_cast<float>(s.hq)));
   }
   return c;
 }

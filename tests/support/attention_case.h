@@ -25,8 +25,8 @@ struct CaseSpec {
   bool causal = false;
   std::int32_t window = 0;
   bool alibi = false;
-  int segments = 1;           // documents packed into the sequence (>1: packed)
-  std::int64_t padding = 0;   // trailing padding tokens (segment -1) on both sides
+  int segments = 1;               // documents packed into the sequence (>1: packed)
+  std::int64_t padding = 0;       // trailing padding tokens (segment -1) on both sides
   std::int64_t q_pos_offset = 0;  // queries start at this global position; keys at 0
   DType storage = DType::kF32;
   std::uint64_t seed = 1;

@@ -21,8 +21,10 @@ namespace ra::testing {
     double floor;
   };
   const Item items[] = {
-      {"O", impl.o, ref64.o, naive.o, {c.lq, c.hq, c.d}, output_floor(ref64.o) + o16},   {"LSE", impl.lse, ref64.lse, naive.lse, {c.hq, c.lq}, output_floor(ref64.lse)},
-      {"dQ", impl.dq, ref64.dq, naive.dq, {c.lq, c.hq, c.d}, gradient_floor(ref64.dq_mag) + dq16}, {"dK", impl.dk, ref64.dk, naive.dk, {c.lk, c.hkv, c.d}, gradient_floor(ref64.dk_mag) + dk16},
+      {"O", impl.o, ref64.o, naive.o, {c.lq, c.hq, c.d}, output_floor(ref64.o) + o16},
+      {"LSE", impl.lse, ref64.lse, naive.lse, {c.hq, c.lq}, output_floor(ref64.lse)},
+      {"dQ", impl.dq, ref64.dq, naive.dq, {c.lq, c.hq, c.d}, gradient_floor(ref64.dq_mag) + dq16},
+      {"dK", impl.dk, ref64.dk, naive.dk, {c.lk, c.hkv, c.d}, gradient_floor(ref64.dk_mag) + dk16},
       {"dV", impl.dv, ref64.dv, naive.dv, {c.lk, c.hkv, c.d}, gradient_floor(ref64.dv_mag) + dv16},
   };
   bool ok = true;

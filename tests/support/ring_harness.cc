@@ -42,14 +42,18 @@ RingRun run_ring(comm::Communicator& comm, const AttnCase& c, const RingRunOptio
     return kernels::TokenMeta{ConstTensorView(pos.data(), DType::kI32, Shape{c.lq}),
                               ConstTensorView(seg.data(), DType::kI32, Shape{c.lq})};
   };
-  ring::FullSequence in{q.view(st, Shape{c.lq, c.hq, c.d}),   k.view(st, Shape{c.lk, c.hkv, c.d}),
-                        v.view(st, Shape{c.lk, c.hkv, c.d}),  dout.view(st, Shape{c.lq, c.hq, c.d}),
-                        meta(c.pos_q, c.seg_q),               meta(c.pos_k, c.seg_k),
+  ring::FullSequence in{q.view(st, Shape{c.lq, c.hq, c.d}),
+                        k.view(st, Shape{c.lk, c.hkv, c.d}),
+                        v.view(st, Shape{c.lk, c.hkv, c.d}),
+                        dout.view(st, Shape{c.lq, c.hq, c.d}),
+                        meta(c.pos_q, c.seg_q),
+                        meta(c.pos_k, c.seg_k),
                         {}};
   if (c.alibi) in.alibi_slopes = ConstTensorView(c.slopes.data(), DType::kF32, Shape{c.hq});
-  const ring::FullSequenceOptions o{options.layout,
-                                    {c.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, c.window},
-                                    static_cast<float>(c.scale)};
+  const ring::FullSequenceOptions o{
+      options.layout,
+      {c.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, c.window},
+      static_cast<float>(c.scale)};
   kernels::cpu::CpuAttention cpu_op(options.kernel);
   CountingOp op(options.op != nullptr ? *options.op : cpu_op);
   device::cpu::CpuDevice dev;

@@ -22,9 +22,9 @@ struct RingRunOptions {
 };
 
 struct RingRun {
-  AttnResult<float> result;    // full sequence, token order, identical on every rank
+  AttnResult<float> result;  // full sequence, token order, identical on every rank
   ring::RingSchedule schedule;
-  std::size_t kv_bytes = 0, dkv_bytes = 0;  // one KV message, one dK/dV message
+  std::size_t kv_bytes = 0, dkv_bytes = 0;      // one KV message, one dK/dV message
   int forward_blocks = 0, backward_blocks = 0;  // block-operation calls on this rank
 };
 

@@ -24,8 +24,7 @@ View rows(const View& t, std::int64_t r0, std::int64_t n) {
 AttnResult<float> run_block_op(kernels::AttentionBlockOp& op, const AttnCase& c, const BlockPlan& plan) {
   const DType st = c.storage;
   const Shape q_shape{c.lq, c.hq, c.d}, kv_shape{c.lk, c.hkv, c.d}, rows_shape{c.hq, c.lq};
-  HostBuffer q = to_storage(c.q, st), k = to_storage(c.k, st), v = to_storage(c.v, st),
-             dout = to_storage(c.dout, st);
+  HostBuffer q = to_storage(c.q, st), k = to_storage(c.k, st), v = to_storage(c.v, st), dout = to_storage(c.dout, st);
   HostBuffer o = HostBuffer::for_shape(st, q_shape);
   HostBuffer acc = HostBuffer::for_shape(DType::kF32, q_shape), mx = HostBuffer::for_shape(DType::kF32, rows_shape),
              sm = HostBuffer::for_shape(DType::kF32, rows_shape), lse = HostBuffer::for_shape(DType::kF32, rows_shape),
@@ -35,8 +34,10 @@ AttnResult<float> run_block_op(kernels::AttentionBlockOp& op, const AttnCase& c,
   dq.fill_zero();
   dk.fill_zero();
   dv.fill_zero();
-  const ConstTensorView pos_q(c.pos_q.data(), DType::kI32, Shape{c.lq}), seg_q(c.seg_q.data(), DType::kI32, Shape{c.lq});
-  const ConstTensorView pos_k(c.pos_k.data(), DType::kI32, Shape{c.lk}), seg_k(c.seg_k.data(), DType::kI32, Shape{c.lk});
+  const ConstTensorView pos_q(c.pos_q.data(), DType::kI32, Shape{c.lq}),
+      seg_q(c.seg_q.data(), DType::kI32, Shape{c.lq});
+  const ConstTensorView pos_k(c.pos_k.data(), DType::kI32, Shape{c.lk}),
+      seg_k(c.seg_k.data(), DType::kI32, Shape{c.lk});
   kernels::MaskSpec mask;
   mask.rule = {c.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, c.window};
   mask.scale = static_cast<float>(c.scale);
@@ -55,13 +56,19 @@ AttnResult<float> run_block_op(kernels::AttentionBlockOp& op, const AttnCase& c,
   op.init_state(state);
   auto block = [&](int b, auto&& fn) {
     const std::int64_t b0 = starts[static_cast<std::size_t>(b)];
-    const std::int64_t b1 = static_cast<std::size_t>(b) + 1 < starts.size() ? starts[static_cast<std::size_t>(b) + 1] : c.lk;
+    const std::int64_t b1 =
+        static_cast<std::size_t>(b) + 1 < starts.size() ? starts[static_cast<std::size_t>(b) + 1] : c.lk;
     fn(b0, b1 - b0);
   };
   for (int b : order) {
     block(b, [&](std::int64_t r0, std::int64_t n) {
-      op.forward_accumulate({qv, rows(kv, r0, n), rows(vv, r0, n), {pos_q, seg_q}, {rows(pos_k, r0, n), rows(seg_k, r0, n)},
-                             mask, state});
+      op.forward_accumulate({qv,
+                             rows(kv, r0, n),
+                             rows(vv, r0, n),
+                             {pos_q, seg_q},
+                             {rows(pos_k, r0, n), rows(seg_k, r0, n)},
+                             mask,
+                             state});
     });
   }
   op.finalize({state, o.view(st, q_shape), lse.view(DType::kF32, rows_shape)});
@@ -69,9 +76,18 @@ AttnResult<float> run_block_op(kernels::AttentionBlockOp& op, const AttnCase& c,
   const TensorView dkv = dk.view(DType::kF32, kv_shape), dvv = dv.view(DType::kF32, kv_shape);
   for (int b : order) {
     block(b, [&](std::int64_t r0, std::int64_t n) {
-      op.backward({qv, rows(kv, r0, n), rows(vv, r0, n), dov, lse.view(DType::kF32, rows_shape),
-                   dsum.view(DType::kF32, rows_shape), {pos_q, seg_q}, {rows(pos_k, r0, n), rows(seg_k, r0, n)}, mask,
-                   dq.view(DType::kF32, q_shape), rows(dkv, r0, n), rows(dvv, r0, n)});
+      op.backward({qv,
+                   rows(kv, r0, n),
+                   rows(vv, r0, n),
+                   dov,
+                   lse.view(DType::kF32, rows_shape),
+                   dsum.view(DType::kF32, rows_shape),
+                   {pos_q, seg_q},
+                   {rows(pos_k, r0, n), rows(seg_k, r0, n)},
+                   mask,
+                   dq.view(DType::kF32, q_shape),
+                   rows(dkv, r0, n),
+                   rows(dvv, r0, n)});
     });
   }
   AttnResult<float> r;

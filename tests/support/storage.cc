@@ -12,7 +12,8 @@ HostBuffer to_storage(const std::vector<float>& x, DType dtype) {
       case DType::kF32: static_cast<float*>(b.raw())[i] = x[i]; break;
       case DType::kBF16: static_cast<bf16*>(b.raw())[i] = to_bf16(x[i]); break;
       case DType::kF16: static_cast<f16*>(b.raw())[i] = to_f16(x[i]); break;
-      default: throw std::invalid_argument(std::string("to_storage: not a storage dtype: ") + std::string(dtype_name(dtype)));
+      default:
+        throw std::invalid_argument(std::string("to_storage: not a storage dtype: ") + std::string(dtype_name(dtype)));
     }
   }
   return b;
@@ -25,7 +26,9 @@ std::vector<float> to_floats(const ConstTensorView& t) {
       case DType::kF32: out[i] = t.data<float>()[i]; break;
       case DType::kBF16: out[i] = to_float(t.data<bf16>()[i]); break;
       case DType::kF16: out[i] = to_float(t.data<f16>()[i]); break;
-      default: throw std::invalid_argument(std::string("to_floats: not a storage dtype: ") + std::string(dtype_name(t.dtype())));
+      default:
+        throw std::invalid_argument(std::string("to_floats: not a storage dtype: ") +
+                                    std::string(dtype_name(t.dtype())));
     }
   }
   return out;

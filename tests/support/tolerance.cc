@@ -78,7 +78,8 @@ std::string describe(const std::string& tensor, const Comparison& c, const std::
     }
     os << " at [";
     for (std::size_t d = 0; d < idx.size(); ++d) os << (d ? ", " : "") << idx[d];
-    os << "] (impl " << impl[static_cast<std::size_t>(c.at)] << " vs ref " << ref64[static_cast<std::size_t>(c.at)] << ")";
+    os << "] (impl " << impl[static_cast<std::size_t>(c.at)] << " vs ref " << ref64[static_cast<std::size_t>(c.at)]
+       << ")";
   }
   os << ", bound " << c.bound << " (naive err " << c.naive_err << ")";
   if (!c.why.empty()) os << "; " << c.why;

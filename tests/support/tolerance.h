@@ -29,11 +29,11 @@ inline constexpr double kFloorRelGradMag = 1e-7;
 
 struct Comparison {
   bool ok = true;
-  double max_err = 0;      // max |impl - ref64|
-  std::int64_t at = -1;    // flat index of max_err (or of the first -inf/NaN mismatch)
-  double naive_err = 0;    // max |naive - ref64|
+  double max_err = 0;    // max |impl - ref64|
+  std::int64_t at = -1;  // flat index of max_err (or of the first -inf/NaN mismatch)
+  double naive_err = 0;  // max |naive - ref64|
   double bound = 0;
-  std::string why;         // set when a non-finite value mismatched
+  std::string why;  // set when a non-finite value mismatched
 };
 
 Comparison compare_to_reference(const std::vector<float>& impl, const std::vector<double>& ref64,

@@ -77,7 +77,7 @@ TEST_P(DeviceAdamWTest, MatchesTheCpuOptimizer) {
     for (float& x : g) x = normal(rng);
     grads.upload(g.data(), *stream);
     const StepStats s_dev = gpu.update(params.view(), grads.view(), step);  // waits: g may change after
-    std::vector<float> g_cpu = g;                                            // the CPU clips in place
+    std::vector<float> g_cpu = g;                                           // the CPU clips in place
     const StepStats s_cpu = cpu.update(p_cpu, g_cpu, step);
     EXPECT_EQ(s_dev.lr, s_cpu.lr) << "step " << step;
     EXPECT_NEAR(s_dev.grad_norm, s_cpu.grad_norm, 1e-12 * s_cpu.grad_norm) << "step " << step;

@@ -19,11 +19,11 @@ config::RunConfig resolved(const std::vector<std::string>& sets, int world = 2) 
 }
 
 TEST(TrainConfig, MapsEveryKey) {
-  const config::RunConfig resolved_config = resolved(
-      {"model.d_model=48", "model.layers=3", "model.heads=6", "model.kv_heads=2", "model.head_dim=8",
-       "model.mlp_hidden=96", "model.tied_embeddings=false", "model.positions=alibi", "model.rope_scaling=ntk",
-       "model.rope_factor=4", "attention.window=33", "parallel.dp=2", "train.steps=77", "train.lr=0.01",
-       "train.min_lr=0.001", "train.warmup_steps=7", "train.grad_clip=0.5", "attention.tiles.forward_q=32"});
+  const config::RunConfig resolved_config =
+      resolved({"model.d_model=48", "model.layers=3", "model.heads=6", "model.kv_heads=2", "model.head_dim=8",
+                "model.mlp_hidden=96", "model.tied_embeddings=false", "model.positions=alibi", "model.rope_scaling=ntk",
+                "model.rope_factor=4", "attention.window=33", "parallel.dp=2", "train.steps=77", "train.lr=0.01",
+                "train.min_lr=0.001", "train.warmup_steps=7", "train.grad_clip=0.5", "attention.tiles.forward_q=32"});
   const TrainOptions o = train_options_from(resolved_config);
   EXPECT_EQ(o.model.d_model, 48);
   EXPECT_EQ(o.model.layers, 3);

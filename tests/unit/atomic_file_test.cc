@@ -101,7 +101,8 @@ TEST_F(AtomicFile, NewFilesNeverGoThroughASymlink) {
     write_new_file_durably(link, "overwritten", kCheckpoint);
     ADD_FAILURE() << "wrote through a planted symlink";
   } catch (const CheckpointError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(link + ": creating the file (something exists at its name", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind(link + ": creating the file (something exists at its name", 0), 0u)
+        << e.what();
   }
   EXPECT_EQ(read(victim), "precious");
 }

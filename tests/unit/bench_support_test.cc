@@ -63,16 +63,25 @@ TEST(SyntheticShard, AnyRankRebuildsAnyShardAndPaddingIsZero) {
 
 TEST(StepStats, AttributesComputeCommAndWaitsToSteps) {
   auto span = [](const char* track, const char* name, double b, double d,
-                 device::SpanKind kind = device::SpanKind::kWork) { return trace::TraceSpan{track, name, b, d, kind}; };
+                 device::SpanKind kind = device::SpanKind::kWork) {
+    return trace::TraceSpan{track, name, b, d, kind};
+  };
   constexpr auto kWait = device::SpanKind::kWait;
   const std::vector<trace::TraceSpan> spans = {
-      span("compute", "fwd init", 0, 1),        span("comm", "fwd kv hop 1", 1, 30),
-      span("compute", "fwd step 0", 1, 100),    span("compute", "wait", 101, 5, kWait),
-      span("compute", "fwd step 1 skipped", 106, 0), span("compute", "fwd finalize", 106, 2),
-      span("compute", "bwd step 0", 200, 200),  span("comm", "bwd kv hop 1", 200, 40),
-      span("comm", "bwd dkv hop 1", 400, 50),   span("compute", "wait", 400, 20, kWait),
-      span("compute", "bwd step 1", 420, 190),  span("comm", "bwd dkv return hop 2", 610, 60),
-      span("compute", "wait", 610, 60, kWait),   span("comm", "wait", 0, 1000, kWait),
+      span("compute", "fwd init", 0, 1),
+      span("comm", "fwd kv hop 1", 1, 30),
+      span("compute", "fwd step 0", 1, 100),
+      span("compute", "wait", 101, 5, kWait),
+      span("compute", "fwd step 1 skipped", 106, 0),
+      span("compute", "fwd finalize", 106, 2),
+      span("compute", "bwd step 0", 200, 200),
+      span("comm", "bwd kv hop 1", 200, 40),
+      span("comm", "bwd dkv hop 1", 400, 50),
+      span("compute", "wait", 400, 20, kWait),
+      span("compute", "bwd step 1", 420, 190),
+      span("comm", "bwd dkv return hop 2", 610, 60),
+      span("compute", "wait", 610, 60, kWait),
+      span("comm", "wait", 0, 1000, kWait),
   };
   const auto st = trace::step_stats(spans, "compute", "comm");
   ASSERT_EQ(st.size(), 4u);

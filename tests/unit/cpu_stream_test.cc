@@ -233,7 +233,8 @@ TEST(CpuDevice, CopyZeroAddInStreamOrder) {
   cpu::CpuDevice dev;
   auto s = dev.create_stream("s");
   auto buf = dev.allocate(3 * 8 * sizeof(float));
-  TensorView a = buf->view(DType::kF32, Shape{8}), b = buf->view(DType::kF32, Shape{8}, 32), c = buf->view(DType::kF32, Shape{8}, 64);
+  TensorView a = buf->view(DType::kF32, Shape{8}), b = buf->view(DType::kF32, Shape{8}, 32),
+             c = buf->view(DType::kF32, Shape{8}, 64);
   s->launch("init", [&] {
     for (int i = 0; i < 8; ++i) a.data<float>()[i] = static_cast<float>(i), b.data<float>()[i] = 0.5f;
   });

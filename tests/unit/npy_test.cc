@@ -83,15 +83,14 @@ TEST(Npy, RejectsMalformedFilesNamingTheProblem) {
                      "absurd");
   expect_input_error(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 0), "shape");
   expect_input_error(with_header("{'descr': '<f4', 'shape': (2,), }", 8), "lacks");
-  expect_input_error(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", 8), "unknown header key");
+  expect_input_error(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", 8),
+                     "unknown header key");
   std::vector<unsigned char> v9 = with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8);
   v9[6] = 9;
   expect_input_error(v9, "version");
 }
 
-TEST(Npy, MissingFileIsAnInputError) {
-  EXPECT_THROW(read_npy(temp_path("does-not-exist.npy")), InputDataError);
-}
+TEST(Npy, MissingFileIsAnInputError) { EXPECT_THROW(read_npy(temp_path("does-not-exist.npy")), InputDataError); }
 
 // Seeded mutation loop: flips, truncations and insertions of a valid file never crash;
 // every failure is an InputDataError.
@@ -107,10 +106,17 @@ TEST(Npy, MutationFuzzNeverCrashes) {
     for (int e = 0; e < edits; ++e) {
       const std::size_t at = rng() % (b.size() + 1);
       switch (rng() % 4) {
-        case 0: if (at < b.size()) b[at] = static_cast<unsigned char>(rng()); break;
+        case 0:
+          if (at < b.size()) b[at] = static_cast<unsigned char>(rng());
+          break;
         case 1: b.resize(at); break;
-        case 2: b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), static_cast<unsigned char>("0123456789(),' "[rng() % 15])); break;
-        default: if (at < b.size()) b.erase(b.begin() + static_cast<std::ptrdiff_t>(at)); break;
+        case 2:
+          b.insert(b.begin() + static_cast<std::ptrdiff_t>(at),
+                   static_cast<unsigned char>("0123456789(),' "[rng() % 15]));
+          break;
+        default:
+          if (at < b.size()) b.erase(b.begin() + static_cast<std::ptrdiff_t>(at));
+          break;
       }
     }
     try {

@@ -61,8 +61,12 @@ std::string what(Layout l, int p, std::int64_t len, const MaskRule& rule) {
 
 std::vector<MaskRule> rules(std::int64_t shard) {
   const auto w = static_cast<std::int32_t>(shard);
-  return {{MaskKind::kCausal, 0},     {MaskKind::kBidirectional, 0}, {MaskKind::kCausal, 1},
-          {MaskKind::kCausal, w / 2 + 1}, {MaskKind::kCausal, w},   {MaskKind::kCausal, 3 * w},
+  return {{MaskKind::kCausal, 0},
+          {MaskKind::kBidirectional, 0},
+          {MaskKind::kCausal, 1},
+          {MaskKind::kCausal, w / 2 + 1},
+          {MaskKind::kCausal, w},
+          {MaskKind::kCausal, 3 * w},
           {MaskKind::kBidirectional, w / 2 + 1}};
 }
 

@@ -39,9 +39,10 @@ TEST(ThreadPool, TasksAreClaimedInIndexOrder) {
 
 TEST(ThreadPool, RethrowsTheFirstErrorAndStaysUsable) {
   ThreadPool pool(3);
-  EXPECT_THROW(pool.parallel_for(100, [](std::int64_t t, int) {
-    if (t == 17) throw std::runtime_error("task 17");
-  }),
+  EXPECT_THROW(pool.parallel_for(100,
+                                 [](std::int64_t t, int) {
+                                   if (t == 17) throw std::runtime_error("task 17");
+                                 }),
                std::runtime_error);
   std::atomic<int> n{0};
   pool.parallel_for(10, [&](std::int64_t, int) { n++; });

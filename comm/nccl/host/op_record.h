@@ -25,13 +25,13 @@ inline constexpr std::int64_t kNoSizeHeader = -1;
 
 struct OpRecord {
   OpKind kind = OpKind::kExchange;
-  CommTag tag;                      // kExchange: where the hop belongs in the ring
-  int send_to = -1;                 // kExchange: -1 when the hop sends nothing
+  CommTag tag;       // kExchange: where the hop belongs in the ring
+  int send_to = -1;  // kExchange: -1 when the hop sends nothing
   std::int64_t send_bytes = 0;
-  int recv_from = -1;               // kExchange: -1 when the hop receives nothing
+  int recv_from = -1;  // kExchange: -1 when the hop receives nothing
   std::int64_t recv_bytes = 0;
-  std::int64_t payload_bytes = 0;   // kAllReduce, kBroadcast; kAllGather: per rank
-  int root = -1;                    // kBroadcast
+  std::int64_t payload_bytes = 0;  // kAllReduce, kBroadcast; kAllGather: per rank
+  int root = -1;                   // kBroadcast
 };
 
 }  // namespace ra::comm::nccl

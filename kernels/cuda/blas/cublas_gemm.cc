@@ -48,8 +48,9 @@ static_assert(to_cublas(ComputeType::kF32) == CUBLAS_COMPUTE_32F);
 void check_cublas(cublasStatus_t status, const char* call, const char* file, int line,
                   const gemm::ColumnMajorGemm* gemm = nullptr) {
   if (status == CUBLAS_STATUS_SUCCESS) return;
-  std::string message = std::string(file) + ":" + std::to_string(line) + ": " + call + " failed: " +
-                        cublas_status_name(static_cast<int>(status)) + " (" + cublasGetStatusString(status) + ")";
+  std::string message = std::string(file) + ":" + std::to_string(line) + ": " + call +
+                        " failed: " + cublas_status_name(static_cast<int>(status)) + " (" +
+                        cublasGetStatusString(status) + ")";
   if (gemm != nullptr) message += "; the GEMM: " + gemm::to_string(*gemm);
   throw InternalError(message);
 }
@@ -119,16 +120,15 @@ void CublasGemm::execute(const gemm::ColumnMajorGemm& call, float alpha, const v
   const cudaDataType a_type = to_cuda(call.a_type), b_type = to_cuda(call.b_type), c_type = to_cuda(call.c_type);
   const cublasComputeType_t compute = to_cublas(call.compute);
   if (call.batch_count == 1) {
-    RA_CUBLAS_GEMM_CHECK(cublasGemmEx(handle_, transa, transb, call.m, call.n, call.k, &alpha, a, a_type,
-                                      call.lda_elems, b, b_type, call.ldb_elems, &beta, c, c_type, call.ldc_elems,
-                                      compute, CUBLAS_GEMM_DEFAULT),
-                         call);
+    RA_CUBLAS_GEMM_CHECK(
+        cublasGemmEx(handle_, transa, transb, call.m, call.n, call.k, &alpha, a, a_type, call.lda_elems, b, b_type,
+                     call.ldb_elems, &beta, c, c_type, call.ldc_elems, compute, CUBLAS_GEMM_DEFAULT),
+        call);
   } else {
-    RA_CUBLAS_GEMM_CHECK(cublasGemmStridedBatchedEx(handle_, transa, transb, call.m, call.n, call.k, &alpha, a,
-                                                    a_type, call.lda_elems, call.stride_a_elems, b, b_type,
-                                                    call.ldb_elems, call.stride_b_elems, &beta, c, c_type,
-                                                    call.ldc_elems, call.stride_c_elems, call.batch_count, compute,
-                                                    CUBLAS_GEMM_DEFAULT),
+    RA_CUBLAS_GEMM_CHECK(cublasGemmStridedBatchedEx(
+                             handle_, transa, transb, call.m, call.n, call.k, &alpha, a, a_type, call.lda_elems,
+                             call.stride_a_elems, b, b_type, call.ldb_elems, call.stride_b_elems, &beta, c, c_type,
+                             call.ldc_elems, call.stride_c_elems, call.batch_count, compute, CUBLAS_GEMM_DEFAULT),
                          call);
   }
 }

@@ -48,8 +48,8 @@ AttentionGrid attention_grid(AttentionKernel kernel, const AttnShape& s, MmaPrec
   const char* name = attention_kernel_name(kernel);
   RA_CHECK(UsageError, head_dim_built(s.d), "CUDA attention (", name, "): head_dim ", s.d,
            " has no kernel (built: ", built_head_dims(), ")");
-  RA_CHECK(UsageError, s.lq >= 0 && s.lk >= 0 && s.hq >= 1 && s.hkv >= 1 && s.hq % s.hkv == 0, "CUDA attention (",
-           name, "): bad shape lq=", s.lq, " lk=", s.lk, " hq=", s.hq, " hkv=", s.hkv);
+  RA_CHECK(UsageError, s.lq >= 0 && s.lk >= 0 && s.hq >= 1 && s.hkv >= 1 && s.hq % s.hkv == 0, "CUDA attention (", name,
+           "): bad shape lq=", s.lq, " lk=", s.lk, " hq=", s.hq, " hkv=", s.hkv);
   TileShape tiles{};
   std::int64_t tokens = 0, heads = 0;
   std::size_t bytes = 0;

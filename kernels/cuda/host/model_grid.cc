@@ -87,10 +87,8 @@ RopeConstants rope_constants(RopeKernelScaling scaling, double base, double fact
   RA_CHECK(UsageError, factor > 0, "RoPE: scaling factor must be > 0, got ", factor);
   const auto d = static_cast<double>(head_elems);
   switch (scaling) {
-    case RopeKernelScaling::kNone:
-      return {base, 1.0};
-    case RopeKernelScaling::kLinear:
-      return {base, 1.0 / factor};
+    case RopeKernelScaling::kNone: return {base, 1.0};
+    case RopeKernelScaling::kLinear: return {base, 1.0 / factor};
     case RopeKernelScaling::kNtk:
       RA_CHECK(UsageError, head_elems > 2, "RoPE: NTK scaling needs head dim > 2, got ", head_elems);
       return {base * std::pow(factor, d / (d - 2)), 1.0};

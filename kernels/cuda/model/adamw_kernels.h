@@ -18,7 +18,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 RA_GLOBAL void adamw_update_kernel(AdamWParams p) {
   const std::int64_t e = global_thread_index();
   if (e >= p.elems) return;
@@ -33,7 +32,6 @@ RA_GLOBAL void adamw_update_kernel(AdamWParams p) {
                        (p.decay_mask[e] ? s.weight_decay * theta : 0.0f);
   p.params[e] = theta - s.lr * update;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

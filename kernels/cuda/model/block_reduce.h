@@ -17,7 +17,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 struct SumOp {
   template <typename A>
   RA_DEVICE A operator()(A a, A b) const {
@@ -44,7 +43,6 @@ RA_DEVICE A block_reduce(A v, Op op) {
   __syncthreads();  // the slots are free for the next reduction
   return result;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -22,7 +22,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 template <typename T>
 RA_GLOBAL void cross_entropy_forward_kernel(CrossEntropyForwardParams p) {
   const std::int64_t i = blockIdx.x;
@@ -61,7 +60,6 @@ RA_GLOBAL void cross_entropy_backward_kernel(CrossEntropyBackwardParams p) {
     dl[c] = from_f32<T>(target < 0 ? 0.0f : (prob - onehot) * p.scale);
   }
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -9,7 +9,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 // blockIdx.x·blockDim.x + threadIdx.x in 64 bits (element counts pass 2^31).
 RA_DEVICE std::int64_t global_thread_index() {
   return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -18,7 +17,6 @@ RA_DEVICE std::int64_t global_thread_index() {
 // A quiet NaN in device and host code alike (std::numeric_limits is host-only for nvcc),
 // so a contract violation (a token id outside the vocabulary) shows in the loss.
 RA_DEVICE float model_quiet_nan() { return __builtin_nanf(""); }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -19,7 +19,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 RA_DEVICE float sigmoid_f32(float a) { return 1.0f / (1.0f + expf(-a)); }
 
 template <typename T>
@@ -54,7 +53,6 @@ RA_GLOBAL void axpy_kernel(AxpyParams p) {
   if (e >= p.elems) return;
   p.y[e] += p.alpha * to_f32(storage_as<T>(p.x)[e]);
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -23,7 +23,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 RA_DEVICE bool valid_token(std::int32_t v, std::int64_t vocab_rows) { return v >= 0 && v < vocab_rows; }
 
 // y[i, c] = table[tokens[i], c]; one thread per element.
@@ -68,7 +67,6 @@ RA_GLOBAL void embedding_accumulate_kernel(EmbeddingBackwardParams p) {
   for (std::int64_t j = i; j >= 0; j = p.links[j]) acc += to_f32(dy[j * p.row_elems + c]);
   row[c] = acc;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

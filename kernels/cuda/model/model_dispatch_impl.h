@@ -15,12 +15,11 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 namespace model_dispatch_detail {
 
 // The params go to the kernels by value, bit for bit.
 template <typename P>
-inline constexpr bool kPlain = std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P>;
+inline constexpr bool kPlain = std::is_trivially_copyable_v<P>&& std::is_standard_layout_v<P>;
 static_assert(kPlain<EmbeddingForwardParams> && kPlain<EmbeddingBackwardParams> && kPlain<RmsNormForwardParams> &&
                   kPlain<RmsNormBackwardParams> && kPlain<RopeParams> && kPlain<SwigluForwardParams> &&
                   kPlain<SwigluBackwardParams> && kPlain<ResidualAddParams> && kPlain<AxpyParams> &&
@@ -88,7 +87,6 @@ inline const ModelKernels& this_build_model_kernels(const char* build) {
                                     &launch_adamw_update};
   return kernels;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

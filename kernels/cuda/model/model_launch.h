@@ -19,7 +19,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 namespace model_launch_detail {
 inline dim3 blocks_of(const ModelGrid& g) { return dim3(g.blocks_x, g.blocks_y); }
 inline dim3 threads_of(const ModelGrid& g) { return dim3(g.threads); }
@@ -142,7 +141,6 @@ inline void launch_adamw_update(const AdamWParams& p, void* stream) {
   if (g.blocks_x == 0) return;
   RA_LAUNCH(adamw_update_kernel, blocks_of(g), threads_of(g), g.shared_bytes, stream, p);
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

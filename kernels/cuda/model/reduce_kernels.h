@@ -18,7 +18,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 RA_GLOBAL void sum_reduce_partials_kernel(SumReduceParams p, std::int64_t chunk_elems) {
   const std::int64_t begin = static_cast<std::int64_t>(blockIdx.x) * chunk_elems;
   const std::int64_t end = begin + chunk_elems < p.elems ? begin + chunk_elems : p.elems;
@@ -59,7 +58,6 @@ RA_GLOBAL void clip_factor_kernel(ClipFactorParams p) {
   *p.grad_norm = norm;
   *p.clip_scale = p.max_norm > 0 && norm > p.max_norm ? static_cast<float>(p.max_norm / norm) : 1.0f;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

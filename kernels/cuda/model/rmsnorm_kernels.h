@@ -22,7 +22,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 template <typename T>
 RA_GLOBAL void rmsnorm_forward_kernel(RmsNormForwardParams p) {
   const std::int64_t i = blockIdx.x, d = p.row_elems;
@@ -69,7 +68,6 @@ RA_GLOBAL void rmsnorm_backward_dg_kernel(RmsNormBackwardParams p, std::int64_t 
   for (std::int64_t b = 0; b < partial_rows; ++b) s += p.dg_partials[b * p.row_elems + c];
   p.dg[c] += s;
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -19,7 +19,6 @@
 namespace ra::kernels::cuda {
 inline namespace RA_CUDA_BUILD {
 
-
 template <typename T>
 RA_GLOBAL void rope_kernel(RopeParams p) {
   const std::int64_t half = p.head_elems / 2;
@@ -39,7 +38,6 @@ RA_GLOBAL void rope_kernel(RopeParams p) {
     row[i + half] = from_f32<T>(a * s + b * c);
   }
 }
-
 
 }  // namespace RA_CUDA_BUILD
 }  // namespace ra::kernels::cuda

@@ -12,8 +12,8 @@ namespace {
 // sizes that could overflow them are refused, not truncated.
 std::int32_t to_i32(std::int64_t x, const char* what) {
   constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max() - 128;
-  RA_CHECK(UsageError, x >= 0 && x <= kMax, "CUDA attention: ", what, " ", x, " exceeds the kernels' 32-bit index range (",
-           kMax, ")");
+  RA_CHECK(UsageError, x >= 0 && x <= kMax, "CUDA attention: ", what, " ", x,
+           " exceeds the kernels' 32-bit index range (", kMax, ")");
   return static_cast<std::int32_t>(x);
 }
 

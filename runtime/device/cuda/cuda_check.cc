@@ -5,8 +5,8 @@
 namespace ra::device::cuda {
 
 void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
-  throw InternalError(std::string(file) + ":" + std::to_string(line) + ": " + call + " failed: " +
-                      cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
+  throw InternalError(std::string(file) + ":" + std::to_string(line) + ": " + call +
+                      " failed: " + cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
 }
 
 }  // namespace ra::device::cuda

@@ -39,9 +39,7 @@ void CudaHostStream::wait(Event& event) {
   std::shared_ptr<cpu::Completion> host;
   switch (e.enqueue_device_wait(shadow_, host)) {
     case RecordedOn::kNothing: return;  // never recorded: nothing to wait for
-    case RecordedOn::kHost:
-      worker_->wait_until("wait", [host] { return host->wait(); });
-      return;
+    case RecordedOn::kHost: worker_->wait_until("wait", [host] { return host->wait(); }); return;
     case RecordedOn::kDevice: break;
   }
   auto marker = std::make_shared<CudaEvent>(context_);

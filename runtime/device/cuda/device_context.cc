@@ -9,8 +9,9 @@ void DeviceContext::make_current() const { RA_CUDA_CHECK(cudaSetDevice(options_.
 void DeviceContext::host_wait(const std::function<PollStatus()>& query, const std::function<std::string()>& describe) {
   const PollOptions poll{options_.sync_timeout, options_.poll_interval, "cuda sync_timeout"};
   try {
-    poll_until_done(query, [this] { monitors_.check_all(); }, poll,
-                    [&] { return describe() + " on CUDA device " + std::to_string(options_.ordinal); });
+    poll_until_done(
+        query, [this] { monitors_.check_all(); }, poll,
+        [&] { return describe() + " on CUDA device " + std::to_string(options_.ordinal); });
   } catch (...) {
     mark_failed();
     throw;

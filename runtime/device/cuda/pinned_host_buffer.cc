@@ -20,8 +20,8 @@ PinnedHostBuffer::~PinnedHostBuffer() {
 
 TensorView PinnedHostBuffer::view(DType dtype, const Shape& shape, std::size_t offset_bytes) {
   const std::size_t need_bytes = offset_bytes + static_cast<std::size_t>(shape.numel_elems()) * dtype_size_bytes(dtype);
-  RA_CHECK_LE(InternalError, need_bytes, size_bytes_, "pinned host buffer view ", shape.str(), " ",
-              dtype_name(dtype), " at offset ", offset_bytes);
+  RA_CHECK_LE(InternalError, need_bytes, size_bytes_, "pinned host buffer view ", shape.str(), " ", dtype_name(dtype),
+              " at offset ", offset_bytes);
   return TensorView(static_cast<char*>(data_) + offset_bytes, dtype, shape, DeviceKind::kCpu);
 }
 

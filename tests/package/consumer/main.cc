@@ -43,7 +43,9 @@ int main() {
     std::int64_t at = -1;
     for (std::int64_t i = 0; i < S; ++i) {
       for (std::int64_t h = 0; h < H; ++h) {
-        const auto row = [&](const std::vector<float>& t, std::int64_t tok) { return &t[static_cast<std::size_t>((tok * H + h) * D)]; };
+        const auto row = [&](const std::vector<float>& t, std::int64_t tok) {
+          return &t[static_cast<std::size_t>((tok * H + h) * D)];
+        };
         std::vector<double> w(static_cast<std::size_t>(i + 1));
         double mx = -1e300, sum = 0;
         for (std::int64_t j = 0; j <= i; ++j) {

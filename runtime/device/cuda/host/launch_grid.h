@@ -7,7 +7,7 @@
 namespace ra::device::cuda {
 
 struct LaunchGrid {
-  int blocks = 0;             // 0: nothing to do, launch nothing (a 0-block launch is an error)
+  int blocks = 0;  // 0: nothing to do, launch nothing (a 0-block launch is an error)
   int threads_per_block = 0;
 };
 
