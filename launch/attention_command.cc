@@ -30,6 +30,8 @@ struct AttentionFlags {
   int threads = 1;
   std::string backend = "cpu";
   std::string dtype = "fp32";
+  std::string comm = "mpi";
+  std::string precision = "fast";
   double comm_timeout_s = 300;
 };
 
@@ -78,8 +80,11 @@ int run(const AttentionFlags& f) {
                                 ConstTensorView(seg.data(), DType::kI32, Shape{in.tokens})};
     };
     const DType st = f.dtype == "bf16" ? DType::kBF16 : DType::kF32;
-    if (f.backend == "simt" && st != DType::kBF16) {
-      throw UsageError("--backend simt runs the CUDA kernels, which store bf16: add --dtype bf16");
+    if (f.backend != "cpu" && st != DType::kBF16) {
+      throw UsageError("--backend " + f.backend + " runs the CUDA kernels, which store bf16: add --dtype bf16");
+    }
+    if (f.comm == "nccl" && f.backend != "cuda") {
+      throw UsageError("--comm nccl needs --backend cuda (NCCL moves GPU buffers)");
     }
     const Stored q(in.q, st), k(in.k, st), v(in.v, st), dout(in.dout, st);
     ring::FullSequence seq{
@@ -97,6 +102,8 @@ int run(const AttentionFlags& f) {
         static_cast<float>(scale)};
     backend::BackendOptions bo;
     bo.kernels = backend::parse_kernels(f.backend);
+    bo.transport = f.comm == "nccl" ? backend::Transport::kNccl : backend::Transport::kMpi;
+    bo.precision = f.precision == "exact" ? kernels::cuda::MmaPrecision::kExact : kernels::cuda::MmaPrecision::kFast;
     bo.threads = f.threads;
     const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);
     const ring::FullSequenceResult r = ring::ring_attention_full(be->context(), seq, options);
@@ -147,8 +154,16 @@ void add_attention_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cmd->add_option("--backend", f->backend,
-                  "kernels: cpu, or simt (the CUDA kernels under the SIMT emulator; needs --dtype bf16)")
-      ->check(CLI::IsMember({"cpu", "simt"}))
+                  "kernels: cpu, cuda (GPUs), or simt (the CUDA kernels under the SIMT emulator); cuda and simt need "
+                  "--dtype bf16")
+      ->check(CLI::IsMember({"cpu", "simt", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--comm", f->comm, "transport: mpi, or nccl (with --backend cuda: one rank per GPU)")
+      ->check(CLI::IsMember({"mpi", "nccl"}))
+      ->capture_default_str();
+  cmd->add_option("--precision", f->precision,
+                  "cuda and simt: products of P and dS rounded to bf16 (fast, as FlashAttention) or at fp32 (exact)")
+      ->check(CLI::IsMember({"fast", "exact"}))
       ->capture_default_str();
   cmd->add_option("--dtype", f->dtype,
                   "storage dtype the inputs are rounded to before the ring: fp32 or bf16 (outputs are float32)")

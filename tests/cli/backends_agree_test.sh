@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The `simt` backend (the CUDA kernels under the SIMT emulator) through the real command
-# paths at P = 2, against the `cpu` backend:
+# paths at P = 2, against the `cpu` backend, with the CUDA kernels' exact precision (fp32
+# products of P and dS, held to the same policy as the CPU kernels; the default fast
+# precision's own bound is tested kernel by kernel in tests/simt):
 #   - `ringattn attention --dtype bf16` on every golden case: both backends meet the
 #     numerics policy against the f64 reference on the bf16-rounded inputs (so they
 #     agree with each other within twice its bounds);
@@ -38,7 +40,7 @@ PY
   for backend in cpu simt; do
     out="$dir/${name}_$backend"
     # shellcheck disable=SC2086
-    "$mpirun" 2 "$bin" attention --backend "$backend" --dtype bf16 --q "$case/q.npy" --k "$case/k.npy" \
+    "$mpirun" 2 "$bin" attention --backend "$backend" --dtype bf16 --precision exact --q "$case/q.npy" --k "$case/k.npy" \
       --v "$case/v.npy" --dout "$case/dout.npy" --pos-q "$case/pos.npy" --pos-k "$case/pos.npy" \
       --seg-q "$case/seg.npy" --seg-k "$case/seg.npy" "${extra[@]}" $flags --out-dir "$out" >"$dir/log" 2>&1
     rc=$?
@@ -66,7 +68,9 @@ PY
 for shape in "--mask causal --head-dim 32 --heads 4 --kv-heads 2" "--mask bidirectional --window 40 --head-dim 64 --heads 2 --kv-heads 1"; do
   for backend in cpu simt; do
     # shellcheck disable=SC2086
-    "$mpirun" 2 "$bin" bench --set attention.backend=$backend --dtype bf16 --tokens-per-rank 96 $shape \
+    precision=()
+    [ "$backend" = simt ] && precision=(--set attention.precision=exact)
+    "$mpirun" 2 "$bin" bench --set attention.backend=$backend "${precision[@]}" --dtype bf16 --tokens-per-rank 96 $shape \
       --reps 1 --warmup 0 --json >"$dir/bench_$backend.json" 2>"$dir/err"
     rc=$?
     check "bench $shape --backend $backend: exit $rc: $(cat "$dir/err")" "$rc"
