@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/io/npy.h"
 #include "kernels/reference/naive_attention.h"
@@ -23,14 +24,14 @@ fs::path golden_dir() {
 
 namespace {
 
-// meta.json is flat: "key": value pairs of numbers and booleans.
+// meta.json: "key": number or boolean (booleans read as 0 and 1).
 double meta_number(const std::string& json, const std::string& key) {
-  const std::regex re("\"" + key + "\"\\s*:\\s*([-+0-9.eE]+|true|false)");
-  std::smatch m;
-  if (!std::regex_search(json, m, re)) throw std::runtime_error("meta.json lacks '" + key + "'");
-  if (m[1] == "true") return 1;
-  if (m[1] == "false") return 0;
-  return std::stod(m[1]);
+  const nlohmann::json meta = nlohmann::json::parse(json);
+  const auto it = meta.find(key);
+  if (it == meta.end() || !(it->is_number() || it->is_boolean())) {
+    throw std::runtime_error("meta.json lacks the number or boolean '" + key + "'");
+  }
+  return it->is_boolean() ? (it->get<bool>() ? 1.0 : 0.0) : it->get<double>();
 }
 
 }  // namespace
