@@ -5,7 +5,9 @@
 #      (scripts/train_losses_agree.py says why), and a cpu run with a 2% lower learning
 #      rate does NOT (the tolerance can fail);
 #   2. SIGUSR1 mid-run checkpoints (params and moments downloaded to the host, the CPU
-#      path's format) and the resumed run ends bitwise identical to the uninterrupted one.
+#      path's format) and the resumed run ends bitwise identical to the uninterrupted one;
+#   3. data parallel (dp = 2, sp = 1: gradients through the backend's dp communicator on
+#      device views) tracks the cpu backend's dp = 2 run too.
 set -uo pipefail
 ringattn=$1
 mpirun_sh=$2
@@ -52,4 +54,14 @@ grep -q "resumed from the checkpoint of step" <<<"$out" || fail "did not resume:
 final=$(printf 'step-%012d' "$steps")
 cmp "$tmp/simt/checkpoints/$final/tensors-000.bin" "$tmp/b/checkpoints/$final/tensors-000.bin" \
   || fail "resumed simt run differs from the uninterrupted one"
+
+# 3. dp = 2 on simt against dp = 2 on cpu (6 steps).
+steps=6
+out=$(run "${simt[@]}" --set parallel.dp=2 --out-dir "$tmp/dp-simt" 2>&1); rc=$?
+[ "$rc" = 0 ] || fail "simt dp = 2 training exited $rc: $out"
+out=$(run --set parallel.dp=2 --out-dir "$tmp/dp-cpu" 2>&1); rc=$?
+[ "$rc" = 0 ] || fail "cpu dp = 2 training exited $rc: $out"
+cmp_out=$(python3 "$agree" "$tmp/dp-simt/records.jsonl" "$tmp/dp-cpu/records.jsonl" --quiet); rc=$?
+echo "dp = 2: $cmp_out"
+[ "$rc" = 0 ] || fail "simt dp = 2 losses do not track the cpu losses"
 echo PASS
