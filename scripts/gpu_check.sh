@@ -168,6 +168,7 @@ else
   train_common+=(--steps 50)
   train_device=(--set attention.backend=cuda --set attention.dtype=bf16 --set comm.backend=nccl)
 fi
+rm -rf "$out/train-$backend" "$out/train-cpu"  # a fresh start: a rerun must not meet its own checkpoints
 train_t0=$SECONDS
 if ! run train "$out/train-$backend.log" "$mpirun" "$train_ranks" "$bin" "${train_common[@]}" "${train_device[@]}" \
     --out-dir "$out/train-$backend"; then
