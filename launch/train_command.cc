@@ -1,4 +1,4 @@
-// `ringattn train`: sequence-parallel training on the CPU/MPI backend (launch with
+// `ringattn train`: sequence-parallel training on the cpu, simt or cuda backend (launch with
 // `mpirun -n P ringattn train --config F`). Rank 0 prints a progress line, writes the
 // resolved config and JSONL records (train_step, train_eval) to the output directory, and
 // the final evaluation. SIGUSR1 or SIGTERM (Slurm's --signal before the time limit, or
@@ -117,7 +117,11 @@ int run(const ConfigFlags& cf) {
       with.observer = observer;
       return backend::make_backend(world, with);
     };
-    const train::TrainOutcome out = train::train(world, make_backend, o, *data, &store, g_stop_requested, cb);
+    const train::DeviceModelFactory make_device_model = [&](ring::Backend& b) {
+      return backend::make_device_model_parts(bo, b);  // null on the cpu backend: the host model
+    };
+    const train::TrainOutcome out =
+        train::train(world, make_backend, o, *data, &store, g_stop_requested, cb, make_device_model);
     progress.reset();
     if (!root) return 0;
     if (out.last_eval) {
@@ -136,7 +140,8 @@ int run(const ConfigFlags& cf) {
 
 void add_train_command(CLI::App& app, Action& action) {
   auto cf = std::make_shared<ConfigFlags>();
-  CLI::App* cmd = app.add_subcommand("train", "Sequence-parallel training of a long-context transformer (CPU/MPI)");
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Sequence-parallel training of a long-context transformer (cpu, simt or cuda backend)");
   add_config_flags(*cmd, cf);
   add_shortcut(*cmd, cf, "--steps", "train.steps", "optimizer steps");
   add_shortcut(*cmd, cf, "--seq-len", "train.seq_len", "tokens per sequence");

@@ -10,8 +10,9 @@
 #   4 bench-nccl ring bench, attention.backend = cuda, comm.backend = nccl, P = 1
 #   5 bench-mpi  ring bench, cuda over mpi (staged through pinned memory), P = 2 ranks
 #                sharing the one GPU
-#   6 train      50 training steps of the passkey model on the GPU against the CPU's
-#                loss curve — not wired yet: reported as TODO, never as PASS
+#   6 train      50 training steps of the passkey model (configs/train/passkey_cpu.yaml)
+#                on the GPU (cuda, nccl, P = 1) against the cpu backend's loss curve:
+#                PASS when every step's loss is within 2^-9 relative of the CPU's
 #
 #   scripts/gpu_check.sh [--dry-run] [--prebuilt BUILD_DIR] [--out DIR]
 #
@@ -153,8 +154,49 @@ print("%s P=%d L=%d: %.3g TFLOP/s, ring efficiency %.2f, exposed comm %.2f" % (
 bench_step bench-nccl 1 "${nccl_flags[@]}"
 bench_step bench-mpi 2 "${mpi_flags[@]}"
 
-# 6 train
-record train TODO 0 "ringattn train has no $backend path yet (docs/gpu.md): the GPU loss curve is not checked"
+# 6 train: the device model's loss curve against the cpu backend's on the same config
+# (scripts/train_losses_agree.py: |L_dev − L_cpu| ≤ 2⁻⁹·L_cpu at every step, why there)
+train_common=(train --config "$root/configs/train/passkey_cpu.yaml" --set train.log_every=1 --set train.eval_every=0
+              --set train.eval_batches=1 --set train.resume=false)
+if [ "$dry" = 1 ]; then
+  train_ranks=2
+  train_common+=(--steps 10 --set model.d_model=32 --set model.heads=2 --set model.head_dim=16 --set model.mlp_hidden=64
+                 --set model.layers=1 --set train.seq_len=64 --set train.batch_size=2 --set train.warmup_steps=2)
+  train_device=(--set attention.backend=simt --set attention.dtype=bf16 --set comm.backend=mpi)
+else
+  train_ranks=1
+  train_common+=(--steps 50)
+  train_device=(--set attention.backend=cuda --set attention.dtype=bf16 --set comm.backend=nccl)
+fi
+rm -rf "$out/train-$backend" "$out/train-cpu"  # a fresh start: a rerun must not meet its own checkpoints
+train_t0=$SECONDS
+if ! run train "$out/train-$backend.log" "$mpirun" "$train_ranks" "$bin" "${train_common[@]}" "${train_device[@]}" \
+    --out-dir "$out/train-$backend"; then
+  record train FAIL "$((SECONDS - train_t0))" "see $out/train-$backend.log: $(grep -m1 'error' "$out/train-$backend.log" | cut -c1-160)"
+elif ! run train "$out/train-cpu.log" "$mpirun" "$train_ranks" "$bin" "${train_common[@]}" --out-dir "$out/train-cpu"; then
+  record train FAIL "$((SECONDS - train_t0))" "see $out/train-cpu.log (the cpu reference run): $(grep -m1 'error' "$out/train-cpu.log" | cut -c1-160)"
+else
+  train_secs=$((SECONDS - train_t0))
+  python3 "$root/scripts/train_losses_agree.py" "$out/train-$backend/records.jsonl" "$out/train-cpu/records.jsonl" \
+    >"$out/train-compare.log" 2>&1
+  train_rc=$?
+  train_figures=$(python3 - "$out/train-$backend/records.jsonl" "$out/train-cpu/records.jsonl" <<'PY'
+import json, sys
+def steps(p): return [r for r in map(json.loads, open(p)) if r["record"] == "train_step"]
+dev, cpu = steps(sys.argv[1]), steps(sys.argv[2])
+print(json.dumps({"steps": len(dev), "first_loss": dev[0]["loss"], "last_loss": dev[-1]["loss"],
+                  "last_loss_cpu": cpu[-1]["loss"],
+                  "step_seconds": sorted(r["step_seconds"] for r in dev)[len(dev) // 2],
+                  "step_seconds_cpu": sorted(r["step_seconds"] for r in cpu)[len(cpu) // 2]}))
+PY
+  )
+  train_detail="$backend P=$train_ranks: $(tail -1 "$out/train-compare.log")"
+  if [ "$train_rc" = 0 ]; then
+    record train PASS "$train_secs" "$train_detail" "$train_figures"
+  else
+    record train FAIL "$train_secs" "$train_detail (see $out/train-compare.log)" "$train_figures"
+  fi
+fi
 
 echo "gpu_check ($([ "$dry" = 1 ] && echo "dry run: simt backend, no GPU" || echo "GPU: $(nvidia-smi -L 2>/dev/null | head -1)"))"
 printf '%s\n' "${rows[@]}"

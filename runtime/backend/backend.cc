@@ -3,6 +3,8 @@
 #include <string>
 
 #include "kernels/cpu/cpu_attention.h"
+#include "kernels/cuda/model/model_dispatch.h"
+#include "kernels/gemm/host_column_major_gemm.h"
 #include "runtime/backend/cuda_parts.h"
 #include "runtime/backend/simt_block_op.h"
 #include "runtime/core/check.h"
@@ -115,6 +117,21 @@ std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const Bac
   b->comm_stream = dev->create_stream("comm");
   b->device = std::move(dev);
   return b;
+}
+
+std::unique_ptr<model::DeviceModelParts> make_device_model_parts(const BackendOptions& o, ring::Backend& b) {
+  switch (o.kernels) {
+    case Kernels::kCpu: return nullptr;
+    case Kernels::kCuda: return cuda_parts::make_device_model_parts(b);
+    case Kernels::kSimt: break;
+  }
+  auto parts = std::make_unique<model::DeviceModelParts>();
+  parts->kernels = &kernels::cuda::simt_model_kernels();
+  parts->stream = b.device->create_stream("model");
+  // The emulator's model runs on host memory: the CPU executor of cuBLAS's semantics,
+  // called from inside the model stream's work.
+  parts->gemm = std::make_unique<gemm::HostColumnMajorGemm>();
+  return parts;
 }
 
 }  // namespace ra::backend

@@ -20,6 +20,7 @@
 #include "runtime/config/config.h"
 #include "runtime/config/ringattn_config.pb.h"
 #include "runtime/device/device.h"
+#include "runtime/model/device_transformer.h"
 #include "runtime/ring/backend.h"
 
 namespace ra::backend {
@@ -72,5 +73,12 @@ config::CudaSupport cuda_support();
 
 // Collective over `world`: splits it into rings of options.sp ranks and builds the rest.
 std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const BackendOptions& options);
+
+// What the device model (`ringattn train` on simt, cuda) runs with on `b` (from
+// make_backend with the same options): simt → the emulator's ModelKernels and the CPU
+// executor of cuBLAS's GEMMs (HostColumnMajorGemm) on host memory; cuda → nvcc's
+// ModelKernels and cuBLAS bound to the parts' stream; cpu → null (the host model). The
+// stream is a new one of b.device, named "model".
+std::unique_ptr<model::DeviceModelParts> make_device_model_parts(const BackendOptions& options, ring::Backend& b);
 
 }  // namespace ra::backend

@@ -12,6 +12,8 @@
 #include "comm/nccl/nccl_communicator.h"
 #include "comm/staged/cuda_stager.h"
 #include "comm/staged/staged_communicator.h"
+#include "kernels/cuda/blas/cublas_gemm.h"
+#include "kernels/cuda/model/model_dispatch.h"
 #include "kernels/cuda/op/cuda_attention.h"
 #include "runtime/backend/gpu_placement.h"
 #include "runtime/core/check.h"
@@ -101,6 +103,15 @@ void complete_backend(comm::Communicator& world, const BackendOptions& o, std::u
     b.dp = std::make_unique<comm::staged::StagedCommunicator>(std::move(dp_host), stager);
   }
   b.device = std::move(dev);
+}
+
+std::unique_ptr<model::DeviceModelParts> make_device_model_parts(ring::Backend& b) {
+  auto parts = std::make_unique<model::DeviceModelParts>();
+  parts->kernels = &kernels::cuda::nvcc_model_kernels();
+  parts->stream = b.device->create_stream("model");
+  // On the device the ring's CudaDevice made current (this thread's).
+  parts->gemm = std::make_unique<kernels::cuda::CublasGemm>(parts->stream->native_handle());
+  return parts;
 }
 
 }  // namespace ra::backend::cuda_parts

@@ -8,6 +8,7 @@
 #include "kernels/attention_op.h"
 #include "runtime/backend/backend.h"
 #include "runtime/device/device.h"
+#include "runtime/model/device_transformer.h"
 #include "runtime/ring/backend.h"
 
 namespace ra::backend::cuda_parts {
@@ -27,5 +28,9 @@ std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream,
 void complete_backend(comm::Communicator& world, const BackendOptions& options,
                       std::unique_ptr<comm::Communicator> sp_host, std::unique_ptr<comm::Communicator> dp_host,
                       ring::Backend& b);
+
+// The device model's parts on `b` (completed by complete_backend): nvcc's ModelKernels,
+// a "model" stream of b.device and a cuBLAS handle bound to it.
+std::unique_ptr<model::DeviceModelParts> make_device_model_parts(ring::Backend& b);
 
 }  // namespace ra::backend::cuda_parts

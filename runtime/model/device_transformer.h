@@ -78,6 +78,16 @@ struct DeviceModelOptions {
   DevicePrecision precision = DevicePrecision::kF32;
 };
 
+// What a program needs to run the model on its ring's device, from the composition root
+// (backend::make_device_model_parts), so that it names no backend: the ModelKernels
+// build of the device, a stream of the model's own on it, and a GEMM engine issuing its
+// work in that stream's order. Destroy before the device (the stream is the device's).
+struct DeviceModelParts {
+  const kernels::cuda::ModelKernels* kernels = nullptr;
+  std::unique_ptr<device::Stream> stream;
+  std::unique_ptr<gemm::DeviceGemm> gemm;  // after `stream`: destroyed first (bound to it)
+};
+
 class DeviceTransformer {
  public:
   DeviceTransformer(const ModelConfig& config, const DeviceModelContext& ctx, const DeviceModelOptions& options = {});

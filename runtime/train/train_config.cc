@@ -37,10 +37,15 @@ model::RopeScaling rope_scaling_from(config::RopeScaling s) {
 }  // namespace
 
 TrainOptions train_options_from(const config::RunConfig& c) {
-  RA_CHECK(UsageError, c.attention().backend() == config::BACKEND_CPU,
-           "`ringattn train` runs on the CPU/MPI backend: attention.backend must be cpu");
-  RA_CHECK(UsageError, c.attention().dtype() == config::DATA_TYPE_FP32,
-           "`ringattn train` keeps activations in fp32: attention.dtype must be fp32");
+  // cpu: the host model, activations in fp32. simt, cuda: the device model; config
+  // resolution has already required attention.dtype = bf16 (the CUDA kernels' storage)
+  // and, for cuda, a build with CUDA.
+  const config::Backend backend = c.attention().backend();
+  RA_CHECK(UsageError,
+           backend == config::BACKEND_CPU || backend == config::BACKEND_SIMT || backend == config::BACKEND_CUDA,
+           "`ringattn train` runs on the cpu, simt or cuda backend");
+  RA_CHECK(UsageError, backend != config::BACKEND_CPU || c.attention().dtype() == config::DATA_TYPE_FP32,
+           "`ringattn train` on the cpu backend keeps activations in fp32: attention.dtype must be fp32");
   const config::Model& m = c.model();
   const config::Train& t = c.train();
   TrainOptions o;

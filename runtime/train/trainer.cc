@@ -5,9 +5,11 @@
 
 #include "runtime/core/check.h"
 #include "runtime/core/measure.h"
+#include "runtime/device/device_tensor.h"
 #include "runtime/model/layers.h"
 #include "runtime/model/ring_attention_fn.h"
 #include "runtime/model/transformer.h"
+#include "runtime/train/device_optimizer.h"
 #include "runtime/train/span_totals.h"
 
 namespace ra::train {
@@ -40,68 +42,258 @@ Groups make_groups(comm::Communicator& world, int dp) {
   return g;
 }
 
-class Trainer {
+// What differs between the host and the device model: where the parameters, gradients
+// and moments live, and how one step and the evaluation's logits are computed. The loop,
+// the loss normalization, the reports and the checkpoints are the Trainer's.
+struct EngineStep {
+  double loss_sum = 0;  // whole job
+  StepStats stats;
+};
+
+class Engine {
  public:
-  Trainer(comm::Communicator& world, const ring::BackendFactory& make_backend, const TrainOptions& o, BatchSource& data)
+  virtual ~Engine() = default;
+  virtual std::size_t param_count() const = 0;
+  // Parameters and AdamW moments from / into a checkpoint's state (host vectors).
+  virtual void restore(const TrainState& s) = 0;
+  virtual void snapshot(TrainState& s) = 0;
+  // Forward and backward of this rank's tokens (loss scaled by `scale`), gradients summed
+  // over the world, one AdamW update; `step` counts the updates done before this one.
+  virtual EngineStep step(const LocalTokens& t, float scale, std::int64_t step) = 0;
+  // Logits f32 [t.n, vocab] on the host.
+  virtual void logits(const LocalTokens& t, std::vector<float>& out) = 0;
+  virtual std::int64_t activation_bytes_per_token() const = 0;
+};
+
+// Transformer<float> and AdamW on host vectors (the cpu backend).
+class HostEngine final : public Engine {
+ public:
+  HostEngine(comm::Communicator& world, ring::Backend& backend, const TrainOptions& o, std::vector<float> params)
       : world_(world),
+        backend_(backend),
         o_(o),
-        data_(data),
-        groups_(make_groups(world, o.dp)),
         net_(o.model),
         opt_(o.optimizer, net_.layout()),
-        totals_("compute", "comm"),
-        backend_(make_backend(&totals_)) {  // its streams report to the totals
-    RA_CHECK(InternalError, backend_->sp->size() == groups_.sp && backend_->sp->rank() == groups_.sp_rank,
-             "the backend's ring (", backend_->sp->size(), " ranks) is not the trainer's (", groups_.sp, ")");
-    model::init_params<float>(net_.layout(), o.seed, o.model.layers, state_.params);
-    grads_.assign(state_.params.size(), 0.0f);
-  }
+        params_(std::move(params)),
+        grads_(params_.size(), 0.0f) {}
 
-  void restore(const TrainState& s) {
-    RA_CHECK(CheckpointError,
-             s.params.size() == state_.params.size() && s.adam_m.size() == s.params.size() &&
-                 s.adam_v.size() == s.params.size(),
-             "checkpoint holds ", s.params.size(), " parameters, this model has ", state_.params.size());
-    state_ = s;
+  std::size_t param_count() const override { return params_.size(); }
+
+  void restore(const TrainState& s) override {
+    params_ = s.params;
     opt_.m() = s.adam_m;
     opt_.v() = s.adam_v;
   }
 
-  TrainState snapshot() const {
-    TrainState s = state_;
+  void snapshot(TrainState& s) override {
+    s.params = params_;
     s.adam_m = opt_.m_copy();
     s.adam_v = opt_.v_copy();
+  }
+
+  EngineStep step(const LocalTokens& t, float scale, std::int64_t step) override {
+    std::fill(grads_.begin(), grads_.end(), 0.0f);
+    model::RingAttentionFn attention(backend_.context(), o_.model, t.positions.data(), t.segments.data(), t.n);
+    const model::StepLoss sl = net_.forward_backward(
+        params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, scale, grads_);
+    world_.all_reduce(TensorView(grads_.data(), DType::kF32, Shape{static_cast<std::int64_t>(grads_.size())}),
+                      comm::ReduceOp::kSum);
+    EngineStep r;
+    r.loss_sum = all_reduce_scalar(world_, sl.loss_sum, comm::ReduceOp::kSum);
+    r.stats = opt_.update(params_, grads_, step);
+    return r;
+  }
+
+  void logits(const LocalTokens& t, std::vector<float>& out) override {
+    model::RingAttentionFn attention(backend_.context(), o_.model, t.positions.data(), t.segments.data(), t.n);
+    net_.forward_logits(params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, out);
+  }
+
+  std::int64_t activation_bytes_per_token() const override { return net_.activation_bytes_per_token(); }
+
+ private:
+  comm::Communicator& world_;
+  ring::Backend& backend_;
+  const TrainOptions& o_;
+  model::Transformer<float> net_;
+  AdamW opt_;
+  std::vector<float> params_, grads_;
+};
+
+// DeviceTransformer and DeviceAdamW on the backend's device (simt, cuda): fp32 master
+// parameters, gradients and moments in device memory; attention through the ring in bf16
+// storage (the CUDA kernels store bf16); the model on a stream of its own (the ring's
+// compute stream waits for it through RingAttentionFn's producer event, so the ring's
+// spans stay the attention's). Gradients are summed over the ring, then over the
+// data-parallel groups, by the backend's communicators (device views: NCCL, or staged
+// through host memory for MPI) — the world's sum in another order.
+class DeviceEngine final : public Engine {
+ public:
+  DeviceEngine(comm::Communicator& world, ring::Backend& backend, std::unique_ptr<model::DeviceModelParts> parts,
+               const TrainOptions& o, const std::vector<float>& params)
+      : world_(world),
+        backend_(backend),
+        o_(o),
+        parts_(std::move(parts)),
+        dev_(*backend.device),
+        stream_(*parts_->stream),
+        net_(o.model, {dev_, stream_, *parts_->kernels, *parts_->gemm}),
+        opt_(o.optimizer, net_.layout(), dev_, stream_, *parts_->kernels),
+        elems_(static_cast<std::int64_t>(params.size())),
+        params_(dev_, DType::kF32, Shape{elems_}),
+        grads_(dev_, DType::kF32, Shape{elems_}) {
+    params_.upload(params.data(), stream_);
+    stream_.synchronize();
+  }
+
+  std::size_t param_count() const override { return static_cast<std::size_t>(elems_); }
+
+  void restore(const TrainState& s) override {
+    params_.upload(s.params.data(), stream_);
+    opt_.upload_moments(s.adam_m, s.adam_v);
+    stream_.synchronize();  // the host vectors may go
+  }
+
+  void snapshot(TrainState& s) override {
+    s.params.resize(static_cast<std::size_t>(elems_));
+    params_.download(s.params.data(), stream_);
+    opt_.download_moments(s.adam_m, s.adam_v);
+    stream_.synchronize();
+  }
+
+  EngineStep step(const LocalTokens& t, float scale, std::int64_t step) override {
+    upload_tokens(t);
+    dev_.fill_zero(grads_.view(), stream_);
+    model::RingAttentionFn attention = attention_for(t);
+    const model::StepLoss sl = net_.forward_backward(params_.view(), shard(t), attention, scale, grads_.view());
+    // forward_backward returned after its stream finished: the gradients are complete.
+    backend_.sp->all_reduce(grads_.view(), comm::ReduceOp::kSum);
+    backend_.dp->all_reduce(grads_.view(), comm::ReduceOp::kSum);
+    EngineStep r;
+    r.loss_sum = all_reduce_scalar(world_, sl.loss_sum, comm::ReduceOp::kSum);
+    r.stats = opt_.update(params_.view(), grads_.view(), step);
+    return r;
+  }
+
+  void logits(const LocalTokens& t, std::vector<float>& out) override {
+    upload_tokens(t);
+    device::DeviceTensor logits(dev_, DType::kF32, Shape{t.n, o_.model.vocab});
+    model::RingAttentionFn attention = attention_for(t);
+    net_.forward_logits(params_.view(), shard(t), attention, logits.view());
+    out.resize(static_cast<std::size_t>(t.n * o_.model.vocab));
+    logits.download(out.data(), stream_);
+    stream_.synchronize();
+  }
+
+  std::int64_t activation_bytes_per_token() const override { return net_.activation_bytes_per_token(); }
+
+ private:
+  // This rank's tokens in device memory (kept while the shard's size stays).
+  struct Tokens {
+    device::DeviceTensor tokens, targets, positions, segments;
+    std::int64_t n = -1;
+  };
+
+  void upload_tokens(const LocalTokens& t) {
+    if (tokens_.n != t.n) {
+      const Shape s{t.n};
+      tokens_.tokens = device::DeviceTensor(dev_, DType::kI32, s);
+      tokens_.targets = device::DeviceTensor(dev_, DType::kI32, s);
+      tokens_.positions = device::DeviceTensor(dev_, DType::kI32, s);
+      tokens_.segments = device::DeviceTensor(dev_, DType::kI32, s);
+      tokens_.n = t.n;
+    }
+    tokens_.tokens.upload(t.tokens.data(), stream_);
+    tokens_.targets.upload(t.targets.data(), stream_);
+    tokens_.positions.upload(t.positions.data(), stream_);
+    tokens_.segments.upload(t.segments.data(), stream_);
+    // `t` outlives the call, whose forward waits for the stream (or which synchronizes).
+  }
+
+  model::DeviceTokenShard shard(const LocalTokens& t) {
+    return {tokens_.tokens.view().data<std::int32_t>(), tokens_.targets.view().data<std::int32_t>(),
+            tokens_.positions.view().data<std::int32_t>(), t.n};
+  }
+
+  model::RingAttentionFn attention_for(const LocalTokens& t) {
+    const model::RingAttentionOptions options{model::AttentionStorage::kBF16, parts_->kernels, &stream_};
+    return model::RingAttentionFn(
+        backend_.context(), o_.model,
+        {tokens_.positions.view().data<std::int32_t>(), tokens_.segments.view().data<std::int32_t>()},
+        {t.positions.data(), t.segments.data()}, t.n, options);
+  }
+
+  comm::Communicator& world_;
+  ring::Backend& backend_;
+  const TrainOptions& o_;
+  std::unique_ptr<model::DeviceModelParts> parts_;
+  device::Device& dev_;
+  device::Stream& stream_;
+  model::DeviceTransformer net_;
+  DeviceAdamW opt_;
+  std::int64_t elems_;
+  device::DeviceTensor params_, grads_;
+  Tokens tokens_;
+};
+
+class Trainer {
+ public:
+  Trainer(comm::Communicator& world, const ring::BackendFactory& make_backend, const TrainOptions& o, BatchSource& data,
+          const DeviceModelFactory& make_device_model)
+      : world_(world),
+        o_(o),
+        data_(data),
+        groups_(make_groups(world, o.dp)),
+        totals_("compute", "comm"),
+        backend_(make_backend(&totals_)) {  // its streams report to the totals
+    RA_CHECK(InternalError, backend_->sp->size() == groups_.sp && backend_->sp->rank() == groups_.sp_rank,
+             "the backend's ring (", backend_->sp->size(), " ranks) is not the trainer's (", groups_.sp, ")");
+    std::vector<float> params;
+    model::init_params<float>(model::ParamLayout(o.model), o.seed, o.model.layers, params);
+    std::unique_ptr<model::DeviceModelParts> parts = make_device_model ? make_device_model(*backend_) : nullptr;
+    if (parts != nullptr) {
+      engine_ = std::make_unique<DeviceEngine>(world, *backend_, std::move(parts), o, params);
+    } else {
+      engine_ = std::make_unique<HostEngine>(world, *backend_, o, std::move(params));
+    }
+  }
+
+  void restore(const TrainState& s) {
+    const std::size_t elems = engine_->param_count();
+    RA_CHECK(CheckpointError, s.params.size() == elems && s.adam_m.size() == elems && s.adam_v.size() == elems,
+             "checkpoint holds ", s.params.size(), " parameters, this model has ", elems);
+    engine_->restore(s);
+    step_ = s.step;
+  }
+
+  TrainState snapshot() const {
+    TrainState s;
+    s.step = step_;
+    engine_->snapshot(s);
     return s;
   }
 
-  std::int64_t step() const { return state_.step; }
+  std::int64_t step() const { return step_; }
 
   // One optimizer step; returns the report of the step (rank-max timings).
   StepReport train_step() {
     const auto t0 = Clock::now();
-    const SequenceBatch b = data_.batch(state_.step, groups_.dp_rank, o_.dp);
+    const SequenceBatch b = data_.batch(step_, groups_.dp_rank, o_.dp);
     const LocalTokens t = shard_batch(b, o_.layout, groups_.sp_rank, groups_.sp);
     const double count = all_reduce_scalar(world_, static_cast<double>(count_targets(t.targets)), comm::ReduceOp::kSum);
-    std::fill(grads_.begin(), grads_.end(), 0.0f);
-    model::RingAttentionFn attention(backend_->context(), o_.model, t.positions.data(), t.segments.data(), t.n);
     const float scale = count > 0 ? static_cast<float>(1.0 / count) : 0.0f;
-    const model::StepLoss sl = net_.forward_backward(
-        state_.params, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, scale, grads_);
-    world_.all_reduce(TensorView(grads_.data(), DType::kF32, Shape{static_cast<std::int64_t>(grads_.size())}),
-                      comm::ReduceOp::kSum);
-    const double loss_sum = all_reduce_scalar(world_, sl.loss_sum, comm::ReduceOp::kSum);
-    const StepStats ss = opt_.update(state_.params, grads_, state_.step);
-    ++state_.step;
+    const EngineStep es = engine_->step(t, scale, step_);
+    ++step_;
 
     const SpanSeconds spans = totals_.take();
     std::vector<double> maxes{seconds_since(t0), spans.compute, spans.comm, spans.exposed_wait,
                               static_cast<double>(peak_rss_bytes())};
     all_reduce(world_, maxes, comm::ReduceOp::kMax);
     StepReport r;
-    r.step = state_.step;
-    r.loss = count > 0 ? loss_sum / count : 0.0;
-    r.lr = ss.lr;
-    r.grad_norm = ss.grad_norm;
+    r.step = step_;
+    r.loss = count > 0 ? es.loss_sum / count : 0.0;
+    r.lr = es.stats.lr;
+    r.grad_norm = es.stats.grad_norm;
     r.tokens = count;
     r.step_seconds = maxes[0];
     r.tokens_per_s = maxes[0] > 0 ? static_cast<double>(b.batch * b.seq_len * o_.dp) / maxes[0] : 0.0;
@@ -109,7 +301,7 @@ class Trainer {
     r.comm_seconds = maxes[2];
     r.exposed_comm_seconds = maxes[3];
     r.peak_rss_bytes = maxes[4];
-    r.activation_bytes_per_token = net_.activation_bytes_per_token();
+    r.activation_bytes_per_token = engine_->activation_bytes_per_token();
     return r;
   }
 
@@ -120,10 +312,8 @@ class Trainer {
     for (std::int64_t i = 0; i < o_.eval_batches; ++i) {
       const SequenceBatch b = data_.eval_batch(i, groups_.dp_rank, o_.dp);
       const LocalTokens t = shard_batch(b, o_.layout, groups_.sp_rank, groups_.sp);
-      model::RingAttentionFn attention(backend_->context(), o_.model, t.positions.data(), t.segments.data(), t.n);
       std::vector<float> logits;
-      net_.forward_logits(state_.params, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention,
-                          logits);
+      engine_->logits(t, logits);
       std::int64_t rows = 0;
       loss += model::cross_entropy_forward<float>(logits.data(), t.targets.data(), t.n, o_.model.vocab, rows);
       // Per sequence of the whole job: [dp groups × batch] wrong and target counts.
@@ -151,7 +341,7 @@ class Trainer {
     loss = all_reduce_scalar(world_, loss, comm::ReduceOp::kSum);
     totals_.take();  // evaluation time is not a training step's
     EvalReport e;
-    e.step = state_.step;
+    e.step = step_;
     e.token_accuracy = targets > 0 ? correct / targets : 0.0;
     e.sequence_accuracy = seqs > 0 ? seq_correct / seqs : 0.0;
     e.loss = targets > 0 ? loss / targets : 0.0;
@@ -163,12 +353,10 @@ class Trainer {
   const TrainOptions& o_;
   BatchSource& data_;
   Groups groups_;
-  model::Transformer<float> net_;
-  AdamW opt_;
   SpanTotals totals_;
   std::unique_ptr<ring::Backend> backend_;
-  TrainState state_;
-  std::vector<float> grads_;
+  std::unique_ptr<Engine> engine_;  // after the backend: destroyed before its device
+  std::int64_t step_ = 0;           // updates done
 };
 
 bool due(std::int64_t done, std::int64_t every) { return every > 0 && done % every == 0; }
@@ -177,12 +365,12 @@ bool due(std::int64_t done, std::int64_t every) { return every > 0 && done % eve
 
 TrainOutcome train(comm::Communicator& world, const ring::BackendFactory& make_backend, const TrainOptions& o,
                    BatchSource& data, StateStore* store, const std::atomic<bool>& stop_requested,
-                   const TrainCallbacks& cb) {
+                   const TrainCallbacks& cb, const DeviceModelFactory& make_device_model) {
   const bool root = world.rank() == 0;
   auto note = [&](const std::string& s) {
     if (root && cb.on_note) cb.on_note(s);
   };
-  Trainer trainer(world, make_backend, o, data);
+  Trainer trainer(world, make_backend, o, data, make_device_model);
   if (store != nullptr) {
     if (std::optional<TrainState> s = store->load_latest(world)) {
       trainer.restore(*s);

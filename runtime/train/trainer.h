@@ -7,6 +7,11 @@
 //   3. forward and backward with attention through the ring, loss scaled by 1/count;
 //   4. gradients all-reduced (sum) over the world; AdamW with clipping (identical on
 //      every rank); 5. records, evaluation, checkpoints, and a preemption check.
+// The model runs on the host (Transformer<float>, the cpu backend) or on the backend's
+// device (DeviceTransformer and DeviceAdamW with parameters, gradients and moments in
+// device memory, attention in bf16 storage: simt, cuda), per the DeviceModelFactory; on
+// the device, step 4's sum is the backend's sp then dp communicator (device views).
+// Checkpoints hold the same host vectors either way.
 // Bitwise deterministic for a fixed world: fixed tiles, fixed reduction orders, data
 // and initialization from the seed, no other randomness.
 #pragma once
@@ -21,6 +26,7 @@
 
 #include "comm/communicator.h"
 #include "runtime/layout/sharding.h"
+#include "runtime/model/device_transformer.h"
 #include "runtime/model/model_config.h"
 #include "runtime/ring/backend.h"
 #include "runtime/train/batch_source.h"
@@ -87,12 +93,18 @@ struct TrainOutcome {
   std::optional<EvalReport> last_eval;
 };
 
+// The device model's parts for a backend (the composition root's
+// backend::make_device_model_parts): null runs the host model (Transformer<float>, AdamW
+// on host vectors; the cpu backend), non-null the device model on the backend's device
+// (DeviceTransformer with bf16 attention storage, DeviceAdamW; simt, cuda).
+using DeviceModelFactory = std::function<std::unique_ptr<model::DeviceModelParts>(ring::Backend& backend)>;
+
 // Collective over `world`. `stop_requested` is polled after every step (SIGUSR1/SIGTERM
 // set it); any rank's request stops every rank after the same step.
 // `make_backend` (the composition root's, for the config) must split the world into
 // rings of world.size() / options.dp consecutive ranks.
 TrainOutcome train(comm::Communicator& world, const ring::BackendFactory& make_backend, const TrainOptions& options,
                    BatchSource& data, StateStore* store, const std::atomic<bool>& stop_requested,
-                   const TrainCallbacks& callbacks);
+                   const TrainCallbacks& callbacks, const DeviceModelFactory& make_device_model = {});
 
 }  // namespace ra::train

@@ -10,11 +10,12 @@
 namespace ra::train {
 namespace {
 
-config::RunConfig resolved(const std::vector<std::string>& sets, int world = 2) {
+config::RunConfig resolved(const std::vector<std::string>& sets, int world = 2,
+                           config::CudaSupport cuda = config::CudaSupport::kNotBuilt) {
   config::ConfigRequest r;
   r.sets = sets;
   config::LoadedConfig l = config::load_config(r);
-  config::resolve(l, {world, config::CudaSupport::kNotBuilt});
+  config::resolve(l, {world, cuda});
   return l.config;
 }
 
@@ -45,8 +46,19 @@ TEST(TrainConfig, MapsEveryKey) {
   EXPECT_EQ(backend::backend_options(resolved_config).forward_tiles.q_rows, 32);
 }
 
-TEST(TrainConfig, RefusesTheCudaBackendAndBf16) {
+TEST(TrainConfig, RefusesBf16OnTheCpuBackend) {
   EXPECT_THROW(train_options_from(resolved({"attention.dtype=bf16"})), UsageError);
+}
+
+// The device model: simt always, cuda in a build with CUDA (config resolution refuses it
+// otherwise); both store the attention's inputs in bf16.
+TEST(TrainConfig, TrainsOnTheSimtAndCudaBackends) {
+  EXPECT_EQ(train_options_from(resolved({"attention.backend=simt", "attention.dtype=bf16"})).model.d_model,
+            resolved({}).model().d_model());
+  EXPECT_NO_THROW(train_options_from(resolved({"attention.backend=cuda", "attention.dtype=bf16", "comm.backend=nccl"},
+                                              2, config::CudaSupport::kBuilt)));
+  EXPECT_THROW(resolved({"attention.backend=cuda", "attention.dtype=bf16"}, 2, config::CudaSupport::kNotBuilt),
+               UsageError);
 }
 
 TEST(TrainConfig, TheHashIgnoresCadenceAndPathsButNotTheTrajectory) {
