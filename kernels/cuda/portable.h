@@ -31,7 +31,10 @@
 #include <mma.h>
 
 #define RA_GLOBAL __global__
-#define RA_DEVICE __device__
+// Device functions are defined in headers that several .cu files include (the attention
+// and the model kernels link into one binary): inline keeps the one-definition rule, as
+// under the emulator below.
+#define RA_DEVICE __device__ inline
 #define RA_SHARED_ARRAY(T, name, N) __shared__ T name[N]
 #define RA_DYNAMIC_SHARED(T, name)                   \
   extern __shared__ unsigned char ra_dynamic_smem[]; \
