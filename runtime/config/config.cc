@@ -107,6 +107,11 @@ void resolve(LoadedConfig& l, const JobShape& job) {
     l.origins.set("attention.scale", "resolved: 1/sqrt(head_dim)");
   }
   Model& m = *c.mutable_model();
+  if (m.compute() == DATA_TYPE_BF16 && a.backend() == BACKEND_CPU) {
+    throw UsageError(show(l, "model.compute", "bf16") +
+                     " needs the device model (attention.backend = simt or cuda); the cpu backend's model computes "
+                     "in fp32");
+  }
   if (m.kv_heads() == 0) {
     m.set_kv_heads(m.heads());
     l.origins.set("model.kv_heads", "resolved: model.heads");

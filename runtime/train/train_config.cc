@@ -60,6 +60,8 @@ TrainOptions train_options_from(const config::RunConfig& c) {
   o.model.positions = positions_from(m.positions());
   o.model.rope = {m.rope_base(), rope_scaling_from(m.rope_scaling()), m.rope_factor()};
   o.model.norm_eps = m.norm_eps();
+  o.device_precision = m.compute() == config::DATA_TYPE_BF16 ? model::DevicePrecision::kBf16Activations
+                                                              : model::DevicePrecision::kF32;
   o.model.mask = {
       c.attention().mask() == config::MASK_CAUSAL ? numerics::MaskKind::kCausal : numerics::MaskKind::kBidirectional,
       static_cast<std::int32_t>(c.attention().window())};

@@ -137,7 +137,7 @@ class DeviceEngine final : public Engine {
         parts_(std::move(parts)),
         dev_(*backend.device),
         stream_(*parts_->stream),
-        net_(o.model, {dev_, stream_, *parts_->kernels, *parts_->gemm}),
+        net_(o.model, {dev_, stream_, *parts_->kernels, *parts_->gemm}, model::DeviceModelOptions{o.device_precision}),
         opt_(o.optimizer, net_.layout(), dev_, stream_, *parts_->kernels),
         elems_(static_cast<std::int64_t>(params.size())),
         params_(dev_, DType::kF32, Shape{elems_}),

@@ -45,6 +45,8 @@ struct TrainOptions {
   std::int64_t eval_every = 50;  // 0: only at the end
   std::int64_t eval_batches = 4;
   std::int64_t checkpoint_every = 0;  // 0: only at the end and on a stop request
+  // The device model's activations and GEMM inputs (model.compute); the host model is fp32.
+  model::DevicePrecision device_precision = model::DevicePrecision::kF32;
 };
 
 // Everything a checkpoint must hold to resume bitwise: the data position is the step.

@@ -40,6 +40,19 @@ cmp_out=$(python3 "$agree" "$tmp/lr/records.jsonl" "$tmp/cpu/records.jsonl" --qu
 echo "sensitivity (cpu, lr − 2%, against cpu): $cmp_out"
 [ "$rc" = 0 ] || fail "the tolerance does not catch a 2% learning-rate error"
 
+# 1b. model.compute = bf16 (bf16 activations and GEMM inputs, fp32 master weights): it
+# tracks the cpu run within the same tolerance (each bf16 rounding is again at most 2^-9
+# of its value, independent across elements), and it is not the fp32 device run (the
+# switch reaches the model).
+out=$(run "${simt[@]}" --set model.compute=bf16 --out-dir "$tmp/bf16" 2>&1); rc=$?
+[ "$rc" = 0 ] || fail "simt bf16-compute training exited $rc: $out"
+cmp_out=$(python3 "$agree" "$tmp/bf16/records.jsonl" "$tmp/cpu/records.jsonl" --quiet); rc=$?
+echo "bf16 compute against cpu: $cmp_out"
+[ "$rc" = 0 ] || fail "simt bf16-compute losses do not track the cpu losses"
+losses() { python3 -c 'import json,sys; print([json.loads(l)["loss"] for l in open(sys.argv[1]) if "\"train_step\"" in l])' "$1"; }
+[ "$(losses "$tmp/bf16/records.jsonl")" != "$(losses "$tmp/simt/records.jsonl")" ] ||
+  fail "model.compute = bf16 gave the fp32 device run's losses exactly: the switch did not reach the model"
+
 # 2. Preempted on simt: SIGUSR1 to every rank after a few steps, then resumed.
 run "${simt[@]}" --out-dir "$tmp/b" >"$tmp/b.log" 2>&1 &
 pid=$!

@@ -135,6 +135,8 @@ TEST(ConfigLoader, CrossKeyRules) {
                "attention.precision = exact (t.yaml:2:14) applies to the tensor-core kernels",
                "attention.backend = cpu (default), whose kernels always multiply in fp32");
   EXPECT_ERROR("attention:\n  precision: slow\n", kNone, 1, "expected one of: fast, exact, got 'slow'");
+  EXPECT_ERROR("model:\n  compute: bf16\n", kNone, 1, "model.compute = bf16 (t.yaml:2:12) needs the device model",
+               "the cpu backend's model computes in fp32");
   LoadedConfig l = from_text("attention:\n  backend: cuda\n  head_dim: 96\ncomm:\n  backend: nccl\n");
   try {
     resolve(l, {1, CudaSupport::kBuilt});
