@@ -5,27 +5,15 @@
 
 #include "runtime/core/check.h"
 #include "runtime/core/measure.h"
-#include "runtime/device/device_tensor.h"
 #include "runtime/model/layers.h"
-#include "runtime/model/ring_attention_fn.h"
-#include "runtime/model/transformer.h"
-#include "runtime/train/device_optimizer.h"
+#include "runtime/model/params.h"
+#include "runtime/train/engine.h"
 #include "runtime/train/span_totals.h"
 
 namespace ra::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void all_reduce(comm::Communicator& c, std::vector<double>& v, comm::ReduceOp op) {
-  c.all_reduce(TensorView(v.data(), DType::kF64, Shape{static_cast<std::int64_t>(v.size())}), op);
-}
-
-double all_reduce_scalar(comm::Communicator& c, double x, comm::ReduceOp op) {
-  std::vector<double> v{x};
-  all_reduce(c, v, op);
-  return v[0];
-}
 
 // The world's ranks as dp groups of sp consecutive ranks, each group one ring.
 struct Groups {
@@ -41,200 +29,6 @@ Groups make_groups(comm::Communicator& world, int dp) {
   g.sp_rank = world.rank() % g.sp;
   return g;
 }
-
-// What differs between the host and the device model: where the parameters, gradients
-// and moments live, and how one step and the evaluation's logits are computed. The loop,
-// the loss normalization, the reports and the checkpoints are the Trainer's.
-struct EngineStep {
-  double loss_sum = 0;  // whole job
-  StepStats stats;
-};
-
-class Engine {
- public:
-  virtual ~Engine() = default;
-  virtual std::size_t param_count() const = 0;
-  // Parameters and AdamW moments from / into a checkpoint's state (host vectors).
-  virtual void restore(const TrainState& s) = 0;
-  virtual void snapshot(TrainState& s) = 0;
-  // Forward and backward of this rank's tokens (loss scaled by `scale`), gradients summed
-  // over the world, one AdamW update; `step` counts the updates done before this one.
-  virtual EngineStep step(const LocalTokens& t, float scale, std::int64_t step) = 0;
-  // Logits f32 [t.n, vocab] on the host.
-  virtual void logits(const LocalTokens& t, std::vector<float>& out) = 0;
-  virtual std::int64_t activation_bytes_per_token() const = 0;
-};
-
-// Transformer<float> and AdamW on host vectors (the cpu backend).
-class HostEngine final : public Engine {
- public:
-  HostEngine(comm::Communicator& world, ring::Backend& backend, const TrainOptions& o, std::vector<float> params)
-      : world_(world),
-        backend_(backend),
-        o_(o),
-        net_(o.model),
-        opt_(o.optimizer, net_.layout()),
-        params_(std::move(params)),
-        grads_(params_.size(), 0.0f) {}
-
-  std::size_t param_count() const override { return params_.size(); }
-
-  void restore(const TrainState& s) override {
-    params_ = s.params;
-    opt_.m() = s.adam_m;
-    opt_.v() = s.adam_v;
-  }
-
-  void snapshot(TrainState& s) override {
-    s.params = params_;
-    s.adam_m = opt_.m_copy();
-    s.adam_v = opt_.v_copy();
-  }
-
-  EngineStep step(const LocalTokens& t, float scale, std::int64_t step) override {
-    std::fill(grads_.begin(), grads_.end(), 0.0f);
-    model::RingAttentionFn attention(backend_.context(), o_.model, t.positions.data(), t.segments.data(), t.n);
-    const model::StepLoss sl = net_.forward_backward(
-        params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, scale, grads_);
-    world_.all_reduce(TensorView(grads_.data(), DType::kF32, Shape{static_cast<std::int64_t>(grads_.size())}),
-                      comm::ReduceOp::kSum);
-    EngineStep r;
-    r.loss_sum = all_reduce_scalar(world_, sl.loss_sum, comm::ReduceOp::kSum);
-    r.stats = opt_.update(params_, grads_, step);
-    return r;
-  }
-
-  void logits(const LocalTokens& t, std::vector<float>& out) override {
-    model::RingAttentionFn attention(backend_.context(), o_.model, t.positions.data(), t.segments.data(), t.n);
-    net_.forward_logits(params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, out);
-  }
-
-  std::int64_t activation_bytes_per_token() const override { return net_.activation_bytes_per_token(); }
-
- private:
-  comm::Communicator& world_;
-  ring::Backend& backend_;
-  const TrainOptions& o_;
-  model::Transformer<float> net_;
-  AdamW opt_;
-  std::vector<float> params_, grads_;
-};
-
-// DeviceTransformer and DeviceAdamW on the backend's device (simt, cuda): fp32 master
-// parameters, gradients and moments in device memory; attention through the ring in bf16
-// storage (the CUDA kernels store bf16); the model on a stream of its own (the ring's
-// compute stream waits for it through RingAttentionFn's producer event, so the ring's
-// spans stay the attention's). Gradients are summed over the ring, then over the
-// data-parallel groups, by the backend's communicators (device views: NCCL, or staged
-// through host memory for MPI) — the world's sum in another order.
-class DeviceEngine final : public Engine {
- public:
-  DeviceEngine(comm::Communicator& world, ring::Backend& backend, std::unique_ptr<model::DeviceModelParts> parts,
-               const TrainOptions& o, const std::vector<float>& params)
-      : world_(world),
-        backend_(backend),
-        o_(o),
-        parts_(std::move(parts)),
-        dev_(*backend.device),
-        stream_(*parts_->stream),
-        net_(o.model, {dev_, stream_, *parts_->kernels, *parts_->gemm}, model::DeviceModelOptions{o.device_precision}),
-        opt_(o.optimizer, net_.layout(), dev_, stream_, *parts_->kernels),
-        elems_(static_cast<std::int64_t>(params.size())),
-        params_(dev_, DType::kF32, Shape{elems_}),
-        grads_(dev_, DType::kF32, Shape{elems_}) {
-    params_.upload(params.data(), stream_);
-    stream_.synchronize();
-  }
-
-  std::size_t param_count() const override { return static_cast<std::size_t>(elems_); }
-
-  void restore(const TrainState& s) override {
-    params_.upload(s.params.data(), stream_);
-    opt_.upload_moments(s.adam_m, s.adam_v);
-    stream_.synchronize();  // the host vectors may go
-  }
-
-  void snapshot(TrainState& s) override {
-    s.params.resize(static_cast<std::size_t>(elems_));
-    params_.download(s.params.data(), stream_);
-    opt_.download_moments(s.adam_m, s.adam_v);
-    stream_.synchronize();
-  }
-
-  EngineStep step(const LocalTokens& t, float scale, std::int64_t step) override {
-    upload_tokens(t);
-    dev_.fill_zero(grads_.view(), stream_);
-    model::RingAttentionFn attention = attention_for(t);
-    const model::StepLoss sl = net_.forward_backward(params_.view(), shard(t), attention, scale, grads_.view());
-    // forward_backward returned after its stream finished: the gradients are complete.
-    backend_.sp->all_reduce(grads_.view(), comm::ReduceOp::kSum);
-    backend_.dp->all_reduce(grads_.view(), comm::ReduceOp::kSum);
-    EngineStep r;
-    r.loss_sum = all_reduce_scalar(world_, sl.loss_sum, comm::ReduceOp::kSum);
-    r.stats = opt_.update(params_.view(), grads_.view(), step);
-    return r;
-  }
-
-  void logits(const LocalTokens& t, std::vector<float>& out) override {
-    upload_tokens(t);
-    device::DeviceTensor logits(dev_, DType::kF32, Shape{t.n, o_.model.vocab});
-    model::RingAttentionFn attention = attention_for(t);
-    net_.forward_logits(params_.view(), shard(t), attention, logits.view());
-    out.resize(static_cast<std::size_t>(t.n * o_.model.vocab));
-    logits.download(out.data(), stream_);
-    stream_.synchronize();
-  }
-
-  std::int64_t activation_bytes_per_token() const override { return net_.activation_bytes_per_token(); }
-
- private:
-  // This rank's tokens in device memory (kept while the shard's size stays).
-  struct Tokens {
-    device::DeviceTensor tokens, targets, positions, segments;
-    std::int64_t n = -1;
-  };
-
-  void upload_tokens(const LocalTokens& t) {
-    if (tokens_.n != t.n) {
-      const Shape s{t.n};
-      tokens_.tokens = device::DeviceTensor(dev_, DType::kI32, s);
-      tokens_.targets = device::DeviceTensor(dev_, DType::kI32, s);
-      tokens_.positions = device::DeviceTensor(dev_, DType::kI32, s);
-      tokens_.segments = device::DeviceTensor(dev_, DType::kI32, s);
-      tokens_.n = t.n;
-    }
-    tokens_.tokens.upload(t.tokens.data(), stream_);
-    tokens_.targets.upload(t.targets.data(), stream_);
-    tokens_.positions.upload(t.positions.data(), stream_);
-    tokens_.segments.upload(t.segments.data(), stream_);
-    // `t` outlives the call, whose forward waits for the stream (or which synchronizes).
-  }
-
-  model::DeviceTokenShard shard(const LocalTokens& t) {
-    return {tokens_.tokens.view().data<std::int32_t>(), tokens_.targets.view().data<std::int32_t>(),
-            tokens_.positions.view().data<std::int32_t>(), t.n};
-  }
-
-  model::RingAttentionFn attention_for(const LocalTokens& t) {
-    const model::RingAttentionOptions options{model::AttentionStorage::kBF16, parts_->kernels, &stream_};
-    return model::RingAttentionFn(
-        backend_.context(), o_.model,
-        {tokens_.positions.view().data<std::int32_t>(), tokens_.segments.view().data<std::int32_t>()},
-        {t.positions.data(), t.segments.data()}, t.n, options);
-  }
-
-  comm::Communicator& world_;
-  ring::Backend& backend_;
-  const TrainOptions& o_;
-  std::unique_ptr<model::DeviceModelParts> parts_;
-  device::Device& dev_;
-  device::Stream& stream_;
-  model::DeviceTransformer net_;
-  DeviceAdamW opt_;
-  std::int64_t elems_;
-  device::DeviceTensor params_, grads_;
-  Tokens tokens_;
-};
 
 class Trainer {
  public:
@@ -252,9 +46,9 @@ class Trainer {
     model::init_params<float>(model::ParamLayout(o.model), o.seed, o.model.layers, params);
     std::unique_ptr<model::DeviceModelParts> parts = make_device_model ? make_device_model(*backend_) : nullptr;
     if (parts != nullptr) {
-      engine_ = std::make_unique<DeviceEngine>(world, *backend_, std::move(parts), o, params);
+      engine_ = make_device_engine(world, *backend_, std::move(parts), o, params);
     } else {
-      engine_ = std::make_unique<HostEngine>(world, *backend_, o, std::move(params));
+      engine_ = make_host_engine(world, *backend_, o, std::move(params));
     }
   }
 
