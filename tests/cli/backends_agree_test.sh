@@ -15,6 +15,8 @@
 #     (cpu, W = 40 against W = 39), so it can fail.
 # Usage: backends_agree_test.sh ringattn mpirun.sh golden_check golden_dir
 set -u
+# shellcheck source=tests/support/golden_args.sh
+source "$(dirname "$0")/../support/golden_args.sh"
 bin=$1 mpirun=$2 checker=$3 golden=$4
 fails=0 passes=0
 dir=$(mktemp -d)
@@ -26,23 +28,11 @@ check() { if [ "$2" -eq 0 ]; then passes=$((passes + 1)); else echo "FAIL: $1"; 
 for case in "$golden"/*/; do
   case=${case%/}
   name=$(basename "$case")
-  flags=$(python3 - "$case/meta.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-f = [f"--scale {m['scale']!r}", f"--window {m['window']}"]
-if m["causal"]:
-    f.append("--causal")
-print(" ".join(f))
-PY
-)
-  extra=()
-  [ -e "$case/alibi.npy" ] && extra=(--alibi "$case/alibi.npy")
+  golden_args "$case" || { check "$case: meta.json unreadable" 1; continue; }
   for backend in cpu simt; do
     out="$dir/${name}_$backend"
-    # shellcheck disable=SC2086
-    "$mpirun" 2 "$bin" attention --backend "$backend" --dtype bf16 --precision exact --q "$case/q.npy" --k "$case/k.npy" \
-      --v "$case/v.npy" --dout "$case/dout.npy" --pos-q "$case/pos.npy" --pos-k "$case/pos.npy" \
-      --seg-q "$case/seg.npy" --seg-k "$case/seg.npy" "${extra[@]}" $flags --out-dir "$out" >"$dir/log" 2>&1
+    "$mpirun" 2 "$bin" attention --backend "$backend" --dtype bf16 --precision exact "${golden_argv[@]}" \
+      --out-dir "$out" >"$dir/log" 2>&1
     rc=$?
     if [ "$rc" -ne 0 ]; then check "$name $backend: exit $rc: $(cat "$dir/log")" 1; continue; fi
     "$checker" "$case" "$out" bf16 >"$dir/check" 2>&1

@@ -5,6 +5,8 @@
 # inputs: exit 3 and one line naming the file and the problem, on 2 ranks.
 # usage: attention_tool_test.sh ringattn mpirun.sh golden_check golden_dir
 set -u
+# shellcheck source=tests/support/golden_args.sh
+source "$(dirname "$0")/../support/golden_args.sh"
 bin=$1 mpirun=$2 checker=$3 golden=$4
 fails=0 passes=0
 dir=$(mktemp -d)
@@ -18,26 +20,13 @@ if [ ! -d "$golden" ]; then
 else
   for case in "$golden"/*/; do
     case=${case%/}
-    flags=$(python3 - "$case/meta.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-f = [f"--scale {m['scale']!r}", f"--window {m['window']}"]
-if m["causal"]:
-    f.append("--causal")
-print(" ".join(f))
-PY
-)
-    extra=()
-    [ -e "$case/alibi.npy" ] && extra=(--alibi "$case/alibi.npy")
+    golden_args "$case" || { check "$case: meta.json unreadable" 1; continue; }
     for p in 1 2 3 4; do
       for layout in contiguous zigzag striped; do
         # All layouts at P = 2 and 3; zigzag alone at P = 1 and 4 (time on 2 cores).
         if { [ "$p" -eq 1 ] || [ "$p" -eq 4 ]; } && [ "$layout" != zigzag ]; then continue; fi
         out="$dir/$(basename "$case")_p${p}_$layout"
-        # shellcheck disable=SC2086
-        "$mpirun" "$p" "$bin" attention --q "$case/q.npy" --k "$case/k.npy" --v "$case/v.npy" \
-          --dout "$case/dout.npy" --pos-q "$case/pos.npy" --pos-k "$case/pos.npy" --seg-q "$case/seg.npy" \
-          --seg-k "$case/seg.npy" "${extra[@]}" $flags --layout "$layout" --out-dir "$out" >"$dir/log" 2>&1
+        "$mpirun" "$p" "$bin" attention "${golden_argv[@]}" --layout "$layout" --out-dir "$out" >"$dir/log" 2>&1
         rc=$?
         if [ "$rc" -ne 0 ]; then check "$(basename "$case") P=$p $layout: exit $rc: $(cat "$dir/log")" 1; continue; fi
         "$checker" "$case" "$out" >"$dir/check" 2>&1
