@@ -36,7 +36,7 @@ NodeLocal node_local_of(const std::vector<std::string>& host_names, int rank) {
   RA_CHECK(InternalError, rank >= 0 && static_cast<std::size_t>(rank) < host_names.size(), "node_local_of: rank ", rank,
            " of ", host_names.size(), " host names");
   const std::string& mine = host_names[static_cast<std::size_t>(rank)];
-  NodeLocal out{0, 0};
+  NodeLocal out{0, 0, mine};
   for (std::size_t r = 0; r < host_names.size(); ++r) {
     if (host_names[r] != mine) continue;
     if (r < static_cast<std::size_t>(rank)) ++out.local_rank;

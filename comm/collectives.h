@@ -38,6 +38,7 @@ std::vector<std::string> all_gather_strings(Communicator& comm, std::string_view
 struct NodeLocal {
   int local_rank = 0;
   int local_size = 1;
+  std::string host;  // this rank's host name (for messages)
 };
 
 // From every rank's host name, indexed by rank (pure; host_names[rank] is this rank's).

@@ -1,7 +1,5 @@
 #include "runtime/backend/cuda_parts.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -21,12 +19,6 @@
 
 namespace ra::backend::cuda_parts {
 namespace {
-
-std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "?";
-  return name;
-}
 
 comm::mpi::MpiCommunicator& as_mpi(comm::Communicator& c) {
   auto* mpi = dynamic_cast<comm::mpi::MpiCommunicator*>(&c);
@@ -54,8 +46,8 @@ std::unique_ptr<kernels::AttentionBlockOp> make_block_op(device::Stream& stream,
 
 void complete_backend(comm::Communicator& world, const BackendOptions& o, std::unique_ptr<comm::Communicator> sp_host,
                       std::unique_ptr<comm::Communicator> dp_host, ring::Backend& b) {
-  const std::string host = host_name();
   const comm::NodeLocal local = comm::node_local_rank(world);
+  const std::string& host = local.host;
   // Every rank decides, then all agree: a rank that cannot place itself must not leave
   // the others waiting in the NCCL bootstrap below.
   std::string why;
