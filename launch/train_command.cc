@@ -58,6 +58,8 @@ records::TrainStepRecord step_record(const train::StepReport& r, const train::Tr
   const double busy = r.attention_seconds + r.exposed_comm_seconds;
   rec.set_exposed_comm_fraction(busy > 0 ? r.exposed_comm_seconds / busy : 0.0);
   rec.set_peak_rss_bytes(r.peak_rss_bytes);
+  rec.set_exposed_grad_reduce_seconds(r.exposed_grad_reduce_seconds);
+  rec.set_grad_buckets(static_cast<std::uint32_t>(r.grad_buckets));
   rec.set_activation_bytes_per_token(static_cast<double>(r.activation_bytes_per_token));
   rec.set_ranks(static_cast<std::uint32_t>(ranks));
   rec.set_dp(static_cast<std::uint32_t>(o.dp));

@@ -421,7 +421,8 @@ void DeviceTransformer::forward_logits(ConstTensorView params, const DeviceToken
 }
 
 StepLoss DeviceTransformer::forward_backward(ConstTensorView params, const DeviceTokenShard& s,
-                                             DeviceAttentionFn& attention, float loss_scale, TensorView grads) {
+                                             DeviceAttentionFn& attention, float loss_scale, TensorView grads,
+                                             const GradientsReadyFn& gradients_ready) {
   const ModelConfig& c = config_;
   check_f32_vector(grads, layout_.total_elems(), "grads");
   Work& w = begin_call(params, s.n);
@@ -452,7 +453,11 @@ StepLoss DeviceTransformer::forward_backward(ConstTensorView params, const Devic
   e.zero(w.dx, n * d);
   e.rmsnorm_backward({x_at(c.layers), w.act}, w.params + layout_.final_norm(), w.r, w.dh, w.dx.f32(),
                      gp + layout_.final_norm(), w.dg_partials, n, d);
-  for (std::int64_t l = c.layers - 1; l >= 0; --l) layer_backward(s, attention, l, x_at(l), gp);
+  for (std::int64_t l = c.layers - 1; l >= 0; --l) {
+    layer_backward(s, attention, l, x_at(l), gp);
+    const std::int64_t first = layout_.layer(l).attn_norm;
+    if (gradients_ready) gradients_ready(first, layout_.layer_end(l) - first);
+  }
   // dE[token] += dx in token order (tied: on top of the head's dE·h contribution), from
   // the f32 residual-stream gradient.
   launch_kernel(ctx_.stream, "embedding bwd", ctx_.kernels.embedding_backward, kc::ModelStorage::kF32,

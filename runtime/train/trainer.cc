@@ -80,8 +80,12 @@ class Trainer {
     ++step_;
 
     const SpanSeconds spans = totals_.take();
-    std::vector<double> maxes{seconds_since(t0), spans.compute, spans.comm, spans.exposed_wait,
-                              static_cast<double>(peak_rss_bytes())};
+    std::vector<double> maxes{seconds_since(t0),
+                              spans.compute,
+                              spans.comm,
+                              spans.exposed_wait,
+                              static_cast<double>(peak_rss_bytes()),
+                              es.exposed_grad_reduce_seconds};
     all_reduce(world_, maxes, comm::ReduceOp::kMax);
     StepReport r;
     r.step = step_;
@@ -95,6 +99,8 @@ class Trainer {
     r.comm_seconds = maxes[2];
     r.exposed_comm_seconds = maxes[3];
     r.peak_rss_bytes = maxes[4];
+    r.exposed_grad_reduce_seconds = maxes[5];
+    r.grad_buckets = es.grad_buckets;
     r.activation_bytes_per_token = engine_->activation_bytes_per_token();
     return r;
   }
