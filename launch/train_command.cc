@@ -12,6 +12,8 @@
 
 #include "comm/mpi/mpi_session.h"
 #include "comm/shared_verdict.h"
+#include "runtime/layout/sharding.h"
+#include "runtime/plan/memory_guard.h"
 #include "launch/commands.h"
 #include "launch/comm_options.h"
 #include "launch/config_flags.h"
@@ -94,6 +96,24 @@ int run(const ConfigFlags& cf) {
       dir->write_file("config.yaml", config::to_yaml(loaded));
     });
     o = train::train_options_from(c);
+    {
+      // Refused before the model, the data or the ring allocate when the node cannot hold it.
+      const auto sp = static_cast<int>(world.size() / o.dp);
+      const std::int64_t tokens =
+          static_cast<std::int64_t>(c.train().batch_size()) *
+          layout::plan_shards(o.layout, sp, static_cast<std::int64_t>(c.train().seq_len())).shard_len;
+      plan::TrainShape shape;
+      shape.model = o.model;
+      shape.tokens = tokens;
+      shape.eval_tokens = tokens;
+      shape.placement =
+          c.attention().backend() == config::BACKEND_CPU ? plan::TrainPlacement::kHost : plan::TrainPlacement::kDevice;
+      shape.precision = o.device_precision;
+      plan::require_fits(world, "train at " + std::to_string(tokens) + " tokens per rank per step",
+                         plan::train_memory(shape),
+                         "Use a smaller train.batch_size or train.seq_len, more sequence-parallel ranks (parallel.sp), "
+                         "or a smaller model");
+    }
     std::unique_ptr<train::BatchSource> data = train::make_batch_source(c.train(), c.model());
     const std::string ckpt_dir =
         c.train().checkpoint_dir().empty() ? c.output_dir() + "/checkpoints" : c.train().checkpoint_dir();

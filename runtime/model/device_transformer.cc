@@ -165,8 +165,11 @@ DeviceTransformer::~DeviceTransformer() {
 }
 
 std::int64_t DeviceTransformer::activation_bytes_per_token() const {
-  const ModelConfig& c = config_;
-  const bool bf16 = options_.precision == DevicePrecision::kBf16Activations;
+  return device_activation_bytes_per_token(config_, options_.precision);
+}
+
+std::int64_t device_activation_bytes_per_token(const ModelConfig& c, DevicePrecision precision) {
+  const bool bf16 = precision == DevicePrecision::kBf16Activations;
   const std::int64_t d = c.d_model, qf = c.q_features(), kf = c.kv_features(), hid = c.mlp_hidden;
   // Work::allocate's buffers per token, by dtype.
   std::int64_t act = (c.layers + 1) * d + 6 * d + qf + 2 * kf + 6 * hid;

@@ -141,4 +141,7 @@ class DeviceTransformer {
   std::unique_ptr<Work> work_;
 };
 
+// DeviceTransformer::activation_bytes_per_token without a device (runtime/plan).
+std::int64_t device_activation_bytes_per_token(const ModelConfig& config, DevicePrecision precision);
+
 }  // namespace ra::model
