@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "comm/mpi/mpi_session.h"
@@ -22,6 +23,7 @@
 #include "runtime/records/output_dir.h"
 #include "runtime/records/progress.h"
 #include "runtime/records/records.pb.h"
+#include "runtime/records/run_lock.h"
 #include "runtime/train/checkpoint_store.h"
 #include "runtime/train/data_source.h"
 #include "runtime/train/train_config.h"
@@ -82,23 +84,36 @@ int run(const ConfigFlags& cf) {
     const config::RunConfig& c = loaded.config;
     world.set_options(comm_options(c.comm()));
     std::unique_ptr<records::OutputDir> dir;
+    std::unique_ptr<records::RunLock> run_lock;  // rank 0, for the whole run
     train::TrainOptions o;
+    const std::string ckpt_dir =
+        c.train().checkpoint_dir().empty() ? c.output_dir() + "/checkpoints" : c.train().checkpoint_dir();
+    train::ResumeOptions resume;
+    resume.resume = c.train().resume() ? train::ResumePolicy::kFromLatest : train::ResumePolicy::kFresh;
+    resume.on_damaged = c.train().on_damaged_checkpoint() == config::DAMAGED_CHECKPOINT_SET_ASIDE
+                            ? checkpoint::DamagedPolicy::kSetAside
+                            : checkpoint::DamagedPolicy::kRefuse;
+    resume.warn = [](const std::string& w) { std::cerr << "ringattn train: warning: " << w << '\n'; };
+    std::optional<std::string> resume_from;
     // Everything a rank can refuse before training (options, data files, output
-    // directory) is checked by rank 0 and shared: one line, the same exit code everywhere.
+    // directory, another run in it, the checkpoints it would resume from or collide
+    // with) is checked by rank 0 and shared: one line, the same exit code everywhere.
     comm::run_on_root_and_share_verdict(world, [&] {
       o = train::train_options_from(c);
       train::check_data(c.train(), c.model());
       dir = std::make_unique<records::OutputDir>(c.output_dir());
+      // Before anything is written: a second run into this directory refuses here, and
+      // its records never interleave with the first's.
+      run_lock = std::make_unique<records::RunLock>(dir->path(), "ringattn train");
+      resume_from = train::plan_resume(ckpt_dir, resume);
       dir->write_file("config.yaml", config::to_yaml(loaded));
     });
     o = train::train_options_from(c);
     std::unique_ptr<train::BatchSource> data = train::make_batch_source(c.train(), c.model());
-    const std::string ckpt_dir =
-        c.train().checkpoint_dir().empty() ? c.output_dir() + "/checkpoints" : c.train().checkpoint_dir();
     const model::ParamLayout param_layout(o.model);
-    train::CheckpointStore store(ckpt_dir, train::config_hash(c), c.train().keep_latest_k(),
-                                 c.train().resume() ? train::ResumePolicy::kFromLatest : train::ResumePolicy::kFresh,
+    train::CheckpointStore store(ckpt_dir, train::config_hash(c), c.train().keep_latest_k(), resume,
                                  train::WorldShape{world.size(), o.dp}, param_layout);
+    if (world.rank() == 0) store.set_planned(resume_from);
     const bool root = world.rank() == 0;
     std::unique_ptr<records::Progress> progress;
     if (root) progress = std::make_unique<records::Progress>("train steps", static_cast<long>(o.steps));
