@@ -4,8 +4,10 @@
 // the final evaluation. SIGUSR1 or SIGTERM (Slurm's --signal before the time limit, or
 // preemption) finishes the current step, writes a checkpoint and exits 0; the next run
 // with the same config resumes from it.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "launch/comm_options.h"
 #include "launch/config_flags.h"
 #include "runtime/backend/backend.h"
+#include "runtime/checkpoint/root.h"
 #include "runtime/config/config_print.h"
 #include "runtime/config/shared_config.h"
 #include "runtime/records/json_line.h"
@@ -77,6 +80,17 @@ records::TrainEvalRecord eval_record(const train::EvalReport& e) {
   return rec;
 }
 
+// Whether `path` is `dir` or below it (both exist; symlinks and `..` resolved): its
+// lock would be the output directory's.
+bool is_inside(const std::string& path, const std::string& dir) {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
+  const std::filesystem::path d = std::filesystem::canonical(dir, ec);
+  if (ec) return false;
+  const auto mismatch = std::mismatch(d.begin(), d.end(), p.begin(), p.end());
+  return mismatch.first == d.end();
+}
+
 int run(const ConfigFlags& cf) {
   install_stop_handlers();
   return comm::mpi::run_on_world(comm::CommOptions{}, [&](comm::Communicator& world) {
@@ -84,7 +98,7 @@ int run(const ConfigFlags& cf) {
     const config::RunConfig& c = loaded.config;
     world.set_options(comm_options(c.comm()));
     std::unique_ptr<records::OutputDir> dir;
-    std::unique_ptr<records::RunLock> run_lock;  // rank 0, for the whole run
+    std::unique_ptr<records::RunLock> run_lock, ckpt_lock;  // rank 0, for the whole run
     train::TrainOptions o;
     const std::string ckpt_dir =
         c.train().checkpoint_dir().empty() ? c.output_dir() + "/checkpoints" : c.train().checkpoint_dir();
@@ -104,7 +118,14 @@ int run(const ConfigFlags& cf) {
       dir = std::make_unique<records::OutputDir>(c.output_dir());
       // Before anything is written: a second run into this directory refuses here, and
       // its records never interleave with the first's.
-      run_lock = std::make_unique<records::RunLock>(dir->path(), "ringattn train");
+      run_lock = std::make_unique<records::RunLock>(dir->path(), "output directory", "ringattn train");
+      // A checkpoint directory of its own (train.checkpoint_dir) is shared by name, not by
+      // the output directory: two runs with different output directories would delete
+      // each other's checkpoints (retention assumes one writer per root).
+      if (!c.train().checkpoint_dir().empty() && !is_inside(ckpt_dir, dir->path())) {
+        checkpoint::prepare_root_for_writing(ckpt_dir);
+        ckpt_lock = std::make_unique<records::RunLock>(ckpt_dir, "checkpoint directory", "ringattn train");
+      }
       resume_from = train::plan_resume(ckpt_dir, resume);
       dir->write_file("config.yaml", config::to_yaml(loaded));
     });

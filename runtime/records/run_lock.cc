@@ -35,11 +35,12 @@ std::string utc_now() {
 
 }  // namespace
 
-RunLock::RunLock(const std::string& dir, const std::string& command) : path_(dir + "/" + kRunLockFile) {
+RunLock::RunLock(const std::string& dir, const std::string& role, const std::string& command)
+    : path_(dir + "/" + kRunLockFile) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     const int err = errno;
-    throw UsageError(path_ + ": cannot open the run lock of the output directory (" +
+    throw UsageError(path_ + ": cannot open the run lock of the " + role + " (" +
                      (err == ELOOP ? std::string("it is a symbolic link; refusing to follow it") : std::strerror(err)) +
                      ")");
   }
@@ -49,10 +50,10 @@ RunLock::RunLock(const std::string& dir, const std::string& command) : path_(dir
     ::close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK) {
-      throw UsageError(dir + ": the output directory is in use by another run (" + holder + ", lock " + path_ +
-                       "); wait for it to end, or use another output_dir");
+      throw UsageError(dir + ": the " + role + " is in use by another run (" + holder + ", lock " + path_ +
+                       "); wait for it to end, or use another " + role);
     }
-    throw UsageError(path_ + ": cannot lock the output directory (" + std::strerror(err) + ")");
+    throw UsageError(path_ + ": cannot lock the " + role + " (" + std::strerror(err) + ")");
   }
   char host[256] = "unknown";
   if (::gethostname(host, sizeof host) != 0) std::strcpy(host, "unknown");

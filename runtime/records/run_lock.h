@@ -1,4 +1,5 @@
-// One run per output directory: `<dir>/.ringattn.lock`, locked with flock(LOCK_EX) by the
+// One run per directory (the output directory; a checkpoint directory outside it):
+// `<dir>/.ringattn.lock`, locked with flock(LOCK_EX) by the
 // process that writes the run's files (rank 0) for as long as the run lasts, and
 // released by the kernel when that process ends, however it ends (a SIGKILL included:
 // no stale lock to clean up). A second run into the same directory refuses at once,
@@ -16,8 +17,9 @@ class RunLock {
  public:
   // Throws ra::UsageError (exit 2) when another process holds the lock, or the lock file
   // cannot be opened (a symlink or a directory at its name, no permission).
-  // `command` ("ringattn train") is recorded for the next one to read.
-  RunLock(const std::string& dir, const std::string& command);
+  // `role` ("output directory") names the directory in messages; `command` ("ringattn
+  // train") is recorded for the next one to read.
+  RunLock(const std::string& dir, const std::string& role, const std::string& command);
   ~RunLock();
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;

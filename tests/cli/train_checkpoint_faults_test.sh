@@ -9,9 +9,9 @@
 #  2. train.resume=false into a directory holding checkpoints: exit 5 before training;
 #  3. a resume on another number of ranks (2 -> 1): the world-layout message, not the
 #     config hash;
-#  4. a second run into an output directory in use: exit 2 naming the directory and the
-#     holder, nothing written; two runs started together: one trains, the other refuses,
-#     and records.jsonl holds one run.
+#  4. a second run into an output directory (or a train.checkpoint_dir) in use: exit 2
+#     naming the directory and the holder, nothing written; two runs started together:
+#     one trains, the other refuses, and records.jsonl holds one run.
 set -uo pipefail
 ringattn=$1
 mpirun_sh=$2
@@ -117,6 +117,24 @@ one_line "$out" "locked directory"
 grep -qF "$tmp/locked: the output directory is in use by another run (test holder pid $$ on host here" <<<"$out" \
   || fail "locked directory: directory or holder not named: $out"
 [ "$(ls -A "$tmp/locked")" = ".ringattn.lock" ] || fail "locked directory: something was written: $(ls -A "$tmp/locked")"
+
+# 4a'. A checkpoint directory of its own (train.checkpoint_dir) is locked too: a run with
+# another output directory but the same checkpoint directory refuses; a checkpoint
+# directory that is the output directory is not locked twice.
+mkdir -p "$tmp/shared-ckpt"
+flock "$tmp/shared-ckpt/.ringattn.lock" bash -c "echo 'test holder pid $$' >'$tmp/shared-ckpt/.ringattn.lock'; sleep 60" &
+holder=$!
+for _ in $(seq 1 100); do [ -s "$tmp/shared-ckpt/.ringattn.lock" ] && break; sleep 0.05; done
+out=$(run --steps 2 --out-dir "$tmp/other-out" --set train.checkpoint_dir="$tmp/shared-ckpt" 2>&1); rc=$?
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+[ "$rc" = 2 ] || fail "locked checkpoint directory: exit $rc, expected 2: $out"
+one_line "$out" "locked checkpoint directory"
+grep -qF "$tmp/shared-ckpt: the checkpoint directory is in use by another run (test holder pid $$" <<<"$out" \
+  || fail "locked checkpoint directory: directory or holder not named: $out"
+[ ! -e "$tmp/other-out/config.yaml" ] || fail "locked checkpoint directory: config.yaml was written"
+out=$(run --steps 2 --out-dir "$tmp/same" --set train.checkpoint_dir="$tmp/same" 2>&1); rc=$?
+[ "$rc" = 0 ] || fail "checkpoint_dir = output_dir: exit $rc: $out"
+[ -f "$tmp/same/step-000000000002/manifest.pb" ] || fail "checkpoint_dir = output_dir: no checkpoint: $(ls -A "$tmp/same")"
 
 # 4b. Two runs started together into one directory: one trains, the other refuses. 200
 # steps (a few seconds) so that the two overlap even on a loaded machine.
