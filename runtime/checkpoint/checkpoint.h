@@ -12,9 +12,11 @@
 //   3. complete checkpoints beyond the newest keep_latest_k (never the one just written)
 //      and temporary directories left by killed writers are removed.
 // Loading verifies everything and refuses (ra::CheckpointError, exit code 5) with one
-// line naming the checkpoint path and what differs: config hash, world layout, a tensor
+// line naming the checkpoint path and what differs: world layout, config hash, a tensor
 // missing, unexpected, of another dtype or shape, truncated or failing its crc32.
-// Host memory only. One writer per root (Slurm's requeue runs one job at a time).
+// A resume never silently goes back past a damaged checkpoint (choose_resume_point).
+// Host memory only. One writer per root (Slurm's requeue runs one job at a time;
+// `ringattn train` holds a run lock, runtime/records/run_lock.h).
 #pragma once
 
 #include <cstdint>
