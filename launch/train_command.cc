@@ -83,10 +83,10 @@ records::TrainEvalRecord eval_record(const train::EvalReport& e) {
 // Whether `path` is `dir` or below it (both exist; symlinks and `..` resolved): its
 // lock would be the output directory's.
 bool is_inside(const std::string& path, const std::string& dir) {
-  std::error_code ec;
-  const std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
-  const std::filesystem::path d = std::filesystem::canonical(dir, ec);
-  if (ec) return false;
+  std::error_code ec_path, ec_dir;
+  const std::filesystem::path p = std::filesystem::weakly_canonical(path, ec_path);
+  const std::filesystem::path d = std::filesystem::canonical(dir, ec_dir);
+  if (ec_path || ec_dir) return false;  // then it gets a lock of its own: never less safe
   const auto mismatch = std::mismatch(d.begin(), d.end(), p.begin(), p.end());
   return mismatch.first == d.end();
 }
