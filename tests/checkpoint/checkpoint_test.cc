@@ -23,6 +23,7 @@
 #include "runtime/checkpoint/checkpoint.h"
 #include "runtime/checkpoint/checkpoint.pb.h"
 #include "runtime/checkpoint/file_io.h"
+#include "runtime/checkpoint/manifest.h"
 #include "runtime/core/error.h"
 
 namespace ra::checkpoint {
@@ -337,15 +338,16 @@ TEST_F(Checkpoints, RefusesATamperedManifest) {
     std::ifstream in(path, std::ios::binary);
     ASSERT_TRUE(good.ParseFromIstream(&in));
   }
+  // Rewritten as the writer writes (with the closing crc32): the checks after it are reached.
   const auto rewrite = [&](const Manifest& m) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    ASSERT_TRUE(m.SerializeToOstream(&out));
+    out << serialize_manifest(m, dir);
   };
   Manifest m = good;
-  m.set_format_version(2);
+  m.set_format_version(3);
   rewrite(m);
   EXPECT_THAT(refusal(dir, model_.expect()),
-              StartsWith(path + ": manifest format version 2, this ringattn reads version 1"));
+              StartsWith(path + ": manifest format version 3, this ringattn reads versions 1 to 2"));
   m = good;
   m.mutable_tensors(1)->set_file("../../victim");
   rewrite(m);
@@ -387,7 +389,8 @@ class DamagedNewest : public Checkpoints, public ::testing::WithParamInterface<D
     switch (d) {
       case Damage::kManifestMissing: fs::remove(manifest); break;
       case Damage::kGarbage: std::ofstream(manifest, std::ios::binary | std::ios::trunc) << "\x01\x02garbage"; break;
-      case Damage::kTruncated: fs::resize_file(manifest, fs::file_size(manifest) / 2); break;
+      // Only the closing crc32 cut off: every record still parses (the hard case).
+      case Damage::kTruncated: fs::resize_file(manifest, fs::file_size(manifest) - 5); break;
       case Damage::kEmpty: fs::resize_file(manifest, 0); break;
       case Damage::kSwapped:
         fs::copy_file(older + "/manifest.pb", manifest, fs::copy_options::overwrite_existing);
@@ -464,7 +467,8 @@ INSTANTIATE_TEST_SUITE_P(
     Checkpoints, DamagedNewest,
     ::testing::Values(DamageCase{Damage::kManifestMissing, "step-000000000200: no readable manifest"},
                       DamageCase{Damage::kGarbage, "step-000000000200/manifest.pb: not a checkpoint manifest"},
-                      DamageCase{Damage::kTruncated, "step-000000000200/manifest.pb: not a checkpoint manifest"},
+                      DamageCase{Damage::kTruncated,
+                                 "step-000000000200/manifest.pb: the manifest is truncated or corrupt"},
                       DamageCase{Damage::kEmpty, "step-000000000200/manifest.pb: not a checkpoint manifest (0 bytes"},
                       DamageCase{Damage::kSwapped, "the manifest is of step 100, the directory's name says 200"},
                       DamageCase{Damage::kFile, "step-000000000200: a file, not a checkpoint directory"},
@@ -510,6 +514,52 @@ TEST_F(Checkpoints, SettingAsideTwiceInOneSecondNeverReplaces) {
   EXPECT_NE(first, second);
   EXPECT_TRUE(fs::exists(first));
   EXPECT_TRUE(fs::exists(second));
+}
+
+// A manifest cut anywhere — also between two tensor records, where the rest still parses
+// — or with any byte flipped is refused, never loaded as a smaller or different checkpoint.
+TEST_F(Checkpoints, EveryTruncationAndEveryFlippedByteOfAManifestIsRefused) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(5), model_.tensors(), {});
+  const std::string path = dir + "/manifest.pb";
+  const std::string good = read_text(path);
+  ASSERT_GT(good.size(), 20u);
+  const auto write = [&](const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    write(good.substr(0, n));
+    EXPECT_THROW(read_manifest(dir), CheckpointError) << "cut to " << n << " of " << good.size() << " bytes";
+  }
+  write(good.substr(0, good.size() - 5));  // exactly the closing crc32: every record still parses
+  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(path + ": the manifest is truncated or corrupt (" +
+                                                        std::to_string(good.size() - 5) + " bytes"));
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x04);
+    write(bad);
+    EXPECT_THROW(read_manifest(dir), CheckpointError) << "byte " << i << " flipped";
+  }
+  write(good);
+  model_.expect_same_as(load_checkpoint(dir, model_.expect()));
+}
+
+// Checkpoints written before the closing crc32 (format 1) still load.
+TEST_F(Checkpoints, AFormatOneManifestStillLoads) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(5), model_.tensors(), {});
+  const std::string path = dir + "/manifest.pb";
+  Manifest m;
+  {
+    std::ifstream in(path, std::ios::binary);
+    ASSERT_TRUE(m.ParseFromIstream(&in));
+  }
+  EXPECT_EQ(m.format_version(), 2u);
+  m.set_format_version(1);
+  m.clear_manifest_crc32();
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    ASSERT_TRUE(m.SerializeToOstream(&out));
+  }
+  model_.expect_same_as(load_checkpoint(dir, model_.expect()));
 }
 
 // Where the writer is SIGKILLed (a test-only stage hook stops it there).
