@@ -11,7 +11,8 @@
 #     config hash;
 #  4. a second run into an output directory (or a train.checkpoint_dir) in use: exit 2
 #     naming the directory and the holder, nothing written; two runs started together:
-#     one trains, the other refuses, and records.jsonl holds one run.
+#     one trains, the other refuses, and records.jsonl holds one run; after the holder is
+#     SIGKILLed, the next run proceeds.
 set -uo pipefail
 ringattn=$1
 mpirun_sh=$2
@@ -156,4 +157,15 @@ PY
 out=$(two 2>&1); rc=$?
 [ "$rc" = 0 ] || fail "after the first run ended: exit $rc: $out"
 grep -q "nothing left to train" <<<"$out" || fail "after the first run ended: $out"
+# 4c. The holder SIGKILLed: the kernel releases the lock, no stale lock stops the next run.
+run --steps 200 --out-dir "$tmp/killed" --set train.checkpoint_dir="$tmp/killed-ckpt" --set train.checkpoint_every=0 \
+  >"$tmp/killed.log" 2>&1 & k=$!
+for _ in $(seq 1 200); do grep -q '"step":3' "$tmp/killed/records.jsonl" 2>/dev/null && break; sleep 0.05; done
+holder_pid=$(sed -n 's/^ringattn train pid \([0-9]*\) .*/\1/p' "$tmp/killed/.ringattn.lock")
+[ -n "$holder_pid" ] || fail "killed: no holder line in the lock file: $(cat "$tmp/killed/.ringattn.lock")"
+kill -KILL "$holder_pid"
+wait $k; rc=$?
+[ "$rc" != 0 ] || fail "killed: the job survived the SIGKILL of rank 0"
+out=$(run --steps 2 --out-dir "$tmp/killed" --set train.checkpoint_dir="$tmp/killed-ckpt" 2>&1); rc=$?
+[ "$rc" = 0 ] || fail "after the holder was killed: exit $rc: $out"
 echo PASS
