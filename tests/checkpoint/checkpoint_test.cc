@@ -380,6 +380,7 @@ struct DamageCase {
   Damage damage;
   const char* reason;  // what the refusal must say about the entry
 };
+void PrintTo(const DamageCase& c, std::ostream* os) { *os << c.reason; }
 
 class DamagedNewest : public Checkpoints, public ::testing::WithParamInterface<DamageCase> {
  protected:
