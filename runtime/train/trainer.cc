@@ -183,8 +183,8 @@ TrainOutcome train(comm::Communicator& world, const ring::BackendFactory& make_b
     // A finished run started again (the README's main job twice): say so, and evaluate
     // the trained model so the run still reports where it stands.
     note("the checkpoint is at step " + std::to_string(first) +
-         " = train.steps: nothing left to train (set "
-         "train.resume=false or another output_dir to train anew)");
+         " = train.steps: nothing left to train (raise train.steps to train on, or use another "
+         "output_dir or train.checkpoint_dir to train anew)");
     out.last_eval = trainer.evaluate();
     if (root && cb.on_eval) cb.on_eval(*out.last_eval);
   }
