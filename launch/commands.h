@@ -15,5 +15,6 @@ void add_config_commands(CLI::App& app, Action& action);
 void add_attention_command(CLI::App& app, Action& action);
 void add_selftest_command(CLI::App& app, Action& action);
 void add_train_command(CLI::App& app, Action& action);
+void add_plan_command(CLI::App& app, Action& action);
 
 }  // namespace ra::launch

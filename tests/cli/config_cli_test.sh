@@ -19,6 +19,7 @@ check "docs/config.md differs from \`ringattn config-doc\` (regenerate it): $(he
 
 for f in "$root"/configs/*.yaml "$root"/configs/*/*.yaml; do
   [ -e "$f" ] || continue
+  case "$f" in */configs/hardware/*) continue ;; esac  # hardware profiles of `ringattn plan`, not run configs
   # A config that fixes parallel.sp is checked for its own world (sp × dp); others at 2 ranks.
   ranks=(--ranks 2)
   grep -qE '^\s+sp: [1-9]' "$f" && ranks=()
@@ -35,7 +36,8 @@ grep -q "^  heads: 16  # --set attention.heads=16" "$dir/out"; check "--set wins
 python3 - "$root" "$dir" <<'PY'
 import glob, os, random, sys
 root, out = sys.argv[1], sys.argv[2]
-files = sorted(glob.glob(os.path.join(root, "configs", "**", "*.yaml"), recursive=True))
+files = sorted(f for f in glob.glob(os.path.join(root, "configs", "**", "*.yaml"), recursive=True)
+               if os.sep + "hardware" + os.sep not in f)
 rng = random.Random(20261122)
 punct = ":-[]{}'\"\n\t #&*!|>%@`,?0123456789.e"
 for i in range(300):

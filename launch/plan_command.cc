@@ -1,0 +1,195 @@
+// `ringattn plan --config F [--hardware H] [--ranks N] [--json]`: before a job is queued,
+// what one training step of the config needs per GPU and how fast it goes on the
+// hardware of a profile (configs/hardware/*.yaml), for the config's sp × dp and for every
+// other split of the same GPUs, with the recommended one (docs/scaling.md). Needs no MPI
+// and no GPU: it runs on a login node.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "launch/commands.h"
+#include "launch/config_flags.h"
+#include "runtime/backend/backend.h"
+#include "runtime/core/error.h"
+#include "runtime/plan/hardware.h"
+#include "runtime/plan/memory_guard.h"
+#include "runtime/plan/step_plan.h"
+#include "runtime/train/train_config.h"
+
+namespace ra::launch {
+namespace {
+
+struct PlanFlags {
+  std::string hardware;
+  int ranks = 0;
+  bool json = false;
+};
+
+std::string seconds(double s) {
+  char out[32];
+  if (s >= 1) {
+    std::snprintf(out, sizeof out, "%.2f s", s);
+  } else if (s >= 1e-3) {
+    std::snprintf(out, sizeof out, "%.1f ms", s * 1e3);
+  } else {
+    std::snprintf(out, sizeof out, "%.0f us", s * 1e6);
+  }
+  return out;
+}
+
+nlohmann::json to_json(const plan::StepPlan& p) {
+  nlohmann::json terms = nlohmann::json::array();
+  for (const plan::MemoryTerm& t : p.memory.terms) {
+    terms.push_back(
+        {{"name", t.name}, {"bytes", t.bytes}, {"where", t.where == plan::Residence::kDevice ? "device" : "host"}});
+  }
+  return {{"sp", p.in.sp},
+          {"dp", p.in.dp},
+          {"tokens_per_rank", p.shard_tokens * p.in.batch},
+          {"device_bytes", p.device_bytes},
+          {"fits", p.fits},
+          {"memory_terms", terms},
+          {"ring_steps", p.ring.steps},
+          {"ring_fwd_seconds", p.ring.fwd_s},
+          {"ring_bwd_seconds", p.ring.bwd_s},
+          {"ring_fwd_hop_seconds", p.ring.fwd_hop_s},
+          {"min_tokens_per_rank_for_overlap", p.ring.min_tokens_for_overlap},
+          {"attention_seconds", p.attention_s},
+          {"gemm_seconds", p.gemm_s},
+          {"grad_reduce_seconds", p.grad_reduce_s},
+          {"grad_reduce_exposed_seconds", p.grad_exposed_s},
+          {"exposed_comm_seconds", p.exposed_comm_s},
+          {"step_seconds", p.step_s},
+          {"tokens_per_s", p.tokens_per_s},
+          {"model_flops", p.model_flops},
+          {"mfu", p.mfu}};
+}
+
+void print_memory(std::ostream& os, const plan::MemoryEstimate& m) {
+  for (const plan::MemoryTerm& t : m.terms) {
+    os << "  " << std::left << std::setw(64) << t.name << std::right << std::setw(12) << plan::format_bytes(t.bytes)
+       << (t.where == plan::Residence::kDevice ? "  device" : "  host") << '\n';
+  }
+  os << "  " << std::left << std::setw(64) << "total on the device" << std::right << std::setw(12)
+     << plan::format_bytes(m.bytes_on(plan::Residence::kDevice)) << '\n';
+}
+
+int run(const ConfigFlags& cf, const PlanFlags& f) {
+  config::LoadedConfig loaded = config::load_config(cf.request());
+  const config::Parallel& par = loaded.config.parallel();
+  const int world = f.ranks > 0 ? f.ranks : static_cast<int>(par.sp() > 0 ? par.sp() * par.dp() : par.dp());
+  // Planned as the CUDA build resolves it (the GPU configs), whatever this build is.
+  config::resolve(loaded, {world, config::CudaSupport::kBuilt});
+  const config::RunConfig& c = loaded.config;
+  config::RunConfig as_device = c;
+  as_device.mutable_attention()->set_backend(config::BACKEND_CUDA);
+  as_device.mutable_attention()->set_dtype(config::DATA_TYPE_BF16);
+  const train::TrainOptions o = train::train_options_from(as_device);
+  plan::StepInputs in;
+  in.model = o.model;
+  in.seq_len = static_cast<std::int64_t>(c.train().seq_len());
+  in.batch = static_cast<std::int64_t>(c.train().batch_size());
+  in.dp = o.dp;
+  in.sp = world / o.dp;
+  in.layout = o.layout;
+  in.precision = o.device_precision;
+  in.grad_bucket_mb = c.train().grad_bucket_mb();
+
+  if (f.hardware.empty()) {
+    // Memory only: no profile says how fast.
+    plan::TrainShape shape;
+    shape.model = in.model;
+    shape.tokens = in.batch * layout::plan_shards(in.layout, in.sp, in.seq_len).shard_len;
+    shape.eval_tokens = shape.tokens;
+    shape.placement = plan::TrainPlacement::kDevice;
+    shape.precision = in.precision;
+    const plan::MemoryEstimate m = plan::train_memory(shape);
+    if (f.json) {
+      nlohmann::json j = {{"sp", in.sp},
+                          {"dp", in.dp},
+                          {"tokens_per_rank", shape.tokens},
+                          {"device_bytes", m.bytes_on(plan::Residence::kDevice)}};
+      std::cout << j.dump() << std::endl;
+      return 0;
+    }
+    std::cout << "plan: " << world << " ranks (sp " << in.sp << " x dp " << in.dp << "), " << in.batch << " x "
+              << in.seq_len << " tokens per step per ring, " << shape.tokens << " tokens per rank\n"
+              << "memory per rank (on a GPU; on the cpu backend all of it is RAM):\n";
+    print_memory(std::cout, m);
+    std::cout << "time: not estimated (pass --hardware configs/hardware/<gpu>.yaml)\n";
+    return 0;
+  }
+
+  const plan::HardwareProfile hw = plan::load_hardware_profile(f.hardware);
+  const std::vector<plan::StepPlan> plans = plan::candidates(in, hw, world);
+  const std::size_t best = plan::recommend(plans);
+  const plan::StepPlan configured = plan::plan_step(in, hw);
+  if (f.json) {
+    nlohmann::json j = {{"hardware", hw.name},
+                        {"gpus", world},
+                        {"seq_len", in.seq_len},
+                        {"batch", in.batch},
+                        {"configured", to_json(configured)}};
+    nlohmann::json all = nlohmann::json::array();
+    for (const plan::StepPlan& p : plans) all.push_back(to_json(p));
+    j["candidates"] = all;
+    j["recommended"] = {{"sp", plans[best].in.sp}, {"dp", plans[best].in.dp}};
+    std::cout << j.dump() << std::endl;
+    return 0;
+  }
+  std::ostream& os = std::cout;
+  os << "plan: " << hw.name << " x " << world << ", " << in.batch << " sequences of " << in.seq_len
+     << " tokens per ring per step, model " << o.model.layers << " layers d_model " << o.model.d_model << " ("
+     << model::ParamLayout(o.model).total_elems() << " parameters), layout " << layout::layout_name(in.layout)
+     << "\n\nconfigured sp " << in.sp << " x dp " << in.dp << ": memory per GPU\n";
+  print_memory(os, configured.memory);
+  if (!configured.fits) os << "  " << plan::fit_advice(configured, hw) << '\n';
+  os << "\n  ring per layer: " << configured.ring.steps << " steps, hop " << seconds(configured.ring.fwd_hop_s)
+     << " (fwd), pass " << seconds(configured.ring.fwd_s) << " fwd / " << seconds(configured.ring.bwd_s)
+     << " bwd; full overlap from " << configured.ring.min_tokens_for_overlap << " tokens per rank (have "
+     << configured.shard_tokens << ")\n";
+  os << "  step: attention " << seconds(configured.attention_s) << " (exposed comm "
+     << seconds(configured.exposed_comm_s) << "), GEMMs " << seconds(configured.gemm_s) << ", gradient all-reduce "
+     << seconds(configured.grad_reduce_s) << " (exposed " << seconds(configured.grad_exposed_s)
+     << ") = " << seconds(configured.step_s) << "\n\n";
+  os << "every split of " << world << " GPUs:\n"
+     << "     sp    dp  tokens/rank   memory/GPU  fits      step   exposed   tokens/s     MFU\n";
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    const plan::StepPlan& p = plans[i];
+    char line[200];
+    std::snprintf(line, sizeof line, "  %5d %5d %12lld %12s  %-4s %9s %9s %10.0f %6.1f%%%s\n", p.in.sp, p.in.dp,
+                  static_cast<long long>(p.shard_tokens * p.in.batch), plan::format_bytes(p.device_bytes).c_str(),
+                  p.fits ? "yes" : "NO", seconds(p.step_s).c_str(),
+                  seconds(p.exposed_comm_s + p.grad_exposed_s).c_str(), p.tokens_per_s, 100 * p.mfu,
+                  i == best ? "   <- recommended" : "");
+    os << line;
+  }
+  if (!plans[best].fits) os << "none fits: " << plan::fit_advice(plans[best], hw) << '\n';
+  os << "(model: docs/scaling.md; assumptions of the profile: attention at " << hw.attention_efficiency * 100
+     << "% and GEMMs at " << hw.gemm_efficiency * 100 << "% of peak)\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_plan_command(CLI::App& app, Action& action) {
+  auto cf = std::make_shared<ConfigFlags>();
+  auto flags = std::make_shared<PlanFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "plan",
+      "Memory per GPU, step time and throughput of a training config on a hardware profile, and the best sp x dp");
+  add_config_flags(*cmd, cf);
+  cmd->add_option("--hardware", flags->hardware, "hardware profile (configs/hardware/*.yaml); without: memory only");
+  cmd->add_option("--ranks", flags->ranks, "GPUs of the job (default: parallel.sp x parallel.dp)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_flag("--json", flags->json, "one JSON object instead of the table");
+  cmd->callback([cf, flags, &action] { action = [cf, flags] { return run(*cf, *flags); }; });
+}
+
+}  // namespace ra::launch

@@ -1,0 +1,75 @@
+#include "runtime/plan/hardware.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <set>
+
+#include "runtime/core/error.h"
+
+namespace ra::plan {
+namespace {
+
+double number(const YAML::Node& root, const std::string& path, const char* key, double min, double max) {
+  const YAML::Node n = root[key];
+  if (!n || !n.IsScalar()) throw UsageError(path + ": `" + key + "` is missing (a number is required)");
+  double v = 0;
+  try {
+    v = n.as<double>();
+  } catch (const YAML::Exception&) {
+    throw UsageError(path + ":" + std::to_string(n.Mark().line + 1) + ": `" + key + "`: '" + n.Scalar() +
+                     "' is not a number");
+  }
+  if (!(v >= min && v <= max)) {
+    throw UsageError(path + ":" + std::to_string(n.Mark().line + 1) + ": `" + key + "` = " + n.Scalar() +
+                     " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+  }
+  return v;
+}
+
+}  // namespace
+
+HardwareProfile load_hardware_profile(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw UsageError(path + ": cannot read the hardware profile");
+  } catch (const YAML::Exception& e) {
+    throw UsageError(path + ": not valid YAML: " + e.what());
+  }
+  if (!root.IsMap()) throw UsageError(path + ": a hardware profile is a YAML mapping of keys to values");
+  static const std::set<std::string> known = {"name",
+                                              "device_memory_gib",
+                                              "peak_tflops_bf16",
+                                              "peak_tflops_fp32",
+                                              "attention_efficiency",
+                                              "gemm_efficiency",
+                                              "gpus_per_node",
+                                              "intra_node_gbps",
+                                              "intra_node_latency_us",
+                                              "inter_node_gbps",
+                                              "inter_node_latency_us"};
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    if (known.count(key) == 0) {
+      throw UsageError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": unknown key `" + key + "`");
+    }
+  }
+  HardwareProfile h;
+  if (!root["name"] || !root["name"].IsScalar()) throw UsageError(path + ": `name` is missing");
+  h.name = root["name"].Scalar();
+  h.device_memory_gib = number(root, path, "device_memory_gib", 0.001, 1e6);
+  h.peak_tflops_bf16 = number(root, path, "peak_tflops_bf16", 1e-6, 1e6);
+  h.peak_tflops_fp32 = number(root, path, "peak_tflops_fp32", 1e-6, 1e6);
+  h.attention_efficiency = number(root, path, "attention_efficiency", 1e-4, 1);
+  h.gemm_efficiency = number(root, path, "gemm_efficiency", 1e-4, 1);
+  h.gpus_per_node = static_cast<int>(number(root, path, "gpus_per_node", 1, 1024));
+  h.intra_node_gbps = number(root, path, "intra_node_gbps", 1e-3, 1e6);
+  h.intra_node_latency_us = number(root, path, "intra_node_latency_us", 0, 1e6);
+  h.inter_node_gbps = number(root, path, "inter_node_gbps", 1e-3, 1e6);
+  h.inter_node_latency_us = number(root, path, "inter_node_latency_us", 0, 1e6);
+  return h;
+}
+
+}  // namespace ra::plan

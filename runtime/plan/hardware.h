@@ -1,0 +1,25 @@
+// A hardware profile for `ringattn plan --hardware F` (configs/hardware/*.yaml): what one
+// accelerator and its links can do, each figure with its public source in the file's
+// comments, and the fractions of peak our kernels reach. Loaded strictly: an unknown or
+// missing key, a non-number or a value out of range is an ra::UsageError naming the
+// file, the key and the rule.
+#pragma once
+
+#include <string>
+
+namespace ra::plan {
+
+struct HardwareProfile {
+  std::string name;
+  double device_memory_gib = 0;
+  double peak_tflops_bf16 = 0, peak_tflops_fp32 = 0;  // dense
+  double attention_efficiency = 0;                    // of peak, our attention kernels
+  double gemm_efficiency = 0;                         // of peak, the model's GEMMs
+  int gpus_per_node = 1;
+  double intra_node_gbps = 0, intra_node_latency_us = 0;  // one direction, per GPU
+  double inter_node_gbps = 0, inter_node_latency_us = 0;
+};
+
+HardwareProfile load_hardware_profile(const std::string& path);
+
+}  // namespace ra::plan

@@ -1,0 +1,159 @@
+#include "runtime/plan/step_plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "runtime/model/params.h"
+
+namespace ra::plan {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Parameters a token's forward multiplies by (every matrix but the embedding lookup; a
+// tied head is the embedding, multiplied once).
+double matmul_params(const model::ModelConfig& c) {
+  const double d = static_cast<double>(c.d_model), qf = static_cast<double>(c.q_features()),
+               kf = static_cast<double>(c.kv_features()), hid = static_cast<double>(c.mlp_hidden);
+  const double layer = d * (qf + 2 * kf) + qf * d + 3 * d * hid;
+  return static_cast<double>(c.layers) * layer + d * static_cast<double>(c.vocab);
+}
+
+}  // namespace
+
+StepPlan plan_step(const StepInputs& in, const HardwareProfile& hw) {
+  StepPlan p;
+  p.in = in;
+  const model::ModelConfig& c = in.model;
+  p.shard_tokens = layout::plan_shards(in.layout, in.sp, in.seq_len).shard_len;
+  const std::int64_t tokens = in.batch * p.shard_tokens;  // this rank's, per step
+
+  TrainShape shape;
+  shape.model = c;
+  shape.tokens = tokens;
+  shape.eval_tokens = tokens;
+  shape.placement = TrainPlacement::kDevice;
+  shape.precision = in.precision;
+  p.memory = train_memory(shape);
+  p.device_bytes = p.memory.bytes_on(Residence::kDevice);
+  p.fits = static_cast<double>(p.device_bytes) <= hw.device_memory_gib * kGiB * 0.92;  // CUDA context, allocator
+
+  // The ring inside a node when sp fits in one (NVLink), across nodes otherwise.
+  const bool ring_in_node = in.sp <= hw.gpus_per_node;
+  RingMachine m;
+  m.attention_flops_per_s = hw.peak_tflops_bf16 * 1e12 * hw.attention_efficiency;
+  m.link_bytes_per_s = (ring_in_node ? hw.intra_node_gbps : hw.inter_node_gbps) * 1e9;
+  m.link_latency_s = (ring_in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us) * 1e-6;
+  RingProblem rp;
+  rp.tokens_per_rank = p.shard_tokens;
+  rp.sequences = in.batch;
+  rp.sp = in.sp;
+  rp.heads = c.heads;
+  rp.kv_heads = c.kv_heads;
+  rp.head_dim = c.head_dim;
+  rp.storage = DType::kBF16;
+  rp.mask = c.mask;
+  rp.layout = in.layout;
+  p.ring = ring_time(rp, m);
+  const double layers = static_cast<double>(c.layers);
+  // Forward, the recomputed forward, the backward.
+  p.attention_s = layers * (2 * p.ring.fwd_s + p.ring.bwd_s);
+  p.exposed_comm_s = layers * (2 * p.ring.fwd_exposed_s + p.ring.bwd_exposed_s);
+
+  const double t = static_cast<double>(tokens);
+  const double gemm_flops = t * 2.0 * matmul_params(c) * (1 + 2 + 1);  // forward, backward, recomputation
+  const double peak =
+      in.precision == model::DevicePrecision::kBf16Activations ? hw.peak_tflops_bf16 : hw.peak_tflops_fp32;
+  p.gemm_s = gemm_flops / (peak * 1e12 * hw.gemm_efficiency);
+
+  // Gradient all-reduces: sp inside the ring's links, dp across nodes when sp fills a node.
+  const double grad_bytes = static_cast<double>(model::ParamLayout(c).total_elems()) * 4.0;
+  const auto ring_allreduce = [&](int k, double gbps, double latency_us) {
+    if (k <= 1) return 0.0;
+    return 2.0 * (k - 1) / k * grad_bytes / (gbps * 1e9) + 2.0 * (k - 1) * latency_us * 1e-6;
+  };
+  const bool dp_in_node = in.sp * in.dp <= hw.gpus_per_node;
+  const double sp_s = ring_allreduce(in.sp, ring_in_node ? hw.intra_node_gbps : hw.inter_node_gbps,
+                                     ring_in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us);
+  const double dp_s = ring_allreduce(in.dp, dp_in_node ? hw.intra_node_gbps : hw.inter_node_gbps,
+                                     dp_in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us);
+  p.grad_reduce_s = sp_s + dp_s;
+  // Hidden behind the backward but for the last bucket and the embedding (reduced last).
+  const double tail_bytes =
+      std::min(grad_bytes, in.grad_bucket_mb * 1024 * 1024 + static_cast<double>(c.vocab * c.d_model) * 4.0);
+  p.grad_exposed_s = grad_bytes > 0 ? p.grad_reduce_s * tail_bytes / grad_bytes : 0.0;
+  p.step_s = p.attention_s + p.gemm_s + p.grad_exposed_s;
+
+  const double global_tokens = static_cast<double>(in.batch * in.seq_len * in.dp);
+  p.tokens_per_s = p.step_s > 0 ? global_tokens / p.step_s : 0.0;
+  // Model FLOPs (no recomputation), the whole job.
+  const double attn_pairs_flops = 3.5 * 4.0 * sequence_pairs(in.seq_len, c.mask) *
+                                  static_cast<double>(c.head_dim * c.heads) * layers *
+                                  static_cast<double>(in.batch * in.dp);
+  p.model_flops = 6.0 * matmul_params(c) * global_tokens + attn_pairs_flops;
+  const double gpus = static_cast<double>(in.sp * in.dp);
+  p.mfu = p.step_s > 0 ? p.model_flops / (p.step_s * gpus * hw.peak_tflops_bf16 * 1e12) : 0.0;
+  return p;
+}
+
+std::vector<StepPlan> candidates(const StepInputs& base, const HardwareProfile& hw, int gpus) {
+  std::vector<int> sps;
+  for (int sp = 1; sp <= gpus; sp *= 2) {
+    if (gpus % sp == 0) sps.push_back(sp);
+  }
+  if (std::find(sps.begin(), sps.end(), gpus) == sps.end()) sps.push_back(gpus);
+  std::vector<StepPlan> out;
+  for (int sp : sps) {
+    StepInputs in = base;
+    in.sp = sp;
+    in.dp = gpus / sp;
+    out.push_back(plan_step(in, hw));
+  }
+  return out;
+}
+
+std::size_t recommend(const std::vector<StepPlan>& plans) {
+  std::size_t best = 0;
+  bool best_fits = false;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    const StepPlan& p = plans[i];
+    if (p.fits && (!best_fits || p.tokens_per_s > plans[best].tokens_per_s)) {
+      best = i;
+      best_fits = true;
+    } else if (!best_fits && !p.fits && p.device_bytes < plans[best].device_bytes) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+std::string fit_advice(const StepPlan& p, const HardwareProfile& hw) {
+  if (p.fits) return {};
+  std::ostringstream s;
+  const double usable_bytes = hw.device_memory_gib * kGiB * 0.92;
+  s << "does not fit: " << format_bytes(p.device_bytes) << " per GPU, "
+    << format_bytes(static_cast<std::int64_t>(usable_bytes)) << " usable on a " << hw.name << ". ";
+  std::vector<MemoryTerm> terms;
+  for (const MemoryTerm& t : p.memory.terms) {
+    if (t.where == Residence::kDevice) terms.push_back(t);
+  }
+  std::sort(terms.begin(), terms.end(), [](const MemoryTerm& a, const MemoryTerm& b) { return a.bytes > b.bytes; });
+  if (!terms.empty()) s << "Largest: " << terms[0].name << " " << format_bytes(terms[0].bytes) << ". ";
+  // What no split of the sequence shrinks: the parameter state every rank holds in full.
+  const std::int64_t params = model::ParamLayout(p.in.model).total_elems();
+  const double replicated = static_cast<double>(params) * 16.0;  // f32 parameters, gradients, m, v
+  if (replicated > 0.8 * usable_bytes) {
+    s << "The parameter state alone (" << format_bytes(static_cast<std::int64_t>(replicated))
+      << ": f32 parameters, gradients and AdamW moments, on every rank) leaves no room: ringattn does not shard it "
+         "(ZeRO/FSDP) yet, so use a smaller model or a GPU with more memory";
+    return s.str();
+  }
+  s << "To fit: more sequence-parallel ranks (each halving of the tokens per rank halves the activations and the "
+       "ring), a smaller train.batch_size";
+  if (p.in.precision != model::DevicePrecision::kBf16Activations) s << ", model.compute: bf16";
+  if (p.in.model.mask.window == 0) s << ", or a sliding window (attention.window)";
+  return s.str();
+}
+
+}  // namespace ra::plan

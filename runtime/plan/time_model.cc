@@ -1,0 +1,118 @@
+#include "runtime/plan/time_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace ra::plan {
+namespace {
+
+// Pairs (i, j), i ∈ [q0, q0+n), j ∈ [k0, k0+n), with i − j = d: n − |d − Δ| when positive.
+double pairs_at(std::int64_t d, std::int64_t delta, std::int64_t n) {
+  const std::int64_t off = d > delta ? d - delta : delta - d;
+  return off < n ? static_cast<double>(n - off) : 0.0;
+}
+
+// Σ_{d=lo}^{hi} pairs_at(d): an arithmetic series on each side of Δ.
+double pairs_between(std::int64_t lo, std::int64_t hi, std::int64_t delta, std::int64_t n) {
+  lo = std::max(lo, delta - n + 1);
+  hi = std::min(hi, delta + n - 1);
+  if (lo > hi) return 0.0;
+  // Σ over an arithmetic run of values v(d) = n − |d − Δ|, split at Δ.
+  const auto run = [&](std::int64_t a, std::int64_t b) {  // a..b on one side of Δ (inclusive)
+    if (a > b) return 0.0;
+    const double first = pairs_at(a, delta, n), last = pairs_at(b, delta, n);
+    return (first + last) * static_cast<double>(b - a + 1) / 2.0;
+  };
+  if (hi < delta) return run(lo, hi);
+  if (lo > delta) return run(lo, hi);
+  return run(lo, delta) + run(delta + 1, hi);
+}
+
+}  // namespace
+
+double block_pairs(std::int64_t q0, std::int64_t k0, std::int64_t n, const numerics::MaskRule& mask) {
+  const std::int64_t delta = q0 - k0;
+  std::int64_t lo = -(n - 1) + delta, hi = (n - 1) + delta;  // every d that occurs
+  if (mask.kind == numerics::MaskKind::kCausal) lo = std::max<std::int64_t>(lo, 0);
+  if (mask.window > 0) {
+    lo = std::max<std::int64_t>(lo, -(mask.window - 1));
+    hi = std::min<std::int64_t>(hi, mask.window - 1);
+  }
+  return pairs_between(lo, hi, delta, n);
+}
+
+double sequence_pairs(std::int64_t len, const numerics::MaskRule& mask) { return block_pairs(0, 0, len, mask); }
+
+RingTime ring_time(const RingProblem& p, const RingMachine& m) {
+  const std::int64_t n = p.tokens_per_rank;
+  const double qk_flops_per_pair = 4.0 * static_cast<double>(p.head_dim * p.heads);  // S = QKᵀ and O = PV
+  // The slowest rank's visible pairs per step (the ring waits for it).
+  std::vector<double> pairs;
+  if (p.layout == layout::Layout::kContiguous) {
+    // Rank r holds [r·n, (r+1)·n); at step s it sees the keys of rank r − s (mod P).
+    double worst = -1;
+    for (int r = 0; r < p.sp; ++r) {
+      std::vector<double> mine;
+      for (int s = 0; s < p.sp; ++s) {
+        const int from = ((r - s) % p.sp + p.sp) % p.sp;
+        mine.push_back(block_pairs(static_cast<std::int64_t>(r) * n, static_cast<std::int64_t>(from) * n, n, p.mask));
+      }
+      double total = 0;
+      for (double x : mine) total += x;
+      if (total > worst) {
+        worst = total;
+        pairs = mine;
+      }
+    }
+  } else {
+    // Zigzag and striped balance the work: every rank, every step, an equal share.
+    const double share = sequence_pairs(n * p.sp, p.mask) / (static_cast<double>(p.sp) * p.sp);
+    pairs.assign(static_cast<std::size_t>(p.sp), share);
+  }
+  // The ring stops after the last step with work anywhere (windows): trailing empty steps go.
+  while (pairs.size() > 1 && pairs.back() == 0.0) pairs.pop_back();
+  // A batch's sequences are separate documents in one pass: work and bytes add up.
+  const auto seqs = static_cast<double>(p.sequences);
+  for (double& x : pairs) x *= seqs;
+  RingTime t;
+  t.steps = static_cast<int>(pairs.size());
+  const double b = static_cast<double>(dtype_size_bytes(p.storage));
+  const double kv_bytes =
+      seqs * (static_cast<double>(2 * n * p.kv_heads * p.head_dim) * b + 8.0 * static_cast<double>(n));
+  const double dkv_bytes = seqs * static_cast<double>(2 * n * p.kv_heads * p.head_dim) * 4.0;
+  t.fwd_hop_s = kv_bytes / m.link_bytes_per_s + m.link_latency_s;
+  t.bwd_hop_s = (kv_bytes + dkv_bytes) / m.link_bytes_per_s + m.link_latency_s;
+  const auto pass = [&](double flops_factor, double hop_s, double& seconds, double& exposed, double& flops) {
+    for (std::size_t s = 0; s < pairs.size(); ++s) {
+      const double c = flops_factor * pairs[s] * qk_flops_per_pair / m.attention_flops_per_s;
+      flops += flops_factor * pairs[s] * qk_flops_per_pair;
+      if (s + 1 < pairs.size()) {
+        seconds += std::max(c, hop_s);
+        exposed += std::max(0.0, hop_s - c);
+      } else {
+        seconds += c;
+      }
+    }
+  };
+  pass(1.0, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s, t.fwd_flops);
+  pass(2.5, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_flops);
+  if (p.sp > 1) {
+    // a·n² − b·n − λ ≥ 0 for the forward and the backward; the larger root.
+    const double f = p.mask.kind == numerics::MaskKind::kCausal && p.layout != layout::Layout::kContiguous ? 0.5 : 1.0;
+    const auto root = [&](double factor, double bytes_per_token) {
+      const double a = factor * 4.0 * f * static_cast<double>(p.head_dim * p.heads) / m.attention_flops_per_s;
+      const double bl = bytes_per_token / m.link_bytes_per_s;
+      return (bl + std::sqrt(bl * bl + 4.0 * a * m.link_latency_s)) / (2.0 * a);
+    };
+    // Per token of one sequence's shard (the batch multiplies compute and bytes alike).
+    const double tokens = seqs * static_cast<double>(std::max<std::int64_t>(n, 1));
+    const double per_token_kv = kv_bytes / tokens;
+    const double per_token_dkv = dkv_bytes / tokens;
+    t.min_tokens_for_overlap = static_cast<std::int64_t>(
+        std::ceil(std::max(root(1.0, per_token_kv), root(2.5, per_token_kv + per_token_dkv))));
+  }
+  return t;
+}
+
+}  // namespace ra::plan

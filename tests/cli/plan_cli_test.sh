@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `ringattn plan`: every shipped training config on every hardware profile plans (exit 0)
+# with a table and a recommendation; --json carries the figures, and they hang together
+# (step = attention + GEMMs + exposed gradient reduction; tokens/s = tokens / step); a
+# config that cannot fit on one GPU says so and what would make it fit; without
+# --hardware the memory alone; a bad profile is exit 2 naming the key.
+set -uo pipefail
+ringattn=$1
+root=$2
+fail() { echo "FAIL: $*"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for cfg in "$root"/configs/train/*.yaml; do
+  for hw in "$root"/configs/hardware/*.yaml; do
+    out=$("$ringattn" plan --config "$cfg" --hardware "$hw" 2>&1) || fail "plan $cfg on $hw: $out"
+    grep -q "recommended" <<<"$out" || fail "no recommendation for $cfg on $hw: $out"
+  done
+done
+echo "ok: every shipped train config plans on every profile"
+
+"$ringattn" plan --config "$root/configs/train/long_context_8gpu.yaml" --hardware "$root/configs/hardware/h100_sxm.yaml" \
+  --json >"$tmp/plan.json" || fail "plan --json"
+python3 - "$tmp/plan.json" <<'PY' || fail "plan --json figures do not hang together"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["gpus"] == 8 and len(j["candidates"]) == 4, j
+for c in j["candidates"] + [j["configured"]]:
+    s = c["attention_seconds"] + c["gemm_seconds"] + c["grad_reduce_exposed_seconds"]
+    assert abs(c["step_seconds"] - s) <= 1e-9 * s, c
+    tokens = j["batch"] * j["seq_len"] * c["dp"]
+    assert abs(c["tokens_per_s"] - tokens / c["step_seconds"]) <= 1e-6 * c["tokens_per_s"], c
+    assert 0 < c["mfu"] < 1, c
+    assert c["device_bytes"] == sum(t["bytes"] for t in c["memory_terms"] if t["where"] == "device"), c
+    assert c["sp"] * c["dp"] == 8
+print("ok: --json figures hang together")
+PY
+
+# 2^20 tokens of a 7B-class model in one GPU's memory: does not fit, and says what would.
+out=$("$ringattn" plan --config "$root/configs/train/long_context_8gpu.yaml" --hardware "$root/configs/hardware/a100_80gb.yaml" \
+  --ranks 1 --set train.seq_len=1048576 --set model.d_model=4096 --set model.layers=32 --set model.heads=32 \
+  --set model.kv_heads=8 --set model.head_dim=128 --set model.mlp_hidden=11008 --set parallel.sp=1 2>&1) ||
+  fail "plan of a model too big: $out"
+grep -q "does not fit" <<<"$out" || fail "a 7B model at 2^20 tokens on one A100 was not refused: $out"
+grep -q "parameter state alone" <<<"$out" || fail "no advice: $out"
+out=$("$ringattn" plan --config "$root/configs/train/long_context_8gpu.yaml" --hardware "$root/configs/hardware/h100_sxm.yaml" \
+  --ranks 1 --set parallel.sp=1 --set train.seq_len=4194304 2>&1) || fail "plan of a sequence too long: $out"
+grep -q "does not fit" <<<"$out" || fail "2^22 tokens on one GPU was not refused: $out"
+grep -q "more sequence-parallel ranks" <<<"$out" || fail "no sequence-parallel advice: $out"
+echo "ok: a plan that cannot fit says so"
+
+out=$("$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" 2>&1) || fail "memory-only plan: $out"
+grep -q "total on the device" <<<"$out" || fail "no memory table: $out"
+grep -q "not estimated" <<<"$out" || fail "no note on the missing profile: $out"
+
+printf 'name: x\nwarp_speed: 9\n' >"$tmp/bad.yaml"
+out=$("$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" --hardware "$tmp/bad.yaml" 2>&1); rc=$?
+[ "$rc" = 2 ] || fail "bad profile: exit $rc: $out"
+grep -q "unknown key \`warp_speed\`" <<<"$out" || fail "bad profile message: $out"
+echo PASS

@@ -1,0 +1,137 @@
+// The time model's pieces against independent computations: visible pairs against a
+// brute-force count, the ring pipeline's sums, and the overlap threshold against the
+// compute and hop times it balances.
+#include "runtime/plan/time_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+
+namespace ra::plan {
+namespace {
+
+using numerics::MaskKind;
+using numerics::MaskRule;
+
+double brute_pairs(std::int64_t q0, std::int64_t k0, std::int64_t n, const MaskRule& m) {
+  double count = 0;
+  for (std::int64_t i = q0; i < q0 + n; ++i) {
+    for (std::int64_t j = k0; j < k0 + n; ++j) {
+      const std::int64_t d = i - j;
+      if (m.kind == MaskKind::kCausal && d < 0) continue;
+      if (m.window > 0 && (d < 0 ? -d : d) >= m.window) continue;
+      count += 1;
+    }
+  }
+  return count;
+}
+
+TEST(TimeModel, BlockPairsMatchABruteForceCount) {
+  for (MaskKind kind : {MaskKind::kCausal, MaskKind::kBidirectional}) {
+    for (std::int32_t window : {0, 1, 5, 17, 40, 1000}) {
+      for (std::int64_t n : {1, 7, 16}) {
+        for (std::int64_t q0 : {0, 7, 33}) {
+          for (std::int64_t k0 : {0, 7, 20, 50}) {
+            const MaskRule m{kind, window};
+            ASSERT_EQ(block_pairs(q0, k0, n, m), brute_pairs(q0, k0, n, m))
+                << "q0 " << q0 << " k0 " << k0 << " n " << n << " window " << window << " causal "
+                << (kind == MaskKind::kCausal);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(TimeModel, SequencePairsOfTheCommonMasks) {
+  EXPECT_EQ(sequence_pairs(1000, {MaskKind::kCausal, 0}), 1000.0 * 1001 / 2);
+  EXPECT_EQ(sequence_pairs(1000, {MaskKind::kBidirectional, 0}), 1e6);
+  // Causal window W: query i sees min(i + 1, W) keys.
+  EXPECT_EQ(sequence_pairs(1000, {MaskKind::kCausal, 100}), 100.0 * 101 / 2 + 900.0 * 100);
+}
+
+RingMachine machine() {
+  RingMachine m;
+  m.attention_flops_per_s = 1e12;
+  m.link_bytes_per_s = 1e9;
+  m.link_latency_s = 1e-5;
+  return m;
+}
+
+RingProblem problem(std::int64_t n, int sp, MaskKind kind, layout::Layout l) {
+  RingProblem p;
+  p.tokens_per_rank = n;
+  p.sp = sp;
+  p.heads = 4;
+  p.kv_heads = 4;
+  p.head_dim = 64;
+  p.storage = DType::kBF16;
+  p.mask = {kind, 0};
+  p.layout = l;
+  return p;
+}
+
+TEST(TimeModel, ABidirectionalPassIsThePipelineSum) {
+  const RingMachine m = machine();
+  const RingProblem p = problem(4096, 4, MaskKind::kBidirectional, layout::Layout::kContiguous);
+  const RingTime t = ring_time(p, m);
+  ASSERT_EQ(t.steps, 4);
+  const double c = 4.0 * 4096.0 * 4096.0 * 64 * 4 / m.attention_flops_per_s;
+  const double x = (2.0 * 4096 * 4 * 64 * 2 + 8.0 * 4096) / m.link_bytes_per_s + m.link_latency_s;
+  EXPECT_DOUBLE_EQ(t.fwd_hop_s, x);
+  EXPECT_NEAR(t.fwd_s, 3 * std::max(c, x) + c, 1e-12);
+  EXPECT_NEAR(t.fwd_exposed_s, 3 * std::max(0.0, x - c), 1e-12);
+  EXPECT_NEAR(t.bwd_flops, 2.5 * t.fwd_flops, 1e-3 * t.fwd_flops);
+}
+
+TEST(TimeModel, OverlapIsFullAboveTheThresholdAndNotBelow) {
+  const RingMachine m = machine();
+  const RingProblem base = problem(0, 4, MaskKind::kCausal, layout::Layout::kZigzag);
+  RingProblem p = base;
+  p.tokens_per_rank = 1024;
+  const std::int64_t threshold = ring_time(p, m).min_tokens_for_overlap;
+  ASSERT_GT(threshold, 8);
+  p.tokens_per_rank = threshold * 2;
+  const RingTime above = ring_time(p, m);
+  EXPECT_EQ(above.fwd_exposed_s, 0.0);
+  EXPECT_EQ(above.bwd_exposed_s, 0.0);
+  p.tokens_per_rank = threshold / 2;
+  const RingTime below = ring_time(p, m);
+  EXPECT_GT(below.fwd_exposed_s + below.bwd_exposed_s, 0.0);
+  // At the threshold the binding pass's step compute equals its hop.
+  p.tokens_per_rank = threshold;
+  const RingTime at = ring_time(p, m);
+  const double c_fwd = at.fwd_flops / at.steps / m.attention_flops_per_s;
+  const double c_bwd = at.bwd_flops / at.steps / m.attention_flops_per_s;
+  EXPECT_GE(c_fwd, at.fwd_hop_s * 0.99);
+  EXPECT_GE(c_bwd, at.bwd_hop_s * 0.99);
+  EXPECT_TRUE(c_fwd < at.fwd_hop_s * 1.01 || c_bwd < at.bwd_hop_s * 1.01);
+}
+
+TEST(TimeModel, CausalContiguousIsPacedByTheLastRankAndZigzagHalvesIt) {
+  const RingMachine m = machine();
+  const RingTime contiguous = ring_time(problem(8192, 4, MaskKind::kCausal, layout::Layout::kContiguous), m);
+  const RingTime zigzag = ring_time(problem(8192, 4, MaskKind::kCausal, layout::Layout::kZigzag), m);
+  // Last contiguous rank: ½ + 3 full blocks = 3.5 blocks; zigzag: 4 × ½ ≈ 2 (+ the diagonal's n/2).
+  EXPECT_NEAR(contiguous.fwd_flops / zigzag.fwd_flops, 3.5 / 2.0, 0.01);
+}
+
+TEST(TimeModel, AWindowStopsTheRingEarly) {
+  RingProblem p = problem(1024, 8, MaskKind::kCausal, layout::Layout::kContiguous);
+  p.mask.window = 1500;  // reaches one shard back, and a bit of a second
+  EXPECT_EQ(ring_time(p, machine()).steps, 3);
+}
+
+TEST(TimeModel, ABatchMultipliesWorkAndBytes) {
+  const RingMachine m = machine();
+  RingProblem p = problem(2048, 2, MaskKind::kCausal, layout::Layout::kZigzag);
+  const RingTime one = ring_time(p, m);
+  p.sequences = 4;
+  const RingTime four = ring_time(p, m);
+  EXPECT_NEAR(four.fwd_flops, 4 * one.fwd_flops, 1e-6 * four.fwd_flops);
+  EXPECT_NEAR(four.fwd_hop_s - m.link_latency_s, 4 * (one.fwd_hop_s - m.link_latency_s), 1e-12);
+  EXPECT_EQ(four.min_tokens_for_overlap, one.min_tokens_for_overlap);
+}
+
+}  // namespace
+}  // namespace ra::plan
