@@ -85,7 +85,7 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
   const config::Parallel& par = loaded.config.parallel();
   const int world = f.ranks > 0 ? f.ranks : static_cast<int>(par.sp() > 0 ? par.sp() * par.dp() : par.dp());
   // Planned as the CUDA build resolves it (the GPU configs), whatever this build is.
-  config::resolve(loaded, {world, config::CudaSupport::kBuilt});
+  config::resolve(loaded, {world, backend::planning_support()});
   const config::RunConfig& c = loaded.config;
   config::RunConfig as_device = c;
   as_device.mutable_attention()->set_backend(config::BACKEND_CUDA);

@@ -89,6 +89,8 @@ Accelerator make_accelerator(const BackendOptions& o, int ordinal) {
   return a;
 }
 
+config::CudaSupport planning_support() { return config::CudaSupport::kBuilt; }
+
 config::CudaSupport cuda_support() {
   return cuda_parts::built() ? config::CudaSupport::kBuilt : config::CudaSupport::kNotBuilt;
 }

@@ -70,6 +70,9 @@ Accelerator make_accelerator(const BackendOptions& options, int ordinal);
 
 // Whether this build has the CUDA backend (config validation refuses cuda without it).
 config::CudaSupport cuda_support();
+// What `ringattn plan` resolves configs against: a CUDA build, whatever this one is (a
+// plan is for the GPU cluster, made on a login node that may have no toolkit).
+config::CudaSupport planning_support();
 
 // Collective over `world`: splits it into rings of options.sp ranks and builds the rest.
 std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const BackendOptions& options);
