@@ -76,10 +76,24 @@ const char* node_kind(const YAML::Node& n) {
   }
 }
 
+// Explicit YAML tags are refused on every node: the schema gives each key its type, and a
+// tag would override it silently ("heads: !!str 4" read as the number 4, "!!float" on an
+// integer key). Untagged nodes carry "?" (plain) or "!" (quoted; also the bare "!" tag,
+// which yaml-cpp cannot tell from quotes and which the quoted-string rules then refuse).
+void refuse_tag(const YAML::Node& n, const std::string& where, const std::string& path) {
+  const std::string& tag = n.Tag();
+  if (tag.empty() || tag == "?" || tag == "!") return;
+  const std::string core = "tag:yaml.org,2002:";
+  const std::string shown = tag.rfind(core, 0) == 0 ? "!!" + tag.substr(core.size()) : tag;
+  throw UsageError(where + ": " + (path.empty() ? "" : path + ": ") + "YAML tag '" + printable(shown) +
+                   "' is not accepted (every key has the schema's type); write the value without a tag");
+}
+
 // A repeated field from a YAML sequence of scalars (block or flow style); `where_of`
 // names an element's position for messages.
 void load_list(const YAML::Node& seq, pb::Message& msg, const pb::FieldDescriptor& f, const std::string& path,
                const std::string& where, const std::function<std::string(const YAML::Node&)>& where_of) {
+  refuse_tag(seq, where, path);
   if (!seq.IsSequence() && !seq.IsNull()) {
     throw UsageError(where + ": " + path + ": expected a list, e.g. [1, 2, 4] (items: " + expected_text(f) + "), got " +
                      node_kind(seq));
@@ -89,6 +103,7 @@ void load_list(const YAML::Node& seq, pb::Message& msg, const pb::FieldDescripto
   for (auto it = seq.begin(); it != seq.end(); ++it) {
     const YAML::Node item = *it;  // a copy: the iterator yields a temporary
     const std::string item_path = path + "[" + std::to_string(i++) + "]";
+    refuse_tag(item, where_of(item), item_path);
     if (!item.IsScalar())
       throw UsageError(where_of(item) + ": " + item_path + ": expected " + expected_text(f) + ", got " +
                        node_kind(item));
@@ -117,6 +132,8 @@ void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg,
     if (!key.IsScalar()) throw UsageError(where + ": a key must be a plain name, got " + node_kind(key));
     const std::string name = printable(key.Scalar());
     const std::string path = join(prefix, name);
+    refuse_tag(key, where, path);
+    refuse_tag(value, at(file, value.Mark()), path);
     if (auto dup = seen.find(name); dup != seen.end()) {
       throw UsageError(where + ": duplicate key '" + path + "' (first at line " + std::to_string(dup->second.line + 1) +
                        ", again at line " + std::to_string(key.Mark().line + 1) + ")");
@@ -148,16 +165,51 @@ void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg,
   }
 }
 
+// The line (1-based) of the '---' that starts the second document of `text`, 0 when it
+// cannot be told (the parser's mark is used then). A '---' at column 0 starts a document;
+// the first one may open the file before any content.
+std::size_t second_document_line(const std::string& text) {
+  bool content = false;
+  int markers = 0;
+  std::size_t line = 0, start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string l = text.substr(start, end - start);
+    ++line;
+    start = end + 1;
+    const bool marker = l.rfind("---", 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker) {
+      if (content || ++markers == 2) return line;
+      continue;
+    }
+    const std::size_t first = l.find_first_not_of(" \t\r");
+    if (first != std::string::npos && l[first] != '#' && l[first] != '%') content = true;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void load_yaml(const std::string& file, const std::string& text, pb::Message& msg, Origins& origins) {
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw UsageError(at(file, e.mark) + ": YAML syntax error: " + printable(e.msg));
   }
-  if (root.IsNull()) return;  // an empty file: all defaults
+  // A config is one document: a second one (after '---') would otherwise be ignored,
+  // every key in it silently without effect.
+  if (documents.size() > 1) {
+    const std::size_t line = second_document_line(text);
+    throw UsageError((line > 0 ? file + ":" + std::to_string(line) + ":1" : at(file, documents[1].Mark())) +
+                     ": a second YAML document starts here ('---'); a config file is one document: merge the "
+                     "keys into the first or remove the '---'");
+  }
+  if (documents.empty()) return;  // an empty file: all defaults
+  const YAML::Node root = documents.front();
+  refuse_tag(root, at(file, root.Mark()), "");
+  if (root.IsNull()) return;  // only comments: all defaults
   if (!root.IsMap())
     throw UsageError(at(file, root.Mark()) + ": expected a mapping of keys at the top, got " + node_kind(root));
   load_map(file, root, msg, *msg.GetDescriptor(), "", origins);
