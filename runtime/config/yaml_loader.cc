@@ -165,51 +165,77 @@ void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg,
   }
 }
 
-// The line (1-based) of the '---' that starts the second document of `text`, 0 when it
-// cannot be told (the parser's mark is used then). A '---' at column 0 starts a document;
-// the first one may open the file before any content.
-std::size_t second_document_line(const std::string& text) {
-  bool content = false;
-  int markers = 0;
+// Where a YAML text's documents are, from its lines alone. YAML forbids a line that starts
+// with "---" or "..." followed by a space or its end anywhere but as a document marker
+// (c-forbidden: not even inside a block or quoted scalar), so the markers are found
+// without parsing. (Not YAML::LoadAll or a second Parser::HandleNextDocument: on inputs
+// like ",a: 1" yaml-cpp 0.7 never returns from them and grows to tens of GB.)
+struct DocumentLines {
+  std::size_t first_content_line = 0;    // 1-based; 0: no content (only comments, markers)
+  std::size_t second_document_line = 0;  // 0: one document
+};
+
+DocumentLines document_lines(const std::string& text) {
+  DocumentLines out;
+  bool started = false, ended = false;  // an explicit '---' seen; a '...' after the first document
   std::size_t line = 0, start = 0;
-  while (start < text.size()) {
+  while (start < text.size() && out.second_document_line == 0) {
     std::size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
     const std::string l = text.substr(start, end - start);
-    ++line;
     start = end + 1;
-    const bool marker = l.rfind("---", 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
-    if (marker) {
-      if (content || ++markers == 2) return line;
-      continue;
-    }
+    ++line;
+    auto marker = [&](const char* m) {
+      return l.rfind(m, 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    };
     const std::size_t first = l.find_first_not_of(" \t\r");
-    if (first != std::string::npos && l[first] != '#' && l[first] != '%') content = true;
+    const bool blank_or_comment = first == std::string::npos || l[first] == '#';
+    if (marker("---")) {
+      if (started || ended || out.first_content_line > 0) {
+        out.second_document_line = line;
+      } else {
+        started = true;
+        const std::size_t rest = l.find_first_not_of(" \t\r", 3);
+        if (rest != std::string::npos && l[rest] != '#') out.first_content_line = line;  // "--- {a: 1}"
+      }
+    } else if (marker("...")) {
+      ended = ended || started || out.first_content_line > 0;
+    } else if (!blank_or_comment && !(l[0] == '%' && out.first_content_line == 0 && !started)) {
+      if (ended) {
+        out.second_document_line = line;  // a bare document after '...'
+      } else if (out.first_content_line == 0) {
+        out.first_content_line = line;
+      }
+    }
   }
-  return 0;
+  return out;
 }
 
 }  // namespace
 
 void load_yaml(const std::string& file, const std::string& text, pb::Message& msg, Origins& origins) {
-  std::vector<YAML::Node> documents;
+  // A config is one document: a second one (after '---') would otherwise be ignored, every
+  // key in it silently without effect.
+  const DocumentLines lines = document_lines(text);
+  if (lines.second_document_line > 0) {
+    throw UsageError(file + ":" + std::to_string(lines.second_document_line) +
+                     ":1: a second YAML document starts here; a config file is one document: merge the keys into "
+                     "the first or remove the '---'");
+  }
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(text);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw UsageError(at(file, e.mark) + ": YAML syntax error: " + printable(e.msg));
   }
-  // A config is one document: a second one (after '---') would otherwise be ignored,
-  // every key in it silently without effect.
-  if (documents.size() > 1) {
-    const std::size_t line = second_document_line(text);
-    throw UsageError((line > 0 ? file + ":" + std::to_string(line) + ":1" : at(file, documents[1].Mark())) +
-                     ": a second YAML document starts here ('---'); a config file is one document: merge the "
-                     "keys into the first or remove the '---'");
-  }
-  if (documents.empty()) return;  // an empty file: all defaults
-  const YAML::Node root = documents.front();
   refuse_tag(root, at(file, root.Mark()), "");
-  if (root.IsNull()) return;  // only comments: all defaults
+  if (root.IsNull()) {
+    if (lines.first_content_line == 0) return;  // an empty file, or only comments: all defaults
+    // "null", "~", or text yaml-cpp reads as nothing (",a: 1"): never silently the defaults.
+    throw UsageError(file + ":" + std::to_string(lines.first_content_line) +
+                     ":1: expected a mapping of keys at the top, got nothing (the text from here reads as YAML "
+                     "null)");
+  }
   if (!root.IsMap())
     throw UsageError(at(file, root.Mark()) + ": expected a mapping of keys at the top, got " + node_kind(root));
   load_map(file, root, msg, *msg.GetDescriptor(), "", origins);

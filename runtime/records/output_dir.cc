@@ -9,27 +9,15 @@
 
 #include "runtime/core/error.h"
 #include "runtime/io/atomic_file.h"
+#include "runtime/records/safe_dir.h"
 
 namespace ra::records {
 namespace {
 
 constexpr mode_t kFileMode = 0644;
-constexpr mode_t kDirMode = 0755;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw UsageError(path + ": " + what + ": " + std::strerror(errno));
-}
-
-void make_dirs(const std::string& path) {
-  std::string partial;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t slash = path.find('/', start);
-    partial = path.substr(0, slash == std::string::npos ? path.size() : slash);
-    start = slash == std::string::npos ? path.size() + 1 : slash + 1;
-    if (partial.empty()) continue;
-    if (::mkdir(partial.c_str(), kDirMode) != 0 && errno != EEXIST) fail(partial, "cannot create the output directory");
-  }
 }
 
 constexpr io::ThrowFn kThrowUsageError = &io::throw_error<UsageError>;
@@ -46,19 +34,7 @@ int open_append(const std::string& path) {
 
 }  // namespace
 
-OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
-  if (path_.empty()) throw UsageError("output_dir: empty path");
-  while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
-  make_dirs(path_);
-  struct stat st {};
-  if (::stat(path_.c_str(), &st) != 0) fail(path_, "cannot inspect the output directory");
-  if (!S_ISDIR(st.st_mode)) throw UsageError(path_ + ": output_dir exists and is not a directory");
-  if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
-    throw UsageError(path_ +
-                     ": refusing an output directory that is world-writable without the sticky bit "
-                     "(anyone could replace the run's files); use chmod o-w or chmod +t, or another output_dir");
-  }
-}
+OutputDir::OutputDir(std::string path) : path_(prepare_output_dir(path)) {}
 
 void OutputDir::write_file(const std::string& name, const std::string& content) const {
   // kReplace: a rerun into the same directory replaces its files (a planted symlink
