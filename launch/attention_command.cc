@@ -80,10 +80,11 @@ int run(const AttentionFlags& f) {
     const DType st = f.dtype == "bf16" ? DType::kBF16 : DType::kF32;
     comm::run_on_root_and_share_verdict(world, [&] {
       // A bad, read-only or unsafe directory fails before any work; outputs of an earlier
-      // run are removed now, so a failure below leaves none that could pass for this run's.
+      // run are removed now, so a failure from here on (bad inputs included) leaves none
+      // that could pass for this run's.
       dir = std::make_unique<records::OutputDir>(f.out_dir);
-      in = tool::read_attention_inputs(f.files, st);
       outputs = std::make_unique<records::OutputSet>(*dir, kDoneMarker, kOutputNames);
+      in = tool::read_attention_inputs(f.files, st);
     });
     tool::broadcast_inputs(world, in);
 
