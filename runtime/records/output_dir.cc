@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "runtime/core/error.h"
+#include "runtime/core/input_file.h"
 #include "runtime/io/atomic_file.h"
 #include "runtime/records/safe_dir.h"
 
@@ -26,9 +27,29 @@ void write_all(int fd, const std::string& data, const std::string& path) {
   io::write_fully(fd, data.data(), data.size(), path, kThrowUsageError);
 }
 
+[[noreturn]] void refuse_kind(const std::string& path, unsigned mode) {
+  throw UsageError(path + ": refusing to append to " + file_kind_text(mode) + "; give a regular file");
+}
+
 int open_append(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, kFileMode);
+  // A FIFO, device or directory is refused before the open (opening a FIFO for writing
+  // waits for a reader); O_NONBLOCK keeps one swapped in meanwhile from blocking, and the
+  // open file is checked again.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) refuse_kind(path, st.st_mode);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, kFileMode);
   if (fd < 0) fail(path, errno == ELOOP ? "refusing to append through a symbolic link" : "cannot open for appending");
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    fail(path, "cannot inspect the file to append to");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    refuse_kind(path, st.st_mode);
+  }
   return fd;
 }
 

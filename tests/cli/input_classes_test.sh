@@ -56,6 +56,9 @@ expect "bench on 2 ranks --config FIFO" 2 "fifo.yaml: the config file is a FIFO"
 expect "train on 2 ranks --config FIFO" 2 "fifo.yaml: the config file is a FIFO" -- \
   "$mpirun" 2 "$bin" train --config "$dir/fifo.yaml" --out-dir "$dir/o-train2"
 
+expect "bench --jsonl FIFO (must not block)" 2 "fifo.yaml: refusing to append to a FIFO (named pipe); give a regular file" -- \
+  "$bin" bench --tokens-per-rank 16 --jsonl "$dir/fifo.yaml" --out-dir "$dir/o-jsonl"
+
 # --- 2: one document, no tags -----------------------------------------------------------
 printf 'attention:\n  heads: 4\n---\nattention:\n  heads: 8\n' >"$dir/two.yaml"
 expect "second YAML document" 2 "two.yaml:3:1: a second YAML document starts here" -- \

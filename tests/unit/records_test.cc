@@ -99,6 +99,23 @@ TEST(OutputDir, NeverFollowsAPlantedSymlink) {
   EXPECT_THROW(AppendFile{d.path_of("records.jsonl")}, UsageError);
 }
 
+// --jsonl may name a FIFO, a device or a directory: refused, never waited on (opening a
+// FIFO for writing blocks until a reader comes; the ctest TIMEOUT catches a regression).
+TEST(OutputDir, AppendingRefusesWhatIsNotARegularFile) {
+  TempDir t;
+  ASSERT_EQ(::mkfifo((t.path() + "/fifo").c_str(), 0600), 0);
+  for (const auto& [path, kind] : {std::pair<std::string, std::string>{t.path() + "/fifo", "a FIFO (named pipe)"},
+                                   {t.path(), "a directory"},
+                                   {"/dev/null", "a character device"}}) {
+    try {
+      AppendFile f(path);
+      ADD_FAILURE() << path << " accepted";
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()), path + ": refusing to append to " + kind + "; give a regular file");
+    }
+  }
+}
+
 TEST(OutputDir, AFileInTheWayIsAClearError) {
   TempDir t;
   { std::ofstream(t.path() + "/file") << "x"; }
