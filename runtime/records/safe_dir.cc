@@ -51,12 +51,17 @@ std::string real_path(const std::string& p) {
 
 std::string join(const std::string& dir, const std::string& name) { return dir == "/" ? "/" + name : dir + "/" + name; }
 
+bool inside(const std::string& p, std::string_view tree) {
+  return p.size() > tree.size() && p.compare(0, tree.size(), tree) == 0 && p[tree.size()] == '/';
+}
+
 // Rule 2, on the resolved path of the target.
 void refuse_system_dir(const std::string& path, const std::string& resolved) {
-  bool system = resolved == "/";
+  // /dev/shm is scratch space like /tmp: a directory below it is fine.
+  const bool scratch = inside(resolved, "/dev/shm");
+  bool system = resolved == "/" || resolved == "/dev/shm";
   for (std::string_view t : kSystemTrees) {
-    system = system || resolved == t ||
-             (resolved.size() > t.size() && resolved.compare(0, t.size(), t) == 0 && resolved[t.size()] == '/');
+    if (!scratch) system = system || resolved == t || inside(resolved, t);
   }
   for (std::string_view t : kSharedTops) system = system || resolved == t;
   if (system) {

@@ -6,8 +6,9 @@
 //      scratch mounts are often links).
 //   2. Never "/" or a system directory: /bin /boot /dev /etc /lib /lib32 /lib64 /libx32
 //      /proc /sbin /sys /usr and anything inside them, and the shared tops /home /media
-//      /mnt /opt /root /run /srv /tmp /var themselves (a directory below them is fine).
-//      The check is on the resolved path, so "/tmp/.." or a link to "/" is "/".
+//      /mnt /opt /root /run /srv /tmp /var themselves (a directory below them is fine);
+//      /dev/shm, scratch space like /tmp, is treated like the shared tops. The check is
+//      on the resolved path, so "/tmp/.." or a link to "/" is "/".
 //   3. No world-writable directory on the way without the sticky bit: anyone could rename
 //      the next directory away and put one of their own in its place. In a world-writable
 //      directory WITH the sticky bit (like /tmp) the next directory must belong to this

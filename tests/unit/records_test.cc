@@ -162,6 +162,13 @@ TEST(OutputDir, RootAndSystemDirectoriesAreRefused) {
   EXPECT_NE(output_dir_error("/tmp").find("into /tmp" + rule), std::string::npos);
   EXPECT_NE(output_dir_error("/proc/ra-nothing/x").find("into /proc/ra-nothing/x" + rule), std::string::npos)
       << "refused before anything is created";
+  EXPECT_NE(output_dir_error("/dev/shm").find("into /dev/shm" + rule), std::string::npos);
+  if (fs::is_directory("/dev/shm")) {  // scratch like /tmp: below it is fine
+    char tmpl[] = "/dev/shm/ra_records_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    EXPECT_EQ(output_dir_error(std::string(tmpl) + "/run"), "");
+    fs::remove_all(tmpl);
+  }
   TempDir t;
   fs::create_directory_symlink("/", t.path() + "/to-root");
   EXPECT_NE(output_dir_error(t.path() + "/to-root/").find("is a symbolic link"), std::string::npos);
