@@ -2,11 +2,13 @@
 // their framework. Rank 0 reads and checks the .npy inputs (one error line, exit 3, on a
 // bad file), every rank takes its shard in the chosen layout, the ring runs forward (and
 // backward with --dout), and rank 0 writes o.npy [S, Hq, D], lse.npy [Hq, S] and
-// dq/dk/dv.npy, float32, in the original token order.
+// dq/dk/dv.npy, float32, in the original token order — all together or none
+// (records::OutputSet), then attention.done listing them.
 #include <cmath>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "comm/mpi/mpi_session.h"
 #include "comm/shared_verdict.h"
@@ -14,6 +16,7 @@
 #include "runtime/backend/backend.h"
 #include "runtime/io/npy.h"
 #include "runtime/records/output_dir.h"
+#include "runtime/records/output_set.h"
 #include "runtime/ring/full_sequence.h"
 #include "runtime/tool/attention_inputs.h"
 
@@ -55,6 +58,11 @@ struct Stored {
   }
 };
 
+// The files the tool writes, all of them removed before a run (a forward-only run after
+// a backward one leaves no stale dq.npy), and the marker that says they are complete.
+const std::vector<std::string> kOutputNames = {"o.npy", "lse.npy", "dq.npy", "dk.npy", "dv.npy"};
+constexpr const char* kDoneMarker = "attention.done";
+
 layout::Layout pick_layout(const AttentionFlags& f) {
   if (f.layout == "contiguous") return layout::Layout::kContiguous;
   if (f.layout == "zigzag") return layout::Layout::kZigzag;
@@ -68,9 +76,15 @@ int run(const AttentionFlags& f) {
   return comm::mpi::run_on_world(copts, [&](comm::Communicator& world) {
     tool::AttentionInputs in;
     std::unique_ptr<records::OutputDir> dir;
+    std::unique_ptr<records::OutputSet> outputs;
+    const DType st = f.dtype == "bf16" ? DType::kBF16 : DType::kF32;
     comm::run_on_root_and_share_verdict(world, [&] {
-      dir = std::make_unique<records::OutputDir>(f.out_dir);  // a bad directory fails before any work
-      in = tool::read_attention_inputs(f.files);
+      // A bad, read-only or unsafe directory fails before any work; outputs of an earlier
+      // run are removed now, so a failure from here on (bad inputs included) leaves none
+      // that could pass for this run's.
+      dir = std::make_unique<records::OutputDir>(f.out_dir);
+      outputs = std::make_unique<records::OutputSet>(*dir, kDoneMarker, kOutputNames);
+      in = tool::read_attention_inputs(f.files, st);
     });
     tool::broadcast_inputs(world, in);
 
@@ -79,7 +93,6 @@ int run(const AttentionFlags& f) {
       return kernels::TokenMeta{ConstTensorView(pos.data(), DType::kI32, Shape{in.tokens}),
                                 ConstTensorView(seg.data(), DType::kI32, Shape{in.tokens})};
     };
-    const DType st = f.dtype == "bf16" ? DType::kBF16 : DType::kF32;
     if (f.backend != "cpu" && st != DType::kBF16) {
       throw UsageError("--backend " + f.backend + " runs the CUDA kernels, which store bf16: add --dtype bf16");
     }
@@ -110,7 +123,7 @@ int run(const AttentionFlags& f) {
     if (world.rank() != 0) return 0;
 
     auto write = [&](const char* name, const std::vector<float>& x, const std::vector<std::int64_t>& shape) {
-      dir->write_file(name, io::npy_bytes(DType::kF32, shape, x.data()));
+      outputs->add(name, io::npy_bytes(DType::kF32, shape, x.data()));
     };
     write("o.npy", r.o, {in.tokens, in.heads, in.head_dim});
     write("lse.npy", r.lse, {in.heads, in.tokens});
@@ -121,6 +134,7 @@ int run(const AttentionFlags& f) {
       write("dv.npy", r.dv, {in.tokens, in.kv_heads, in.head_dim});
       wrote += ", dq.npy, dk.npy, dv.npy";
     }
+    outputs->commit();
     std::cout << "ringattn attention: S = " << in.tokens << ", Hq/Hkv = " << in.heads << "/" << in.kv_heads
               << ", D = " << in.head_dim << ", " << world.size() << " ranks, " << layout::layout_name(options.layout)
               << ", " << r.schedule.last_step() + 1 << " ring steps: wrote " << wrote << " to " << dir->path() << "\n";

@@ -1,24 +1,21 @@
 #include "runtime/config/config.h"
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <cstdint>
 
 #include "runtime/config/yaml_loader.h"
 #include "runtime/core/error.h"
+#include "runtime/core/input_file.h"
 
 namespace ra::config {
 namespace {
 
+// A config is a usage problem (exit 2) like its keys; 16 MiB is far beyond any config and
+// keeps a mistaken --config (a data file, a disk image) from being read into memory.
+constexpr std::uint64_t kMaxConfigBytes = std::uint64_t{16} << 20;
+
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot read the config file: " + std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw UsageError(path + ": reading the config file failed");
-  return ss.str();
+  return read_input_file(path, {.role = "config file", .error_code = ExitCode::kUsage, .max_bytes = kMaxConfigBytes});
 }
 
 // "parallel.sp = 3 (configs/a.yaml:2:7)"

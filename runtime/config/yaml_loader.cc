@@ -76,10 +76,24 @@ const char* node_kind(const YAML::Node& n) {
   }
 }
 
+// Explicit YAML tags are refused on every node: the schema gives each key its type, and a
+// tag would override it silently ("heads: !!str 4" read as the number 4, "!!float" on an
+// integer key). Untagged nodes carry "?" (plain) or "!" (quoted; also the bare "!" tag,
+// which yaml-cpp cannot tell from quotes and which the quoted-string rules then refuse).
+void refuse_tag(const YAML::Node& n, const std::string& where, const std::string& path) {
+  const std::string& tag = n.Tag();
+  if (tag.empty() || tag == "?" || tag == "!") return;
+  const std::string core = "tag:yaml.org,2002:";
+  const std::string shown = tag.rfind(core, 0) == 0 ? "!!" + tag.substr(core.size()) : tag;
+  throw UsageError(where + ": " + (path.empty() ? "" : path + ": ") + "YAML tag '" + printable(shown) +
+                   "' is not accepted (every key has the schema's type); write the value without a tag");
+}
+
 // A repeated field from a YAML sequence of scalars (block or flow style); `where_of`
 // names an element's position for messages.
 void load_list(const YAML::Node& seq, pb::Message& msg, const pb::FieldDescriptor& f, const std::string& path,
                const std::string& where, const std::function<std::string(const YAML::Node&)>& where_of) {
+  refuse_tag(seq, where, path);
   if (!seq.IsSequence() && !seq.IsNull()) {
     throw UsageError(where + ": " + path + ": expected a list, e.g. [1, 2, 4] (items: " + expected_text(f) + "), got " +
                      node_kind(seq));
@@ -89,6 +103,7 @@ void load_list(const YAML::Node& seq, pb::Message& msg, const pb::FieldDescripto
   for (auto it = seq.begin(); it != seq.end(); ++it) {
     const YAML::Node item = *it;  // a copy: the iterator yields a temporary
     const std::string item_path = path + "[" + std::to_string(i++) + "]";
+    refuse_tag(item, where_of(item), item_path);
     if (!item.IsScalar())
       throw UsageError(where_of(item) + ": " + item_path + ": expected " + expected_text(f) + ", got " +
                        node_kind(item));
@@ -117,6 +132,8 @@ void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg,
     if (!key.IsScalar()) throw UsageError(where + ": a key must be a plain name, got " + node_kind(key));
     const std::string name = printable(key.Scalar());
     const std::string path = join(prefix, name);
+    refuse_tag(key, where, path);
+    refuse_tag(value, at(file, value.Mark()), path);
     if (auto dup = seen.find(name); dup != seen.end()) {
       throw UsageError(where + ": duplicate key '" + path + "' (first at line " + std::to_string(dup->second.line + 1) +
                        ", again at line " + std::to_string(key.Mark().line + 1) + ")");
@@ -148,16 +165,77 @@ void load_map(const std::string& file, const YAML::Node& node, pb::Message& msg,
   }
 }
 
+// Where a YAML text's documents are, from its lines alone. YAML forbids a line that starts
+// with "---" or "..." followed by a space or its end anywhere but as a document marker
+// (c-forbidden: not even inside a block or quoted scalar), so the markers are found
+// without parsing. (Not YAML::LoadAll or a second Parser::HandleNextDocument: on inputs
+// like ",a: 1" yaml-cpp 0.7 never returns from them and grows to tens of GB.)
+struct DocumentLines {
+  std::size_t first_content_line = 0;    // 1-based; 0: no content (only comments, markers)
+  std::size_t second_document_line = 0;  // 0: one document
+};
+
+DocumentLines document_lines(const std::string& text) {
+  DocumentLines out;
+  bool started = false, ended = false;  // an explicit '---' seen; a '...' after the first document
+  std::size_t line = 0, start = 0;
+  while (start < text.size() && out.second_document_line == 0) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string l = text.substr(start, end - start);
+    start = end + 1;
+    ++line;
+    auto marker = [&](const char* m) {
+      return l.rfind(m, 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    };
+    const std::size_t first = l.find_first_not_of(" \t\r");
+    const bool blank_or_comment = first == std::string::npos || l[first] == '#';
+    if (marker("---")) {
+      if (started || ended || out.first_content_line > 0) {
+        out.second_document_line = line;
+      } else {
+        started = true;
+        const std::size_t rest = l.find_first_not_of(" \t\r", 3);
+        if (rest != std::string::npos && l[rest] != '#') out.first_content_line = line;  // "--- {a: 1}"
+      }
+    } else if (marker("...")) {
+      ended = ended || started || out.first_content_line > 0;
+    } else if (!blank_or_comment && !(l[0] == '%' && out.first_content_line == 0 && !started)) {
+      if (ended) {
+        out.second_document_line = line;  // a bare document after '...'
+      } else if (out.first_content_line == 0) {
+        out.first_content_line = line;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void load_yaml(const std::string& file, const std::string& text, pb::Message& msg, Origins& origins) {
+  // A config is one document: a second one (after '---') would otherwise be ignored, every
+  // key in it silently without effect.
+  const DocumentLines lines = document_lines(text);
+  if (lines.second_document_line > 0) {
+    throw UsageError(file + ":" + std::to_string(lines.second_document_line) +
+                     ":1: a second YAML document starts here; a config file is one document: merge the keys into "
+                     "the first or remove the '---'");
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw UsageError(at(file, e.mark) + ": YAML syntax error: " + printable(e.msg));
   }
-  if (root.IsNull()) return;  // an empty file: all defaults
+  refuse_tag(root, at(file, root.Mark()), "");
+  if (root.IsNull()) {
+    if (lines.first_content_line == 0) return;  // an empty file, or only comments: all defaults
+    // "null", "~", or text yaml-cpp reads as nothing (",a: 1"): never silently the defaults.
+    throw UsageError(file + ":" + std::to_string(lines.first_content_line) +
+                     ":1: expected a mapping of keys at the top, got nothing (the text from here reads as YAML "
+                     "null)");
+  }
   if (!root.IsMap())
     throw UsageError(at(file, root.Mark()) + ": expected a mapping of keys at the top, got " + node_kind(root));
   load_map(file, root, msg, *msg.GetDescriptor(), "", origins);

@@ -8,7 +8,7 @@
 
 #include "runtime/core/check.h"
 #include "runtime/core/error.h"
-#include "runtime/data/file_bytes.h"
+#include "runtime/core/input_file.h"
 
 namespace ra::data {
 namespace {
@@ -81,7 +81,7 @@ void write_token_file(const std::string& path, const Documents& docs, TokenWidth
 }
 
 Documents read_token_file(const std::string& path, std::uint32_t model_vocab) {
-  const std::string in = read_file_bytes(path, "token file");
+  const std::string in = read_input_file(path, {.role = "token file", .error_code = ExitCode::kInputData});
   const std::uint64_t size = in.size();
   if (size < kTokenFileHeaderBytes)
     bad(path, size, "file is " + std::to_string(size) + " bytes, shorter than the 40-byte header (truncated?)");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "runtime/core/check.h"
+#include "runtime/core/input_file.h"
 
 namespace ra::io {
 namespace {
@@ -260,16 +261,10 @@ NpyArray parse_npy(const std::string& name, const unsigned char* data, std::size
 }
 
 NpyArray read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputDataError(path + ": cannot open for reading");
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw InputDataError(path + ": cannot determine the file size");
-  if (static_cast<std::uint64_t>(size) > kNpyMaxBytes + (1u << 20)) throw InputDataError(path + ": file too large");
-  in.seekg(0);
-  std::vector<unsigned char> buf(static_cast<std::size_t>(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(buf.data()), size)) throw InputDataError(path + ": read failed");
-  return parse_npy(path, buf.data(), buf.size());
+  // The header may add up to 1 MiB (refused as absurd beyond) to the largest payload.
+  const std::string bytes = read_input_file(
+      path, {.role = ".npy file", .error_code = ExitCode::kInputData, .max_bytes = kNpyMaxBytes + (1u << 20)});
+  return parse_npy(path, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
 std::string npy_bytes(DType dtype, const std::vector<std::int64_t>& shape, const void* data) {

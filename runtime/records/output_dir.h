@@ -1,6 +1,8 @@
 // A run's output directory and the files ringattn writes into it, safely:
-//   - the directory is created if missing (mode 0755 before umask); an existing one that
-//     is world-writable without the sticky bit is refused (anyone could replace files);
+//   - the directory is created if missing and validated by prepare_output_dir
+//     (runtime/records/safe_dir.h: never a symlink, never a system directory, no
+//     world-writable directory on the way without the sticky bit, not world-writable
+//     itself without it);
 //   - files are created 0644 (never world-writable) and never through a symlink: whole
 //     files are written to a fresh temporary name (O_EXCL | O_NOFOLLOW), fsynced and
 //     renamed over the target (a planted symlink is replaced, not followed), then the

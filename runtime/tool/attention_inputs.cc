@@ -1,6 +1,9 @@
 #include "runtime/tool/attention_inputs.h"
 
 #include <array>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <numeric>
 
 #include "comm/collectives.h"
@@ -47,9 +50,44 @@ void same_shape(const io::NpyArray& a, const std::string& a_path, const std::vec
   }
 }
 
+// "[3, 1, 7]": the multi-index of flat element `flat` of a C-order tensor.
+std::string index_text(std::size_t flat, const std::vector<std::int64_t>& shape) {
+  std::vector<std::int64_t> idx(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    const auto extent = static_cast<std::size_t>(shape[d]);
+    idx[d] = static_cast<std::int64_t>(flat % extent);
+    flat /= extent;
+  }
+  std::string s = "[";
+  for (std::size_t d = 0; d < idx.size(); ++d) s += (d ? ", " : "") + std::to_string(idx[d]);
+  return s + "]";
+}
+
+std::string value_text(float x) {
+  if (std::isnan(x)) return "NaN";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  std::ostringstream o;
+  o << std::setprecision(9) << x;
+  return o.str();
+}
+
+// The first element that is not finite (or, stored as bf16, would not be) is refused.
+void check_finite(const std::string& path, const char* what, const std::vector<float>& x,
+                  const std::vector<std::int64_t>& shape, DType storage) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const bool finite = std::isfinite(x[i]);
+    if (finite && (storage != DType::kBF16 || std::isfinite(round_to_bf16(x[i])))) continue;
+    throw InputDataError(
+        path + ": " + what + index_text(i, shape) + " (element " + std::to_string(i) + ") is " + value_text(x[i]) +
+        (finite ? ", which rounds to " + value_text(round_to_bf16(x[i])) + " in bf16 (--dtype bf16)" : std::string()) +
+        ": inputs must be finite (checked before computing; a NaN or inf would spread through the "
+        "softmax unreported)");
+  }
+}
+
 }  // namespace
 
-AttentionInputs read_attention_inputs(const AttentionFiles& f) {
+AttentionInputs read_attention_inputs(const AttentionFiles& f, DType storage) {
   AttentionInputs in;
   const io::NpyArray q = read_floats(f.q, "q", 3);
   in.tokens = q.shape[0];
@@ -69,17 +107,23 @@ AttentionInputs read_attention_inputs(const AttentionFiles& f) {
   const io::NpyArray v = read_floats(f.v, "v", 3);
   same_shape(v, f.v, k.shape, "v must have the shape of k (" + f.k + ")");
   in.q = q.to_f32();
+  check_finite(f.q, "q", in.q, q.shape, storage);
   in.k = k.to_f32();
+  check_finite(f.k, "k", in.k, k.shape, storage);
   in.v = v.to_f32();
+  check_finite(f.v, "v", in.v, v.shape, storage);
   if (!f.dout.empty()) {
     const io::NpyArray dout = read_floats(f.dout, "dout", 3);
     same_shape(dout, f.dout, q.shape, "dout must have the shape of q (" + f.q + ")");
     in.dout = dout.to_f32();
+    check_finite(f.dout, "dout", in.dout, dout.shape, storage);
   }
   if (!f.alibi.empty()) {
     const io::NpyArray a = read_floats(f.alibi, "alibi slopes", 1);
     same_shape(a, f.alibi, {in.heads}, "one ALiBi slope per query head");
     in.alibi = a.to_f32();
+    // Slopes stay float32 whatever the storage dtype.
+    check_finite(f.alibi, "alibi", in.alibi, a.shape, DType::kF32);
   }
   auto positions = [&](const std::string& path, const char* what) {
     if (!path.empty()) return read_ints(path, what, in.tokens);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "comm/communicator.h"
+#include "runtime/core/dtype.h"
 
 namespace ra::tool {
 
@@ -27,8 +28,13 @@ struct AttentionInputs {
   std::vector<std::int32_t> pos_q, pos_k, seg_q, seg_k;
 };
 
-// Rank 0's work: reads and validates every file.
-AttentionInputs read_attention_inputs(const AttentionFiles& files);
+// Rank 0's work: reads and validates every file. Every float input (q, k, v, dout, ALiBi
+// slopes) must be finite: a NaN or ±inf is refused (ra::InputDataError, exit 3) naming the
+// file, the tensor and the first non-finite element by index, before anything is computed
+// — one NaN in q would otherwise give a row that looks fully masked and NaN in every row
+// of dk, with exit 0. With `storage` = bf16, a finite value that rounds to ±inf in bf16
+// (|x| beyond bf16's largest finite value) is refused the same way.
+AttentionInputs read_attention_inputs(const AttentionFiles& files, DType storage = DType::kF32);
 
 // Collective: rank 0's inputs to every rank.
 void broadcast_inputs(comm::Communicator& comm, AttentionInputs& in);

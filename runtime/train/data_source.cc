@@ -65,6 +65,11 @@ data::Documents load_documents(const config::Train& t, const config::Model& m) {
   all.offsets.push_back(0);
   for (const std::string& f : files) {
     const data::Documents d = data::read_token_file(f, m.vocab());
+    // The format allows a file without tokens; training data does not (like an empty
+    // text file): the file is named here, not left to the corpus' internal check.
+    if (d.tokens.empty())
+      throw InputDataError(f + ": byte 32: token_count is 0 (" + std::to_string(d.count()) +
+                           " documents): a training data file needs at least one token");
     for (std::uint64_t i = 1; i < d.offsets.size(); ++i) all.offsets.push_back(all.tokens.size() + d.offsets[i]);
     all.tokens.insert(all.tokens.end(), d.tokens.begin(), d.tokens.end());
   }

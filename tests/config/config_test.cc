@@ -182,6 +182,44 @@ TEST(ConfigLoader, YamlSyntaxErrorsNameTheLine) {
   EXPECT_ERROR("attention:\n\theads: 8\n", kNone, 1, "t.yaml:2:", "YAML syntax error");
 }
 
+// A config is one YAML document: a second one (its keys silently without effect before)
+// is refused at its '---', wherever it starts; a leading '---' is the first document.
+TEST(ConfigLoader, ASecondDocumentIsRefusedAtItsLine) {
+  const char* rule = "a second YAML document starts here; a config file is one document";
+  EXPECT_ERROR("attention:\n  heads: 4\n---\nattention:\n  heads: 8\n", kNone, 1, "t.yaml:3:1: ", rule);
+  EXPECT_ERROR("# a comment\n---\nattention:\n  heads: 4\n---\n", kNone, 1, "t.yaml:5:1: ", rule);
+  EXPECT_ERROR("attention:\n  heads: 4\n...\n---\nbench:\n  reps: 2\n", kNone, 1, "t.yaml:4:1: ", rule);
+  EXPECT_EQ(error_of("---\nattention:\n  heads: 8\n"), "");
+  EXPECT_EQ(from_text("---\nattention:\n  heads: 8\n").config.attention().heads(), 8u);
+  EXPECT_EQ(error_of("attention:\n  heads: 8\n...\n"), "") << "a document end marker alone is one document";
+  // yaml-cpp's LoadAll never returns on these (it grew to 23 GB in the fuzz test), and
+  // Load reads them as null: they must be refused, not taken as an empty config.
+  EXPECT_ERROR(",a: 1\n", kNone, 1, "t.yaml:1:1: expected a mapping of keys at the top, got nothing");
+  EXPECT_ERROR("---\n# c\n,attention:\n  heads: 8\n", kNone, 1, "t.yaml:3:1: expected a mapping");
+  EXPECT_ERROR("attention:\n  heads: 8\n...\nbench:\n  reps: 2\n", kNone, 1, "t.yaml:4:1: ", rule);
+  EXPECT_ERROR("---\n---\n", kNone, 1, "t.yaml:2:1: ", rule);
+  EXPECT_ERROR("~\n", kNone, 1, "got nothing");
+  EXPECT_EQ(error_of("# only a comment\n\n"), "");
+  EXPECT_EQ(error_of("%YAML 1.2\n---\nattention:\n  heads: 8\n"), "");
+  EXPECT_EQ(error_of("attention:\n  heads: 8\n  kv_heads: 2 # ---\n"), "");
+}
+
+// Explicit tags would override the schema's type ("!!str 4" was read as the number 4):
+// every tagged node — value, key, section, list, list item, the root — is refused.
+TEST(ConfigLoader, ExplicitTagsAreRefusedOnEveryNode) {
+  const char* rule = "is not accepted (every key has the schema's type); write the value without a tag";
+  EXPECT_ERROR("attention:\n  heads: !!str 4\n", kNone, 1, "t.yaml:2:10: attention.heads: YAML tag '!!str' ", rule);
+  EXPECT_ERROR("attention:\n  heads: !!int 4\n", kNone, 1, "attention.heads: YAML tag '!!int'");
+  EXPECT_ERROR("comm:\n  timeout: !!float 3\n", kNone, 1, "comm.timeout: YAML tag '!!float'");
+  EXPECT_ERROR("attention:\n  heads: !custom 4\n", kNone, 1, "attention.heads: YAML tag '!custom'");
+  EXPECT_ERROR("attention: !!map\n  heads: 4\n", kNone, 1, "t.yaml:1:12: attention: YAML tag '!!map'");
+  EXPECT_ERROR("!!str attention:\n  heads: 4\n", kNone, 1, "t.yaml:1:1: attention: YAML tag '!!str'");
+  EXPECT_ERROR("sweep:\n  ranks: !!seq [1, 2]\n", kNone, 1, "sweep.ranks: YAML tag '!!seq'");
+  EXPECT_ERROR("sweep:\n  ranks: [1, !!int 2]\n", kNone, 1, "t.yaml:2:14: sweep.ranks[1]: YAML tag '!!int'");
+  EXPECT_ERROR("--- !!map\nattention:\n  heads: 4\n", kNone, 1, "YAML tag '!!map'");
+  EXPECT_ERROR("", {"sweep.ranks=[1, !!str 2]"}, 1, "sweep.ranks[1]: YAML tag '!!str'");
+}
+
 TEST(ConfigLoader, ResolvedYamlLoadsBackToTheSameConfig) {
   LoadedConfig l = from_text("attention:\n  heads: 8\n  kv_heads: 2\n  scale: 0.3\noutput_dir: \"a b: c\"\n");
   resolve(l, {2, CudaSupport::kNotBuilt});

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "runtime/data/file_bytes.h"
+#include "runtime/core/input_file.h"
 
 namespace ra::data::testing {
 
@@ -32,7 +32,7 @@ class TempDir {
     std::ofstream(path(name), std::ios::binary | std::ios::trunc) << bytes;
     return path(name);
   }
-  std::string read(const std::string& name) const { return read_file_bytes(path(name), "test file"); }
+  std::string read(const std::string& name) const { return read_input_file(path(name), {.role = "test file"}); }
   const std::string& dir() const { return dir_; }
 
  private:

@@ -3,6 +3,7 @@
 // field — plus every truncation and byte corruption of a good file (refused or read
 // back valid, never a crash).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <string>
@@ -212,7 +213,11 @@ TEST_F(TokenFile, RefusesTokensOutsideTheVocab) {
 TEST_F(TokenFile, RefusesFilesThatCannotBeRead) {
   EXPECT_EQ(error_of_path(dir_.path("missing.tok")),
             dir_.path("missing.tok") + ": cannot open the token file (No such file or directory)");
-  EXPECT_EQ(error_of_path(dir_.dir()), dir_.dir() + ": reading the token file failed after 0 bytes (Is a directory)");
+  EXPECT_EQ(error_of_path(dir_.dir()), dir_.dir() + ": the token file is a directory, not a regular file");
+  // A FIFO is refused without being opened: opening it would wait for a writer.
+  ASSERT_EQ(::mkfifo(dir_.path("fifo.tok").c_str(), 0600), 0);
+  EXPECT_EQ(error_of_path(dir_.path("fifo.tok")),
+            dir_.path("fifo.tok") + ": the token file is a FIFO (named pipe), not a regular file");
 }
 
 TEST_F(TokenFile, EveryTruncationIsRefused) {
