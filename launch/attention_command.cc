@@ -73,73 +73,78 @@ layout::Layout pick_layout(const AttentionFlags& f) {
 int run(const AttentionFlags& f) {
   comm::CommOptions copts;
   copts.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.comm_timeout_s * 1000));
-  return comm::mpi::run_on_world(copts, [&](comm::Communicator& world) {
-    tool::AttentionInputs in;
-    std::unique_ptr<records::OutputDir> dir;
-    std::unique_ptr<records::OutputSet> outputs;
-    const DType st = f.dtype == "bf16" ? DType::kBF16 : DType::kF32;
-    comm::run_on_root_and_share_verdict(world, [&] {
-      // A bad, read-only or unsafe directory fails before any work; outputs of an earlier
-      // run are removed now, so a failure from here on (bad inputs included) leaves none
-      // that could pass for this run's.
-      dir = std::make_unique<records::OutputDir>(f.out_dir);
-      outputs = std::make_unique<records::OutputSet>(*dir, kDoneMarker, kOutputNames);
-      in = tool::read_attention_inputs(f.files, st);
-    });
-    tool::broadcast_inputs(world, in);
+  return comm::mpi::run_on_world(
+      copts,
+      [&](comm::Communicator& world) {
+        tool::AttentionInputs in;
+        std::unique_ptr<records::OutputDir> dir;
+        std::unique_ptr<records::OutputSet> outputs;
+        const DType st = f.dtype == "bf16" ? DType::kBF16 : DType::kF32;
+        comm::run_on_root_and_share_verdict(world, [&] {
+          // A bad, read-only or unsafe directory fails before any work; outputs of an earlier
+          // run are removed now, so a failure from here on (bad inputs included) leaves none
+          // that could pass for this run's.
+          dir = std::make_unique<records::OutputDir>(f.out_dir);
+          outputs = std::make_unique<records::OutputSet>(*dir, kDoneMarker, kOutputNames);
+          in = tool::read_attention_inputs(f.files, st);
+        });
+        tool::broadcast_inputs(world, in);
 
-    const Shape q_shape{in.tokens, in.heads, in.head_dim}, kv_shape{in.tokens, in.kv_heads, in.head_dim};
-    auto meta = [&](const std::vector<std::int32_t>& pos, const std::vector<std::int32_t>& seg) {
-      return kernels::TokenMeta{ConstTensorView(pos.data(), DType::kI32, Shape{in.tokens}),
-                                ConstTensorView(seg.data(), DType::kI32, Shape{in.tokens})};
-    };
-    if (f.backend != "cpu" && st != DType::kBF16) {
-      throw UsageError("--backend " + f.backend + " runs the CUDA kernels, which store bf16: add --dtype bf16");
-    }
-    if (f.comm == "nccl" && f.backend != "cuda") {
-      throw UsageError("--comm nccl needs --backend cuda (NCCL moves GPU buffers)");
-    }
-    const Stored q(in.q, st), k(in.k, st), v(in.v, st), dout(in.dout, st);
-    ring::FullSequence seq{
-        q.view(q_shape),
-        k.view(kv_shape),
-        v.view(kv_shape),
-        dout.view(q_shape),
-        meta(in.pos_q, in.seg_q),
-        meta(in.pos_k, in.seg_k),
-        in.alibi.empty() ? ConstTensorView() : ConstTensorView(in.alibi.data(), DType::kF32, Shape{in.heads})};
-    const double scale = f.scale > 0 ? f.scale : 1.0 / std::sqrt(static_cast<double>(in.head_dim));
-    const ring::FullSequenceOptions options{
-        pick_layout(f),
-        {f.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, f.window},
-        static_cast<float>(scale)};
-    backend::BackendOptions bo;
-    bo.kernels = backend::parse_kernels(f.backend);
-    bo.transport = f.comm == "nccl" ? backend::Transport::kNccl : backend::Transport::kMpi;
-    bo.precision = f.precision == "exact" ? kernels::cuda::MmaPrecision::kExact : kernels::cuda::MmaPrecision::kFast;
-    bo.threads = f.threads;
-    const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);
-    const ring::FullSequenceResult r = ring::ring_attention_full(be->context(), seq, options);
-    if (world.rank() != 0) return 0;
+        const Shape q_shape{in.tokens, in.heads, in.head_dim}, kv_shape{in.tokens, in.kv_heads, in.head_dim};
+        auto meta = [&](const std::vector<std::int32_t>& pos, const std::vector<std::int32_t>& seg) {
+          return kernels::TokenMeta{ConstTensorView(pos.data(), DType::kI32, Shape{in.tokens}),
+                                    ConstTensorView(seg.data(), DType::kI32, Shape{in.tokens})};
+        };
+        if (f.backend != "cpu" && st != DType::kBF16) {
+          throw UsageError("--backend " + f.backend + " runs the CUDA kernels, which store bf16: add --dtype bf16");
+        }
+        if (f.comm == "nccl" && f.backend != "cuda") {
+          throw UsageError("--comm nccl needs --backend cuda (NCCL moves GPU buffers)");
+        }
+        const Stored q(in.q, st), k(in.k, st), v(in.v, st), dout(in.dout, st);
+        ring::FullSequence seq{
+            q.view(q_shape),
+            k.view(kv_shape),
+            v.view(kv_shape),
+            dout.view(q_shape),
+            meta(in.pos_q, in.seg_q),
+            meta(in.pos_k, in.seg_k),
+            in.alibi.empty() ? ConstTensorView() : ConstTensorView(in.alibi.data(), DType::kF32, Shape{in.heads})};
+        const double scale = f.scale > 0 ? f.scale : 1.0 / std::sqrt(static_cast<double>(in.head_dim));
+        const ring::FullSequenceOptions options{
+            pick_layout(f),
+            {f.causal ? kernels::MaskKind::kCausal : kernels::MaskKind::kBidirectional, f.window},
+            static_cast<float>(scale)};
+        backend::BackendOptions bo;
+        bo.kernels = backend::parse_kernels(f.backend);
+        bo.transport = f.comm == "nccl" ? backend::Transport::kNccl : backend::Transport::kMpi;
+        bo.precision =
+            f.precision == "exact" ? kernels::cuda::MmaPrecision::kExact : kernels::cuda::MmaPrecision::kFast;
+        bo.threads = f.threads;
+        const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);
+        const ring::FullSequenceResult r = ring::ring_attention_full(be->context(), seq, options);
+        if (world.rank() != 0) return 0;
 
-    auto write = [&](const char* name, const std::vector<float>& x, const std::vector<std::int64_t>& shape) {
-      outputs->add(name, io::npy_bytes(DType::kF32, shape, x.data()));
-    };
-    write("o.npy", r.o, {in.tokens, in.heads, in.head_dim});
-    write("lse.npy", r.lse, {in.heads, in.tokens});
-    std::string wrote = "o.npy, lse.npy";
-    if (!in.dout.empty()) {
-      write("dq.npy", r.dq, {in.tokens, in.heads, in.head_dim});
-      write("dk.npy", r.dk, {in.tokens, in.kv_heads, in.head_dim});
-      write("dv.npy", r.dv, {in.tokens, in.kv_heads, in.head_dim});
-      wrote += ", dq.npy, dk.npy, dv.npy";
-    }
-    outputs->commit();
-    std::cout << "ringattn attention: S = " << in.tokens << ", Hq/Hkv = " << in.heads << "/" << in.kv_heads
-              << ", D = " << in.head_dim << ", " << world.size() << " ranks, " << layout::layout_name(options.layout)
-              << ", " << r.schedule.last_step() + 1 << " ring steps: wrote " << wrote << " to " << dir->path() << "\n";
-    return 0;
-  });
+        auto write = [&](const char* name, const std::vector<float>& x, const std::vector<std::int64_t>& shape) {
+          outputs->add(name, io::npy_bytes(DType::kF32, shape, x.data()));
+        };
+        write("o.npy", r.o, {in.tokens, in.heads, in.head_dim});
+        write("lse.npy", r.lse, {in.heads, in.tokens});
+        std::string wrote = "o.npy, lse.npy";
+        if (!in.dout.empty()) {
+          write("dq.npy", r.dq, {in.tokens, in.heads, in.head_dim});
+          write("dk.npy", r.dk, {in.tokens, in.kv_heads, in.head_dim});
+          write("dv.npy", r.dv, {in.tokens, in.kv_heads, in.head_dim});
+          wrote += ", dq.npy, dk.npy, dv.npy";
+        }
+        outputs->commit();
+        std::cout << "ringattn attention: S = " << in.tokens << ", Hq/Hkv = " << in.heads << "/" << in.kv_heads
+                  << ", D = " << in.head_dim << ", " << world.size() << " ranks, "
+                  << layout::layout_name(options.layout) << ", " << r.schedule.last_step() + 1 << " ring steps: wrote "
+                  << wrote << " to " << dir->path() << "\n";
+        return 0;
+      },
+      comm::mpi::StartupWatch::kUntilDisarmed);
 }
 
 }  // namespace

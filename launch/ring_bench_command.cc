@@ -62,56 +62,59 @@ bench::RingBenchOptions bench_options(const config::RunConfig& c) {
 }
 
 int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
-  return comm::mpi::run_on_world(comm::CommOptions{}, [&](comm::Communicator& world) {
-    const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), backend::cuda_support());
-    const config::RunConfig& c = loaded.config;
-    world.set_options(comm_options(c.comm()));
-    // Rank 0 opens the outputs before the run, so a bad path fails before minutes of work
-    // — on every rank, with one line.
-    std::unique_ptr<records::OutputDir> dir;
-    std::unique_ptr<records::AppendFile> extra;
-    comm::run_on_root_and_share_verdict(world, [&] {
-      dir = std::make_unique<records::OutputDir>(c.output_dir());
-      dir->write_file("config.yaml", config::to_yaml(loaded));
-      if (!out.jsonl.empty()) extra = std::make_unique<records::AppendFile>(out.jsonl);
-    });
-    // Refused before anything of the run is allocated when the node cannot hold it.
-    const bench::RingBenchOptions planned = bench_options(c);
-    const layout::ShardPlan shards =
-        layout::plan_shards(planned.layout, static_cast<int>(c.parallel().sp()), planned.seq_len);
-    plan::require_fits(
-        world, "bench at " + std::to_string(shards.shard_len) + " tokens per rank",
-        plan::bench_memory({shards.shard_len, planned.heads, planned.kv_heads, planned.head_dim, planned.dtype}),
-        "Use fewer tokens per rank (bench.tokens_per_rank), more ranks (parallel.sp), or attention.dtype: bf16");
-    // dp independent rings of sp ranks each; ring 0 reports.
-    trace::Timeline timeline(world.rank());
-    backend::BackendOptions bo = backend::backend_options(c);
-    bo.observer = &timeline;
-    const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);
-    bench::RingBenchOptions o = bench_options(c);
-    o.trace = bench::TraceExport::kGather;
-    o.backend = be->name;
-    std::unique_ptr<records::Progress> progress;
-    if (world.rank() == 0 && !out.json) {
-      progress = std::make_unique<records::Progress>("bench repetitions (ring, then local-only)",
-                                                     2L * (o.warmup_reps + o.timed_reps));
-      o.on_progress = [&progress](long done, long) { progress->update(done); };
-    }
-    const bench::RingBenchResult r = bench::run_ring_bench(be->context(), timeline, o);
-    progress.reset();
-    if (world.rank() != 0) return 0;
-    const std::string record = bench::to_json_line(r);
-    dir->write_file("trace.json", r.trace_json);
-    if (out.json) {
-      std::cout << record << std::endl;
-    } else {
-      bench::print_table(std::cout, r);
-      std::cout << "records: " << dir->path() << "/{config.yaml,records.jsonl,trace.json}\n";
-    }
-    dir->append_line("records.jsonl", record);
-    if (extra) extra->append_line(record);
-    return 0;
-  });
+  return comm::mpi::run_on_world(
+      comm::CommOptions{},
+      [&](comm::Communicator& world) {
+        const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), backend::cuda_support());
+        const config::RunConfig& c = loaded.config;
+        world.set_options(comm_options(c.comm()));
+        // Rank 0 opens the outputs before the run, so a bad path fails before minutes of work
+        // — on every rank, with one line.
+        std::unique_ptr<records::OutputDir> dir;
+        std::unique_ptr<records::AppendFile> extra;
+        comm::run_on_root_and_share_verdict(world, [&] {
+          dir = std::make_unique<records::OutputDir>(c.output_dir());
+          dir->write_file("config.yaml", config::to_yaml(loaded));
+          if (!out.jsonl.empty()) extra = std::make_unique<records::AppendFile>(out.jsonl);
+        });
+        // Refused before anything of the run is allocated when the node cannot hold it.
+        const bench::RingBenchOptions planned = bench_options(c);
+        const layout::ShardPlan shards =
+            layout::plan_shards(planned.layout, static_cast<int>(c.parallel().sp()), planned.seq_len);
+        plan::require_fits(
+            world, "bench at " + std::to_string(shards.shard_len) + " tokens per rank",
+            plan::bench_memory({shards.shard_len, planned.heads, planned.kv_heads, planned.head_dim, planned.dtype}),
+            "Use fewer tokens per rank (bench.tokens_per_rank), more ranks (parallel.sp), or attention.dtype: bf16");
+        // dp independent rings of sp ranks each; ring 0 reports.
+        trace::Timeline timeline(world.rank());
+        backend::BackendOptions bo = backend::backend_options(c);
+        bo.observer = &timeline;
+        const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);
+        bench::RingBenchOptions o = bench_options(c);
+        o.trace = bench::TraceExport::kGather;
+        o.backend = be->name;
+        std::unique_ptr<records::Progress> progress;
+        if (world.rank() == 0 && !out.json) {
+          progress = std::make_unique<records::Progress>("bench repetitions (ring, then local-only)",
+                                                         2L * (o.warmup_reps + o.timed_reps));
+          o.on_progress = [&progress](long done, long) { progress->update(done); };
+        }
+        const bench::RingBenchResult r = bench::run_ring_bench(be->context(), timeline, o);
+        progress.reset();
+        if (world.rank() != 0) return 0;
+        const std::string record = bench::to_json_line(r);
+        dir->write_file("trace.json", r.trace_json);
+        if (out.json) {
+          std::cout << record << std::endl;
+        } else {
+          bench::print_table(std::cout, r);
+          std::cout << "records: " << dir->path() << "/{config.yaml,records.jsonl,trace.json}\n";
+        }
+        dir->append_line("records.jsonl", record);
+        if (extra) extra->append_line(record);
+        return 0;
+      },
+      comm::mpi::StartupWatch::kUntilDisarmed);
 }
 
 }  // namespace

@@ -97,101 +97,104 @@ bool is_inside(const std::string& path, const std::string& dir) {
 
 int run(const ConfigFlags& cf) {
   install_stop_handlers();
-  return comm::mpi::run_on_world(comm::CommOptions{}, [&](comm::Communicator& world) {
-    const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), backend::cuda_support());
-    const config::RunConfig& c = loaded.config;
-    world.set_options(comm_options(c.comm()));
-    std::unique_ptr<records::OutputDir> dir;
-    std::unique_ptr<records::RunLock> run_lock, ckpt_lock;  // rank 0, for the whole run
-    train::TrainOptions o;
-    const std::string ckpt_dir =
-        c.train().checkpoint_dir().empty() ? c.output_dir() + "/checkpoints" : c.train().checkpoint_dir();
-    train::ResumeOptions resume;
-    resume.resume = c.train().resume() ? train::ResumePolicy::kFromLatest : train::ResumePolicy::kFresh;
-    resume.on_damaged = c.train().on_damaged_checkpoint() == config::DAMAGED_CHECKPOINT_SET_ASIDE
-                            ? checkpoint::DamagedPolicy::kSetAside
-                            : checkpoint::DamagedPolicy::kRefuse;
-    resume.warn = [](const std::string& w) { std::cerr << "ringattn train: warning: " << w << '\n'; };
-    std::optional<std::string> resume_from;
-    // Everything a rank can refuse before training (options, data files, output
-    // directory, another run in it, the checkpoints it would resume from or collide
-    // with) is checked by rank 0 and shared: one line, the same exit code everywhere.
-    comm::run_on_root_and_share_verdict(world, [&] {
-      o = train::train_options_from(c);
-      train::check_data(c.train(), c.model());
-      dir = std::make_unique<records::OutputDir>(c.output_dir());
-      // Before anything is written: a second run into this directory refuses here, and
-      // its records never interleave with the first's.
-      run_lock = std::make_unique<records::RunLock>(dir->path(), "output directory", "ringattn train");
-      // A checkpoint directory of its own (train.checkpoint_dir) is shared by name, not by
-      // the output directory: two runs with different output directories would delete
-      // each other's checkpoints (retention assumes one writer per root).
-      if (!c.train().checkpoint_dir().empty() && !is_inside(ckpt_dir, dir->path())) {
-        checkpoint::prepare_root_for_writing(ckpt_dir);
-        ckpt_lock = std::make_unique<records::RunLock>(ckpt_dir, "checkpoint directory", "ringattn train");
-      }
-      resume_from = train::plan_resume(ckpt_dir, resume);
-      dir->write_file("config.yaml", config::to_yaml(loaded));
-    });
-    o = train::train_options_from(c);
-    {
-      // Refused before the model, the data or the ring allocate when the node cannot hold it.
-      const auto sp = static_cast<int>(world.size() / o.dp);
-      const std::int64_t tokens =
-          static_cast<std::int64_t>(c.train().batch_size()) *
-          layout::plan_shards(o.layout, sp, static_cast<std::int64_t>(c.train().seq_len())).shard_len;
-      plan::TrainShape shape;
-      shape.model = o.model;
-      shape.tokens = tokens;
-      shape.eval_tokens = tokens;
-      shape.placement =
-          c.attention().backend() == config::BACKEND_CPU ? plan::TrainPlacement::kHost : plan::TrainPlacement::kDevice;
-      shape.precision = o.device_precision;
-      plan::require_fits(world, "train at " + std::to_string(tokens) + " tokens per rank per step",
-                         plan::train_memory(shape),
-                         "Use a smaller train.batch_size or train.seq_len, more sequence-parallel ranks (parallel.sp), "
-                         "or a smaller model");
-    }
-    std::unique_ptr<train::BatchSource> data = train::make_batch_source(c.train(), c.model());
-    const model::ParamLayout param_layout(o.model);
-    train::CheckpointStore store(ckpt_dir, train::config_hash(c), c.train().keep_latest_k(), resume,
-                                 train::WorldShape{world.size(), o.dp}, param_layout);
-    if (world.rank() == 0) store.set_planned(resume_from);
-    const bool root = world.rank() == 0;
-    std::unique_ptr<records::Progress> progress;
-    if (root) progress = std::make_unique<records::Progress>("train steps", static_cast<long>(o.steps));
-    train::TrainCallbacks cb;
-    cb.on_step = [&](const train::StepReport& r) {
-      dir->append_line("records.jsonl", records::to_json_line(step_record(r, o, world.size())));
-      progress->update(static_cast<long>(r.step));
-    };
-    cb.on_eval = [&](const train::EvalReport& e) {
-      dir->append_line("records.jsonl", records::to_json_line(eval_record(e)));
-    };
-    cb.on_note = [&](const std::string& note) { std::cerr << "ringattn train: " << note << '\n'; };
-    const backend::BackendOptions bo = backend::backend_options(c);
-    const ring::BackendFactory make_backend = [&](device::StreamObserver* observer) {
-      backend::BackendOptions with = bo;
-      with.observer = observer;
-      return backend::make_backend(world, with);
-    };
-    const train::DeviceModelFactory make_device_model = [&](ring::Backend& b) {
-      return backend::make_device_model_parts(bo, b);  // null on the cpu backend: the host model
-    };
-    const train::TrainOutcome out =
-        train::train(world, make_backend, o, *data, &store, g_stop_requested, cb, make_device_model);
-    progress.reset();
-    if (!root) return 0;
-    if (out.last_eval) {
-      std::printf("step %lld: eval loss %.4f, token accuracy %.3f, sequence (passkey) accuracy %.3f\n",
-                  static_cast<long long>(out.last_eval->step), out.last_eval->loss, out.last_eval->token_accuracy,
-                  out.last_eval->sequence_accuracy);
-    }
-    std::printf("%s after %lld steps; records: %s/{config.yaml,records.jsonl}; checkpoints: %s\n",
-                out.stopped_early ? "stopped (checkpointed)" : "done", static_cast<long long>(out.steps_done),
-                dir->path().c_str(), ckpt_dir.c_str());
-    return 0;
-  });
+  return comm::mpi::run_on_world(
+      comm::CommOptions{},
+      [&](comm::Communicator& world) {
+        const config::LoadedConfig loaded = config::load_shared_config(world, cf.request(), backend::cuda_support());
+        const config::RunConfig& c = loaded.config;
+        world.set_options(comm_options(c.comm()));
+        std::unique_ptr<records::OutputDir> dir;
+        std::unique_ptr<records::RunLock> run_lock, ckpt_lock;  // rank 0, for the whole run
+        train::TrainOptions o;
+        const std::string ckpt_dir =
+            c.train().checkpoint_dir().empty() ? c.output_dir() + "/checkpoints" : c.train().checkpoint_dir();
+        train::ResumeOptions resume;
+        resume.resume = c.train().resume() ? train::ResumePolicy::kFromLatest : train::ResumePolicy::kFresh;
+        resume.on_damaged = c.train().on_damaged_checkpoint() == config::DAMAGED_CHECKPOINT_SET_ASIDE
+                                ? checkpoint::DamagedPolicy::kSetAside
+                                : checkpoint::DamagedPolicy::kRefuse;
+        resume.warn = [](const std::string& w) { std::cerr << "ringattn train: warning: " << w << '\n'; };
+        std::optional<std::string> resume_from;
+        // Everything a rank can refuse before training (options, data files, output
+        // directory, another run in it, the checkpoints it would resume from or collide
+        // with) is checked by rank 0 and shared: one line, the same exit code everywhere.
+        comm::run_on_root_and_share_verdict(world, [&] {
+          o = train::train_options_from(c);
+          train::check_data(c.train(), c.model());
+          dir = std::make_unique<records::OutputDir>(c.output_dir());
+          // Before anything is written: a second run into this directory refuses here, and
+          // its records never interleave with the first's.
+          run_lock = std::make_unique<records::RunLock>(dir->path(), "output directory", "ringattn train");
+          // A checkpoint directory of its own (train.checkpoint_dir) is shared by name, not by
+          // the output directory: two runs with different output directories would delete
+          // each other's checkpoints (retention assumes one writer per root).
+          if (!c.train().checkpoint_dir().empty() && !is_inside(ckpt_dir, dir->path())) {
+            checkpoint::prepare_root_for_writing(ckpt_dir);
+            ckpt_lock = std::make_unique<records::RunLock>(ckpt_dir, "checkpoint directory", "ringattn train");
+          }
+          resume_from = train::plan_resume(ckpt_dir, resume);
+          dir->write_file("config.yaml", config::to_yaml(loaded));
+        });
+        o = train::train_options_from(c);
+        {
+          // Refused before the model, the data or the ring allocate when the node cannot hold it.
+          const auto sp = static_cast<int>(world.size() / o.dp);
+          const std::int64_t tokens =
+              static_cast<std::int64_t>(c.train().batch_size()) *
+              layout::plan_shards(o.layout, sp, static_cast<std::int64_t>(c.train().seq_len())).shard_len;
+          plan::TrainShape shape;
+          shape.model = o.model;
+          shape.tokens = tokens;
+          shape.eval_tokens = tokens;
+          shape.placement = c.attention().backend() == config::BACKEND_CPU ? plan::TrainPlacement::kHost
+                                                                           : plan::TrainPlacement::kDevice;
+          shape.precision = o.device_precision;
+          plan::require_fits(
+              world, "train at " + std::to_string(tokens) + " tokens per rank per step", plan::train_memory(shape),
+              "Use a smaller train.batch_size or train.seq_len, more sequence-parallel ranks (parallel.sp), "
+              "or a smaller model");
+        }
+        std::unique_ptr<train::BatchSource> data = train::make_batch_source(c.train(), c.model());
+        const model::ParamLayout param_layout(o.model);
+        train::CheckpointStore store(ckpt_dir, train::config_hash(c), c.train().keep_latest_k(), resume,
+                                     train::WorldShape{world.size(), o.dp}, param_layout);
+        if (world.rank() == 0) store.set_planned(resume_from);
+        const bool root = world.rank() == 0;
+        std::unique_ptr<records::Progress> progress;
+        if (root) progress = std::make_unique<records::Progress>("train steps", static_cast<long>(o.steps));
+        train::TrainCallbacks cb;
+        cb.on_step = [&](const train::StepReport& r) {
+          dir->append_line("records.jsonl", records::to_json_line(step_record(r, o, world.size())));
+          progress->update(static_cast<long>(r.step));
+        };
+        cb.on_eval = [&](const train::EvalReport& e) {
+          dir->append_line("records.jsonl", records::to_json_line(eval_record(e)));
+        };
+        cb.on_note = [&](const std::string& note) { std::cerr << "ringattn train: " << note << '\n'; };
+        const backend::BackendOptions bo = backend::backend_options(c);
+        const ring::BackendFactory make_backend = [&](device::StreamObserver* observer) {
+          backend::BackendOptions with = bo;
+          with.observer = observer;
+          return backend::make_backend(world, with);
+        };
+        const train::DeviceModelFactory make_device_model = [&](ring::Backend& b) {
+          return backend::make_device_model_parts(bo, b);  // null on the cpu backend: the host model
+        };
+        const train::TrainOutcome out =
+            train::train(world, make_backend, o, *data, &store, g_stop_requested, cb, make_device_model);
+        progress.reset();
+        if (!root) return 0;
+        if (out.last_eval) {
+          std::printf("step %lld: eval loss %.4f, token accuracy %.3f, sequence (passkey) accuracy %.3f\n",
+                      static_cast<long long>(out.last_eval->step), out.last_eval->loss, out.last_eval->token_accuracy,
+                      out.last_eval->sequence_accuracy);
+        }
+        std::printf("%s after %lld steps; records: %s/{config.yaml,records.jsonl}; checkpoints: %s\n",
+                    out.stopped_early ? "stopped (checkpointed)" : "done", static_cast<long long>(out.steps_done),
+                    dir->path().c_str(), ckpt_dir.c_str());
+        return 0;
+      },
+      comm::mpi::StartupWatch::kUntilDisarmed);
 }
 
 }  // namespace

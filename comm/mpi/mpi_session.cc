@@ -10,6 +10,7 @@
 #include "comm/mpi/mpi_communicator.h"
 #include "runtime/core/error.h"
 #include "runtime/core/printable.h"
+#include "runtime/core/startup_watchdog.h"
 
 namespace ra::comm::mpi {
 namespace {
@@ -30,7 +31,19 @@ constexpr const char* kOutOfMemory =
 
 }  // namespace
 
-int run_on_world(const CommOptions& options, const std::function<int(Communicator& world)>& body) {
+// The launcher's rank before MPI knows it (for the watchdog's line).
+int launcher_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}) {
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  }
+  return 0;
+}
+
+int run_on_world(const CommOptions& options, const std::function<int(Communicator& world)>& body, StartupWatch watch) {
+  // MPI_Init waits for every rank of the job with no deadline of its own: the startup
+  // watchdog gives it one (and the stages after it, until the command disarms it).
+  startup::arm(launcher_rank());
+  startup::stage("MPI initialisation (MPI_Init_thread waits for every rank of the job)");
   int provided = 0;
   if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
     std::cerr << "ringattn: error: MPI_Init_thread failed\n";
@@ -44,8 +57,10 @@ int run_on_world(const CommOptions& options, const std::function<int(Communicato
          static_cast<int>(ExitCode::kInternal));
   }
   int code = 0;
+  startup::stage("the first collectives on the world");
   try {
     MpiCommunicator world(MPI_COMM_WORLD, options);
+    if (watch == StartupWatch::kInitOnly) startup::disarm();
     code = body(world);
   } catch (const JobWideError& e) {
     // Every rank is here with the same error: one line from rank 0, then all ranks leave

@@ -8,6 +8,7 @@
 #include "runtime/backend/cuda_parts.h"
 #include "runtime/backend/simt_block_op.h"
 #include "runtime/core/check.h"
+#include "runtime/core/startup_watchdog.h"
 #include "runtime/device/cpu/cpu_device.h"
 
 namespace ra::backend {
@@ -102,12 +103,14 @@ std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const Bac
            "comm.backend = nccl needs attention.backend = cuda");
   auto b = std::make_unique<ring::Backend>();
   b->name = kernels_name(o.kernels);
+  startup::stage("creating the ring's communicators (MPI_Comm_split; NCCL: ncclCommInitRank)");
   // Rings are consecutive ranks (ring g = ranks g·sp … g·sp + sp − 1): on one node they
   // share memory, and a job's data-parallel groups are the same ring position.
   std::unique_ptr<comm::Communicator> sp_comm = world.split(world.rank() / sp, world.rank() % sp);
   std::unique_ptr<comm::Communicator> dp_comm = world.split(world.rank() % sp, world.rank() / sp);
   if (o.kernels == Kernels::kCuda) {
     cuda_parts::complete_backend(world, o, std::move(sp_comm), std::move(dp_comm), *b);
+    startup::disarm();  // the job has started: every later wait has comm.timeout
     return b;
   }
   b->op = make_block_op(o);
@@ -118,6 +121,7 @@ std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const Bac
   b->compute = dev->create_stream("compute");
   b->comm_stream = dev->create_stream("comm");
   b->device = std::move(dev);
+  startup::disarm();  // the job has started: every later wait has comm.timeout
   return b;
 }
 

@@ -4,11 +4,13 @@
 
 #include "comm/collectives.h"
 #include "comm/shared_verdict.h"
+#include "runtime/core/startup_watchdog.h"
 #include "runtime/core/error.h"
 
 namespace ra::config {
 
 LoadedConfig load_shared_config(comm::Communicator& comm, const ConfigRequest& request, CudaSupport cuda) {
+  startup::stage("sharing the config (rank 0 reads it and broadcasts it)");
   LoadedConfig loaded;
   std::string payload;
   comm::run_on_root_and_share_verdict(comm, [&] {

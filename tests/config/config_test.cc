@@ -233,7 +233,9 @@ fs::path configs_dir() { return fs::path(RA_CONFIGS_DIR); }
 std::vector<fs::path> config_files() {
   std::vector<fs::path> out;
   for (const auto& e : fs::recursive_directory_iterator(configs_dir()))
-    if (e.is_regular_file() && e.path().extension() == ".yaml") out.push_back(e.path());
+    // configs/hardware holds `ringattn plan`'s hardware profiles, not run configs.
+    if (e.is_regular_file() && e.path().extension() == ".yaml" && e.path().parent_path().filename() != "hardware")
+      out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
 }
