@@ -14,7 +14,10 @@
 #include <limits>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string_view>
+#include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 #include "kernels/gemm/openblas_core.h"
 #include "runtime/core/check.h"
@@ -68,6 +71,7 @@ struct MatmulKey {
   std::int64_t m, n, k, lda, ldb, ldc;
   Transpose trans_a, trans_b;
   std::uint32_t alpha_bits, beta_bits;
+  memory::data_type input;  // of A and B (f32 or bf16); C is f32
   bool operator==(const MatmulKey&) const = default;
 };
 
@@ -80,13 +84,18 @@ struct MatmulKeyHash {
     for (const std::int64_t v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc}) mix(static_cast<std::uint64_t>(v));
     mix(static_cast<std::uint64_t>(key.trans_a) << 1 | static_cast<std::uint64_t>(key.trans_b));
     mix(std::uint64_t{key.alpha_bits} << 32 | key.beta_bits);
+    mix(static_cast<std::uint64_t>(key.input));
     return h;
   }
 };
 
 // A primitive with the memory objects of its three operands: a call only swaps their
 // data pointers (set_data_handle) instead of building descriptors and an argument map.
+// `native` is false for a bf16 key that oneDNN cannot serve or only with its reference
+// (scalar) implementation, on a CPU below AVX-512: no primitive then, the call widens its
+// operands and takes the f32 path.
 struct Matmul {
+  bool native = true;
   dnnl::matmul primitive;
   memory a, b, c;
   std::unordered_map<int, memory> args;
@@ -101,15 +110,15 @@ const dnnl::engine& cpu_engine() {
 
 // op(X) as oneDNN sees it: rows × cols with strides (row, column); a transposed view of
 // a row-major matrix is the same memory with the strides swapped.
-memory::desc op_desc(std::int64_t rows, std::int64_t cols, std::int64_t ld, Transpose t) {
+memory::desc op_desc(std::int64_t rows, std::int64_t cols, std::int64_t ld, Transpose t, memory::data_type type) {
   const memory::dims strides = t == Transpose::kNo ? memory::dims{ld, 1} : memory::dims{1, ld};
-  return memory::desc({rows, cols}, memory::data_type::f32, strides);
+  return memory::desc({rows, cols}, type, strides);
 }
 
 Matmul create_matmul(const MatmulKey& key, float alpha, float beta) {
-  const memory::desc a = op_desc(key.m, key.k, key.lda, key.trans_a);
-  const memory::desc b = op_desc(key.k, key.n, key.ldb, key.trans_b);
-  const memory::desc c = op_desc(key.m, key.n, key.ldc, Transpose::kNo);
+  const memory::desc a = op_desc(key.m, key.k, key.lda, key.trans_a, key.input);
+  const memory::desc b = op_desc(key.k, key.n, key.ldb, key.trans_b, key.input);
+  const memory::desc c = op_desc(key.m, key.n, key.ldc, Transpose::kNo, memory::data_type::f32);
   dnnl::primitive_attr attr;
   if (alpha != 1.0f) attr.set_output_scales(0, {alpha});  // applied before the post-ops
   if (beta != 0.0f) {
@@ -117,8 +126,19 @@ Matmul create_matmul(const MatmulKey& key, float alpha, float beta) {
     ops.append_sum(beta);  // dst = alpha · A·B + beta · dst
     attr.set_post_ops(ops);
   }
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), attr, cpu_engine());
-  Matmul mm{dnnl::matmul(pd),
+  dnnl::matmul::primitive_desc pd;
+  try {
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, cpu_engine());
+  } catch (const dnnl::error& e) {
+    // bf16 on a CPU below AVX-512: oneDNN 2.6 has no implementation at all there.
+    if (key.input == memory::data_type::bf16 && e.status == dnnl_unimplemented)
+      return Matmul{false, {}, {}, {}, {}, {}};
+    throw;
+  }
+  if (key.input == memory::data_type::bf16 && std::string_view(pd.impl_info_str()).starts_with("ref"))
+    return Matmul{false, {}, {}, {}, {}, {}};
+  Matmul mm{true,
+            dnnl::matmul(pd),
             memory(a, cpu_engine(), nullptr),
             memory(b, cpu_engine(), nullptr),
             memory(c, cpu_engine(), nullptr),
@@ -163,14 +183,20 @@ void single_openmp_thread() {
   if (omp_get_max_threads() != 1) omp_set_num_threads(1);
 }
 
-}  // namespace
+template <typename T>
+constexpr memory::data_type dnnl_type() {
+  if constexpr (std::is_same_v<T, float>) {
+    return memory::data_type::f32;
+  } else {
+    return memory::data_type::bf16;
+  }
+}
 
-void multiply(float alpha, RowMajor<const float> a, Transpose trans_a, RowMajor<const float> b, Transpose trans_b,
-              float beta, RowMajor<float> c) {
-  check_shapes(a, trans_a, b, trans_b, c);
-  if (c.rows == 0 || c.cols == 0) return;
-  const std::int64_t k = op_cols(a, trans_a);
-  if (k == 0 || alpha == 0.0f) return scale_c(beta, c);
+// The f32 and bf16 bodies. Returns false when the key has no native primitive (bf16 on a
+// CPU without bf16 instructions); the caller then widens.
+template <typename In>
+bool multiply_dnnl(float alpha, const RowMajor<const In>& a, Transpose trans_a, const RowMajor<const In>& b,
+                   Transpose trans_b, float beta, const RowMajor<float>& c, std::int64_t k) {
   single_openmp_thread();
   const MatmulKey key{c.rows,
                       c.cols,
@@ -181,13 +207,15 @@ void multiply(float alpha, RowMajor<const float> a, Transpose trans_a, RowMajor<
                       trans_a,
                       trans_b,
                       std::bit_cast<std::uint32_t>(alpha),
-                      std::bit_cast<std::uint32_t>(beta)};
+                      std::bit_cast<std::uint32_t>(beta),
+                      dnnl_type<In>()};
   try {
     ThreadMatmuls& matmuls = thread_matmuls();
     Matmul& mm = matmuls.get(key, alpha, beta);
+    if (!mm.native) return false;
     // oneDNN's memory handle is non-const; the primitive only reads its SRC and WEIGHTS.
-    mm.a.set_data_handle(const_cast<float*>(a.data));
-    mm.b.set_data_handle(const_cast<float*>(b.data));
+    mm.a.set_data_handle(const_cast<In*>(a.data));
+    mm.b.set_data_handle(const_cast<In*>(b.data));
     mm.c.set_data_handle(c.data);
     mm.primitive.execute(matmuls.stream(), mm.args);
     matmuls.stream().wait();
@@ -195,6 +223,51 @@ void multiply(float alpha, RowMajor<const float> a, Transpose trans_a, RowMajor<
     RA_CHECK(InternalError, false, "oneDNN matmul ", c.rows, "x", c.cols, "x", k, " (lda ", a.ld_elems, ", ldb ",
              b.ld_elems, ", ldc ", c.ld_elems, "): ", e.what());
   }
+  return true;
+}
+
+// A bf16 matrix widened to a dense f32 copy of the stored matrix (the transpose stays a
+// flag): exact, every bf16 value is an f32 value.
+RowMajor<const float> widen(const RowMajor<const bf16>& x, std::vector<float>& out) {
+  out.resize(static_cast<std::size_t>(x.rows * x.cols));
+  for (std::int64_t r = 0; r < x.rows; ++r)
+    for (std::int64_t j = 0; j < x.cols; ++j)
+      out[static_cast<std::size_t>(r * x.cols + j)] = to_float(x.data[r * x.ld_elems + j]);
+  return dense<const float>(out.data(), x.rows, x.cols);
+}
+
+}  // namespace
+
+void multiply(float alpha, RowMajor<const float> a, Transpose trans_a, RowMajor<const float> b, Transpose trans_b,
+              float beta, RowMajor<float> c) {
+  check_shapes(a, trans_a, b, trans_b, c);
+  if (c.rows == 0 || c.cols == 0) return;
+  const std::int64_t k = op_cols(a, trans_a);
+  if (k == 0 || alpha == 0.0f) return scale_c(beta, c);
+  multiply_dnnl(alpha, a, trans_a, b, trans_b, beta, c, k);
+}
+
+void multiply(float alpha, RowMajor<const bf16> a, Transpose trans_a, RowMajor<const bf16> b, Transpose trans_b,
+              float beta, RowMajor<float> c) {
+  check_shapes(a, trans_a, b, trans_b, c);
+  if (c.rows == 0 || c.cols == 0) return;
+  const std::int64_t k = op_cols(a, trans_a);
+  if (k == 0 || alpha == 0.0f) return scale_c(beta, c);
+  if (multiply_dnnl(alpha, a, trans_a, b, trans_b, beta, c, k)) return;
+  thread_local std::vector<float> wide_a, wide_b;
+  multiply(alpha, widen(a, wide_a), trans_a, widen(b, wide_b), trans_b, beta, c);
+}
+
+bool bf16_is_native() {
+  // Decided once, on a tile-sized shape: oneDNN's choice for bf16 follows the CPU's
+  // instructions, not the shape.
+  static const bool native = [] {
+    const std::vector<bf16> a(64 * 64), b(64 * 64);
+    std::vector<float> c(64 * 64);
+    return multiply_dnnl(1.0f, dense(a.data(), 64, 64), Transpose::kNo, dense(b.data(), 64, 64), Transpose::kNo, 0.0f,
+                         dense(c.data(), 64, 64), 64);
+  }();
+  return native;
 }
 
 // ---- f64: OpenBLAS ----------------------------------------------------------------------
@@ -251,7 +324,9 @@ const char* isa_name(dnnl::cpu_isa isa) {
 std::string backend_summary() {
   const dnnl_version_t* v = dnnl::version();
   return "f32: oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) +
-         " (" + isa_name(dnnl::get_effective_cpu_isa()) + "); f64: OpenBLAS (" + openblas_get_corename() + ")";
+         " (" + isa_name(dnnl::get_effective_cpu_isa()) +
+         "); bf16: " + (bf16_is_native() ? "oneDNN" : "widened to f32") + "; f64: OpenBLAS (" +
+         openblas_get_corename() + ")";
 }
 
 std::int64_t primitives_created() { return g_primitives_created.load(std::memory_order_relaxed); }

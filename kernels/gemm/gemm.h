@@ -12,6 +12,7 @@
 //        an environment variable. One primitive per (shape, transposes, strides, alpha,
 //        beta) and thread, created on first use and reused: a tile GEMM of the attention
 //        kernels costs ~10 µs, creating its primitive ~200 µs.
+//   bf16 (inputs; f32 accumulation and output) the same, with oneDNN's bf16 kernels.
 //   f64  OpenBLAS's dgemm: only the model's finite-difference and reference checks
 //        multiply in f64 (oneDNN has no f64 matmul). OpenBLAS picks its kernels from its
 //        own table of CPU models and can mis-detect a newer CPU (Debian's 0.3.21 takes a
@@ -23,6 +24,8 @@
 
 #include <cstdint>
 #include <string>
+
+#include "runtime/core/dtype.h"
 
 namespace ra::gemm {
 
@@ -55,6 +58,18 @@ void multiply(float alpha, RowMajor<const float> a, Transpose trans_a, RowMajor<
 void multiply(double alpha, RowMajor<const double> a, Transpose trans_a, RowMajor<const double> b, Transpose trans_b,
               double beta, RowMajor<double> c);
 
+// bf16 inputs, fp32 accumulation and output: C (f32) = alpha · op(A) · op(B) + beta · C.
+// A product of two bf16 values is exact in fp32, so the result carries fp32 summation
+// error only (the f32 path's bound), whatever runs it: oneDNN's bf16 kernels where the
+// CPU has bf16 dot products (AVX512-BF16, AMX; subnormal bf16 inputs count as zero
+// there, as the instructions define), otherwise both operands widened to f32 and the f32
+// path. bf16_is_native() says which.
+void multiply(float alpha, RowMajor<const bf16> a, Transpose trans_a, RowMajor<const bf16> b, Transpose trans_b,
+              float beta, RowMajor<float> c);
+
+// Whether oneDNN multiplies bf16 natively on this CPU (else the widening path runs).
+bool bf16_is_native();
+
 // The attention kernels parallelize over tiles themselves: the GEMM must run
 // single-threaded inside each call or the two levels of threads would oversubscribe the
 // cores. The f32 path is single-threaded always (each call sets the calling thread's
@@ -68,8 +83,8 @@ void ensure_single_threaded();
 std::string startup_warning();
 
 // What runs behind multiply, for benchmark reports: the libraries, their versions and the
-// kernels they chose for this CPU, e.g. "f32: oneDNN 2.6.3 (avx512_core_bf16); f64:
-// OpenBLAS (Haswell)".
+// kernels they chose for this CPU, e.g. "f32: oneDNN 2.6.3 (avx512_core_bf16); bf16:
+// oneDNN; f64: OpenBLAS (Haswell)".
 std::string backend_summary();
 
 // How many oneDNN primitives this process has created (all threads): the tests check

@@ -11,12 +11,15 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <limits>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "kernels/gemm/openblas_core.h"
+#include "runtime/core/dtype.h"
 #include "runtime/core/error.h"
 
 namespace ra::gemm {
@@ -102,11 +105,13 @@ std::string describe(const Case& c) {
          std::to_string(c.pad) + " alpha " + std::to_string(c.alpha) + " beta " + std::to_string(c.beta);
 }
 
-// Runs one case against an f64 triple loop on the same (f32) inputs. Tolerance: the
-// fp32 bound for a k-term dot product plus the alpha/beta step, |err| ≤ γ_{k+2} ·
-// (|alpha| Σ_p |a_ip b_pj| + |beta c_ij|), γ_n = n·u/(1 − n·u), u = 2⁻²⁴, whatever the
-// summation order the kernel chose. Padding is NaN in A and B (must not be read) and a
-// sentinel in C (must not be written).
+// Runs one case against an f64 triple loop on the same inputs (f32, or bf16: random
+// values rounded to bf16, all normal). Tolerance: the fp32 bound for a k-term dot
+// product plus the alpha/beta step, |err| ≤ γ_{k+2} · (|alpha| Σ_p |a_ip b_pj| + |beta
+// c_ij|), γ_n = n·u/(1 − n·u), u = 2⁻²⁴, whatever the summation order the kernel chose
+// (bf16 products are exact in fp32, so the same bound holds for bf16 inputs). Padding is
+// NaN in A and B (must not be read) and a sentinel in C (must not be written).
+template <typename In>
 void check_random_case(const Case& cs, std::mt19937& rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const float nan = std::numeric_limits<float>::quiet_NaN(), sentinel = 12345.0f;
@@ -119,7 +124,12 @@ void check_random_case(const Case& cs, std::mt19937& rng) {
       for (std::int64_t j = 0; j < cols; ++j) v[static_cast<std::size_t>(r * ld + j)] = dist(rng);
     return v;
   };
-  const auto a = fill(a_rows, a_cols, lda, nan), b = fill(b_rows, b_cols, ldb, nan);
+  const auto stored = [](const std::vector<float>& v) {
+    std::vector<In> out(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) out[i] = from_float<In>(v[i]);
+    return out;
+  };
+  const auto a = stored(fill(a_rows, a_cols, lda, nan)), b = stored(fill(b_rows, b_cols, ldb, nan));
   auto c = fill(cs.m, cs.n, ldc, sentinel);
   const auto c0 = c;
   multiply(cs.alpha, {a.data(), a_rows, a_cols, lda}, cs.ta, {b.data(), b_rows, b_cols, ldb}, cs.tb, cs.beta,
@@ -130,7 +140,8 @@ void check_random_case(const Case& cs, std::mt19937& rng) {
     for (std::int64_t j = 0; j < cs.n; ++j) {
       double dot = 0, abs_dot = 0;
       for (std::int64_t p = 0; p < cs.k; ++p) {
-        const double t = static_cast<double>(at(a, lda, cs.ta, i, p)) * static_cast<double>(at(b, ldb, cs.tb, p, j));
+        const double t = static_cast<double>(to_float(at(a, lda, cs.ta, i, p))) *
+                         static_cast<double>(to_float(at(b, ldb, cs.tb, p, j)));
         dot += t;
         abs_dot += std::abs(t);
       }
@@ -145,7 +156,8 @@ void check_random_case(const Case& cs, std::mt19937& rng) {
   }
 }
 
-TEST(GemmF32, RandomValuesMatchAnF64ReferenceWithinTheFp32Bound) {
+template <typename In>
+void check_random_cases() {
   std::mt19937 rng(7);
   // Shapes of the attention tiles (256x256x64, 128x64x128, ...), odd ones that leave
   // remainders in every blocking, and degenerate rows/columns of one element.
@@ -156,9 +168,26 @@ TEST(GemmF32, RandomValuesMatchAnF64ReferenceWithinTheFp32Bound) {
       for (const Transpose tb : {Transpose::kNo, Transpose::kYes})
         for (const std::int64_t pad : {0, 3})
           for (const auto& [alpha, beta] : scalings) {
-            check_random_case({sh[0], sh[1], sh[2], ta, tb, pad, alpha, beta}, rng);
-            if (HasFatalFailure()) return;
+            check_random_case<In>({sh[0], sh[1], sh[2], ta, tb, pad, alpha, beta}, rng);
+            if (::testing::Test::HasFatalFailure()) return;
           }
+}
+
+TEST(GemmF32, RandomValuesMatchAnF64ReferenceWithinTheFp32Bound) { check_random_cases<float>(); }
+TEST(GemmBf16, RandomValuesMatchAnF64ReferenceWithinTheFp32Bound) { check_random_cases<bf16>(); }
+
+// The kernels behind bf16: native where the CPU has bf16 dot products. The ctest entry
+// kernels_gemm_test_avx2 runs this program with oneDNN capped at AVX2
+// (ONEDNN_MAX_CPU_ISA), where the widening path must run, and so is tested, here too.
+TEST(GemmBf16, NativeExactlyWhereOnednnHasBf16Kernels) {
+  const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (cap != nullptr && std::string(cap) == "AVX2") {
+    EXPECT_FALSE(bf16_is_native()) << backend_summary();
+  } else if (__builtin_cpu_supports("avx512bf16")) {
+    EXPECT_TRUE(bf16_is_native()) << backend_summary();
+  }
+  const std::string s = backend_summary();
+  EXPECT_NE(s.find(bf16_is_native() ? "bf16: oneDNN" : "bf16: widened"), std::string::npos) << s;
 }
 
 TEST(GemmF32, BetaZeroDoesNotReadC) {
