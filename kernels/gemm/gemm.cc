@@ -1,6 +1,6 @@
-// The CPU GEMM: f32 through oneDNN's matmul primitive, f64 through OpenBLAS (gemm.h says
-// why). The primitives live in a per-thread cache, so a call of the attention kernels'
-// inner loop finds its primitive without a lock and without creating anything.
+// The CPU GEMM: f32 and bf16 through oneDNN's matmul primitive, f64 through OpenBLAS (gemm.h
+// says why). The primitives live in a per-thread cache, so a call of the attention
+// kernels' inner loop finds its primitive without a lock and without creating anything.
 #include "kernels/gemm/gemm.h"
 
 #include <cblas.h>
@@ -60,7 +60,7 @@ void scale_c(T beta, const RowMajor<T>& c) {
   }
 }
 
-// ---- f32: oneDNN ------------------------------------------------------------------------
+// ---- f32 and bf16: oneDNN ---------------------------------------------------------------
 
 using dnnl::memory;
 

@@ -8,11 +8,13 @@
 //
 // Behind it (docs/architecture.md, "The CPU GEMM"):
 //   f32  oneDNN's matmul primitive (Debian's libdnnl). oneDNN picks its kernels when the
-//        process runs, from the CPU's cpuid (AVX2, AVX-512, AVX512-BF16, AMX), never from
-//        an environment variable. One primitive per (shape, transposes, strides, alpha,
+//        process runs, from the CPU's cpuid (AVX2, AVX-512, AVX512-BF16, AMX); no setting
+//        is needed (ONEDNN_MAX_CPU_ISA can only cap it: the tests run the AVX2 kernels
+//        that way). One primitive per (shape, transposes, strides, alpha,
 //        beta) and thread, created on first use and reused: a tile GEMM of the attention
 //        kernels costs ~10 µs, creating its primitive ~200 µs.
-//   bf16 (inputs; f32 accumulation and output) the same, with oneDNN's bf16 kernels.
+//   bf16 (inputs; f32 accumulation and output) the same, with oneDNN's bf16 kernels, or
+//        widened to f32 where oneDNN has none (below AVX-512).
 //   f64  OpenBLAS's dgemm: only the model's finite-difference and reference checks
 //        multiply in f64 (oneDNN has no f64 matmul). OpenBLAS picks its kernels from its
 //        own table of CPU models and can mis-detect a newer CPU (Debian's 0.3.21 takes a
