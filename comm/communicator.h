@@ -62,6 +62,14 @@ class Communicator {
 
   // Host-blocking collectives over host or device views (the implementation's kind).
   virtual void all_reduce(TensorView inout, ReduceOp op) = 0;
+  // all_reduce enqueued on `stream`, like exchange(): the caller does not wait; work
+  // launched later on the stream sees the result, and a failure (a stalled peer past the
+  // deadline) poisons the stream. The stream must be of the kind the transport enqueues
+  // on: a CUDA stream for NCCL, a stream that runs work on a host thread
+  // (Device::create_host_stream; every CPU stream) for MPI and the staged transport.
+  // Every rank enqueues its reductions in the same order; they may run concurrently with
+  // host-blocking collectives only on another communicator (split one off for them).
+  virtual void enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) = 0;
   virtual void broadcast(TensorView buf, int root) = 0;
   // Equal sizes: every rank sends send.size_bytes() bytes and receives into `recv` the
   // blocks of all ranks in rank order, so recv must hold size() x send's bytes, of the

@@ -6,6 +6,8 @@
 #include "launch/commands.h"
 #include "runtime/backend/backend.h"
 #include "runtime/bench/kernel_bench.h"
+#include "runtime/core/error.h"
+#include "runtime/plan/memory_guard.h"
 
 namespace ra::launch {
 namespace {
@@ -54,6 +56,13 @@ void add_kernel_bench_command(CLI::App& app, Action& action) {
       if (flags->backend == "simt" && flags->dtype != "bf16") {
         throw UsageError("--backend simt runs the CUDA kernels, which store bf16: add --dtype bf16");
       }
+      // Refused before its buffers are allocated when this machine cannot hold them.
+      const std::string refusal =
+          plan::fit_refusal("kernel-bench at --len " + std::to_string(flags->len),
+                            plan::kernel_bench_memory(flags->len, flags->heads, flags->head_dim,
+                                                      flags->dtype == "bf16" ? DType::kBF16 : DType::kF32),
+                            1, plan::available_memory(), "Use a smaller --len, --heads or --head-dim");
+      if (!refusal.empty()) throw UsageError(refusal);
       backend::BackendOptions bo;
       bo.kernels = backend::parse_kernels(flags->backend);
       bo.threads = flags->threads;

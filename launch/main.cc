@@ -67,8 +67,9 @@ int main(int argc, char** argv) {
     std::cerr << "ringattn: error: " << ra::printable(e.what()) << '\n';
     return ra::exit_status(e);
   } catch (const std::bad_alloc&) {
-    std::cerr << "ringattn: error: out of memory\n";
-    return static_cast<int>(ra::ExitCode::kInternal);
+    std::cerr << "ringattn: error: out of memory: an allocation failed although the run was estimated to fit; "
+                 "use smaller sizes (`ringattn plan` shows the estimate)\n";
+    return static_cast<int>(ra::ExitCode::kResource);
   } catch (const std::exception& e) {
     std::cerr << "ringattn: internal error: " << e.what() << '\n';
     return static_cast<int>(ra::ExitCode::kInternal);

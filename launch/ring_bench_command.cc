@@ -17,6 +17,8 @@
 #include "runtime/config/config_print.h"
 #include "runtime/config/shared_config.h"
 #include "runtime/core/error.h"
+#include "runtime/layout/sharding.h"
+#include "runtime/plan/memory_guard.h"
 #include "runtime/records/output_dir.h"
 #include "runtime/records/progress.h"
 
@@ -73,6 +75,14 @@ int run(const ConfigFlags& cf, const BenchOutputFlags& out) {
       dir->write_file("config.yaml", config::to_yaml(loaded));
       if (!out.jsonl.empty()) extra = std::make_unique<records::AppendFile>(out.jsonl);
     });
+    // Refused before anything of the run is allocated when the node cannot hold it.
+    const bench::RingBenchOptions planned = bench_options(c);
+    const layout::ShardPlan shards =
+        layout::plan_shards(planned.layout, static_cast<int>(c.parallel().sp()), planned.seq_len);
+    plan::require_fits(
+        world, "bench at " + std::to_string(shards.shard_len) + " tokens per rank",
+        plan::bench_memory({shards.shard_len, planned.heads, planned.kv_heads, planned.head_dim, planned.dtype}),
+        "Use fewer tokens per rank (bench.tokens_per_rank), more ranks (parallel.sp), or attention.dtype: bf16");
     // dp independent rings of sp ranks each; ring 0 reports.
     trace::Timeline timeline(world.rank());
     backend::BackendOptions bo = backend::backend_options(c);

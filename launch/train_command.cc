@@ -4,24 +4,31 @@
 // the final evaluation. SIGUSR1 or SIGTERM (Slurm's --signal before the time limit, or
 // preemption) finishes the current step, writes a checkpoint and exits 0; the next run
 // with the same config resumes from it.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "comm/mpi/mpi_session.h"
 #include "comm/shared_verdict.h"
+#include "runtime/layout/sharding.h"
+#include "runtime/plan/memory_guard.h"
 #include "launch/commands.h"
 #include "launch/comm_options.h"
 #include "launch/config_flags.h"
 #include "runtime/backend/backend.h"
+#include "runtime/checkpoint/root.h"
 #include "runtime/config/config_print.h"
 #include "runtime/config/shared_config.h"
 #include "runtime/records/json_line.h"
 #include "runtime/records/output_dir.h"
 #include "runtime/records/progress.h"
 #include "runtime/records/records.pb.h"
+#include "runtime/records/run_lock.h"
 #include "runtime/train/checkpoint_store.h"
 #include "runtime/train/data_source.h"
 #include "runtime/train/train_config.h"
@@ -58,6 +65,8 @@ records::TrainStepRecord step_record(const train::StepReport& r, const train::Tr
   const double busy = r.attention_seconds + r.exposed_comm_seconds;
   rec.set_exposed_comm_fraction(busy > 0 ? r.exposed_comm_seconds / busy : 0.0);
   rec.set_peak_rss_bytes(r.peak_rss_bytes);
+  rec.set_exposed_grad_reduce_seconds(r.exposed_grad_reduce_seconds);
+  rec.set_grad_buckets(static_cast<std::uint32_t>(r.grad_buckets));
   rec.set_activation_bytes_per_token(static_cast<double>(r.activation_bytes_per_token));
   rec.set_ranks(static_cast<std::uint32_t>(ranks));
   rec.set_dp(static_cast<std::uint32_t>(o.dp));
@@ -75,6 +84,17 @@ records::TrainEvalRecord eval_record(const train::EvalReport& e) {
   return rec;
 }
 
+// Whether `path` is `dir` or below it (both exist; symlinks and `..` resolved): its
+// lock would be the output directory's.
+bool is_inside(const std::string& path, const std::string& dir) {
+  std::error_code ec_path, ec_dir;
+  const std::filesystem::path p = std::filesystem::weakly_canonical(path, ec_path);
+  const std::filesystem::path d = std::filesystem::canonical(dir, ec_dir);
+  if (ec_path || ec_dir) return false;  // then it gets a lock of its own: never less safe
+  const auto mismatch = std::mismatch(d.begin(), d.end(), p.begin(), p.end());
+  return mismatch.first == d.end();
+}
+
 int run(const ConfigFlags& cf) {
   install_stop_handlers();
   return comm::mpi::run_on_world(comm::CommOptions{}, [&](comm::Communicator& world) {
@@ -82,23 +102,61 @@ int run(const ConfigFlags& cf) {
     const config::RunConfig& c = loaded.config;
     world.set_options(comm_options(c.comm()));
     std::unique_ptr<records::OutputDir> dir;
+    std::unique_ptr<records::RunLock> run_lock, ckpt_lock;  // rank 0, for the whole run
     train::TrainOptions o;
+    const std::string ckpt_dir =
+        c.train().checkpoint_dir().empty() ? c.output_dir() + "/checkpoints" : c.train().checkpoint_dir();
+    train::ResumeOptions resume;
+    resume.resume = c.train().resume() ? train::ResumePolicy::kFromLatest : train::ResumePolicy::kFresh;
+    resume.on_damaged = c.train().on_damaged_checkpoint() == config::DAMAGED_CHECKPOINT_SET_ASIDE
+                            ? checkpoint::DamagedPolicy::kSetAside
+                            : checkpoint::DamagedPolicy::kRefuse;
+    resume.warn = [](const std::string& w) { std::cerr << "ringattn train: warning: " << w << '\n'; };
+    std::optional<std::string> resume_from;
     // Everything a rank can refuse before training (options, data files, output
-    // directory) is checked by rank 0 and shared: one line, the same exit code everywhere.
+    // directory, another run in it, the checkpoints it would resume from or collide
+    // with) is checked by rank 0 and shared: one line, the same exit code everywhere.
     comm::run_on_root_and_share_verdict(world, [&] {
       o = train::train_options_from(c);
       train::check_data(c.train(), c.model());
       dir = std::make_unique<records::OutputDir>(c.output_dir());
+      // Before anything is written: a second run into this directory refuses here, and
+      // its records never interleave with the first's.
+      run_lock = std::make_unique<records::RunLock>(dir->path(), "output directory", "ringattn train");
+      // A checkpoint directory of its own (train.checkpoint_dir) is shared by name, not by
+      // the output directory: two runs with different output directories would delete
+      // each other's checkpoints (retention assumes one writer per root).
+      if (!c.train().checkpoint_dir().empty() && !is_inside(ckpt_dir, dir->path())) {
+        checkpoint::prepare_root_for_writing(ckpt_dir);
+        ckpt_lock = std::make_unique<records::RunLock>(ckpt_dir, "checkpoint directory", "ringattn train");
+      }
+      resume_from = train::plan_resume(ckpt_dir, resume);
       dir->write_file("config.yaml", config::to_yaml(loaded));
     });
     o = train::train_options_from(c);
+    {
+      // Refused before the model, the data or the ring allocate when the node cannot hold it.
+      const auto sp = static_cast<int>(world.size() / o.dp);
+      const std::int64_t tokens =
+          static_cast<std::int64_t>(c.train().batch_size()) *
+          layout::plan_shards(o.layout, sp, static_cast<std::int64_t>(c.train().seq_len())).shard_len;
+      plan::TrainShape shape;
+      shape.model = o.model;
+      shape.tokens = tokens;
+      shape.eval_tokens = tokens;
+      shape.placement =
+          c.attention().backend() == config::BACKEND_CPU ? plan::TrainPlacement::kHost : plan::TrainPlacement::kDevice;
+      shape.precision = o.device_precision;
+      plan::require_fits(world, "train at " + std::to_string(tokens) + " tokens per rank per step",
+                         plan::train_memory(shape),
+                         "Use a smaller train.batch_size or train.seq_len, more sequence-parallel ranks (parallel.sp), "
+                         "or a smaller model");
+    }
     std::unique_ptr<train::BatchSource> data = train::make_batch_source(c.train(), c.model());
-    const std::string ckpt_dir =
-        c.train().checkpoint_dir().empty() ? c.output_dir() + "/checkpoints" : c.train().checkpoint_dir();
     const model::ParamLayout param_layout(o.model);
-    train::CheckpointStore store(ckpt_dir, train::config_hash(c), c.train().keep_latest_k(),
-                                 c.train().resume() ? train::ResumePolicy::kFromLatest : train::ResumePolicy::kFresh,
+    train::CheckpointStore store(ckpt_dir, train::config_hash(c), c.train().keep_latest_k(), resume,
                                  train::WorldShape{world.size(), o.dp}, param_layout);
+    if (world.rank() == 0) store.set_planned(resume_from);
     const bool root = world.rank() == 0;
     std::unique_ptr<records::Progress> progress;
     if (root) progress = std::make_unique<records::Progress>("train steps", static_cast<long>(o.steps));

@@ -220,6 +220,15 @@ void MpiCommunicator::all_reduce(TensorView inout, ReduceOp op) {
       "all_reduce");
 }
 
+void MpiCommunicator::enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) {
+  check_host(inout, "all_reduce");
+  byte_count(inout.size_bytes(), "all_reduce");
+  RA_CHECK(InternalError, stream.native_handle() == nullptr, "MPI all_reduce enqueued on stream '", stream.name(),
+           "': it needs a stream that runs work on a host thread (Device::create_host_stream)");
+  stream.launch("all_reduce of " + std::to_string(inout.size_bytes()) + " bytes",
+                [this, inout, op] { all_reduce(inout, op); });
+}
+
 void MpiCommunicator::broadcast(TensorView buf, int root) {
   const int count_bytes = byte_count(buf.size_bytes(), "broadcast");
   run_collective(

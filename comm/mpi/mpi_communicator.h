@@ -26,6 +26,8 @@ class MpiCommunicator final : public Communicator {
   std::unique_ptr<Communicator> split(int color, int key) override;
   void exchange(const Exchange& x, device::Stream& stream) override;
   void all_reduce(TensorView inout, ReduceOp op) override;
+  // Launched on the stream: the blocking all_reduce runs on its worker thread.
+  void enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) override;
   void broadcast(TensorView buf, int root) override;
   void all_gather(ConstTensorView send, TensorView recv) override;
   GatheredBytes all_gather_v(ConstTensorView send) override;

@@ -24,6 +24,10 @@ namespace {
   std::exit(code);
 }
 
+constexpr const char* kOutOfMemory =
+    "out of memory: an allocation failed although the run was estimated to fit (another process may have taken "
+    "the memory, or `ringattn plan` misses a buffer: please report it); run with fewer tokens per rank or more ranks";
+
 }  // namespace
 
 int run_on_world(const CommOptions& options, const std::function<int(Communicator& world)>& body) {
@@ -52,7 +56,7 @@ int run_on_world(const CommOptions& options, const std::function<int(Communicato
   } catch (const Error& e) {
     fail(rank, size, e.what(), exit_status(e));
   } catch (const std::bad_alloc&) {
-    fail(rank, size, "out of memory", static_cast<int>(ExitCode::kInternal));
+    fail(rank, size, kOutOfMemory, static_cast<int>(ExitCode::kResource));
   } catch (const std::exception& e) {
     fail(rank, size, std::string("internal error: ") + e.what(), static_cast<int>(ExitCode::kInternal));
   }

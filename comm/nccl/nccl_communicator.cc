@@ -349,6 +349,29 @@ void NcclCommunicator::all_reduce(TensorView inout, ReduceOp op) {
   });
 }
 
+void NcclCommunicator::enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) {
+  if (inout.numel_elems() == 0) return;  // counts come from the views: every rank has none
+  check_device_view(inout, "all_reduce");
+  OpRecord record;
+  record.kind = OpKind::kAllReduce;
+  record.payload_bytes = static_cast<std::int64_t>(inout.size_bytes());
+  const auto count_elems = static_cast<std::size_t>(inout.numel_elems());
+  const ncclDataType_t type = to_nccl(nccl_type(inout.dtype()));
+  const ncclRedOp_t reduce = to_nccl(nccl_red_op(op));
+  check();  // report an earlier failure before queueing more work behind it
+  device::cuda::CudaStream& cuda_stream = device::cuda::as_cuda(stream);
+  const cudaStream_t s = cuda_stream.native();
+  device_.make_current();
+  SlotReservation reservation = reserve();
+  InFlightOps::Slot& slot = reservation.slot();
+  slot.op = record;
+  cuda_stream.record(*slot.start);
+  void* data = inout.raw();
+  issue(record, [&](ncclComm_t c) { return ncclAllReduce(data, data, count_elems, type, reduce, c, s); });
+  cuda_stream.record(*slot.done);
+  reservation.commit();
+}
+
 void NcclCommunicator::broadcast(TensorView buf, int root) {
   RA_CHECK(InternalError, root >= 0 && root < size_, "broadcast root ", root, " of ", size_, " ranks");
   OpRecord record;

@@ -64,6 +64,9 @@ class NcclCommunicator final : public Communicator, private device::cuda::WaitMo
   void exchange(const Exchange& x, device::Stream& stream) override;
   // Device views, or host views (staged through device memory).
   void all_reduce(TensorView inout, ReduceOp op) override;
+  // ncclAllReduce in place on the caller's CUDA stream (device views only), watched for
+  // its deadline like an exchange.
+  void enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) override;
   void broadcast(TensorView buf, int root) override;
   // ncclAllGather, in place on the receive view (or its device staging copy).
   void all_gather(ConstTensorView send, TensorView recv) override;

@@ -132,6 +132,16 @@ void StagedCommunicator::all_reduce(TensorView inout, ReduceOp op) {
   stager_->copy_to_device(inout, data);
 }
 
+void StagedCommunicator::enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) {
+  if (!staged(inout, "all_reduce")) return inner_->enqueue_all_reduce(inout, op, stream);
+  // As for exchange(): a CUDA stream would run the staging copy now, before the
+  // producer's kernels have written the view.
+  RA_CHECK(InternalError, stream.native_handle() == nullptr, "staged all_reduce on stream '", stream.name(),
+           "': it needs a stream that runs work on a host thread (Device::create_host_stream)");
+  stream.launch("all_reduce of " + std::to_string(inout.size_bytes()) + " bytes",
+                [this, inout, op] { all_reduce(inout, op); });
+}
+
 void StagedCommunicator::broadcast(TensorView buf, int root) {
   if (!staged(buf, "broadcast")) return inner_->broadcast(buf, root);
   const std::lock_guard lock(collective_mu_);

@@ -33,6 +33,9 @@ class FaultInjectingCommunicator final : public Communicator {
   std::unique_ptr<Communicator> split(int color, int key) override { return inner_.split(color, key); }
   void exchange(const Exchange& x, device::Stream& stream) override;
   void all_reduce(TensorView inout, ReduceOp op) override { inner_.all_reduce(inout, op); }
+  void enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) override {
+    inner_.enqueue_all_reduce(inout, op, stream);
+  }
   void broadcast(TensorView buf, int root) override { inner_.broadcast(buf, root); }
   void all_gather(ConstTensorView send, TensorView recv) override { inner_.all_gather(send, recv); }
   GatheredBytes all_gather_v(ConstTensorView send) override { return inner_.all_gather_v(send); }

@@ -31,6 +31,9 @@ class RecordingCommunicator final : public Communicator {
     inner_.exchange(x, stream);
   }
   void all_reduce(TensorView inout, ReduceOp op) override { inner_.all_reduce(inout, op); }
+  void enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) override {
+    inner_.enqueue_all_reduce(inout, op, stream);
+  }
   void broadcast(TensorView buf, int root) override { inner_.broadcast(buf, root); }
   void all_gather(ConstTensorView send, TensorView recv) override { inner_.all_gather(send, recv); }
   GatheredBytes all_gather_v(ConstTensorView send) override { return inner_.all_gather_v(send); }

@@ -126,7 +126,7 @@ std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const Bac
 std::unique_ptr<model::DeviceModelParts> make_device_model_parts(const BackendOptions& o, ring::Backend& b) {
   switch (o.kernels) {
     case Kernels::kCpu: return nullptr;
-    case Kernels::kCuda: return cuda_parts::make_device_model_parts(b);
+    case Kernels::kCuda: return cuda_parts::make_device_model_parts(b, o.transport);
     case Kernels::kSimt: break;
   }
   auto parts = std::make_unique<model::DeviceModelParts>();
@@ -135,6 +135,7 @@ std::unique_ptr<model::DeviceModelParts> make_device_model_parts(const BackendOp
   // The emulator's model runs on host memory: the CPU executor of cuBLAS's semantics,
   // called from inside the model stream's work.
   parts->gemm = std::make_unique<gemm::HostColumnMajorGemm>();
+  parts->reduce_stream = b.device->create_host_stream("grad reduce");  // the MPI communicators'
   return parts;
 }
 

@@ -97,12 +97,16 @@ void complete_backend(comm::Communicator& world, const BackendOptions& o, std::u
   b.device = std::move(dev);
 }
 
-std::unique_ptr<model::DeviceModelParts> make_device_model_parts(ring::Backend& b) {
+std::unique_ptr<model::DeviceModelParts> make_device_model_parts(ring::Backend& b, Transport transport) {
   auto parts = std::make_unique<model::DeviceModelParts>();
   parts->kernels = &kernels::cuda::nvcc_model_kernels();
   parts->stream = b.device->create_stream("model");
   // On the device the ring's CudaDevice made current (this thread's).
   parts->gemm = std::make_unique<kernels::cuda::CublasGemm>(parts->stream->native_handle());
+  // NCCL enqueues its all-reduces on a CUDA stream; the staged MPI transport runs them
+  // (copies and MPI) on a host thread, like the ring's comm stream.
+  parts->reduce_stream = transport == Transport::kNccl ? b.device->create_stream("grad reduce")
+                                                       : b.device->create_host_stream("grad reduce");
   return parts;
 }
 

@@ -30,7 +30,8 @@ void complete_backend(comm::Communicator& world, const BackendOptions& options,
                       ring::Backend& b);
 
 // The device model's parts on `b` (completed by complete_backend): nvcc's ModelKernels,
-// a "model" stream of b.device and a cuBLAS handle bound to it.
-std::unique_ptr<model::DeviceModelParts> make_device_model_parts(ring::Backend& b);
+// a "model" stream of b.device and a cuBLAS handle bound to it, and the gradient
+// reductions' stream of the kind `transport`'s communicators take.
+std::unique_ptr<model::DeviceModelParts> make_device_model_parts(ring::Backend& b, Transport transport);
 
 }  // namespace ra::backend::cuda_parts

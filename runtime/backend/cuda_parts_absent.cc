@@ -24,6 +24,8 @@ void complete_backend(comm::Communicator& /*world*/, const BackendOptions& /*opt
   not_built();
 }
 
-std::unique_ptr<model::DeviceModelParts> make_device_model_parts(ring::Backend& /*b*/) { not_built(); }
+std::unique_ptr<model::DeviceModelParts> make_device_model_parts(ring::Backend& /*b*/, Transport /*transport*/) {
+  not_built();
+}
 
 }  // namespace ra::backend::cuda_parts

@@ -247,8 +247,9 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   // allocates its own block buffers.
   std::vector<double> fwd, bwd, local_fwd, local_bwd, wait_fraction;
   // Exposed communication is the compute stream's waiting, seen through the device's
-  // stream observer: CPU streams report their spans, CUDA streams (work on the GPU) do
-  // not — there it is not measured, and reported as such (NaN), never as 0.
+  // stream observer: CPU streams report their spans from their threads, CUDA streams
+  // from timing events around each wait (how long the GPU sat there). A device whose
+  // streams report nothing gets NaN ("not measured"), never 0.
   bool compute_observed = false;
   const long total_reps = 2L * (o.warmup_reps + o.timed_reps);
   long reps_done = 0;

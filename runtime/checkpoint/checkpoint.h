@@ -12,9 +12,11 @@
 //   3. complete checkpoints beyond the newest keep_latest_k (never the one just written)
 //      and temporary directories left by killed writers are removed.
 // Loading verifies everything and refuses (ra::CheckpointError, exit code 5) with one
-// line naming the checkpoint path and what differs: config hash, world layout, a tensor
+// line naming the checkpoint path and what differs: world layout, config hash, a tensor
 // missing, unexpected, of another dtype or shape, truncated or failing its crc32.
-// Host memory only. One writer per root (Slurm's requeue runs one job at a time).
+// A resume never silently goes back past a damaged checkpoint (choose_resume_point).
+// Host memory only. One writer per root (Slurm's requeue runs one job at a time;
+// `ringattn train` holds a run lock, runtime/records/run_lock.h).
 #pragma once
 
 #include <cstdint>
@@ -69,16 +71,30 @@ struct WriteOptions {
 std::string write_checkpoint(const std::string& root, const CheckpointMeta& meta,
                              const std::vector<NamedTensor>& tensors, const WriteOptions& options);
 
+// A `step-*` entry of a root that is not a complete checkpoint: a directory without a
+// readable manifest (missing, garbage, truncated, empty, of another step), a file or a
+// symlink. A write never produces one (the manifest is renamed in with its directory),
+// so it was damaged or edited afterwards.
+struct DamagedEntry {
+  std::uint64_t step = 0;  // from the entry's name
+  std::string path;
+  std::string why;  // one line naming the path and the rule it breaks
+};
+
 // What a root holds. `complete`: checkpoints whose manifest reads and names the step of
-// their directory, oldest first. `skipped`: one line per `step-*` entry that is not
-// (a directory without a readable manifest is never produced by a write; it was damaged
-// or edited afterwards), for the caller to warn about.
+// their directory, oldest first. `damaged`: every other `step-*` entry, oldest first,
+// for the caller to report and decide about (choose_resume_point below).
 struct CheckpointScan {
   std::vector<std::string> complete;
-  std::vector<std::string> skipped;
+  std::vector<DamagedEntry> damaged;
+  std::optional<std::uint64_t> latest_step;  // the step of complete.back()
   std::optional<std::string> latest() const {
     return complete.empty() ? std::nullopt : std::optional<std::string>(complete.back());
   }
+  // Damaged entries newer than the latest complete checkpoint (all of them when there is
+  // none): resuming past them would redo their steps and then collide with them.
+  std::vector<DamagedEntry> damaged_after_latest() const;
+  bool empty() const { return complete.empty() && damaged.empty(); }
 };
 
 // A missing root holds nothing; an unreadable or unsafe one is a CheckpointError (never
@@ -87,6 +103,29 @@ CheckpointScan scan_checkpoints(const std::string& root);
 
 // The newest complete checkpoint under root, if any (scan_checkpoints(root).latest()).
 std::optional<std::string> latest_checkpoint(const std::string& root);
+
+// What to do when a damaged entry is newer than the latest complete checkpoint.
+enum class DamagedPolicy : std::uint8_t {
+  kRefuse,    // CheckpointError (exit 5) naming each such entry and why, and the opt-in
+  kSetAside,  // rename each damaged entry aside (set_aside_damaged) and resume from the latest complete one
+};
+
+struct ResumePoint {
+  std::optional<std::string> checkpoint;  // the checkpoint to load; none: start at step 0
+  std::vector<std::string> warnings;      // one line each, for the caller to print loudly
+};
+
+// The checkpoint a resume should load, after dealing with damaged entries: those newer
+// than the latest complete checkpoint are refused or set aside per `policy`; older ones
+// do not change what is resumed and are only warned about (kRefuse) or set aside too
+// (kSetAside). Nothing is ever deleted.
+ResumePoint choose_resume_point(const std::string& root, DamagedPolicy policy);
+
+// Renames a damaged entry (a directory, a file or a symlink: never followed) to
+// `<path>.damaged-<UTC time, e.g. 20261201T054012Z>` (a `-2`, `-3`, ... suffix when that
+// exists), which no reader or writer takes for a checkpoint, and fsyncs the root. Returns
+// the new path.
+std::string set_aside_damaged(const DamagedEntry& entry);
 
 struct TensorExpectation {
   DType dtype = DType::kF32;

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "runtime/checkpoint/checksum.h"
 #include "runtime/checkpoint/file_io.h"
 #include "runtime/checkpoint/naming.h"
 #include "runtime/core/error.h"
@@ -33,9 +34,35 @@ CheckpointMeta meta_of(const Manifest& m) {
   return meta;
 }
 
-std::string serialize_manifest(const Manifest& m, const std::string& dir) {
+namespace {
+
+// manifest_crc32 on the wire: its tag (field 11, wire type 5 = fixed32) and 4 bytes,
+// little-endian. Appended by hand so that it is the last 5 bytes whatever the protobuf
+// library's field order.
+constexpr unsigned char kCrcTag = (11u << 3) | 5u;
+constexpr std::size_t kCrcTrailerBytes = 5;
+
+bool has_valid_trailer(const std::string& bytes, const Manifest& m) {
+  if (bytes.size() < kCrcTrailerBytes) return false;
+  const std::size_t body = bytes.size() - kCrcTrailerBytes;
+  if (static_cast<unsigned char>(bytes[body]) != kCrcTag) return false;
+  // The parsed field is the one in the trailer (not an earlier copy of field 11).
+  std::uint32_t trailer = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    trailer |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[body + 1 + i])) << (8 * i);
+  return trailer == m.manifest_crc32() && crc32_of(bytes.data(), body) == trailer;
+}
+
+}  // namespace
+
+std::string serialize_manifest(const Manifest& m_in, const std::string& dir) {
+  Manifest m = m_in;
+  m.clear_manifest_crc32();
   std::string bytes;
   if (!m.SerializeToString(&bytes)) throw CheckpointError(dir + ": serializing the manifest failed");
+  const std::uint32_t crc = crc32_of(bytes.data(), bytes.size());
+  bytes.push_back(static_cast<char>(kCrcTag));
+  for (std::size_t i = 0; i < 4; ++i) bytes.push_back(static_cast<char>((crc >> (8 * i)) & 0xffu));
   return bytes;
 }
 
@@ -53,10 +80,14 @@ Manifest read_manifest(const std::string& dir) {
     throw CheckpointError(path + ": not a checkpoint manifest (" + std::to_string(bytes.size()) +
                           " bytes that do not parse)");
   }
-  if (m.format_version() != kFormatVersion) {
+  if (m.format_version() < kOldestReadableFormatVersion || m.format_version() > kFormatVersion) {
     throw CheckpointError(path + ": manifest format version " + std::to_string(m.format_version()) +
-                          ", this ringattn reads version " + std::to_string(kFormatVersion) +
-                          " (written by another ringattn version)");
+                          ", this ringattn reads versions " + std::to_string(kOldestReadableFormatVersion) + " to " +
+                          std::to_string(kFormatVersion) + " (written by another ringattn version)");
+  }
+  if (m.format_version() >= 2 && !has_valid_trailer(bytes, m)) {
+    throw CheckpointError(path + ": the manifest is truncated or corrupt (" + std::to_string(bytes.size()) +
+                          " bytes; its closing crc32 is missing or differs)");
   }
   // latest_checkpoint orders by directory name: a renamed or copied directory whose
   // name disagrees with its content would be resumed at the wrong step.

@@ -12,14 +12,19 @@
 namespace ra::checkpoint {
 
 // Bumped when a reader of the previous version would misread a new checkpoint.
-inline constexpr std::uint32_t kFormatVersion = 1;
+// 2: the manifest ends with manifest_crc32 (a truncated manifest is detected even where
+// it still parses). Version 1 manifests (without it) are still read.
+inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kOldestReadableFormatVersion = 1;
 
 Manifest manifest_of(const CheckpointMeta& meta);  // no tensors yet
 CheckpointMeta meta_of(const Manifest& m);
+// The manifest's bytes, manifest_crc32 appended last (format 2).
 std::string serialize_manifest(const Manifest& m, const std::string& dir);
 
 // CheckpointError "<dir>: ..." when the manifest is missing, unreadable, not a manifest,
-// of another format version, or of another step than a `step-N` directory name says.
+// of another format version, truncated or corrupt (format 2: its end checksum is missing
+// or differs), or of another step than a `step-N` directory name says.
 Manifest read_manifest(const std::string& dir);
 
 }  // namespace ra::checkpoint

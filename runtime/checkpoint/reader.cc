@@ -14,7 +14,8 @@ namespace ra::checkpoint {
 namespace {
 
 std::string world_text(const WorldLayout& w) {
-  return std::to_string(w.world_size) + " ranks (dp=" + std::to_string(w.dp) + " sp=" + std::to_string(w.sp) + ")";
+  return std::to_string(w.world_size) + (w.world_size == 1 ? " rank" : " ranks") + " (dp=" + std::to_string(w.dp) +
+         " sp=" + std::to_string(w.sp) + ")";
 }
 
 std::string tensor_text(const std::string& dtype, const std::vector<std::int64_t>& dims) {
@@ -35,17 +36,20 @@ bool is_shard_name(const std::string& f) {
   return !f.empty() && f != "." && f != ".." && f.find('/') == std::string::npos && f != kManifestFile;
 }
 
+// The world layout before the config hash: the hash covers the parallel section, so a
+// resume on another number of ranks differs in both, and the layout is what the user
+// has to change (docs/checkpoints.md).
 void check_header(const std::string& dir, const Manifest& m, const LoadExpectations& expect) {
-  if (m.config_hash() != expect.config_hash) {
-    throw CheckpointError(dir + ": config hash " + m.config_hash() + " differs from this run's " + expect.config_hash +
-                          " (the config changed: resume with the config the checkpoint was written with, or start "
-                          "over in another checkpoint_dir)");
-  }
   const WorldLayout written{m.world_size(), m.dp(), m.sp()};
   if (!(written == expect.world)) {
     throw CheckpointError(dir + ": world layout " + world_text(written) + " differs from this run's " +
                           world_text(expect.world) +
                           " (resume on the same layout: the data order and the sharding depend on it)");
+  }
+  if (m.config_hash() != expect.config_hash) {
+    throw CheckpointError(dir + ": config hash " + m.config_hash() + " differs from this run's " + expect.config_hash +
+                          " (the config changed: resume with the config the checkpoint was written with, or start "
+                          "over in another checkpoint_dir)");
   }
 }
 

@@ -14,6 +14,7 @@ enum class ExitCode : int {
   kInputData = 3,    // a data file that cannot be read or is malformed
   kPeerFailure = 4,  // a peer died, stalled past its deadline or sent the wrong bytes
   kCheckpoint = 5,   // a checkpoint that cannot be written or verified
+  kResource = 6,     // memory ran out at run time although the run was estimated to fit
   kInternal = 70,    // a broken invariant inside ringattn (a bug: please report it)
 };
 
@@ -37,6 +38,14 @@ class UsageError : public Error {
 class JobWideError : public Error {
  public:
   JobWideError(ExitCode code, const std::string& m) : Error(code, m) {}
+};
+
+// An allocation that failed at run time (host or device memory), after the memory guard
+// (runtime/plan) had estimated that the run fits: the estimate missed something, or
+// another process took the memory meanwhile.
+class ResourceError : public Error {
+ public:
+  explicit ResourceError(const std::string& m) : Error(ExitCode::kResource, m) {}
 };
 
 class InputDataError : public Error {

@@ -79,6 +79,10 @@ class StreamObserver {
   virtual ~StreamObserver() = default;
   // Called from the stream's thread; must be thread safe.
   virtual void on_span(const Span& span) = 0;
+  // Whether the spans of stream `name` are wanted. CPU streams report every span anyway
+  // (they cost a clock read); CUDA streams time spans with event pairs (two records per
+  // launch and per wait) only for the streams an observer wants.
+  virtual bool observes(std::string_view /*stream*/) const { return true; }
 };
 
 class Device {
@@ -105,7 +109,8 @@ class Device {
   virtual void download(void* dst_host, ConstTensorView src, Stream& stream) = 0;
 
   // Receives the spans of work of streams created afterwards (CPU streams and CUDA
-  // host-worker streams; CUDA streams report none).
+  // host-worker streams from their threads; CUDA streams from timing events, see
+  // cuda_stream.h).
   virtual void set_observer(StreamObserver* observer) = 0;
 };
 

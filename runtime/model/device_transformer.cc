@@ -165,8 +165,11 @@ DeviceTransformer::~DeviceTransformer() {
 }
 
 std::int64_t DeviceTransformer::activation_bytes_per_token() const {
-  const ModelConfig& c = config_;
-  const bool bf16 = options_.precision == DevicePrecision::kBf16Activations;
+  return device_activation_bytes_per_token(config_, options_.precision);
+}
+
+std::int64_t device_activation_bytes_per_token(const ModelConfig& c, DevicePrecision precision) {
+  const bool bf16 = precision == DevicePrecision::kBf16Activations;
   const std::int64_t d = c.d_model, qf = c.q_features(), kf = c.kv_features(), hid = c.mlp_hidden;
   // Work::allocate's buffers per token, by dtype.
   std::int64_t act = (c.layers + 1) * d + 6 * d + qf + 2 * kf + 6 * hid;
@@ -421,7 +424,8 @@ void DeviceTransformer::forward_logits(ConstTensorView params, const DeviceToken
 }
 
 StepLoss DeviceTransformer::forward_backward(ConstTensorView params, const DeviceTokenShard& s,
-                                             DeviceAttentionFn& attention, float loss_scale, TensorView grads) {
+                                             DeviceAttentionFn& attention, float loss_scale, TensorView grads,
+                                             const GradientsReadyFn& gradients_ready) {
   const ModelConfig& c = config_;
   check_f32_vector(grads, layout_.total_elems(), "grads");
   Work& w = begin_call(params, s.n);
@@ -452,7 +456,11 @@ StepLoss DeviceTransformer::forward_backward(ConstTensorView params, const Devic
   e.zero(w.dx, n * d);
   e.rmsnorm_backward({x_at(c.layers), w.act}, w.params + layout_.final_norm(), w.r, w.dh, w.dx.f32(),
                      gp + layout_.final_norm(), w.dg_partials, n, d);
-  for (std::int64_t l = c.layers - 1; l >= 0; --l) layer_backward(s, attention, l, x_at(l), gp);
+  for (std::int64_t l = c.layers - 1; l >= 0; --l) {
+    layer_backward(s, attention, l, x_at(l), gp);
+    const std::int64_t first = layout_.layer(l).attn_norm;
+    if (gradients_ready) gradients_ready(first, layout_.layer_end(l) - first);
+  }
   // dE[token] += dx in token order (tied: on top of the head's dE·h contribution), from
   // the f32 residual-stream gradient.
   launch_kernel(ctx_.stream, "embedding bwd", ctx_.kernels.embedding_backward, kc::ModelStorage::kF32,

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -78,6 +79,14 @@ struct DeviceModelOptions {
   DevicePrecision precision = DevicePrecision::kF32;
 };
 
+// Called on the host during forward_backward each time the backward has enqueued the
+// last write to a range of the gradients, [first_elem, first_elem + elems): work
+// launched on the model stream so far completes it, so a caller may record an event
+// there and reduce the range on another stream while the backward goes on. The ranges
+// are the layers' (ParamLayout::layer(l) … layer_end(l)), last layer first; the
+// embedding, final norm and head are complete when forward_backward returns.
+using GradientsReadyFn = std::function<void(std::int64_t first_elem, std::int64_t elems)>;
+
 // What a program needs to run the model on its ring's device, from the composition root
 // (backend::make_device_model_parts), so that it names no backend: the ModelKernels
 // build of the device, a stream of the model's own on it, and a GEMM engine issuing its
@@ -86,6 +95,10 @@ struct DeviceModelParts {
   const kernels::cuda::ModelKernels* kernels = nullptr;
   std::unique_ptr<device::Stream> stream;
   std::unique_ptr<gemm::DeviceGemm> gemm;  // after `stream`: destroyed first (bound to it)
+  // A stream for collectives over the gradients, of the kind the backend's sp and dp
+  // communicators enqueue on (Communicator::enqueue_all_reduce): a CUDA stream for NCCL,
+  // a host-worker stream for MPI and the staged transport.
+  std::unique_ptr<device::Stream> reduce_stream;
 };
 
 class DeviceTransformer {
@@ -101,9 +114,10 @@ class DeviceTransformer {
 
   // Transformer<float>::forward_backward on the device: returns this rank's loss sum and
   // count (waits for the stream), and adds ∂(Σ loss · loss_scale)/∂params into `grads`.
-  // params, grads: f32 [layout().total_elems()] device views.
+  // params, grads: f32 [layout().total_elems()] device views. `gradients_ready` (may be
+  // empty) hears of each layer's gradients as the backward finishes them.
   StepLoss forward_backward(ConstTensorView params, const DeviceTokenShard& shard, DeviceAttentionFn& attention,
-                            float loss_scale, TensorView grads);
+                            float loss_scale, TensorView grads, const GradientsReadyFn& gradients_ready = {});
 
   // Forward only: logits f32 [n, vocab] (device view), enqueued on the stream (no wait).
   void forward_logits(ConstTensorView params, const DeviceTokenShard& shard, DeviceAttentionFn& attention,
@@ -126,5 +140,8 @@ class DeviceTransformer {
   DeviceModelOptions options_;
   std::unique_ptr<Work> work_;
 };
+
+// DeviceTransformer::activation_bytes_per_token without a device (runtime/plan).
+std::int64_t device_activation_bytes_per_token(const ModelConfig& config, DevicePrecision precision);
 
 }  // namespace ra::model

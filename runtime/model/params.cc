@@ -39,6 +39,11 @@ ParamLayout::ParamLayout(const ModelConfig& c) {
   lm_head_ = c.embeddings == Embeddings::kTied ? embed_ : add("lm_head", c.vocab, c.d_model, Init::kNormal);
 }
 
+std::int64_t ParamLayout::layer_end(std::int64_t l) const {
+  const auto next = static_cast<std::size_t>(l + 1);
+  return next < layers_.size() ? layers_[next].attn_norm : final_norm_;
+}
+
 std::int64_t ParamLayout::add(std::string name, std::int64_t rows, std::int64_t cols, ParamSlice::Init init) {
   const std::int64_t at = total_elems_;
   slices_.push_back({std::move(name), at, rows, cols, init});

@@ -33,6 +33,9 @@ class ParamLayout {
   std::int64_t embed() const { return embed_; }
   std::int64_t final_norm() const { return final_norm_; }
   std::int64_t lm_head() const { return lm_head_; }  // == embed() when tied
+  // Layer l's parameters are one contiguous range, [layer(l).attn_norm, layer_end(l)):
+  // the end is the next layer's first element, or final_norm() after the last layer.
+  std::int64_t layer_end(std::int64_t l) const;
 
  private:
   std::int64_t add(std::string name, std::int64_t rows, std::int64_t cols, ParamSlice::Init init);

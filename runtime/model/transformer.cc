@@ -34,15 +34,18 @@ struct Transformer<T>::LayerWork {
 template <typename T>
 Transformer<T>::Transformer(const ModelConfig& config) : config_(config), layout_(config) {}
 
-template <typename T>
-std::int64_t Transformer<T>::activation_bytes_per_token() const {
-  const ModelConfig& c = config_;
+std::int64_t host_activation_bytes_per_token(const ModelConfig& c, std::int64_t elem_bytes) {
   // Saved: every layer's input. Live: one layer's working set (forward and backward
   // buffers of LayerWork) plus the logits and their gradient.
   const std::int64_t saved = c.layers * c.d_model;
   const std::int64_t work = 6 * c.d_model + 4 * c.q_features() + 4 * c.kv_features() + 6 * c.mlp_hidden + 2 + c.heads;
   const std::int64_t head = 2 * c.vocab + c.d_model + 1;
-  return (saved + work + head) * static_cast<std::int64_t>(sizeof(T));
+  return (saved + work + head) * elem_bytes;
+}
+
+template <typename T>
+std::int64_t Transformer<T>::activation_bytes_per_token() const {
+  return host_activation_bytes_per_token(config_, static_cast<std::int64_t>(sizeof(T)));
 }
 
 template <typename T>

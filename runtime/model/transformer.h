@@ -34,6 +34,10 @@ struct StepLoss {
   std::int64_t valid_rows = 0;  // how many such tokens
 };
 
+// Transformer<T>::activation_bytes_per_token for elements of `elem_bytes`, without a model
+// (the memory model of runtime/plan asks before anything is built).
+std::int64_t host_activation_bytes_per_token(const ModelConfig& config, std::int64_t elem_bytes);
+
 template <typename T>
 class Transformer {
  public:

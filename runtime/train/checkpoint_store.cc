@@ -45,6 +45,7 @@ std::string config_hash(const config::RunConfig& c) {
   t.clear_checkpoint_dir();
   t.clear_keep_latest_k();
   t.clear_resume();
+  t.clear_on_damaged_checkpoint();
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream out(&bytes);
@@ -59,12 +60,35 @@ std::string config_hash(const config::RunConfig& c) {
   return hex;
 }
 
-CheckpointStore::CheckpointStore(std::string dir, std::string hash, std::uint32_t keep_latest_k, ResumePolicy resume,
+std::optional<std::string> plan_resume(const std::string& dir, const ResumeOptions& options) {
+  if (options.resume == ResumePolicy::kFresh) {
+    const checkpoint::CheckpointScan scan = checkpoint::scan_checkpoints(dir);
+    if (scan.empty()) return std::nullopt;
+    // The newest entry, complete or damaged: what the user most likely meant to keep.
+    const bool damaged_is_newest =
+        !scan.damaged.empty() && (!scan.latest_step || scan.damaged.back().step > *scan.latest_step);
+    const std::string newest = damaged_is_newest ? scan.damaged.back().path + " (damaged)" : *scan.latest();
+    std::string root = dir;
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+    throw CheckpointError(root + ": train.resume=false, but the checkpoint directory already holds " +
+                          std::to_string(scan.complete.size() + scan.damaged.size()) + " checkpoint(s) (newest " +
+                          newest +
+                          "): training from step 0 would collide with them at the first checkpoint. Set "
+                          "train.resume=true to continue from the latest, or use another output_dir or "
+                          "train.checkpoint_dir (or move the checkpoints away)");
+  }
+  checkpoint::ResumePoint p = checkpoint::choose_resume_point(dir, options.on_damaged);
+  if (options.warn)
+    for (const std::string& w : p.warnings) options.warn(w);
+  return p.checkpoint;
+}
+
+CheckpointStore::CheckpointStore(std::string dir, std::string hash, std::uint32_t keep_latest_k, ResumeOptions resume,
                                  WorldShape world, const model::ParamLayout& layout)
     : dir_(std::move(dir)),
       config_hash_(std::move(hash)),
       keep_(keep_latest_k),
-      resume_(resume),
+      resume_(std::move(resume)),
       world_(world),
       layout_(layout) {}
 
@@ -72,8 +96,7 @@ std::optional<TrainState> CheckpointStore::load_latest(comm::Communicator& world
   TrainState s;
   double found = 0;
   comm::run_on_root_and_share_verdict(world, [&] {
-    if (resume_ != ResumePolicy::kFromLatest) return;
-    const std::optional<std::string> latest = checkpoint::latest_checkpoint(dir_);
+    const std::optional<std::string> latest = has_plan_ ? planned_ : plan_resume(dir_, resume_);
     if (!latest) return;
     checkpoint::LoadExpectations expect{config_hash_, layout_of(world_), {}};
     for (const char* g : kGroups)

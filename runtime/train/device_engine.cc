@@ -5,6 +5,7 @@
 #include "runtime/model/ring_attention_fn.h"
 #include "runtime/train/device_optimizer.h"
 #include "runtime/train/engine.h"
+#include "runtime/train/gradient_reducer.h"
 
 namespace ra::train {
 namespace {
@@ -15,7 +16,8 @@ namespace {
 // compute stream waits for it through RingAttentionFn's producer event, so the ring's
 // spans stay the attention's). Gradients are summed over the ring, then over the
 // data-parallel groups, by the backend's communicators (device views: NCCL, or staged
-// through host memory for MPI) — the world's sum in another order.
+// through host memory for MPI) — the world's sum in another order — in buckets enqueued
+// as the backward finishes each layer (GradientReducer, train.grad_bucket_mb).
 class DeviceEngine final : public Engine {
  public:
   DeviceEngine(comm::Communicator& world, ring::Backend& backend, std::unique_ptr<model::DeviceModelParts> parts,
@@ -30,7 +32,9 @@ class DeviceEngine final : public Engine {
         opt_(o.optimizer, net_.layout(), dev_, stream_, *parts_->kernels),
         elems_(static_cast<std::int64_t>(params.size())),
         params_(dev_, DType::kF32, Shape{elems_}),
-        grads_(dev_, DType::kF32, Shape{elems_}) {
+        grads_(dev_, DType::kF32, Shape{elems_}),
+        reducer_(dev_, stream_, std::move(parts_->reduce_stream), *backend.sp, *backend.dp, elems_,
+                 o.grad_bucket_elems) {
     params_.upload(params.data(), stream_);
     stream_.synchronize();
   }
@@ -54,11 +58,14 @@ class DeviceEngine final : public Engine {
     upload_tokens(t);
     dev_.fill_zero(grads_.view(), stream_);
     model::RingAttentionFn attention = attention_for(t);
-    const model::StepLoss sl = net_.forward_backward(params_.view(), shard(t), attention, scale, grads_.view());
-    // forward_backward returned after its stream finished: the gradients are complete.
-    backend_.sp->all_reduce(grads_.view(), comm::ReduceOp::kSum);
-    backend_.dp->all_reduce(grads_.view(), comm::ReduceOp::kSum);
+    reducer_.begin(grads_.view());
+    const model::StepLoss sl =
+        net_.forward_backward(params_.view(), shard(t), attention, scale, grads_.view(),
+                              [this](std::int64_t first, std::int64_t elems) { reducer_.ready(first, elems); });
+    // The model stream waits for the world's sums before the optimizer's work.
     EngineStep r;
+    r.exposed_grad_reduce_seconds = reducer_.finish();
+    r.grad_buckets = reducer_.buckets_last_step();
     r.loss_sum = all_reduce_scalar(world_, sl.loss_sum, comm::ReduceOp::kSum);
     r.stats = opt_.update(params_.view(), grads_.view(), step);
     return r;
@@ -122,6 +129,7 @@ class DeviceEngine final : public Engine {
   DeviceAdamW opt_;
   std::int64_t elems_;
   device::DeviceTensor params_, grads_;
+  GradientReducer reducer_;  // after grads_: drains its reductions before they go
   Tokens tokens_;
 };
 

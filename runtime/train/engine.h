@@ -35,6 +35,10 @@ inline double all_reduce_scalar(comm::Communicator& c, double x, comm::ReduceOp 
 struct EngineStep {
   double loss_sum = 0;  // whole job
   StepStats stats;
+  // Seconds this rank waited for the gradient all-reduce after its backward had finished
+  // (all of it when the reduction is not overlapped), and the all-reduces it issued.
+  double exposed_grad_reduce_seconds = 0;
+  int grad_buckets = 0;
 };
 
 class Engine {

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 
 #include "runtime/model/ring_attention_fn.h"
 #include "runtime/model/transformer.h"
@@ -38,9 +39,13 @@ class HostEngine final : public Engine {
     model::RingAttentionFn attention(backend_.context(), o_.model, t.positions.data(), t.segments.data(), t.n);
     const model::StepLoss sl = net_.forward_backward(
         params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, scale, grads_);
+    // One blocking all-reduce after the backward: none of it is hidden.
+    const auto t0 = std::chrono::steady_clock::now();
     world_.all_reduce(TensorView(grads_.data(), DType::kF32, Shape{static_cast<std::int64_t>(grads_.size())}),
                       comm::ReduceOp::kSum);
     EngineStep r;
+    r.exposed_grad_reduce_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.grad_buckets = world_.size() > 1 ? 1 : 0;
     r.loss_sum = all_reduce_scalar(world_, sl.loss_sum, comm::ReduceOp::kSum);
     r.stats = opt_.update(params_, grads_, step);
     return r;

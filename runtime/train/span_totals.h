@@ -28,6 +28,7 @@ class SpanTotals final : public device::StreamObserver {
       totals_.comm += s;
     }
   }
+  bool observes(std::string_view stream) const override { return stream == compute_ || stream == comm_; }
   // The totals since the last call, and a fresh start.
   SpanSeconds take() {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -1,5 +1,7 @@
 #include "runtime/train/train_config.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "runtime/core/check.h"
@@ -60,8 +62,8 @@ TrainOptions train_options_from(const config::RunConfig& c) {
   o.model.positions = positions_from(m.positions());
   o.model.rope = {m.rope_base(), rope_scaling_from(m.rope_scaling()), m.rope_factor()};
   o.model.norm_eps = m.norm_eps();
-  o.device_precision = m.compute() == config::DATA_TYPE_BF16 ? model::DevicePrecision::kBf16Activations
-                                                              : model::DevicePrecision::kF32;
+  o.device_precision =
+      m.compute() == config::DATA_TYPE_BF16 ? model::DevicePrecision::kBf16Activations : model::DevicePrecision::kF32;
   o.model.mask = {
       c.attention().mask() == config::MASK_CAUSAL ? numerics::MaskKind::kCausal : numerics::MaskKind::kBidirectional,
       static_cast<std::int32_t>(c.attention().window())};
@@ -81,6 +83,9 @@ TrainOptions train_options_from(const config::RunConfig& c) {
   o.eval_every = static_cast<std::int64_t>(t.eval_every());
   o.eval_batches = t.eval_batches();
   o.checkpoint_every = static_cast<std::int64_t>(t.checkpoint_every());
+  // MiB of f32 gradients → elements (at least one when not 0: a tiny bucket is one layer).
+  const double bucket_elems = t.grad_bucket_mb() * 1024.0 * 1024.0 / sizeof(float);
+  o.grad_bucket_elems = t.grad_bucket_mb() > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(bucket_elems)) : 0;
   model::validate_model_config(o.model);
   return o;
 }

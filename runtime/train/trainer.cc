@@ -80,8 +80,12 @@ class Trainer {
     ++step_;
 
     const SpanSeconds spans = totals_.take();
-    std::vector<double> maxes{seconds_since(t0), spans.compute, spans.comm, spans.exposed_wait,
-                              static_cast<double>(peak_rss_bytes())};
+    std::vector<double> maxes{seconds_since(t0),
+                              spans.compute,
+                              spans.comm,
+                              spans.exposed_wait,
+                              static_cast<double>(peak_rss_bytes()),
+                              es.exposed_grad_reduce_seconds};
     all_reduce(world_, maxes, comm::ReduceOp::kMax);
     StepReport r;
     r.step = step_;
@@ -95,6 +99,8 @@ class Trainer {
     r.comm_seconds = maxes[2];
     r.exposed_comm_seconds = maxes[3];
     r.peak_rss_bytes = maxes[4];
+    r.exposed_grad_reduce_seconds = maxes[5];
+    r.grad_buckets = es.grad_buckets;
     r.activation_bytes_per_token = engine_->activation_bytes_per_token();
     return r;
   }
@@ -177,8 +183,8 @@ TrainOutcome train(comm::Communicator& world, const ring::BackendFactory& make_b
     // A finished run started again (the README's main job twice): say so, and evaluate
     // the trained model so the run still reports where it stands.
     note("the checkpoint is at step " + std::to_string(first) +
-         " = train.steps: nothing left to train (set "
-         "train.resume=false or another output_dir to train anew)");
+         " = train.steps: nothing left to train (raise train.steps to train on, or use another "
+         "output_dir or train.checkpoint_dir to train anew)");
     out.last_eval = trainer.evaluate();
     if (root && cb.on_eval) cb.on_eval(*out.last_eval);
   }

@@ -47,6 +47,9 @@ struct TrainOptions {
   std::int64_t checkpoint_every = 0;  // 0: only at the end and on a stop request
   // The device model's activations and GEMM inputs (model.compute); the host model is fp32.
   model::DevicePrecision device_precision = model::DevicePrecision::kF32;
+  // The device engine's gradient all-reduce buckets (train.grad_bucket_mb, in f32
+  // elements); 0: one all-reduce after the backward (runtime/train/gradient_reducer.h).
+  std::int64_t grad_bucket_elems = 0;
 };
 
 // Everything a checkpoint must hold to resume bitwise: the data position is the step.
@@ -72,6 +75,8 @@ struct StepReport {
   double step_seconds = 0, tokens_per_s = 0;
   double attention_seconds = 0, comm_seconds = 0, exposed_comm_seconds = 0;  // rank max
   double peak_rss_bytes = 0;                                                 // rank max
+  double exposed_grad_reduce_seconds = 0;                                    // rank max
+  int grad_buckets = 0;
   std::int64_t activation_bytes_per_token = 0;
 };
 

@@ -23,6 +23,7 @@
 #include "runtime/checkpoint/checkpoint.h"
 #include "runtime/checkpoint/checkpoint.pb.h"
 #include "runtime/checkpoint/file_io.h"
+#include "runtime/checkpoint/manifest.h"
 #include "runtime/core/error.h"
 
 namespace ra::checkpoint {
@@ -253,6 +254,17 @@ TEST_F(Checkpoints, RefusesAnotherWorldLayout) {
               StartsWith(dir + ": world layout 4 ranks (dp=2 sp=2) differs from this run's 2 ranks (dp=1 sp=2)"));
 }
 
+// Another number of ranks changes the config hash too (it covers the parallel section):
+// the world layout, what the user must change, is reported first.
+TEST_F(Checkpoints, TheWorldLayoutIsCheckedBeforeTheConfigHash) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  LoadExpectations e = model_.expect();
+  e.world = {1, 1, 1};
+  e.config_hash = "9f8e7d6c5b4a3921";
+  EXPECT_THAT(refusal(dir, e),
+              StartsWith(dir + ": world layout 4 ranks (dp=2 sp=2) differs from this run's 1 rank (dp=1 sp=1)"));
+}
+
 TEST_F(Checkpoints, RefusesAnotherShapeOrDtype) {
   const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
   LoadExpectations e = model_.expect();
@@ -305,9 +317,11 @@ TEST_F(Checkpoints, ADirectoryWithoutAReadableManifestIsNotACheckpoint) {
   std::ofstream(second + "/manifest.pb", std::ios::binary | std::ios::trunc) << "\x01\x02garbage";
   const CheckpointScan scan = scan_checkpoints(root_);
   EXPECT_EQ(scan.latest(), first);
-  ASSERT_EQ(scan.skipped.size(), 2u);
-  EXPECT_THAT(scan.skipped[0], StartsWith(second + "/manifest.pb: not a checkpoint manifest"));
-  EXPECT_THAT(scan.skipped[1], StartsWith(third + ": no readable manifest"));
+  ASSERT_EQ(scan.damaged.size(), 2u);
+  EXPECT_THAT(scan.damaged[0].why, StartsWith(second + "/manifest.pb: not a checkpoint manifest"));
+  EXPECT_THAT(scan.damaged[1].why, StartsWith(third + ": no readable manifest"));
+  EXPECT_EQ(scan.damaged[0].step, 200u);
+  EXPECT_EQ(scan.damaged[1].path, third);
   EXPECT_EQ(latest_checkpoint(root_), first);
   EXPECT_THAT(refusal(third, model_.expect()), StartsWith(third + ": no readable manifest"));
   // Retention counts and removes complete checkpoints only: the damaged ones stay for a
@@ -324,15 +338,16 @@ TEST_F(Checkpoints, RefusesATamperedManifest) {
     std::ifstream in(path, std::ios::binary);
     ASSERT_TRUE(good.ParseFromIstream(&in));
   }
+  // Rewritten as the writer writes (with the closing crc32): the checks after it are reached.
   const auto rewrite = [&](const Manifest& m) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    ASSERT_TRUE(m.SerializeToOstream(&out));
+    out << serialize_manifest(m, dir);
   };
   Manifest m = good;
-  m.set_format_version(2);
+  m.set_format_version(3);
   rewrite(m);
   EXPECT_THAT(refusal(dir, model_.expect()),
-              StartsWith(path + ": manifest format version 2, this ringattn reads version 1"));
+              StartsWith(path + ": manifest format version 3, this ringattn reads versions 1 to 2"));
   m = good;
   m.mutable_tensors(1)->set_file("../../victim");
   rewrite(m);
@@ -354,6 +369,198 @@ TEST_F(Checkpoints, RefusesATamperedManifest) {
   EXPECT_EQ(latest_checkpoint(root_), std::nullopt);
   EXPECT_THAT(refusal(renamed, model_.expect()),
               StartsWith(renamed + "/manifest.pb: the manifest is of step 5, the directory's name says 9"));
+}
+
+// Every kind of damage to the newest checkpoint: refused by default with one line naming
+// the entry and the rule it breaks; with kSetAside renamed aside (its bytes kept) so that
+// the resume starts from the older checkpoint and the step can be written again.
+enum class Damage { kManifestMissing, kGarbage, kTruncated, kEmpty, kSwapped, kFile, kSymlink };
+
+struct DamageCase {
+  Damage damage;
+  const char* reason;  // what the refusal must say about the entry
+};
+void PrintTo(const DamageCase& c, std::ostream* os) { *os << c.reason; }
+
+class DamagedNewest : public Checkpoints, public ::testing::WithParamInterface<DamageCase> {
+ protected:
+  // Damages `dir` (a complete checkpoint of step 200; `older` is that of step 100).
+  static void damage(Damage d, const std::string& dir, const std::string& older) {
+    const std::string manifest = dir + "/manifest.pb";
+    switch (d) {
+      case Damage::kManifestMissing: fs::remove(manifest); break;
+      case Damage::kGarbage: std::ofstream(manifest, std::ios::binary | std::ios::trunc) << "\x01\x02garbage"; break;
+      // Only the closing crc32 cut off: every record still parses (the hard case).
+      case Damage::kTruncated: fs::resize_file(manifest, fs::file_size(manifest) - 5); break;
+      case Damage::kEmpty: fs::resize_file(manifest, 0); break;
+      case Damage::kSwapped:
+        fs::copy_file(older + "/manifest.pb", manifest, fs::copy_options::overwrite_existing);
+        break;
+      case Damage::kFile:
+        fs::remove_all(dir);
+        std::ofstream(dir, std::ios::binary) << "not a directory";
+        break;
+      case Damage::kSymlink:
+        fs::remove_all(dir);
+        fs::create_directory_symlink(older, dir);  // a complete checkpoint behind it: still not ours
+        break;
+    }
+  }
+};
+
+std::string damage_case_name(const ::testing::TestParamInfo<DamageCase>& info) {
+  static const char* const kNames[] = {"ManifestMissing", "Garbage", "Truncated", "Empty",
+                                       "Swapped",         "File",    "Symlink"};
+  return kNames[static_cast<int>(info.param.damage)];
+}
+
+TEST_P(DamagedNewest, IsRefusedByDefaultNamingTheEntryAndTheRule) {
+  const std::string older = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  const std::string newest = write_checkpoint(root_, meta_of_step(200), model_.tensors(), {});
+  damage(GetParam().damage, newest, older);
+  const std::set<std::string> before = names_in(root_);
+  try {
+    choose_resume_point(root_, DamagedPolicy::kRefuse);
+    ADD_FAILURE() << "a damaged newest checkpoint was resumed past";
+  } catch (const CheckpointError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(exit_status(e), 5);
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "one line: " << what;
+    EXPECT_THAT(what, StartsWith("damaged checkpoint " + newest));
+    EXPECT_THAT(what, HasSubstr(GetParam().reason));
+    EXPECT_THAT(what, HasSubstr("Refusing to resume from the latest complete checkpoint " + older));
+    EXPECT_THAT(what, HasSubstr("train.on_damaged_checkpoint=set_aside"));
+  }
+  EXPECT_EQ(names_in(root_), before) << "a refusal changes nothing";
+}
+
+TEST_P(DamagedNewest, IsSetAsideWhenTheUserOptsIn) {
+  const std::string older = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  const std::string newest = write_checkpoint(root_, meta_of_step(200), model_.tensors(), {});
+  damage(GetParam().damage, newest, older);
+  const bool was_dir = fs::is_directory(fs::symlink_status(newest));
+  const std::set<std::string> inside = was_dir ? names_in(newest) : std::set<std::string>{};
+  const ResumePoint p = choose_resume_point(root_, DamagedPolicy::kSetAside);
+  EXPECT_EQ(p.checkpoint, older);
+  ASSERT_EQ(p.warnings.size(), 2u);
+  EXPECT_THAT(p.warnings[0], StartsWith("damaged checkpoint " + newest));
+  EXPECT_THAT(p.warnings[0], HasSubstr(GetParam().reason));
+  EXPECT_THAT(p.warnings[0], HasSubstr("; set aside as " + newest + ".damaged-"));
+  // Renamed, never deleted: the entry is there, of the same kind, with the same files.
+  std::vector<std::string> aside;
+  for (const std::string& n : names_in(root_))
+    if (n.rfind("step-000000000200.damaged-", 0) == 0) aside.push_back(root_ + "/" + n);
+  ASSERT_EQ(aside.size(), 1u) << "names: " << ::testing::PrintToString(names_in(root_));
+  EXPECT_EQ(fs::is_symlink(aside[0]), GetParam().damage == Damage::kSymlink);
+  if (was_dir) {
+    EXPECT_EQ(names_in(aside[0]), inside);
+  }
+  EXPECT_FALSE(fs::exists(fs::symlink_status(newest)));
+  // The redone step can be written again, and the set-aside entry is not a checkpoint.
+  write_checkpoint(root_, meta_of_step(200), model_.tensors(), {});
+  const CheckpointScan scan = scan_checkpoints(root_);
+  EXPECT_EQ(scan.complete, (std::vector<std::string>{older, newest}));
+  EXPECT_TRUE(scan.damaged.empty());
+  EXPECT_TRUE(fs::exists(fs::symlink_status(aside[0]))) << "retention leaves what was set aside";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Checkpoints, DamagedNewest,
+    ::testing::Values(DamageCase{Damage::kManifestMissing, "step-000000000200: no readable manifest"},
+                      DamageCase{Damage::kGarbage, "step-000000000200/manifest.pb: not a checkpoint manifest"},
+                      DamageCase{Damage::kTruncated,
+                                 "step-000000000200/manifest.pb: the manifest is truncated or corrupt"},
+                      DamageCase{Damage::kEmpty, "step-000000000200/manifest.pb: not a checkpoint manifest (0 bytes"},
+                      DamageCase{Damage::kSwapped, "the manifest is of step 100, the directory's name says 200"},
+                      DamageCase{Damage::kFile, "step-000000000200: a file, not a checkpoint directory"},
+                      DamageCase{Damage::kSymlink, "step-000000000200: a symbolic link, not a checkpoint directory"}),
+    damage_case_name);
+
+TEST_F(Checkpoints, ADamagedEntryWithoutAnyCompleteCheckpointIsRefusedToo) {
+  const std::string only = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  fs::remove(only + "/manifest.pb");
+  EXPECT_THROW(
+      {
+        try {
+          choose_resume_point(root_, DamagedPolicy::kRefuse);
+        } catch (const CheckpointError& e) {
+          EXPECT_THAT(e.what(), HasSubstr("Refusing to resume from step 0 (no complete checkpoint)"));
+          throw;
+        }
+      },
+      CheckpointError);
+  const ResumePoint p = choose_resume_point(root_, DamagedPolicy::kSetAside);
+  EXPECT_EQ(p.checkpoint, std::nullopt);
+  EXPECT_TRUE(scan_checkpoints(root_).empty());
+}
+
+TEST_F(Checkpoints, ADamagedEntryOlderThanTheLatestIsWarnedAboutAndKept) {
+  const std::string older = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  const std::string newest = write_checkpoint(root_, meta_of_step(200), model_.tensors(), {});
+  fs::remove(older + "/manifest.pb");
+  const ResumePoint p = choose_resume_point(root_, DamagedPolicy::kRefuse);
+  EXPECT_EQ(p.checkpoint, newest);
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_THAT(p.warnings[0], StartsWith("damaged checkpoint " + older + ": no readable manifest"));
+  EXPECT_THAT(p.warnings[0], HasSubstr("which is resumed; left for a person to look at"));
+  EXPECT_TRUE(fs::exists(older));
+}
+
+TEST_F(Checkpoints, SettingAsideTwiceInOneSecondNeverReplaces) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(100), model_.tensors(), {});
+  fs::remove(dir + "/manifest.pb");
+  const std::string first = set_aside_damaged({100, dir, "test"});
+  fs::create_directory(dir);
+  const std::string second = set_aside_damaged({100, dir, "test"});
+  EXPECT_NE(first, second);
+  EXPECT_TRUE(fs::exists(first));
+  EXPECT_TRUE(fs::exists(second));
+}
+
+// A manifest cut anywhere — also between two tensor records, where the rest still parses
+// — or with any byte flipped is refused, never loaded as a smaller or different checkpoint.
+TEST_F(Checkpoints, EveryTruncationAndEveryFlippedByteOfAManifestIsRefused) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(5), model_.tensors(), {});
+  const std::string path = dir + "/manifest.pb";
+  const std::string good = read_text(path);
+  ASSERT_GT(good.size(), 20u);
+  const auto write = [&](const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    write(good.substr(0, n));
+    EXPECT_THROW(read_manifest(dir), CheckpointError) << "cut to " << n << " of " << good.size() << " bytes";
+  }
+  write(good.substr(0, good.size() - 5));  // exactly the closing crc32: every record still parses
+  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(path + ": the manifest is truncated or corrupt (" +
+                                                        std::to_string(good.size() - 5) + " bytes"));
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x04);
+    write(bad);
+    EXPECT_THROW(read_manifest(dir), CheckpointError) << "byte " << i << " flipped";
+  }
+  write(good);
+  model_.expect_same_as(load_checkpoint(dir, model_.expect()));
+}
+
+// Checkpoints written before the closing crc32 (format 1) still load.
+TEST_F(Checkpoints, AFormatOneManifestStillLoads) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(5), model_.tensors(), {});
+  const std::string path = dir + "/manifest.pb";
+  Manifest m;
+  {
+    std::ifstream in(path, std::ios::binary);
+    ASSERT_TRUE(m.ParseFromIstream(&in));
+  }
+  EXPECT_EQ(m.format_version(), 2u);
+  m.set_format_version(1);
+  m.clear_manifest_crc32();
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    ASSERT_TRUE(m.SerializeToOstream(&out));
+  }
+  model_.expect_same_as(load_checkpoint(dir, model_.expect()));
 }
 
 // Where the writer is SIGKILLed (a test-only stage hook stops it there).
@@ -474,8 +681,8 @@ TEST_F(Checkpoints, ASymlinkAtTheCheckpointNameIsNotFollowed) {
   EXPECT_TRUE(fs::is_empty(elsewhere));
   const CheckpointScan scan = scan_checkpoints(root_);
   EXPECT_EQ(scan.latest(), std::nullopt);
-  ASSERT_EQ(scan.skipped.size(), 1u);
-  EXPECT_THAT(scan.skipped[0], HasSubstr("not a directory"));
+  ASSERT_EQ(scan.damaged.size(), 1u);
+  EXPECT_THAT(scan.damaged[0].why, HasSubstr("a symbolic link, not a checkpoint directory"));
 }
 
 TEST_F(Checkpoints, FileIoNeverWritesThroughASymlink) {

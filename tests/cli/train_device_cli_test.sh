@@ -7,7 +7,9 @@
 #   2. SIGUSR1 mid-run checkpoints (params and moments downloaded to the host, the CPU
 #      path's format) and the resumed run ends bitwise identical to the uninterrupted one;
 #   3. data parallel (dp = 2, sp = 1: gradients through the backend's dp communicator on
-#      device views) tracks the cpu backend's dp = 2 run too.
+#      device views) tracks the cpu backend's dp = 2 run too;
+#   4. the bucketed, overlapped gradient all-reduce ends bitwise where one all-reduce
+#      after the backward does.
 set -uo pipefail
 ringattn=$1
 mpirun_sh=$2
@@ -77,4 +79,21 @@ out=$(run --set parallel.dp=2 --out-dir "$tmp/dp-cpu" 2>&1); rc=$?
 cmp_out=$(python3 "$agree" "$tmp/dp-simt/records.jsonl" "$tmp/dp-cpu/records.jsonl" --quiet); rc=$?
 echo "dp = 2: $cmp_out"
 [ "$rc" = 0 ] || fail "simt dp = 2 losses do not track the cpu losses"
+
+# 4. Bucketed gradient all-reduce (train.grad_bucket_mb): with buckets smaller than a
+# layer (2 layers: each layer reduced as the backward finishes it, overlapped with the
+# earlier layer's backward; then the embedding and the final norm) dp = 2 ends bitwise
+# where one all-reduce after the backward ends: at 2 ranks every element's sum is a + b
+# either way. The records say how many all-reduces each step issued.
+buckets() { python3 -c 'import json,sys; print(sorted({json.loads(l)["grad_buckets"] for l in open(sys.argv[1]) if "\"train_step\"" in l}))' "$1"; }
+for b in 0 0.00001; do
+  out=$(run "${simt[@]}" --set parallel.dp=2 --set model.layers=2 --set train.grad_bucket_mb=$b --out-dir "$tmp/bucket-$b" 2>&1); rc=$?
+  [ "$rc" = 0 ] || fail "simt dp = 2 with grad_bucket_mb = $b exited $rc: $out"
+done
+[ "$(buckets "$tmp/bucket-0/records.jsonl")" = "[1]" ] || fail "grad_bucket_mb = 0: expected 1 all-reduce per step, got $(buckets "$tmp/bucket-0/records.jsonl")"
+[ "$(buckets "$tmp/bucket-0.00001/records.jsonl")" = "[4]" ] || fail "tiny buckets: expected 4 all-reduces per step (2 layers, embedding, final norm), got $(buckets "$tmp/bucket-0.00001/records.jsonl")"
+final=$(printf 'step-%012d' "$steps")
+cmp "$tmp/bucket-0/checkpoints/$final/tensors-000.bin" "$tmp/bucket-0.00001/checkpoints/$final/tensors-000.bin" \
+  || fail "bucketed gradient all-reduce ends elsewhere than one all-reduce after the backward"
+echo "bucketed all-reduce: 4 per step, bitwise equal to 1 per step after $steps steps"
 echo PASS

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -211,6 +212,54 @@ TEST_F(Staged, ExchangesRefuseADeviceStream) {
     ADD_FAILURE() << "a staged exchange was enqueued on a device stream";
   } catch (const InternalError& e) {
     EXPECT_NE(std::string(e.what()).find("Device::create_host_stream"), std::string::npos) << e.what();
+  }
+}
+
+// enqueue_all_reduce: the reduction runs on the stream's thread, in order after the work
+// launched before it (here: the producer writing the data) and before the work launched
+// after it (the consumer reading the sum); the host does not wait at enqueue.
+TEST_F(Staged, AllReduceEnqueuedOnAHostStreamRunsInStreamOrder) {
+  device::cpu::CpuDevice dev;
+  auto stream = dev.create_host_stream("grad reduce");
+  const int p = comm_.size(), r = comm_.rank();
+  std::vector<float> x(1000, -1.0f), host_x(3, -1.0f), seen;
+  stream->launch("produce", [&] {
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(r + 1) * static_cast<float>(i);
+  });
+  comm_.enqueue_all_reduce(dev_f32(x), ReduceOp::kSum, *stream);
+  comm_.enqueue_all_reduce(host_f32(host_x), ReduceOp::kMin, *stream);  // passes through to MPI
+  stream->launch("consume", [&] { seen = x; });
+  stream->synchronize();
+  const float ranks_sum = static_cast<float>(p * (p + 1) / 2);
+  for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(seen[i], ranks_sum * static_cast<float>(i)) << "element " << i;
+  EXPECT_EQ(host_x, std::vector<float>(3, -1.0f));
+  EXPECT_GE(stager_->to_host.load(), 1);
+  EXPECT_THROW(
+      {
+        DeviceLikeStream device_stream;
+        comm_.enqueue_all_reduce(dev_f32(x), ReduceOp::kSum, device_stream);
+      },
+      InternalError);
+}
+
+// A peer that never joins an enqueued all-reduce: the stream fails with the inner
+// communicator's PeerError past the deadline, naming the all-reduce; nothing hangs.
+TEST(StagedAllReduce, APeerThatNeverJoinsFailsTheStreamPastTheDeadline) {
+  auto group = world().split(0, world().rank());
+  CommOptions o = group->options();
+  o.timeout = std::chrono::milliseconds(300);
+  group->set_options(o);
+  StagedCommunicator staged(*group, std::make_shared<HostStager>());
+  device::cpu::CpuDevice dev;
+  auto stream = dev.create_host_stream("grad reduce");
+  std::vector<float> x(4, 1.0f);
+  if (staged.rank() != 0 || staged.size() == 1) return;  // rank 0 alone enqueues; the others never join
+  staged.enqueue_all_reduce(host_f32(x), ReduceOp::kSum, *stream);
+  try {
+    stream->synchronize();
+    ADD_FAILURE() << "an all-reduce nobody joined completed";
+  } catch (const PeerError& e) {
+    EXPECT_NE(std::string(e.what()).find("all_reduce"), std::string::npos) << e.what();
   }
 }
 

@@ -65,7 +65,7 @@ TEST(TrainConfig, TheHashIgnoresCadenceAndPathsButNotTheTrajectory) {
   const std::string base = config_hash(resolved({}));
   EXPECT_EQ(base.size(), 16u);
   EXPECT_EQ(config_hash(resolved({"train.log_every=3", "train.checkpoint_dir=/x", "output_dir=/y", "train.resume=false",
-                                  "comm.timeout=9", "train.eval_every=7"})),
+                                  "train.on_damaged_checkpoint=set_aside", "comm.timeout=9", "train.eval_every=7"})),
             base);
   for (const char* change : {"train.lr=0.01", "train.steps=99", "model.layers=3", "train.seed=2", "attention.window=5",
                              "train.data.passkey_digits=4"})

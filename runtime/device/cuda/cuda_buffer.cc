@@ -14,8 +14,9 @@ CudaBuffer::CudaBuffer(std::size_t size_bytes, std::shared_ptr<DeviceContext> co
   const cudaError_t status = cudaMalloc(&data_, size_bytes_);
   if (status == cudaErrorMemoryAllocation) {
     cudaGetLastError();  // clear the (non-sticky) error so later calls do not report it
-    throw InternalError("out of memory on CUDA device " + std::to_string(context_->options().ordinal) +
-                        ": cudaMalloc of " + std::to_string(size_bytes_) + " bytes failed");
+    throw ResourceError("out of memory on CUDA device " + std::to_string(context_->options().ordinal) +
+                        ": cudaMalloc of " + std::to_string(size_bytes_) +
+                        " bytes failed (`ringattn plan` estimates what a run needs per GPU)");
   }
   RA_CUDA_CHECK(status);
 }

@@ -53,7 +53,7 @@ CudaDevice::CudaDevice(CudaDeviceOptions options) : context_(std::make_shared<De
 }
 
 std::unique_ptr<Stream> CudaDevice::create_stream(std::string name) {
-  return std::make_unique<CudaStream>(std::move(name), context_);
+  return std::make_unique<CudaStream>(std::move(name), context_, observer_);
 }
 
 std::unique_ptr<Stream> CudaDevice::create_host_stream(std::string name) {

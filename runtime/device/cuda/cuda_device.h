@@ -7,8 +7,8 @@
 // stalled or failed peer into ra::PeerError there) and give up at sync_timeout.
 //
 // Entry points make this device current on the calling thread, so any host thread may
-// use it. The observer sees host-worker streams only: CUDA work runs on the GPU, not on
-// host threads whose spans we could report; use Nsight Systems to see it.
+// use it. The observer sees host-worker streams' spans from their threads, and CUDA
+// streams' spans from timing events (cuda_stream.h) for the streams it observes().
 #pragma once
 
 #include <cstddef>
@@ -46,7 +46,8 @@ class CudaDevice final : public Device {
   void add_f32(TensorView dst, ConstTensorView src, Stream& stream) override;
   void upload(TensorView dst, const void* src_host, Stream& stream) override;
   void download(void* dst_host, ConstTensorView src, Stream& stream) override;
-  // Only host-worker streams report spans (their work runs on host threads).
+  // Streams created afterwards report to it (host-worker streams from their threads,
+  // CUDA streams from timing events).
   void set_observer(StreamObserver* observer) override { observer_ = observer; }
 
   std::unique_ptr<PinnedHostBuffer> allocate_pinned(std::size_t size_bytes);

@@ -1,0 +1,125 @@
+#include "runtime/plan/memory_model.h"
+
+#include <cstdio>
+
+#include "runtime/model/params.h"
+#include "runtime/model/transformer.h"
+#include "runtime/ring/kv_block.h"
+
+namespace ra::plan {
+namespace {
+
+std::int64_t bytes_of(DType t) { return static_cast<std::int64_t>(dtype_size_bytes(t)); }
+constexpr std::int64_t kF32 = 4, kI32 = 4;
+
+}  // namespace
+
+void MemoryEstimate::add(std::string name, std::int64_t bytes, Residence where) {
+  terms.push_back({std::move(name), bytes, where});
+}
+
+void MemoryEstimate::append(const MemoryEstimate& other) {
+  terms.insert(terms.end(), other.terms.begin(), other.terms.end());
+}
+
+std::int64_t MemoryEstimate::bytes_on(Residence where) const {
+  std::int64_t sum = 0;
+  for (const MemoryTerm& t : terms) {
+    if (t.where == where) sum += t.bytes;
+  }
+  return sum;
+}
+
+std::int64_t MemoryEstimate::total_bytes() const { return bytes_on(Residence::kDevice) + bytes_on(Residence::kHost); }
+
+MemoryEstimate ring_buffers(const AttentionShape& s) {
+  const std::int64_t n = s.tokens;
+  const ring::KvLayout kv{n, s.kv_heads, s.head_dim, s.storage};
+  const std::int64_t dkv_block = 2 * n * s.kv_heads * s.head_dim * kF32;
+  const std::int64_t rows = n * s.heads * kF32;
+  MemoryEstimate m;
+  m.add("ring KV blocks (K, V, positions, segments; double-buffered)", 2 * static_cast<std::int64_t>(kv.total_bytes()),
+        Residence::kDevice);
+  m.add("ring dK/dV blocks (2 travelling + 1 local, f32)", 3 * dkv_block, Residence::kDevice);
+  m.add("ring accumulator (f32 O) and row max/sum/dsum", n * s.heads * s.head_dim * kF32 + 3 * rows,
+        Residence::kDevice);
+  return m;
+}
+
+MemoryEstimate bench_memory(const AttentionShape& s) {
+  const std::int64_t n = s.tokens, st = bytes_of(s.storage);
+  const std::int64_t q = n * s.heads * s.head_dim, kv = n * s.kv_heads * s.head_dim, rows = n * s.heads;
+  const std::int64_t inputs = (2 * q + 2 * kv) * st + 2 * n * kI32;              // q, dout, k, v; positions, segments
+  const std::int64_t outputs = q * st + rows * kF32 + q * kF32 + 2 * kv * kF32;  // o, lse, dq, dk, dv
+  MemoryEstimate m;
+  m.add("shard inputs q, k, v, dout + metadata (host)", inputs, Residence::kHost);
+  m.add("shard inputs q, k, v, dout + metadata (device)", inputs, Residence::kDevice);
+  m.add("outputs o, lse and gradients dq, dk, dv", outputs, Residence::kDevice);
+  m.append(ring_buffers(s));
+  m.add("local-only measurement: inputs (host)", inputs, Residence::kHost);
+  m.add("local-only measurement: inputs, state, outputs (device)",
+        inputs + q * kF32 + 4 * rows * kF32 + q * st + q * kF32 + 2 * kv * kF32, Residence::kDevice);
+  m.add("outputs downloaded for the digest (host)", outputs, Residence::kHost);
+  return m;
+}
+
+MemoryEstimate kernel_bench_memory(std::int64_t len, std::int64_t heads, std::int64_t head_dim, DType storage) {
+  const std::int64_t q = len * heads * head_dim, rows = len * heads, st = bytes_of(storage);
+  MemoryEstimate m;
+  m.add("q, k, v, o, dout (storage dtype) + positions, segments", 5 * q * st + 2 * len * kI32, Residence::kHost);
+  m.add("accumulator, row statistics, lse (f32)", q * kF32 + 4 * rows * kF32, Residence::kHost);
+  m.add("dq, dk, dv (f32)", 3 * q * kF32, Residence::kHost);
+  return m;
+}
+
+MemoryEstimate train_memory(const TrainShape& s) {
+  const model::ModelConfig& c = s.model;
+  const std::int64_t params = model::ParamLayout(c).total_elems();
+  const std::int64_t n = s.tokens;
+  const bool device = s.placement == TrainPlacement::kDevice;
+  const Residence home = device ? Residence::kDevice : Residence::kHost;
+  MemoryEstimate m;
+  m.add("parameters (f32)", params * kF32, home);
+  m.add("gradients (f32)", params * kF32, home);
+  m.add("AdamW moments m, v (f32)", 2 * params * kF32, home);
+  if (device && s.precision == model::DevicePrecision::kBf16Activations) {
+    m.add("bf16 copy of the weights (GEMM operands)", params * 2, Residence::kDevice);
+  }
+  const std::int64_t act_per_token = device ? model::device_activation_bytes_per_token(c, s.precision)
+                                            : model::host_activation_bytes_per_token(c, kF32);
+  m.add("activations (saved layer inputs + one layer's working set)", act_per_token * n, home);
+  // The ring of one layer's attention at a time, in the attention's storage (bf16 on the
+  // device model, whose ring inputs are staged in bf16 beside the f32 q, k, v).
+  const DType storage = device ? DType::kBF16 : DType::kF32;
+  m.append(ring_buffers({n, c.heads, c.kv_heads, c.head_dim, storage}));
+  if (device) {
+    m.add("bf16 staging of q, k, v, o, dout for the ring",
+          n * (3 * c.q_features() + 2 * c.kv_features()) * 2 + n * kI32, Residence::kDevice);
+    m.add("tokens, targets, positions, segments (device)", 4 * n * kI32, Residence::kDevice);
+  }
+  m.add("tokens, targets, positions, segments (host)", 4 * n * kI32, Residence::kHost);
+  // Evaluation: logits [eval tokens, vocab] f32, on the device and downloaded.
+  m.add("evaluation logits (host)", s.eval_tokens * c.vocab * kF32, Residence::kHost);
+  if (device) m.add("evaluation logits (device)", s.eval_tokens * c.vocab * kF32, Residence::kDevice);
+  // A checkpoint is assembled on the host: parameters and both moments.
+  m.add("checkpoint state copy (parameters, moments; host)", 3 * params * kF32, Residence::kHost);
+  if (device) m.add("initial parameters (host)", params * kF32, Residence::kHost);
+  return m;
+}
+
+std::string format_bytes(std::int64_t bytes) {
+  const double b = static_cast<double>(bytes);
+  char out[32];
+  if (b >= 1024.0 * 1024 * 1024) {
+    std::snprintf(out, sizeof out, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+  } else if (b >= 1024.0 * 1024) {
+    std::snprintf(out, sizeof out, "%.0f MiB", b / (1024.0 * 1024));
+  } else if (b >= 1024.0) {
+    std::snprintf(out, sizeof out, "%.1f KiB", b / 1024.0);
+  } else {
+    std::snprintf(out, sizeof out, "%lld B", static_cast<long long>(bytes));
+  }
+  return out;
+}
+
+}  // namespace ra::plan
