@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string>
 
+#include "kernels/gemm/gemm.h"
 #include "launch/commands.h"
 #include "launch/root_guard.h"
 #include "runtime/core/error.h"
@@ -56,6 +58,10 @@ int main(int argc, char** argv) {
     if (launch_rank() == 0) std::cerr << "ringattn: usage error: " << refusal << '\n';
     return static_cast<int>(ra::ExitCode::kUsage);
   }
+  // A GEMM library that runs far below this CPU (OpenBLAS's core detection) is said once,
+  // before any work: a silent several-fold slowdown is worse than a line on stderr.
+  if (const std::string warning = ra::gemm::startup_warning(); !warning.empty() && launch_rank() == 0)
+    std::cerr << "ringattn: warning: " << warning << '\n';
   try {
     return action ? action() : static_cast<int>(ra::ExitCode::kUsage);
   } catch (const ra::Error& e) {

@@ -12,7 +12,8 @@ packages=(
   pkg-config
   libgtest-dev        # GoogleTest (tests/)
   libgmock-dev
-  libopenblas-dev     # sgemm for the CPU attention kernels
+  libdnnl-dev         # oneDNN: the CPU GEMM (kernels/gemm), JIT for the CPU it runs on (AVX2 … AMX)
+  libopenblas-dev     # dgemm of the f64 reference/finite-difference paths (kernels/gemm)
   libcli11-dev        # command-line parsing of launch/ringattn
   nlohmann-json3-dev  # JSON lines written by the benchmarks
   openmpi-bin         # mpirun/mpiexec: ranks of the ring (tests/distributed run P = 1..4)

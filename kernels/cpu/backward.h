@@ -10,7 +10,7 @@
 namespace ra::kernels::cpu {
 
 // Backward of one KV block: accumulates dQ, dK, dV in f32 (arguments validated).
-void backward_accumulate(const BackwardArgs& a, const AttnDims& dims, const TileSizes& tiles, ThreadPool& pool,
-                         std::vector<WorkerScratch>& scratch);
+void backward_accumulate(const BackwardArgs& a, const AttnDims& dims, const TileSizes& tiles,
+                         ProductPrecision precision, ThreadPool& pool, std::vector<WorkerScratch>& scratch);
 
 }  // namespace ra::kernels::cpu

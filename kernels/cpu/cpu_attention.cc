@@ -47,7 +47,7 @@ void CpuAttention::init_state(const SoftmaxState& state) {
 
 void CpuAttention::forward_accumulate(const ForwardArgs& args) {
   const AttnDims dims = validate_forward(args, kCpuSupport);
-  cpu::forward_accumulate(args, dims, options_.forward, pool_, scratch_);
+  cpu::forward_accumulate(args, dims, options_.forward, options_.precision, pool_, scratch_);
 }
 
 // O = acc / sum and LSE = max + log(sum); a row that saw no visible key has sum = 0 and
@@ -88,7 +88,7 @@ void CpuAttention::backward_prepare(const BackwardPrepareArgs& args) {
 
 void CpuAttention::backward(const BackwardArgs& args) {
   const AttnDims dims = validate_backward(args, kCpuSupport);
-  backward_accumulate(args, dims, options_.backward, pool_, scratch_);
+  backward_accumulate(args, dims, options_.backward, options_.precision, pool_, scratch_);
 }
 
 void CpuAttention::merge(const MergeArgs& args) {

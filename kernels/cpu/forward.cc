@@ -9,6 +9,9 @@
 //   sum    = alpha * sum + rowsum P
 //   acc    = alpha * acc + P V_j                                            GEMM
 // A row with no visible key so far keeps m = -inf, sum = 0, acc = 0.
+// bf16 storage: Q K_j^T multiplies the stored bf16 values (gemm.h's bf16 GEMM: exact
+// products, fp32 sums); with ProductPrecision::kFast, P V_j multiplies P rounded to bf16
+// by the stored V (sum keeps the unrounded P), with kExact V is widened and P stays fp32.
 #include "kernels/cpu/forward.h"
 
 #include <algorithm>
@@ -28,11 +31,15 @@ struct ForwardTask {
   const AttnDims& d;
   const TileGrid& q_grid;
   const TileGrid& k_grid;
+  ProductPrecision precision;
 
   void run(std::int64_t h, std::int64_t qt, WorkerScratch& ws) const {
     const std::int64_t g = h / d.group();
     const std::int64_t r0 = q_grid.begin(qt), nr = q_grid.size(qt);
-    const RowsF32 q = head_rows(a.q, r0, nr, h, ws.q);
+    const bool bf16_qk = a.q.dtype() == DType::kBF16;  // K and V share Q's storage type (validated)
+    const bool bf16_pv = bf16_qk && precision == ProductPrecision::kFast;
+    const RowsF32 q = bf16_qk ? RowsF32{} : head_rows(a.q, r0, nr, h, ws.q);
+    const RowsBf16 q16 = bf16_qk ? head_rows_bf16(a.q, r0, h) : RowsBf16{};
     const std::int32_t* pos_q = a.q_meta.pos.data<std::int32_t>() + r0;
     const std::int32_t* seg_q = a.q_meta.seg.data<std::int32_t>() + r0;
     const std::int32_t* pos_k_all = a.k_meta.pos.data<std::int32_t>();
@@ -51,11 +58,13 @@ struct ForwardTask {
           a.mask.rule, q_grid.summaries[static_cast<std::size_t>(qt)], k_grid.summaries[static_cast<std::size_t>(kt)]);
       if (cls == numerics::TileClass::kEmpty) continue;
       const std::int64_t c0 = k_grid.begin(kt), nc = k_grid.size(kt);
-      const RowsF32 k = head_rows(a.k, c0, nc, g, ws.k);
-      const RowsF32 v = head_rows(a.v, c0, nc, g, ws.v);
-
-      gemm::multiply(a.mask.scale, q.matrix(nr, d.d), Transpose::kNo, k.matrix(nc, d.d), Transpose::kYes, 0.0f,
-                     {s, nr, nc, ld_s});
+      if (bf16_qk) {
+        gemm::multiply(a.mask.scale, q16.matrix(nr, d.d), Transpose::kNo, head_rows_bf16(a.k, c0, g).matrix(nc, d.d),
+                       Transpose::kYes, 0.0f, {s, nr, nc, ld_s});
+      } else {
+        gemm::multiply(a.mask.scale, q.matrix(nr, d.d), Transpose::kNo, head_rows(a.k, c0, nc, g, ws.k).matrix(nc, d.d),
+                       Transpose::kYes, 0.0f, {s, nr, nc, ld_s});
+      }
 
       ScoreRowArgs sr{&a.mask.rule, cls, slope, 0, 0, pos_k_all + c0, seg_k_all + c0};
       for (std::int64_t r = 0; r < nr; ++r) {
@@ -90,20 +99,25 @@ struct ForwardTask {
           for (std::int64_t c = 0; c < d.d; ++c) acc_row[c] *= alpha;
         }
       }
-      gemm::multiply(1.0f, {s, nr, nc, ld_s}, Transpose::kNo, v.matrix(nc, d.d), Transpose::kNo, 1.0f,
-                     {acc, nr, d.d, acc_ld});
+      if (bf16_pv) {
+        gemm::multiply(1.0f, rounded_to_bf16(s, nr, nc, ld_s, ws.p16), Transpose::kNo,
+                       head_rows_bf16(a.v, c0, g).matrix(nc, d.d), Transpose::kNo, 1.0f, {acc, nr, d.d, acc_ld});
+      } else {
+        gemm::multiply(1.0f, {s, nr, nc, ld_s}, Transpose::kNo, head_rows(a.v, c0, nc, g, ws.v).matrix(nc, d.d),
+                       Transpose::kNo, 1.0f, {acc, nr, d.d, acc_ld});
+      }
     }
   }
 };
 
 }  // namespace
 
-void forward_accumulate(const ForwardArgs& a, const AttnDims& dims, const TileSizes& tiles, ThreadPool& pool,
-                        std::vector<WorkerScratch>& scratch) {
+void forward_accumulate(const ForwardArgs& a, const AttnDims& dims, const TileSizes& tiles, ProductPrecision precision,
+                        ThreadPool& pool, std::vector<WorkerScratch>& scratch) {
   if (dims.lq == 0 || dims.lk == 0) return;
   const TileGrid q_grid = make_tile_grid(a.q_meta, tiles.q_rows);
   const TileGrid k_grid = make_tile_grid(a.k_meta, tiles.k_cols);
-  const ForwardTask task{a, dims, q_grid, k_grid};
+  const ForwardTask task{a, dims, q_grid, k_grid, precision};
   const std::int64_t n_q_tiles = q_grid.count();
   pool.parallel_for(dims.hq * n_q_tiles, [&](std::int64_t t, int worker) {
     task.run(t / n_q_tiles, t % n_q_tiles, scratch[static_cast<std::size_t>(worker)]);

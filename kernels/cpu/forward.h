@@ -10,7 +10,7 @@
 namespace ra::kernels::cpu {
 
 // Forward-accumulate of one KV block into the online-softmax state (arguments validated).
-void forward_accumulate(const ForwardArgs& a, const AttnDims& dims, const TileSizes& tiles, ThreadPool& pool,
-                        std::vector<WorkerScratch>& scratch);
+void forward_accumulate(const ForwardArgs& a, const AttnDims& dims, const TileSizes& tiles, ProductPrecision precision,
+                        ThreadPool& pool, std::vector<WorkerScratch>& scratch);
 
 }  // namespace ra::kernels::cpu

@@ -19,6 +19,33 @@ struct RowsF32 {
   gemm::RowMajor<const float> matrix(std::int64_t rows, std::int64_t cols) const { return {data, rows, cols, ld}; }
 };
 
+// Rows of one head of a bf16 [L, H, D] tensor as stored, for the bf16 GEMM.
+struct RowsBf16 {
+  const bf16* data;
+  std::int64_t ld;
+
+  gemm::RowMajor<const bf16> matrix(std::int64_t rows, std::int64_t cols) const { return {data, rows, cols, ld}; }
+};
+
+inline RowsBf16 head_rows_bf16(const ConstTensorView& t, std::int64_t row0, std::int64_t head) {
+  const std::int64_t h = t.dim(1), d = t.dim(2);
+  return {t.data<bf16>() + (row0 * h + head) * d, h * d};
+}
+
+// rows × cols of an f32 tile (stride ld) rounded to bf16 into `out` (same stride): P and
+// dS before their bf16 products.
+inline gemm::RowMajor<const bf16> rounded_to_bf16(const float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                                                  std::vector<bf16>& out) {
+  out.resize(static_cast<std::size_t>(rows * ld));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* src = x + r * ld;
+    bf16* dst = out.data() + r * ld;
+#pragma omp simd
+    for (std::int64_t c = 0; c < cols; ++c) dst[c] = to_bf16(src[c]);
+  }
+  return {out.data(), rows, cols, ld};
+}
+
 // Rows [row0, row0 + rows) of head `head` of t ([L, H, D], f32, bf16 or f16).
 inline RowsF32 head_rows(const ConstTensorView& t, std::int64_t row0, std::int64_t rows, std::int64_t head,
                          std::vector<float>& scratch) {

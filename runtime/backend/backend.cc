@@ -63,6 +63,10 @@ std::unique_ptr<kernels::AttentionBlockOp> make_block_op(const BackendOptions& o
       k.threads = o.threads;
       k.forward = tiles_or(o.forward_tiles, k.forward);
       k.backward = tiles_or(o.backward_tiles, k.backward);
+      // attention.precision means the same on every backend: P and dS rounded to the
+      // 16-bit storage type for their products (fast) or not (exact).
+      k.precision = o.precision == kernels::cuda::MmaPrecision::kExact ? kernels::cpu::ProductPrecision::kExact
+                                                                       : kernels::cpu::ProductPrecision::kFast;
       return std::make_unique<kernels::cpu::CpuAttention>(k);
     }
     case Kernels::kSimt: return make_simt_block_op(o.precision);

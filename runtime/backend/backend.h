@@ -38,7 +38,7 @@ struct BackendOptions {
   int sp = 0;                               // ranks per ring (consecutive world ranks); 0: the whole world is one ring
   int threads = 1;                          // CPU kernel threads per rank
   TileShape forward_tiles, backward_tiles;  // CPU kernels
-  kernels::cuda::MmaPrecision precision = kernels::cuda::MmaPrecision::kFast;  // simt, cuda: attention.precision
+  kernels::cuda::MmaPrecision precision = kernels::cuda::MmaPrecision::kFast;  // attention.precision (every backend)
   // Receives the spans of work of the backend's streams (timelines); may be null.
   device::StreamObserver* observer = nullptr;
 };

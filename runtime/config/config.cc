@@ -81,12 +81,6 @@ void resolve(LoadedConfig& l, const JobShape& job) {
     throw UsageError(show(l, "comm.backend", "nccl") + " needs attention.backend = cuda, but " +
                      show(l, "attention.backend", a.backend() == BACKEND_SIMT ? "simt" : "cpu"));
   }
-  if (a.backend() == BACKEND_CPU && l.origins.of("attention.precision") != "default") {
-    // The CPU kernels multiply in fp32; a precision set for them would be silently ignored.
-    throw UsageError(show(l, "attention.precision", a.precision() == PRECISION_EXACT ? "exact" : "fast") +
-                     " applies to the tensor-core kernels (attention.backend = cuda or simt), but " +
-                     show(l, "attention.backend", "cpu") + ", whose kernels always multiply in fp32");
-  }
   if (a.backend() == BACKEND_SIMT) {
     // The CUDA kernels, emulated: their head dims and 16-bit storage only.
     if (a.head_dim() != 16 && a.head_dim() != 32 && a.head_dim() != 64 && a.head_dim() != 128) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The `simt` backend (the CUDA kernels under the SIMT emulator) through the real command
-# paths at P = 2, against the `cpu` backend, with the CUDA kernels' exact precision (fp32
-# products of P and dS, held to the same policy as the CPU kernels; the default fast
-# precision's own bound is tested kernel by kernel in tests/simt):
+# paths at P = 2, against the `cpu` backend, both at exact precision (fp32 products of P
+# and dS, held to the fp32 policy; the default fast precision's own bound is tested
+# kernel by kernel in tests/simt and tests/kernels/cpu_attention_test.cc):
 #   - `ringattn attention --dtype bf16` on every golden case: both backends meet the
 #     numerics policy against the f64 reference on the bf16-rounded inputs (so they
 #     agree with each other within twice its bounds);
@@ -58,8 +58,8 @@ PY
 for shape in "--mask causal --head-dim 32 --heads 4 --kv-heads 2" "--mask bidirectional --window 40 --head-dim 64 --heads 2 --kv-heads 1"; do
   for backend in cpu simt; do
     # shellcheck disable=SC2086
-    precision=()
-    [ "$backend" = simt ] && precision=(--set attention.precision=exact)
+    # Exact on both: the cpu kernels' products are fp32 then, like the CUDA kernels' split.
+    precision=(--set attention.precision=exact)
     "$mpirun" 2 "$bin" bench --set attention.backend=$backend "${precision[@]}" --dtype bf16 --tokens-per-rank 96 $shape \
       --reps 1 --warmup 0 --json >"$dir/bench_$backend.json" 2>"$dir/err"
     rc=$?
@@ -70,7 +70,7 @@ for shape in "--mask causal --head-dim 32 --heads 4 --kv-heads 2" "--mask bidire
   check "bench digests cpu vs simt ($shape)" $?
 done
 # The comparison can fail: a window off by one is caught.
-"$mpirun" 2 "$bin" bench --dtype bf16 --tokens-per-rank 96 --mask bidirectional --window 39 --head-dim 64 --heads 2 \
+"$mpirun" 2 "$bin" bench --set attention.precision=exact --dtype bf16 --tokens-per-rank 96 --mask bidirectional --window 39 --head-dim 64 --heads 2 \
   --kv-heads 1 --reps 1 --warmup 0 --json >"$dir/bench_w39.json" 2>"$dir/err"
 ok=$?
 check "bench with W = 39: $(cat "$dir/err")" "$ok"

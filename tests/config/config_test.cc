@@ -131,9 +131,6 @@ TEST(ConfigLoader, CrossKeyRules) {
   EXPECT_ERROR("attention:\n  backend: cuda\n", kNone, 1, "attention.backend = cuda", "built without CUDA");
   EXPECT_ERROR("comm:\n  backend: nccl\n", kNone, 1,
                "comm.backend = nccl (t.yaml:2:12) needs attention.backend = cuda");
-  EXPECT_ERROR("attention:\n  precision: exact\n", kNone, 1,
-               "attention.precision = exact (t.yaml:2:14) applies to the tensor-core kernels",
-               "attention.backend = cpu (default), whose kernels always multiply in fp32");
   EXPECT_ERROR("attention:\n  precision: slow\n", kNone, 1, "expected one of: fast, exact, got 'slow'");
   EXPECT_ERROR("model:\n  compute: bf16\n", kNone, 1, "model.compute = bf16 (t.yaml:2:12) needs the device model",
                "the cpu backend's model computes in fp32");

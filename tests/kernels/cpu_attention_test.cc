@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <algorithm>
 #include <numeric>
 #include <random>
@@ -13,6 +14,7 @@
 #include "kernels/reference/naive_attention.h"
 #include "tests/support/attention_case.h"
 #include "tests/support/run_block_op.h"
+#include "tests/support/tolerance.h"
 
 namespace ra::testing {
 namespace {
@@ -36,10 +38,30 @@ CpuAttentionOptions default_tiles(int threads = 1) {
   return o;
 }
 
+// The policy a CPU run is held to: the fp32 policy, plus the bound of P and dS rounded to
+// bf16 (docs/numerics.md, "Error of 16-bit P and dS") where the kernels round them:
+// ProductPrecision::kFast (the default) with bf16 storage.
+::testing::AssertionResult meets_cpu_policy(const AttnCase& c, const CpuAttentionOptions& opts,
+                                            const AttnResult<float>& impl, const AttnResult<double>& ref,
+                                            const AttnResult<float>& naive) {
+  if (opts.precision == kernels::cpu::ProductPrecision::kFast && c.storage == DType::kBF16)
+    return meets_policy_rounded_products(c, impl, ref, naive, unit_roundoff(DType::kBF16));
+  return meets_policy(c, impl, ref, naive);
+}
+
 void expect_policy(const AttnCase& c, const CpuAttentionOptions& opts, const BlockPlan& plan = {}) {
   CpuAttention op(opts);
   const AttnResult<float> impl = run_block_op(op, c, plan);
-  EXPECT_TRUE(meets_policy(c, impl, naive_attention<double>(c), naive_attention<float>(c)));
+  EXPECT_TRUE(meets_cpu_policy(c, opts, impl, naive_attention<double>(c), naive_attention<float>(c)));
+  if (c.storage == DType::kBF16) {  // the other precision too, to its own policy
+    CpuAttentionOptions other = opts;
+    other.precision = opts.precision == kernels::cpu::ProductPrecision::kFast ? kernels::cpu::ProductPrecision::kExact
+                                                                              : kernels::cpu::ProductPrecision::kFast;
+    CpuAttention op2(other);
+    EXPECT_TRUE(
+        meets_cpu_policy(c, other, run_block_op(op2, c, plan), naive_attention<double>(c), naive_attention<float>(c)))
+        << "precision " << static_cast<int>(other.precision);
+  }
 }
 
 // ---- ragged shapes -------------------------------------------------------------
@@ -191,6 +213,62 @@ TEST(BlockSplit, AnySplitAnyOrderEqualsOneShot) {
     CpuAttention op(small_tiles(1 + trial % 3));
     EXPECT_TRUE(meets_policy(c, run_block_op(op, c, plan), ref, naive)) << "trial " << trial << " blocks " << n_blocks;
   }
+}
+
+// ---- the products' precision with bf16 storage ------------------------------------
+
+// The switch does what it says (as SimtAttentionPrecision for the CUDA kernels): kExact
+// meets the fp32 policy; kFast meets its stated bound, fails the fp32 policy and leaves a
+// dV error well above kExact's; fp32 storage is not affected by it (bitwise). kFast is
+// bitwise independent of the thread count.
+TEST(CpuPrecision, FastRoundsPAndDsExactDoesNotAndFp32StorageIgnoresIt) {
+  const AttnCase c =
+      make_case({.lq = 96, .lk = 96, .hq = 2, .hkv = 2, .d = 64, .causal = true, .storage = DType::kBF16});
+  const AttnResult<double> ref = naive_attention<double>(c);
+  const AttnResult<float> naive = naive_attention<float>(c);
+  CpuAttentionOptions fast_opts = small_tiles(), exact_opts = small_tiles();
+  fast_opts.precision = kernels::cpu::ProductPrecision::kFast;
+  exact_opts.precision = kernels::cpu::ProductPrecision::kExact;
+  EXPECT_EQ(CpuAttentionOptions{}.precision, kernels::cpu::ProductPrecision::kFast) << "the default";
+  CpuAttention fast_op(fast_opts), exact_op(exact_opts);
+  const AttnResult<float> fast = run_block_op(fast_op, c), exact = run_block_op(exact_op, c);
+  const double u = unit_roundoff(DType::kBF16);
+  EXPECT_TRUE(meets_policy(c, exact, ref, naive)) << "kExact keeps the fp32 policy";
+  EXPECT_TRUE(meets_policy_rounded_products(c, fast, ref, naive, u)) << "kFast within its stated bound";
+  EXPECT_FALSE(meets_policy(c, fast, ref, naive)) << "kFast is not fp32-exact: the switch did nothing";
+  // The measured errors, printed for docs/numerics.md ("The CPU kernels' products").
+  const auto max_err = [](const std::vector<float>& got, const std::vector<double>& want) {
+    double e = 0;
+    for (std::size_t i = 0; i < want.size(); ++i)
+      if (std::isfinite(want[i])) e = std::max(e, std::abs(got[i] - want[i]));
+    return e;
+  };
+  const double fast_dv = max_err(fast.dv, ref.dv), exact_dv = max_err(exact.dv, ref.dv);
+  std::cout << "bf16, causal 96 tokens, 2 heads, D 64, max |error| vs f64 (kFast / kExact / u·max mag16):\n"
+            << "  O  " << max_err(fast.o, ref.o) << " / " << max_err(exact.o, ref.o) << " / "
+            << rounded_product_floor(u, ref.o_mag16) << "\n"
+            << "  dQ " << max_err(fast.dq, ref.dq) << " / " << max_err(exact.dq, ref.dq) << " / "
+            << rounded_product_floor(u, ref.dq_mag16) << "\n"
+            << "  dK " << max_err(fast.dk, ref.dk) << " / " << max_err(exact.dk, ref.dk) << " / "
+            << rounded_product_floor(u, ref.dk_mag16) << "\n"
+            << "  dV " << fast_dv << " / " << exact_dv << " / " << rounded_product_floor(u, ref.dv_mag16) << "\n";
+  EXPECT_GT(fast_dv, 16 * exact_dv);
+
+  fast_opts.threads = 3;
+  CpuAttention fast3(fast_opts);
+  const AttnResult<float> fast_3 = run_block_op(fast3, c);
+  EXPECT_EQ(fast.o, fast_3.o);
+  EXPECT_EQ(fast.dq, fast_3.dq);
+  EXPECT_EQ(fast.dk, fast_3.dk);
+  EXPECT_EQ(fast.dv, fast_3.dv);
+
+  AttnCase c32 = c;
+  c32.storage = DType::kF32;
+  CpuAttention fast32(small_tiles()), exact32(exact_opts);
+  const AttnResult<float> a = run_block_op(fast32, c32), b = run_block_op(exact32, c32);
+  EXPECT_EQ(a.o, b.o);
+  EXPECT_EQ(a.dq, b.dq);
+  EXPECT_EQ(a.dv, b.dv);
 }
 
 // ---- determinism ---------------------------------------------------------------
