@@ -16,5 +16,6 @@ void add_attention_command(CLI::App& app, Action& action);
 void add_selftest_command(CLI::App& app, Action& action);
 void add_train_command(CLI::App& app, Action& action);
 void add_plan_command(CLI::App& app, Action& action);
+void add_calibrate_command(CLI::App& app, Action& action);
 
 }  // namespace ra::launch

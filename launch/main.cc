@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   ra::launch::add_selftest_command(app, action);
   ra::launch::add_train_command(app, action);
   ra::launch::add_plan_command(app, action);
+  ra::launch::add_calibrate_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

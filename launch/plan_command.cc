@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "launch/bench_options.h"
 #include "launch/commands.h"
 #include "launch/config_flags.h"
 #include "runtime/backend/backend.h"
 #include "runtime/core/error.h"
+#include "runtime/plan/bench_plan.h"
 #include "runtime/plan/hardware.h"
 #include "runtime/plan/memory_guard.h"
 #include "runtime/plan/step_plan.h"
@@ -27,6 +29,7 @@ namespace {
 
 struct PlanFlags {
   std::string hardware;
+  std::string what = "train";  // or "bench"
   int ranks = 0;
   bool json = false;
 };
@@ -80,6 +83,52 @@ void print_memory(std::ostream& os, const plan::MemoryEstimate& m) {
      << plan::format_bytes(m.bytes_on(plan::Residence::kDevice)) << '\n';
 }
 
+// `--for bench`: what `ringattn bench` of the config will measure (one ring of sp ranks).
+int run_bench(const config::RunConfig& c, const PlanFlags& f) {
+  const bench::RingBenchOptions bo = bench_options(c);
+  plan::BenchInputs in;
+  in.seq_len = bo.seq_len;
+  in.sp = static_cast<int>(c.parallel().sp());
+  in.heads = bo.heads;
+  in.kv_heads = bo.kv_heads;
+  in.head_dim = bo.head_dim;
+  in.storage = bo.dtype;
+  in.mask = bo.mask;
+  in.layout = bo.layout;
+  if (f.hardware.empty())
+    throw UsageError(
+        "plan --for bench predicts times: it needs --hardware (a profile; `ringattn calibrate` writes one of this "
+        "machine)");
+  const plan::HardwareProfile hw = plan::load_hardware_profile(f.hardware);
+  const plan::BenchPlan b = plan::plan_bench(in, hw);
+  if (f.json) {
+    const nlohmann::json j = {{"hardware", hw.name},
+                              {"sp", in.sp},
+                              {"seq_len", in.seq_len},
+                              {"tokens_per_rank", b.shard_tokens},
+                              {"device_bytes", b.memory.bytes_on(plan::Residence::kDevice)},
+                              {"host_bytes", b.memory.bytes_on(plan::Residence::kHost)},
+                              {"ring_steps", b.ring.steps},
+                              {"fwd_seconds", b.ring.fwd_s},
+                              {"bwd_seconds", b.ring.bwd_s},
+                              {"ring_efficiency", b.ring_efficiency},
+                              {"exposed_comm_fraction", b.exposed_fraction},
+                              {"tokens_per_s", b.tokens_per_s},
+                              {"min_tokens_per_rank_for_overlap", b.ring.min_tokens_for_overlap}};
+    std::cout << j.dump() << std::endl;
+    return 0;
+  }
+  std::cout << "plan: bench of " << in.seq_len << " tokens on " << in.sp << " ranks (" << b.shard_tokens
+            << " per rank) on " << hw.name << "\nmemory per rank:\n";
+  print_memory(std::cout, b.memory);
+  std::cout << "  total with the host copies" << std::string(38, ' ') << plan::format_bytes(b.memory.total_bytes())
+            << "\nring: " << b.ring.steps << " steps, forward " << seconds(b.ring.fwd_s) << ", backward "
+            << seconds(b.ring.bwd_s) << ", ring efficiency " << std::setprecision(3) << b.ring_efficiency
+            << ", exposed communication " << b.exposed_fraction << ", " << std::setprecision(6) << b.tokens_per_s
+            << " tokens/s; full overlap from " << b.ring.min_tokens_for_overlap << " tokens per rank\n";
+  return 0;
+}
+
 int run(const ConfigFlags& cf, const PlanFlags& f) {
   config::LoadedConfig loaded = config::load_config(cf.request());
   const config::Parallel& par = loaded.config.parallel();
@@ -87,6 +136,7 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
   // Planned as the CUDA build resolves it (the GPU configs), whatever this build is.
   config::resolve(loaded, {world, backend::planning_support()});
   const config::RunConfig& c = loaded.config;
+  if (f.what == "bench") return run_bench(c, f);
   config::RunConfig as_device = c;
   as_device.mutable_attention()->set_backend(config::BACKEND_CUDA);
   as_device.mutable_attention()->set_dtype(config::DATA_TYPE_BF16);
@@ -186,6 +236,9 @@ void add_plan_command(CLI::App& app, Action& action) {
       "Memory per GPU, step time and throughput of a training config on a hardware profile, and the best sp x dp");
   add_config_flags(*cmd, cf);
   cmd->add_option("--hardware", flags->hardware, "hardware profile (configs/hardware/*.yaml); without: memory only");
+  cmd->add_option("--for", flags->what, "train (one training step on GPUs) or bench (what `ringattn bench` measures)")
+      ->check(CLI::IsMember({"train", "bench"}))
+      ->capture_default_str();
   cmd->add_option("--ranks", flags->ranks, "GPUs of the job (default: parallel.sp x parallel.dp)")
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_flag("--json", flags->json, "one JSON object instead of the table");

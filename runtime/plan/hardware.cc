@@ -40,6 +40,11 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   }
   if (!root.IsMap()) throw UsageError(path + ": a hardware profile is a YAML mapping of keys to values");
   static const std::set<std::string> known = {"name",
+                                              "source",
+                                              "attention_tflops_fp32_fwd",
+                                              "attention_tflops_fp32_bwd",
+                                              "attention_tflops_bf16_fwd",
+                                              "attention_tflops_bf16_bwd",
                                               "device_memory_gib",
                                               "peak_tflops_bf16",
                                               "peak_tflops_fp32",
@@ -69,7 +74,21 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   h.intra_node_latency_us = number(root, path, "intra_node_latency_us", 0, 1e6);
   h.inter_node_gbps = number(root, path, "inter_node_gbps", 1e-3, 1e6);
   h.inter_node_latency_us = number(root, path, "inter_node_latency_us", 0, 1e6);
+  const auto optional = [&](const char* key) { return root[key] ? number(root, path, key, 1e-9, 1e6) : 0.0; };
+  h.attention_tflops_fp32_fwd = optional("attention_tflops_fp32_fwd");
+  h.attention_tflops_fp32_bwd = optional("attention_tflops_fp32_bwd");
+  h.attention_tflops_bf16_fwd = optional("attention_tflops_bf16_fwd");
+  h.attention_tflops_bf16_bwd = optional("attention_tflops_bf16_bwd");
+  if (root["source"] && root["source"].IsScalar()) h.source = root["source"].Scalar();
   return h;
+}
+
+double HardwareProfile::attention_flops_per_s(bool bf16, Pass pass) const {
+  const double fwd = bf16 ? attention_tflops_bf16_fwd : attention_tflops_fp32_fwd;
+  const double bwd = bf16 ? attention_tflops_bf16_bwd : attention_tflops_fp32_bwd;
+  const double measured = pass == Pass::kForward ? fwd : (bwd > 0 ? bwd : fwd);
+  if (measured > 0) return measured * 1e12;
+  return (bf16 ? peak_tflops_bf16 : peak_tflops_fp32) * 1e12 * attention_efficiency;
 }
 
 }  // namespace ra::plan

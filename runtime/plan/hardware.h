@@ -5,6 +5,7 @@
 // file, the key and the rule.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace ra::plan {
@@ -18,6 +19,15 @@ struct HardwareProfile {
   int gpus_per_node = 1;
   double intra_node_gbps = 0, intra_node_latency_us = 0;  // one direction, per GPU
   double inter_node_gbps = 0, inter_node_latency_us = 0;
+  // Measured attention throughput (`ringattn calibrate` writes them; optional, 0: absent):
+  // when given they replace peak × attention_efficiency for that dtype and pass.
+  double attention_tflops_fp32_fwd = 0, attention_tflops_fp32_bwd = 0;
+  double attention_tflops_bf16_fwd = 0, attention_tflops_bf16_bwd = 0;
+  std::string source;  // where the figures come from ("datasheets", "calibrated on …"): informational
+
+  enum class Pass : std::uint8_t { kForward, kBackward };
+  // FLOP/s our attention kernels reach for `storage` (kF32 or 16-bit) in `pass`.
+  double attention_flops_per_s(bool bf16, Pass pass) const;
 };
 
 HardwareProfile load_hardware_profile(const std::string& path);

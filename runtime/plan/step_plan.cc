@@ -42,7 +42,8 @@ StepPlan plan_step(const StepInputs& in, const HardwareProfile& hw) {
   // The ring inside a node when sp fits in one (NVLink), across nodes otherwise.
   const bool ring_in_node = in.sp <= hw.gpus_per_node;
   RingMachine m;
-  m.attention_flops_per_s = hw.peak_tflops_bf16 * 1e12 * hw.attention_efficiency;
+  m.attention_flops_per_s = hw.attention_flops_per_s(true, HardwareProfile::Pass::kForward);
+  m.attention_bwd_flops_per_s = hw.attention_flops_per_s(true, HardwareProfile::Pass::kBackward);
   m.link_bytes_per_s = (ring_in_node ? hw.intra_node_gbps : hw.inter_node_gbps) * 1e9;
   m.link_latency_s = (ring_in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us) * 1e-6;
   RingProblem rp;

@@ -83,9 +83,11 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
   const double dkv_bytes = seqs * static_cast<double>(2 * n * p.kv_heads * p.head_dim) * 4.0;
   t.fwd_hop_s = kv_bytes / m.link_bytes_per_s + m.link_latency_s;
   t.bwd_hop_s = (kv_bytes + dkv_bytes) / m.link_bytes_per_s + m.link_latency_s;
-  const auto pass = [&](double flops_factor, double hop_s, double& seconds, double& exposed, double& flops) {
+  const double bwd_rate = m.attention_bwd_flops_per_s > 0 ? m.attention_bwd_flops_per_s : m.attention_flops_per_s;
+  const auto pass = [&](double flops_factor, double rate, double hop_s, double& seconds, double& exposed,
+                        double& flops) {
     for (std::size_t s = 0; s < pairs.size(); ++s) {
-      const double c = flops_factor * pairs[s] * qk_flops_per_pair / m.attention_flops_per_s;
+      const double c = flops_factor * pairs[s] * qk_flops_per_pair / rate;
       flops += flops_factor * pairs[s] * qk_flops_per_pair;
       if (s + 1 < pairs.size()) {
         seconds += std::max(c, hop_s);
@@ -95,13 +97,13 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
       }
     }
   };
-  pass(1.0, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s, t.fwd_flops);
-  pass(2.5, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_flops);
+  pass(1.0, m.attention_flops_per_s, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s, t.fwd_flops);
+  pass(2.5, bwd_rate, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_flops);
   if (p.sp > 1) {
     // a·n² − b·n − λ ≥ 0 for the forward and the backward; the larger root.
     const double f = p.mask.kind == numerics::MaskKind::kCausal && p.layout != layout::Layout::kContiguous ? 0.5 : 1.0;
-    const auto root = [&](double factor, double bytes_per_token) {
-      const double a = factor * 4.0 * f * static_cast<double>(p.head_dim * p.heads) / m.attention_flops_per_s;
+    const auto root = [&](double factor, double rate, double bytes_per_token) {
+      const double a = factor * 4.0 * f * static_cast<double>(p.head_dim * p.heads) / rate;
       const double bl = bytes_per_token / m.link_bytes_per_s;
       return (bl + std::sqrt(bl * bl + 4.0 * a * m.link_latency_s)) / (2.0 * a);
     };
@@ -109,8 +111,8 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
     const double tokens = seqs * static_cast<double>(std::max<std::int64_t>(n, 1));
     const double per_token_kv = kv_bytes / tokens;
     const double per_token_dkv = dkv_bytes / tokens;
-    t.min_tokens_for_overlap = static_cast<std::int64_t>(
-        std::ceil(std::max(root(1.0, per_token_kv), root(2.5, per_token_kv + per_token_dkv))));
+    t.min_tokens_for_overlap = static_cast<std::int64_t>(std::ceil(
+        std::max(root(1.0, m.attention_flops_per_s, per_token_kv), root(2.5, bwd_rate, per_token_kv + per_token_dkv))));
   }
   return t;
 }

@@ -34,8 +34,9 @@ struct RingProblem {
 };
 
 struct RingMachine {
-  double attention_flops_per_s = 0;  // what the kernels reach
-  double link_bytes_per_s = 0;       // one direction, between ring neighbours
+  double attention_flops_per_s = 0;      // what the kernels reach (forward)
+  double attention_bwd_flops_per_s = 0;  // backward; 0: the forward's
+  double link_bytes_per_s = 0;           // one direction, between ring neighbours
   double link_latency_s = 0;
 };
 

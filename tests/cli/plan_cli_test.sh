@@ -7,6 +7,7 @@
 set -uo pipefail
 ringattn=$1
 root=$2
+mpirun_sh=$3
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -57,4 +58,21 @@ printf 'name: x\nwarp_speed: 9\n' >"$tmp/bad.yaml"
 out=$("$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" --hardware "$tmp/bad.yaml" 2>&1); rc=$?
 [ "$rc" = 2 ] || fail "bad profile: exit $rc: $out"
 grep -q "unknown key \`warp_speed\`" <<<"$out" || fail "bad profile message: $out"
+# calibrate on 2 ranks writes a profile plan loads; plan --for bench predicts with it, and
+# the prediction's memory is the memory model's (no timing is asserted: a shared machine).
+"$mpirun_sh" 2 "$ringattn" calibrate --out "$tmp/cal.yaml" --len 512 >"$tmp/cal.log" 2>&1 || fail "calibrate: $(cat "$tmp/cal.log")"
+grep -q "^attention_tflops_fp32_bwd: " "$tmp/cal.yaml" || fail "no measured rates in: $(cat "$tmp/cal.yaml")"
+grep -q "^intra_node_gbps: " "$tmp/cal.yaml" || fail "no link in: $(cat "$tmp/cal.yaml")"
+"$ringattn" plan --for bench --config "$root/configs/demo.yaml" --set parallel.sp=2 --ranks 2 --hardware "$tmp/cal.yaml" \
+  --json >"$tmp/bp.json" || fail "plan --for bench with the calibrated profile"
+python3 - "$tmp/bp.json" <<'PY' || fail "plan --for bench figures"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["fwd_seconds"] > 0 and j["bwd_seconds"] > j["fwd_seconds"], j
+assert 0 < j["ring_efficiency"] <= 1 and 0 <= j["exposed_comm_fraction"] < 1, j
+assert j["tokens_per_rank"] == 4096 and j["device_bytes"] > 0, j
+print("ok: calibrate + plan --for bench")
+PY
+out=$("$ringattn" plan --for bench --config "$root/configs/demo.yaml" 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q "needs --hardware" <<<"$out" || fail "plan --for bench without a profile: exit $rc: $out"
 echo PASS
