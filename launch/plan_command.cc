@@ -108,6 +108,7 @@ int run_bench(const config::RunConfig& c, const PlanFlags& f) {
                               {"tokens_per_rank", b.shard_tokens},
                               {"device_bytes", b.memory.bytes_on(plan::Residence::kDevice)},
                               {"host_bytes", b.memory.bytes_on(plan::Residence::kHost)},
+                              {"total_bytes", b.memory.total_bytes()},
                               {"ring_steps", b.ring.steps},
                               {"fwd_seconds", b.ring.fwd_s},
                               {"bwd_seconds", b.ring.bwd_s},

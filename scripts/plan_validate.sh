@@ -41,7 +41,7 @@ import json, sys
 p, t, d, w, pred, meas = sys.argv[1:7]
 a, b = json.loads(pred), json.loads(meas)
 base = 96 << 20  # runtime/plan/memory_model.h: process_baseline_bytes
-prss = a["device_bytes"] + a["host_bytes"] + base
+prss = a["total_bytes"] + base
 err = lambda x, y: (x - y) / y
 print(",".join(map(str, [p, t, d, w, a["fwd_seconds"], b["fwd_seconds"], a["bwd_seconds"], b["bwd_seconds"],
                          round(err(a["fwd_seconds"], b["fwd_seconds"]), 4), round(err(a["bwd_seconds"], b["bwd_seconds"]), 4),

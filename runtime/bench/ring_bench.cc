@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <limits>
 
 #include "runtime/bench/synthetic_shard.h"
@@ -21,46 +22,52 @@ using Clock = std::chrono::steady_clock;
 // Tensor ids of the synthetic generator.
 enum : std::uint64_t { kQ = 1, kK = 2, kV = 3, kDout = 4 };
 
-// One rank's shard: inputs in the storage dtype and the tokens' metadata, generated in
-// host memory and uploaded to the backend's device (the same memory on cpu and simt).
+// Which tensors a shard holds: the ring's has every input; the local-only measurement's
+// blocks are K and V (and metadata) of the rank whose block it stands in for.
+enum class ShardParts : std::uint8_t { kAll, kKeysOnly };
+
+// One rank's shard: inputs in the storage dtype and the tokens' metadata on the backend's
+// device. Each fill generates them in temporary host buffers, uploads and waits, so host
+// copies of the inputs exist only while a fill runs (runtime/plan/memory_model.h counts
+// them as a phase of their own): at 2^20 tokens on two ranks they are gigabytes.
 struct Shard {
-  Shard(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, const ring::RingContext& ctx)
+  Shard(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, const ring::RingContext& ctx,
+        ShardParts parts)
       : n(plan.shard_len),
         q_shape{n, o.heads, o.head_dim},
         kv_shape{n, o.kv_heads, o.head_dim},
-        q(HostBuffer::for_shape(o.dtype, q_shape)),
-        k(HostBuffer::for_shape(o.dtype, kv_shape)),
-        v(HostBuffer::for_shape(o.dtype, kv_shape)),
-        dout(HostBuffer::for_shape(o.dtype, q_shape)),
         pos(static_cast<std::size_t>(n)),
         seg(static_cast<std::size_t>(n)),
-        q_dev(ctx.device, o.dtype, q_shape),
         k_dev(ctx.device, o.dtype, kv_shape),
         v_dev(ctx.device, o.dtype, kv_shape),
-        dout_dev(ctx.device, o.dtype, q_shape),
         pos_dev(ctx.device, DType::kI32, Shape{n}),
         seg_dev(ctx.device, DType::kI32, Shape{n}) {
-    fill(plan, rank, o, ctx.compute, /*with_queries=*/true);
-  }
-  // Rebuilds K, V and metadata as rank `rank` holds them (the local-only measurement)
-  // and uploads them on `stream`; the caller synchronizes before timing anything.
-  void fill(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, device::Stream& stream,
-            bool with_queries) {
-    const std::int64_t q_row = o.heads * o.head_dim, kv_row = o.kv_heads * o.head_dim;
-    stream.synchronize();  // earlier uploads from these host buffers are done
-    if (with_queries) {
-      fill_synthetic_rows(plan, rank, o.seed, kQ, q_row, o.dtype, q.raw());
-      fill_synthetic_rows(plan, rank, o.seed, kDout, q_row, o.dtype, dout.raw());
-      q_dev.upload(q.raw(), stream);
-      dout_dev.upload(dout.raw(), stream);
+    if (parts == ShardParts::kAll) {
+      q_dev = device::DeviceTensor(ctx.device, o.dtype, q_shape);
+      dout_dev = device::DeviceTensor(ctx.device, o.dtype, q_shape);
     }
-    fill_synthetic_rows(plan, rank, o.seed, kK, kv_row, o.dtype, k.raw());
-    fill_synthetic_rows(plan, rank, o.seed, kV, kv_row, o.dtype, v.raw());
+    fill(plan, rank, o, ctx.compute);
+  }
+  // Rebuilds the inputs as rank `rank` holds them (K, V and metadata; Q and dO too when
+  // this shard has them) and uploads them on `stream`; returns once they are there.
+  void fill(const layout::ShardPlan& plan, int rank, const RingBenchOptions& o, device::Stream& stream) {
+    const std::int64_t q_row = o.heads * o.head_dim, kv_row = o.kv_heads * o.head_dim;
+    const auto upload_generated = [&](device::DeviceTensor& dst, std::uint64_t id, std::int64_t row, const Shape& s) {
+      HostBuffer host = HostBuffer::for_shape(o.dtype, s);
+      fill_synthetic_rows(plan, rank, o.seed, id, row, o.dtype, host.raw());
+      dst.upload(host.raw(), stream);
+      stream.synchronize();  // before `host` goes
+    };
+    if (!q_dev.empty()) {
+      upload_generated(q_dev, kQ, q_row, q_shape);
+      upload_generated(dout_dev, kDout, q_row, q_shape);
+    }
+    upload_generated(k_dev, kK, kv_row, kv_shape);
+    upload_generated(v_dev, kV, kv_row, kv_shape);
     fill_synthetic_meta(plan, rank, pos.data(), seg.data());
-    k_dev.upload(k.raw(), stream);
-    v_dev.upload(v.raw(), stream);
     pos_dev.upload(pos.data(), stream);
     seg_dev.upload(seg.data(), stream);
+    stream.synchronize();
   }
   // The metadata on the host (the ring's schedule reads it) and on the device (kernels).
   kernels::TokenMeta host_meta() const {
@@ -70,9 +77,8 @@ struct Shard {
 
   std::int64_t n;
   Shape q_shape, kv_shape;
-  HostBuffer q, k, v, dout;
   std::vector<std::int32_t> pos, seg;
-  device::DeviceTensor q_dev, k_dev, v_dev, dout_dev, pos_dev, seg_dev;
+  device::DeviceTensor q_dev, k_dev, v_dev, dout_dev, pos_dev, seg_dev;  // q, dout: kAll only
 };
 
 // The same block computations as this rank's ring pass, with every block already local:
@@ -91,7 +97,7 @@ class LocalWork {
         o_(o),
         ctx_(ctx),
         rows_{o.heads, plan.shard_len},
-        block_(plan, rank, o, ctx),
+        block_(plan, rank, o, ctx, ShardParts::kKeysOnly),
         acc_(ctx.device, DType::kF32, block_.q_shape),
         mx_(ctx.device, DType::kF32, rows_),
         sm_(ctx.device, DType::kF32, rows_),
@@ -122,7 +128,7 @@ class LocalWork {
     timed(t.fwd, [&] { op.init_state(state); });
     for (int s = 0; s <= sched.last_step(); ++s) {
       if (!sched.computes(rank_, s)) continue;
-      block_.fill(plan_, sched.block_at(rank_, s), o_, stream, false);
+      block_.fill(plan_, sched.block_at(rank_, s), o_, stream);
       timed(t.fwd, [&] {
         op.forward_accumulate({q, block_.k_dev.view(), block_.v_dev.view(), mine.meta(), block_.meta(), mask_, state});
       });
@@ -131,7 +137,7 @@ class LocalWork {
     timed(t.bwd, [&] { op.backward_prepare({o_ring, dout, dsum_.view()}); });
     for (int s = 0; s <= sched.last_step(); ++s) {
       if (!sched.computes(rank_, s)) continue;
-      block_.fill(plan_, sched.block_at(rank_, s), o_, stream, false);
+      block_.fill(plan_, sched.block_at(rank_, s), o_, stream);
       ctx_.device.fill_zero(dk_.view(), stream);
       ctx_.device.fill_zero(dv_.view(), stream);
       timed(t.bwd, [&] {
@@ -223,7 +229,7 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   RA_CHECK_EQ(UsageError, o.heads % o.kv_heads, 0, "heads must be a multiple of kv heads");
   const int rank = comm.rank();
   const layout::ShardPlan plan = layout::plan_shards(o.layout, comm.size(), o.seq_len);
-  Shard mine(plan, rank, o, ctx);
+  Shard mine(plan, rank, o, ctx, ShardParts::kAll);
   const std::int64_t n = mine.n;
   const Shape rows{o.heads, n};
 
@@ -236,7 +242,10 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
                               mine.v_dev.view(),
                               {mine.meta(), mine.meta()},
                               {mine.host_meta(), mine.host_meta()}};
-  ring::RingAttention ring(ctx, mask, shard);
+  // Three phases, each freeing what the next does not need (runtime/plan/memory_model.h's
+  // bench_memory mirrors them): the ring repetitions; the digest, after the ring's buffers
+  // went; the local-only measurement, after the ring's gradients went.
+  auto ring = std::make_unique<ring::RingAttention>(ctx, mask, shard);
 
   device::DeviceTensor out_dev(ctx.device, o.dtype, mine.q_shape), lse_dev(ctx.device, DType::kF32, rows),
       dq_dev(ctx.device, DType::kF32, mine.q_shape), dk_dev(ctx.device, DType::kF32, mine.kv_shape),
@@ -261,11 +270,11 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
     if (rep == o.warmup_reps) timeline.reset_origin();
     const std::size_t spans_before = timeline.spans().size();
     auto t0 = Clock::now();
-    ring.forward(o_view, lse_view);
+    ring->forward(o_view, lse_view);
     const double f = seconds_since(t0);
     comm.barrier();
     t0 = Clock::now();
-    ring.backward(o_view, lse_view, mine.dout_dev.view(), dq_dev.view(), dk_dev.view(), dv_dev.view());
+    ring->backward(o_view, lse_view, mine.dout_dev.view(), dq_dev.view(), dk_dev.view(), dv_dev.view());
     const double b = seconds_since(t0);
     progress();
     if (rep < o.warmup_reps) continue;
@@ -281,29 +290,36 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
     wait_fraction.push_back(max_over_ranks(comm, waited / (f + b)));
   }
   const std::int64_t ring_peak_rss = peak_rss_bytes();
-  // The last repetition's outputs, summed over the whole sequence (OutputDigest).
-  HostBuffer out = HostBuffer::for_shape(o.dtype, mine.q_shape), lse = HostBuffer::for_shape(DType::kF32, rows),
-             dq = HostBuffer::for_shape(DType::kF32, mine.q_shape),
-             dk = HostBuffer::for_shape(DType::kF32, mine.kv_shape),
-             dv = HostBuffer::for_shape(DType::kF32, mine.kv_shape);
-  out_dev.download(out.raw(), ctx.compute);
-  lse_dev.download(lse.raw(), ctx.compute);
-  dq_dev.download(dq.raw(), ctx.compute);
-  dk_dev.download(dk.raw(), ctx.compute);
-  dv_dev.download(dv.raw(), ctx.compute);
-  ctx.compute.synchronize();
+  const ring::RingSchedule schedule = ring->schedule();
+  ring.reset();
+  // The last repetition's outputs, summed over the whole sequence (OutputDigest): one
+  // tensor at a time through a host buffer of its size.
+  const auto downloaded_sum = [&](const device::DeviceTensor& t, DType dtype, const Shape& shape) {
+    HostBuffer h = HostBuffer::for_shape(dtype, shape);
+    t.download(h.raw(), ctx.compute);
+    ctx.compute.synchronize();
+    return abs_sum(h, dtype, shape.numel_elems());
+  };
   double digest[5] = {
-      abs_sum(out, o.dtype, mine.q_shape.numel_elems()), 0, abs_sum(dq, DType::kF32, mine.q_shape.numel_elems()),
-      abs_sum(dk, DType::kF32, mine.kv_shape.numel_elems()), abs_sum(dv, DType::kF32, mine.kv_shape.numel_elems())};
-  for (std::int64_t i = 0; i < rows.numel_elems(); ++i) {
-    const float x = static_cast<const float*>(lse.raw())[i];
-    if (std::isfinite(x)) digest[1] += x;
+      downloaded_sum(out_dev, o.dtype, mine.q_shape), 0, downloaded_sum(dq_dev, DType::kF32, mine.q_shape),
+      downloaded_sum(dk_dev, DType::kF32, mine.kv_shape), downloaded_sum(dv_dev, DType::kF32, mine.kv_shape)};
+  {
+    HostBuffer lse = HostBuffer::for_shape(DType::kF32, rows);
+    lse_dev.download(lse.raw(), ctx.compute);
+    ctx.compute.synchronize();
+    for (std::int64_t i = 0; i < rows.numel_elems(); ++i) {
+      const float x = static_cast<const float*>(lse.raw())[i];
+      if (std::isfinite(x)) digest[1] += x;
+    }
   }
+  dq_dev = device::DeviceTensor();  // the local-only measurement has its own
+  dk_dev = device::DeviceTensor();
+  dv_dev = device::DeviceTensor();
   comm.all_reduce(TensorView(digest, DType::kF64, Shape{5}), comm::ReduceOp::kSum);
   LocalWork local(plan, rank, o, ctx);
   for (int rep = 0; rep < o.warmup_reps + o.timed_reps; ++rep) {
     comm.barrier();  // ranks measure together, as they compute together in the ring
-    const LocalTimes t = local.run(ring.schedule(), mine, o_view, lse_view);
+    const LocalTimes t = local.run(schedule, mine, o_view, lse_view);
     progress();
     if (rep < o.warmup_reps) continue;
     local_fwd.push_back(max_over_ranks(comm, t.fwd));
@@ -313,7 +329,7 @@ RingBenchResult run_ring_bench(const ring::RingContext& ctx, trace::Timeline& ti
   RingBenchResult r;
   r.options = o;
   r.ranks = comm.size();
-  r.last_step = ring.schedule().last_step();
+  r.last_step = schedule.last_step();
   r.fwd_seconds = median(fwd, EvenCount::kUpperMiddle);
   r.bwd_seconds = median(bwd, EvenCount::kUpperMiddle);
   r.local_fwd_seconds = median(local_fwd, EvenCount::kUpperMiddle);

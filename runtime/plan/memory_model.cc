@@ -1,6 +1,8 @@
 #include "runtime/plan/memory_model.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "runtime/model/params.h"
 #include "runtime/model/transformer.h"
@@ -14,23 +16,44 @@ constexpr std::int64_t kF32 = 4, kI32 = 4;
 
 }  // namespace
 
-void MemoryEstimate::add(std::string name, std::int64_t bytes, Residence where) {
-  terms.push_back({std::move(name), bytes, where});
+void MemoryEstimate::add(std::string name, std::int64_t bytes, Residence where, std::string phase) {
+  terms.push_back({std::move(name), bytes, where, std::move(phase)});
 }
 
-void MemoryEstimate::append(const MemoryEstimate& other) {
-  terms.insert(terms.end(), other.terms.begin(), other.terms.end());
+void MemoryEstimate::append(const MemoryEstimate& other, const std::string& phase) {
+  for (MemoryTerm t : other.terms) {
+    if (t.phase.empty()) t.phase = phase;
+    terms.push_back(std::move(t));
+  }
 }
+
+namespace {
+
+// max over phases p of Σ bytes of the terms alive in p (whole-run or p) that `counts`.
+template <typename Counts>
+std::int64_t peak(const std::vector<MemoryTerm>& terms, Counts counts) {
+  std::set<std::string> phases{""};
+  for (const MemoryTerm& t : terms) phases.insert(t.phase);
+  std::int64_t best = 0;
+  for (const std::string& p : phases) {
+    std::int64_t sum = 0;
+    for (const MemoryTerm& t : terms) {
+      if ((t.phase.empty() || t.phase == p) && counts(t)) sum += t.bytes;
+    }
+    best = std::max(best, sum);
+  }
+  return best;
+}
+
+}  // namespace
 
 std::int64_t MemoryEstimate::bytes_on(Residence where) const {
-  std::int64_t sum = 0;
-  for (const MemoryTerm& t : terms) {
-    if (t.where == where) sum += t.bytes;
-  }
-  return sum;
+  return peak(terms, [where](const MemoryTerm& t) { return t.where == where; });
 }
 
-std::int64_t MemoryEstimate::total_bytes() const { return bytes_on(Residence::kDevice) + bytes_on(Residence::kHost); }
+std::int64_t MemoryEstimate::total_bytes() const {
+  return peak(terms, [](const MemoryTerm&) { return true; });
+}
 
 MemoryEstimate ring_buffers(const AttentionShape& s) {
   const std::int64_t n = s.tokens;
@@ -47,19 +70,26 @@ MemoryEstimate ring_buffers(const AttentionShape& s) {
 }
 
 MemoryEstimate bench_memory(const AttentionShape& s) {
+  // runtime/bench/ring_bench.cc's phases: generating the inputs (host copies, one tensor
+  // at a time), the ring repetitions, the digest (one downloaded tensor at a time, the
+  // ring's buffers gone), the local-only measurement (the ring's gradients gone).
   const std::int64_t n = s.tokens, st = bytes_of(s.storage);
   const std::int64_t q = n * s.heads * s.head_dim, kv = n * s.kv_heads * s.head_dim, rows = n * s.heads;
-  const std::int64_t inputs = (2 * q + 2 * kv) * st + 2 * n * kI32;              // q, dout, k, v; positions, segments
-  const std::int64_t outputs = q * st + rows * kF32 + q * kF32 + 2 * kv * kF32;  // o, lse, dq, dk, dv
+  const std::int64_t meta = 2 * n * kI32;  // positions, segments
   MemoryEstimate m;
-  m.add("shard inputs q, k, v, dout + metadata (host)", inputs, Residence::kHost);
-  m.add("shard inputs q, k, v, dout + metadata (device)", inputs, Residence::kDevice);
-  m.add("outputs o, lse and gradients dq, dk, dv", outputs, Residence::kDevice);
-  m.append(ring_buffers(s));
-  m.add("local-only measurement: inputs (host)", inputs, Residence::kHost);
-  m.add("local-only measurement: inputs, state, outputs (device)",
-        inputs + q * kF32 + 4 * rows * kF32 + q * st + q * kF32 + 2 * kv * kF32, Residence::kDevice);
-  m.add("outputs downloaded for the digest (host)", outputs, Residence::kHost);
+  m.add("shard inputs q, k, v, dout + metadata", (2 * q + 2 * kv) * st + meta, Residence::kDevice);
+  m.add("metadata on the host (the schedule's)", meta, Residence::kHost);
+  m.add("outputs o, lse", q * st + rows * kF32, Residence::kDevice);
+  m.add("generating: one input's host copy", q * st, Residence::kHost, "inputs");
+  m.add("ring: gradients dq, dk, dv", q * kF32 + 2 * kv * kF32, Residence::kDevice, "ring");
+  m.append(ring_buffers(s), "ring");
+  m.add("digest: gradients dq, dk, dv", q * kF32 + 2 * kv * kF32, Residence::kDevice, "digest");
+  m.add("digest: one downloaded output", q * kF32, Residence::kHost, "digest");
+  m.add("local-only: K, V + metadata of a block", 2 * kv * st + meta, Residence::kDevice, "local");
+  m.add("local-only: metadata on the host", meta, Residence::kHost, "local");
+  m.add("local-only: state, outputs, gradients", q * kF32 + 4 * rows * kF32 + q * st + q * kF32 + 2 * kv * kF32,
+        Residence::kDevice, "local");
+  m.add("local-only: generating a block's host copy", kv * st, Residence::kHost, "local");
   return m;
 }
 

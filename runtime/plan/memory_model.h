@@ -28,14 +28,18 @@ struct MemoryTerm {
   std::string name;  // "ring KV blocks (2, double-buffered)"
   std::int64_t bytes = 0;
   Residence where = Residence::kDevice;
+  // Empty: alive for the whole run. Otherwise the phase of the run that holds it (a
+  // command that frees one phase's buffers before the next allocates its own).
+  std::string phase;
 };
 
+// The peak is the largest phase: Σ whole-run terms + Σ that phase's terms.
 struct MemoryEstimate {
   std::vector<MemoryTerm> terms;
-  void add(std::string name, std::int64_t bytes, Residence where);
-  void append(const MemoryEstimate& other);
-  std::int64_t bytes_on(Residence where) const;
-  std::int64_t total_bytes() const;  // device + host
+  void add(std::string name, std::int64_t bytes, Residence where, std::string phase = {});
+  void append(const MemoryEstimate& other, const std::string& phase = {});  // phase: for terms without one
+  std::int64_t bytes_on(Residence where) const;                             // peak over the phases
+  std::int64_t total_bytes() const;                                         // device + host, peak over the phases
 };
 
 // The resident size of a ringattn rank before it allocates anything for the run

@@ -111,6 +111,21 @@ TEST(MemoryGuard, RefusalNamesEstimateAvailableTermsAndAdvice) {
   }
 }
 
+TEST(MemoryModel, ThePeakIsTheLargestPhase) {
+  MemoryEstimate m;
+  m.add("whole run", 100, Residence::kDevice);
+  m.add("host always", 5, Residence::kHost);
+  m.add("a", 50, Residence::kDevice, "first");
+  m.add("b", 70, Residence::kDevice, "second");
+  m.add("b host", 1, Residence::kHost, "second");
+  m.add("a host", 30, Residence::kHost, "first");
+  EXPECT_EQ(m.bytes_on(Residence::kDevice), 170);  // whole run + second
+  EXPECT_EQ(m.bytes_on(Residence::kHost), 35);     // host always + a host
+  EXPECT_EQ(m.total_bytes(), 185);                 // first: 100 + 5 + 50 + 30; second: 176
+  MemoryEstimate none;
+  EXPECT_EQ(none.total_bytes(), 0);
+}
+
 TEST(MemoryModel, FormatsBytes) {
   EXPECT_EQ(format_bytes(17), "17 B");
   EXPECT_EQ(format_bytes(4096), "4.0 KiB");
