@@ -275,24 +275,30 @@ void NcclCommunicator::exchange(const Exchange& x, device::Stream& stream) {
     op.send_bytes = static_cast<std::int64_t>(x.send.size_bytes());
   }
   if (op.recv_from < 0 && op.send_to < 0) return;
+  enqueue_watched(op, stream, [&](InFlightOps::Slot& slot, cudaStream_t s) {
+    *slot.host_send_bytes = op.send_bytes;
+    if (op.send_to >= 0) {
+      RA_CUDA_CHECK(cudaMemcpyAsync(slot.device_send_bytes, slot.host_send_bytes, sizeof(std::int64_t),
+                                    cudaMemcpyHostToDevice, s));
+    }
+    issue(op, [&](ncclComm_t c) { return enqueue_hop(c, s, op, x.send.raw(), x.recv.raw(), slot); });
+    if (op.recv_from >= 0) {
+      RA_CUDA_CHECK(cudaMemcpyAsync(slot.host_recv_bytes, slot.device_recv_bytes, sizeof(std::int64_t),
+                                    cudaMemcpyDeviceToHost, s));
+    }
+  });
+}
+
+void NcclCommunicator::enqueue_watched(const OpRecord& op, device::Stream& stream,
+                                       const std::function<void(InFlightOps::Slot&, cudaStream_t)>& enqueue) {
   check();  // report an earlier failure before queueing more work behind it
   device::cuda::CudaStream& cuda_stream = device::cuda::as_cuda(stream);
-  const cudaStream_t s = cuda_stream.native();
   device_.make_current();
   SlotReservation reservation = reserve();
   InFlightOps::Slot& slot = reservation.slot();
   slot.op = op;
-  *slot.host_send_bytes = op.send_bytes;
   cuda_stream.record(*slot.start);
-  if (op.send_to >= 0) {
-    RA_CUDA_CHECK(
-        cudaMemcpyAsync(slot.device_send_bytes, slot.host_send_bytes, sizeof(std::int64_t), cudaMemcpyHostToDevice, s));
-  }
-  issue(op, [&](ncclComm_t c) { return enqueue_hop(c, s, op, x.send.raw(), x.recv.raw(), slot); });
-  if (op.recv_from >= 0) {
-    RA_CUDA_CHECK(
-        cudaMemcpyAsync(slot.host_recv_bytes, slot.device_recv_bytes, sizeof(std::int64_t), cudaMemcpyDeviceToHost, s));
-  }
+  enqueue(slot, cuda_stream.native());
   cuda_stream.record(*slot.done);
   reservation.commit();
 }
@@ -358,18 +364,10 @@ void NcclCommunicator::enqueue_all_reduce(TensorView inout, ReduceOp op, device:
   const auto count_elems = static_cast<std::size_t>(inout.numel_elems());
   const ncclDataType_t type = to_nccl(nccl_type(inout.dtype()));
   const ncclRedOp_t reduce = to_nccl(nccl_red_op(op));
-  check();  // report an earlier failure before queueing more work behind it
-  device::cuda::CudaStream& cuda_stream = device::cuda::as_cuda(stream);
-  const cudaStream_t s = cuda_stream.native();
-  device_.make_current();
-  SlotReservation reservation = reserve();
-  InFlightOps::Slot& slot = reservation.slot();
-  slot.op = record;
-  cuda_stream.record(*slot.start);
   void* data = inout.raw();
-  issue(record, [&](ncclComm_t c) { return ncclAllReduce(data, data, count_elems, type, reduce, c, s); });
-  cuda_stream.record(*slot.done);
-  reservation.commit();
+  enqueue_watched(record, stream, [&](InFlightOps::Slot&, cudaStream_t s) {
+    issue(record, [&](ncclComm_t c) { return ncclAllReduce(data, data, count_elems, type, reduce, c, s); });
+  });
 }
 
 void NcclCommunicator::broadcast(TensorView buf, int root) {

@@ -29,6 +29,7 @@
 
 #include "comm/communicator.h"
 #include "comm/nccl/host/op_record.h"
+#include "comm/nccl/in_flight_ops.h"
 #include "runtime/device/cuda/cuda_device.h"
 #include "runtime/device/cuda/host/wait_monitor.h"
 
@@ -101,6 +102,10 @@ class NcclCommunicator final : public Communicator, private device::cuda::WaitMo
   void abort_locked();  // with handle_mu_ held
 
   SlotReservation reserve();
+  // One operation on the caller's CUDA stream, watched like every in-flight op: a slot's
+  // start and done events around what `enqueue` issues on the stream.
+  void enqueue_watched(const OpRecord& op, device::Stream& stream,
+                       const std::function<void(InFlightOps::Slot&, cudaStream_t)>& enqueue);
   // Whether a host view's contents go to the device staging buffer before the
   // collective: a reduction or broadcast reads them, an all-gather only writes them.
   enum class StageIn : std::uint8_t { kCopy, kSkip };

@@ -6,13 +6,7 @@ BenchPlan plan_bench(const BenchInputs& in, const HardwareProfile& hw) {
   BenchPlan b;
   b.shard_tokens = layout::plan_shards(in.layout, in.sp, in.seq_len).shard_len;
   b.memory = bench_memory({b.shard_tokens, in.heads, in.kv_heads, in.head_dim, in.storage});
-  const bool bf16 = in.storage != DType::kF32;
-  const bool in_node = in.sp <= hw.gpus_per_node;
-  RingMachine m;
-  m.attention_flops_per_s = hw.attention_flops_per_s(bf16, HardwareProfile::Pass::kForward);
-  m.attention_bwd_flops_per_s = hw.attention_flops_per_s(bf16, HardwareProfile::Pass::kBackward);
-  m.link_bytes_per_s = (in_node ? hw.intra_node_gbps : hw.inter_node_gbps) * 1e9;
-  m.link_latency_s = (in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us) * 1e-6;
+  const RingMachine m = ring_machine(hw, in.storage != DType::kF32, in.sp);
   RingProblem p;
   p.tokens_per_rank = b.shard_tokens;
   p.sp = in.sp;

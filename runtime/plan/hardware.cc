@@ -91,4 +91,14 @@ double HardwareProfile::attention_flops_per_s(bool bf16, Pass pass) const {
   return (bf16 ? peak_tflops_bf16 : peak_tflops_fp32) * 1e12 * attention_efficiency;
 }
 
+RingMachine ring_machine(const HardwareProfile& hw, bool bf16, int sp) {
+  const bool in_node = sp <= hw.gpus_per_node;
+  RingMachine m;
+  m.attention_flops_per_s = hw.attention_flops_per_s(bf16, HardwareProfile::Pass::kForward);
+  m.attention_bwd_flops_per_s = hw.attention_flops_per_s(bf16, HardwareProfile::Pass::kBackward);
+  m.link_bytes_per_s = (in_node ? hw.intra_node_gbps : hw.inter_node_gbps) * 1e9;
+  m.link_latency_s = (in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us) * 1e-6;
+  return m;
+}
+
 }  // namespace ra::plan

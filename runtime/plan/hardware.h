@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "runtime/plan/time_model.h"
+
 namespace ra::plan {
 
 struct HardwareProfile {
@@ -31,5 +33,9 @@ struct HardwareProfile {
 };
 
 HardwareProfile load_hardware_profile(const std::string& path);
+
+// The ring of `sp` ranks on `hw`: its attention rates for the storage (bf16 or fp32) and
+// its link — NVLink-class inside a node while sp fits in one, the network otherwise.
+RingMachine ring_machine(const HardwareProfile& hw, bool bf16, int sp);
 
 }  // namespace ra::plan

@@ -41,11 +41,7 @@ StepPlan plan_step(const StepInputs& in, const HardwareProfile& hw) {
 
   // The ring inside a node when sp fits in one (NVLink), across nodes otherwise.
   const bool ring_in_node = in.sp <= hw.gpus_per_node;
-  RingMachine m;
-  m.attention_flops_per_s = hw.attention_flops_per_s(true, HardwareProfile::Pass::kForward);
-  m.attention_bwd_flops_per_s = hw.attention_flops_per_s(true, HardwareProfile::Pass::kBackward);
-  m.link_bytes_per_s = (ring_in_node ? hw.intra_node_gbps : hw.inter_node_gbps) * 1e9;
-  m.link_latency_s = (ring_in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us) * 1e-6;
+  const RingMachine m = ring_machine(hw, /*bf16=*/true, in.sp);  // the ring's storage is bf16 on GPUs
   RingProblem rp;
   rp.tokens_per_rank = p.shard_tokens;
   rp.sequences = in.batch;
