@@ -1,12 +1,61 @@
 #include "comm/mpi/mpi_wait.h"
 
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <thread>
 
 #include "runtime/core/error.h"
 
 namespace ra::comm::mpi {
+namespace {
+
+// CLOCK_MONOTONIC ns of the last SIGCONT (0: never). steady_clock is CLOCK_MONOTONIC on
+// Linux; clock_gettime is async-signal-safe, and a lock-free atomic store is too.
+std::atomic<std::int64_t> g_resumed_ns{0};
+static_assert(std::atomic<std::int64_t>::is_always_lock_free);
+
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+extern "C" void on_sigcont(int) { g_resumed_ns.store(monotonic_ns(), std::memory_order_relaxed); }
+
+}  // namespace
+
+void watch_for_resume() {
+  struct sigaction sa {};
+  sa.sa_handler = on_sigcont;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGCONT, &sa, nullptr);
+}
+
+std::string stopped_note(double stopped_s, double resumed_ago_s, double wait_s) {
+  char note[256];
+  if (stopped_s > 0) {
+    std::snprintf(note, sizeof note,
+                  "; this rank itself was stopped (not scheduled: SIGSTOP, a suspended job or host) for %.2f s of the "
+                  "wait, not charged to the deadline",
+                  stopped_s);
+    return note;
+  }
+  if (resumed_ago_s >= 0 && resumed_ago_s <= wait_s + 1.0) {
+    std::snprintf(note, sizeof note,
+                  "; but this rank itself was stopped and continued (SIGCONT) %.2f s before this: its peers' "
+                  "deadlines may have expired while it was stopped, so the stall may be this rank's, not the peer's",
+                  resumed_ago_s);
+    return note;
+  }
+  return {};
+}
 
 std::string mpi_error_string(int code) {
   char text[MPI_MAX_ERROR_STRING];
@@ -21,7 +70,16 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
   const auto start = Clock::now();
   statuses.assign(requests.size(), MPI_Status{});
   std::vector<bool> done(requests.size(), false);
+  // A poll gap longer than this means the process was not running (see mpi_wait.h).
+  const auto stop_gap = std::max<Clock::duration>(std::chrono::milliseconds(500), options.poll_interval * 50);
+  Clock::duration stopped{0};
+  auto last_poll = start;
   for (;;) {
+    {
+      const auto now = Clock::now();
+      if (now - last_poll > stop_gap) stopped += now - last_poll - options.poll_interval;
+      last_poll = now;
+    }
     bool all = true;
     for (std::size_t i = 0; i < requests.size(); ++i) {
       if (done[i]) continue;
@@ -43,7 +101,7 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
     }
     if (all) return;
     const auto elapsed = Clock::now() - start;
-    if (elapsed >= options.timeout) {
+    if (elapsed - stopped >= options.timeout) {
       std::vector<bool> pending(requests.size());
       for (std::size_t i = 0; i < requests.size(); ++i) {
         pending[i] = !done[i];
@@ -65,7 +123,11 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
       std::snprintf(tail, sizeof tail, " after %.2f s (deadline comm_timeout = %.2f s)",
                     std::chrono::duration<double>(elapsed).count(),
                     std::chrono::duration<double>(options.timeout).count());
-      throw PeerError(describe(pending) + tail);
+      const std::int64_t resumed_ns = g_resumed_ns.load(std::memory_order_relaxed);
+      const double resumed_ago_s = resumed_ns == 0 ? -1.0 : static_cast<double>(monotonic_ns() - resumed_ns) * 1e-9;
+      throw PeerError(describe(pending) + tail +
+                      stopped_note(std::chrono::duration<double>(stopped).count(), resumed_ago_s,
+                                   std::chrono::duration<double>(Clock::now() - start).count()));
     }
     std::this_thread::sleep_for(options.poll_interval);
   }

@@ -24,8 +24,24 @@ enum class Pending : std::uint8_t { kCancel, kAbandon };
 // Waits for all requests. Past the deadline, handles what is pending and throws
 // ra::PeerError "<describe(pending)> after E s (deadline comm_timeout = D s)", where
 // pending[i] tells whether request i had not completed. `statuses` gets one per request.
+//
+// The deadline counts the time this rank was running: a gap between two polls far longer
+// than the poll interval means the process was not scheduled (SIGSTOP, a suspended job or
+// host), and such gaps are not charged to the peers. A rank that was stopped, or was
+// continued (SIGCONT) shortly before or during the wait, says so in its message instead
+// of only blaming the peer: its peers' deadlines may have expired while it was stopped.
 void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statuses, const CommOptions& options,
               Pending pending_policy, const std::function<std::string(const std::vector<bool>& pending)>& describe);
+
+// Installs a SIGCONT handler that records when this process was last continued (for the
+// message above). Called once by run_on_world; async-signal-safe.
+void watch_for_resume();
+
+// What wait_all appends when this rank itself was stopped: "; this rank was stopped for
+// 9.80 s of the wait" / "; this rank was stopped and continued (SIGCONT) 0.20 s before the
+// wait ended". Empty when neither happened. For tests.
+std::string stopped_note(double stopped_s, double resumed_ago_s, double wait_s);
+
 
 // "MPI_ERR_TRUNCATE: message truncated" for an MPI error code.
 std::string mpi_error_string(int code);
