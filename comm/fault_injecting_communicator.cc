@@ -73,6 +73,18 @@ FaultPlan parse_fault_spec(std::string_view spec) {
   return plan;
 }
 
+FaultInjectingCommunicator::~FaultInjectingCommunicator() {
+  if (!plan_.announce || plan_.kind == FaultKind::kNone || rank() != plan_.rank || exchanges_ > plan_.at_exchange) {
+    return;
+  }
+  char line[200];
+  const int n = std::snprintf(line, sizeof line,
+                              "ringattn: fault injection (RINGATTN_FAULT): rank %d: no fault: it made %d exchanges, "
+                              "fewer than %d\n",
+                              plan_.rank, exchanges_, plan_.at_exchange + 1);
+  if (n > 0) (void)!::write(2, line, static_cast<std::size_t>(std::min(n, static_cast<int>(sizeof line) - 1)));
+}
+
 void FaultInjectingCommunicator::exchange(const Exchange& x, device::Stream& stream) {
   const int number = exchanges_++;
   const bool strike = plan_.kind != FaultKind::kNone && rank() == plan_.rank && number == plan_.at_exchange;

@@ -48,6 +48,10 @@ class FaultInjectingCommunicator final : public Communicator {
   // Decorates and owns `inner` (the composition root's ring communicator).
   FaultInjectingCommunicator(std::unique_ptr<Communicator> inner, FaultPlan plan)
       : owned_(std::move(inner)), inner_(*owned_), plan_(plan) {}
+  // An announced plan that never struck says so (the matrix counts it as not injected).
+  ~FaultInjectingCommunicator() override;
+  FaultInjectingCommunicator(const FaultInjectingCommunicator&) = delete;
+  FaultInjectingCommunicator& operator=(const FaultInjectingCommunicator&) = delete;
 
   int rank() const override { return inner_.rank(); }
   int size() const override { return inner_.size(); }

@@ -33,14 +33,16 @@ enum class Pending : std::uint8_t { kCancel, kAbandon };
 void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statuses, const CommOptions& options,
               Pending pending_policy, const std::function<std::string(const std::vector<bool>& pending)>& describe);
 
-// Installs a SIGCONT handler that records when this process was last continued (for the
-// message above). Called once by run_on_world; async-signal-safe.
+// Starts a heartbeat thread (a store every 100 ms) and a SIGCONT handler that records
+// when this process was continued after being stopped for over a second (for the message
+// above; a SIGCONT to a running process, as mpirun sends every rank at teardown, is not
+// counted). Called by run_on_world; idempotent.
 void watch_for_resume();
 
-// What wait_all appends when this rank itself was stopped: "; this rank was stopped for
-// 9.80 s of the wait" / "; this rank was stopped and continued (SIGCONT) 0.20 s before the
-// wait ended". Empty when neither happened. For tests.
-std::string stopped_note(double stopped_s, double resumed_ago_s, double wait_s);
+// What wait_all appends when this rank itself was stopped: `stopped_s` of the wait not
+// running, or continued `resumed_ago_s` ago (negative: never) after a stop of
+// `resumed_stop_s`, within the wait of `wait_s` (+1 s). Empty when neither. For tests.
+std::string stopped_note(double stopped_s, double resumed_ago_s, double resumed_stop_s, double wait_s);
 
 
 // "MPI_ERR_TRUNCATE: message truncated" for an MPI error code.

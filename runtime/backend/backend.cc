@@ -28,6 +28,8 @@ void plant_fault(ring::Backend& b) {
   const char* spec = std::getenv("RINGATTN_FAULT");
   if (spec == nullptr || *spec == '\0') return;
   const comm::FaultPlan plan = comm::parse_fault_spec(spec);
+  RA_CHECK(UsageError, plan.rank < b.sp->size(), "RINGATTN_FAULT = '", spec, "': rank ", plan.rank,
+           " is not a rank of the ring (", b.sp->size(), " ranks)");
   b.sp = std::make_unique<comm::FaultInjectingCommunicator>(std::move(b.sp), plan);
 }
 
