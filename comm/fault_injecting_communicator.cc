@@ -16,8 +16,7 @@ namespace {
 // One line, written with write(2) so that it reaches stderr before the signal does.
 void announce(const FaultPlan& plan, int exchange, const CommTag& tag) {
   if (!plan.announce) return;
-  const double now_s =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   char line[256];
   const int n = std::snprintf(line, sizeof line,
                               "ringattn: fault injection (RINGATTN_FAULT): rank %d: %s at exchange %d (%s step %d "
@@ -54,8 +53,8 @@ FaultPlan parse_fault_spec(std::string_view spec) {
   FaultPlan plan;
   plan.announce = true;
   bool known = false;
-  for (FaultKind k : {FaultKind::kKill, FaultKind::kStop, FaultKind::kShortMessage, FaultKind::kCorrupt,
-                      FaultKind::kException}) {
+  for (FaultKind k :
+       {FaultKind::kKill, FaultKind::kStop, FaultKind::kShortMessage, FaultKind::kCorrupt, FaultKind::kException}) {
     if (kind == fault_kind_name(k)) {
       plan.kind = k;
       known = true;
@@ -134,9 +133,8 @@ void FaultInjectingCommunicator::exchange(const Exchange& x, device::Stream& str
     case FaultKind::kException:
       stream.launch("fault: exception", [plan, number, tag] {
         announce(plan, number, tag);
-        throw InternalError("fault injection (RINGATTN_FAULT): exception at exchange " + std::to_string(number) +
-                            " (" + tag.phase + " step " + std::to_string(tag.step) + " hop " +
-                            std::to_string(tag.hop) + ")");
+        throw InternalError("fault injection (RINGATTN_FAULT): exception at exchange " + std::to_string(number) + " (" +
+                            tag.phase + " step " + std::to_string(tag.step) + " hop " + std::to_string(tag.hop) + ")");
       });
       break;
     case FaultKind::kNone: break;

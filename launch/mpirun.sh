@@ -49,6 +49,12 @@ if [ "$gpus" -eq 1 ]; then
   # Rank i of the node sees GPU i only; the rest of the command is unchanged.
   set -- "$(dirname "$0")/rank_gpu.sh" "$@"
 fi
+# When a job fails, mpirun ends its ranks with SIGTERM and, by default, SIGKILL a second
+# later. train catches SIGTERM (preemption: docs/training.md) and so used that second in
+# every failed job. The job is over by then — SIGTERM to mpirun ends a job, it does not
+# checkpoint it — so the kill follows at once (the fault matrix: a dead rank's job ends in
+# ~0.01 s, not ~2 s). A value set by the caller wins.
+export OMPI_MCA_odls_base_sigkill_timeout=${OMPI_MCA_odls_base_sigkill_timeout:-0}
 if [ "$(id -u)" -eq 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi

@@ -118,7 +118,8 @@ void MpiCommunicator::drain_arrivals() {
     MPI_Status st;
     if (MPI_Iprobe(MPI_ANY_SOURCE, kArrivalTag, arrive_, &flag, &st) != MPI_SUCCESS || !flag) return;
     std::int64_t number = 0;
-    if (MPI_Recv(&number, 1, MPI_INT64_T, st.MPI_SOURCE, kArrivalTag, arrive_, MPI_STATUS_IGNORE) != MPI_SUCCESS) return;
+    if (MPI_Recv(&number, 1, MPI_INT64_T, st.MPI_SOURCE, kArrivalTag, arrive_, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      return;
     auto& seen = arrived_[static_cast<std::size_t>(st.MPI_SOURCE)];
     if (number > seen) seen = number;
   }
@@ -128,7 +129,7 @@ void MpiCommunicator::announce_arrival() {
   ++collectives_;
   arrived_[static_cast<std::size_t>(rank_)] = collectives_;
   if (size_ == 1) return;
-  drain_arrivals();  // keeps the unexpected-message queue at most one collective deep
+  drain_arrivals();                  // keeps the unexpected-message queue at most one collective deep
   while (!announcements_.empty()) {  // retire announcements whose sends completed
     int done = 0;
     auto& sends = announcements_.front().sends;
@@ -373,9 +374,8 @@ void MpiCommunicator::barrier() {
   std::vector<MPI_Request> requests(1);
   check_mpi(MPI_Ibarrier(coll_, requests.data()), "MPI_Ibarrier");
   std::vector<MPI_Status> statuses;
-  wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
-    return "barrier: " + laggards();
-  });
+  wait_all(requests, statuses, options_, Pending::kAbandon,
+           [&](const std::vector<bool>&) { return "barrier: " + laggards(); });
 }
 
 }  // namespace ra::comm::mpi

@@ -69,10 +69,10 @@ class MpiCommunicator final : public Communicator {
   MPI_Comm p2p_ = MPI_COMM_NULL, coll_ = MPI_COMM_NULL, arrive_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
   CommOptions options_;
-  std::int64_t collectives_ = 0;          // host collectives this rank entered
-  std::vector<std::int64_t> arrived_;     // per rank: the highest collective number it announced
+  std::int64_t collectives_ = 0;       // host collectives this rank entered
+  std::vector<std::int64_t> arrived_;  // per rank: the highest collective number it announced
   struct Announcement {
-    std::int64_t number = 0;              // the send buffer: lives until every send completed
+    std::int64_t number = 0;  // the send buffer: lives until every send completed
     std::vector<MPI_Request> sends;
   };
   std::deque<Announcement> announcements_;  // a deque: elements never move

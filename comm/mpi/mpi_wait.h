@@ -44,7 +44,6 @@ void watch_for_resume();
 // `resumed_stop_s`, within the wait of `wait_s` (+1 s). Empty when neither. For tests.
 std::string stopped_note(double stopped_s, double resumed_ago_s, double resumed_stop_s, double wait_s);
 
-
 // "MPI_ERR_TRUNCATE: message truncated" for an MPI error code.
 std::string mpi_error_string(int code);
 
