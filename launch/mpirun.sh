@@ -60,7 +60,8 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 # Open MPI's banners are blocks between lines of dashes. Dropped: MPI_Abort's (the rank
 # printed its line), "Primary job terminated normally, but 1 process returned a non-zero
-# exit code", show_help's own resource complaints and its "N more processes have sent
+# exit code", "mpiexec detected that one or more processes exited with non-zero status"
+# (every rank of a job-wide error exits with its code after rank 0's one line), show_help's own resource complaints and its "N more processes have sent
 # help message ... mpi-abort". Rewritten to one line: "mpiexec
 # noticed that process rank N with PID P on node H exited on signal S (Name)." Any other
 # block passes through unchanged.
@@ -72,7 +73,8 @@ filter_mpirun_stderr() {
     function flush_block(   i, text, m) {
       text = ""
       for (i = 1; i <= n; i++) text = text block[i] "\n"
-      if (text ~ /MPI_ABORT was invoked/ || text ~ /Primary job +terminated normally, but/) { n = 0; return }
+      if (text ~ /MPI_ABORT was invoked/ || text ~ /Primary job +terminated normally, but/ ||
+          text ~ /mpiexec detected that one or more processes exited with non-zero status/) { n = 0; return }
       if (match(text, /process rank [0-9]+ with PID [0-9]+ on node [^ ]+ exited on signal [0-9]+ \([^)]*\)/)) {
         m = substr(text, RSTART, RLENGTH)
         split(m, w, " ")
