@@ -59,7 +59,7 @@ void watch_for_resume() {
   sigaction(SIGCONT, &sa, nullptr);
 }
 
-std::string stopped_note(double stopped_s, double resumed_ago_s, double resumed_stop_s, double wait_s) {
+std::string stopped_note(double stopped_s, double resumed_ago_s, double resumed_stop_s, double window_s) {
   char note[256];
   if (stopped_s > 0) {
     std::snprintf(note, sizeof note,
@@ -68,7 +68,7 @@ std::string stopped_note(double stopped_s, double resumed_ago_s, double resumed_
                   stopped_s);
     return note;
   }
-  if (resumed_ago_s >= 0 && resumed_ago_s <= wait_s + 1.0) {
+  if (resumed_ago_s >= 0 && resumed_ago_s <= window_s) {
     std::snprintf(note, sizeof note,
                   "; but this rank itself was stopped for %.2f s (SIGSTOP, a suspended job or host) and continued "
                   "%.2f s before this: its peers' deadlines may have expired while it was stopped, so the stall may "
@@ -151,9 +151,14 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
       const std::int64_t resumed_ns = g_resumed_ns.load(std::memory_order_relaxed);
       const double resumed_ago_s = resumed_ns == 0 ? -1.0 : static_cast<double>(monotonic_ns() - resumed_ns) * 1e-9;
       const double resumed_stop_s = static_cast<double>(g_stopped_ns.load(std::memory_order_relaxed)) * 1e-9;
-      throw PeerError(describe(pending) + tail +
-                      stopped_note(std::chrono::duration<double>(stopped).count(), resumed_ago_s, resumed_stop_s,
-                                   std::chrono::duration<double>(Clock::now() - start).count()));
+      // A continue counts if it came during this wait or shortly before it: within a
+      // deadline (at least 10 s, for a loaded host) of its start, the peers' own deadlines
+      // may have expired while this rank was stopped.
+      const double window_s = std::chrono::duration<double>(Clock::now() - start).count() +
+                              std::max(10.0, std::chrono::duration<double>(options.timeout).count());
+      throw PeerError(
+          describe(pending) + tail +
+          stopped_note(std::chrono::duration<double>(stopped).count(), resumed_ago_s, resumed_stop_s, window_s));
     }
     std::this_thread::sleep_for(options.poll_interval);
   }

@@ -41,8 +41,9 @@ void watch_for_resume();
 
 // What wait_all appends when this rank itself was stopped: `stopped_s` of the wait not
 // running, or continued `resumed_ago_s` ago (negative: never) after a stop of
-// `resumed_stop_s`, within the wait of `wait_s` (+1 s). Empty when neither. For tests.
-std::string stopped_note(double stopped_s, double resumed_ago_s, double resumed_stop_s, double wait_s);
+// `resumed_stop_s`, at most `window_s` ago (the wait plus a deadline, at least 10 s).
+// Empty when neither. For tests.
+std::string stopped_note(double stopped_s, double resumed_ago_s, double resumed_stop_s, double window_s);
 
 // "MPI_ERR_TRUNCATE: message truncated" for an MPI error code.
 std::string mpi_error_string(int code);
