@@ -65,6 +65,9 @@ int phase_tag(const char* phase) {
   return 100 + static_cast<int>(h % 30000u);
 }
 
+// The arrival side channel has a communicator of its own: one tag.
+constexpr int kArrivalTag = 1;
+
 std::string where(const CommTag& tag) {
   return std::string(tag.phase) + " step " + std::to_string(tag.step) + " hop " + std::to_string(tag.hop);
 }
@@ -76,9 +79,10 @@ MpiCommunicator::MpiCommunicator(MPI_Comm parent, CommOptions options) : options
   check_mpi(MPI_Query_thread(&provided), "MPI_Query_thread");
   RA_CHECK_EQ(InternalError, provided, MPI_THREAD_MULTIPLE, "MPI must be initialized with MPI_THREAD_MULTIPLE");
   // Duplication is collective: a rank that never arrives must not hang the others.
-  std::vector<MPI_Request> requests(2);
+  std::vector<MPI_Request> requests(3);
   check_mpi(MPI_Comm_idup(parent, &p2p_, &requests[0]), "MPI_Comm_idup");
   check_mpi(MPI_Comm_idup(parent, &coll_, &requests[1]), "MPI_Comm_idup");
+  check_mpi(MPI_Comm_idup(parent, &arrive_, &requests[2]), "MPI_Comm_idup");
   std::vector<MPI_Status> statuses;
   wait_all(requests, statuses, options_, Pending::kAbandon, [](const std::vector<bool>&) {
     return std::string("creating the communicator: not every peer rank arrived");
@@ -86,16 +90,77 @@ MpiCommunicator::MpiCommunicator(MPI_Comm parent, CommOptions options) : options
   // Errors come back as codes and become ra::PeerError with context, never MPI's abort.
   MPI_Comm_set_errhandler(p2p_, MPI_ERRORS_RETURN);
   MPI_Comm_set_errhandler(coll_, MPI_ERRORS_RETURN);
+  MPI_Comm_set_errhandler(arrive_, MPI_ERRORS_RETURN);
   MPI_Comm_rank(p2p_, &rank_);
   MPI_Comm_size(p2p_, &size_);
+  arrived_.assign(static_cast<std::size_t>(size_), 0);
 }
 
 MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized) return;
+  // Announcements are eager 8-byte sends: complete locally; those a peer never read
+  // (the last collective's) are released with their communicator.
+  for (Announcement& a : announcements_) {
+    for (MPI_Request& r : a.sends) {
+      if (r != MPI_REQUEST_NULL) MPI_Request_free(&r);
+    }
+  }
   MPI_Comm_free(&p2p_);
   MPI_Comm_free(&coll_);
+  MPI_Comm_free(&arrive_);
+}
+
+void MpiCommunicator::drain_arrivals() {
+  for (;;) {
+    int flag = 0;
+    MPI_Status st;
+    if (MPI_Iprobe(MPI_ANY_SOURCE, kArrivalTag, arrive_, &flag, &st) != MPI_SUCCESS || !flag) return;
+    std::int64_t number = 0;
+    if (MPI_Recv(&number, 1, MPI_INT64_T, st.MPI_SOURCE, kArrivalTag, arrive_, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      return;
+    auto& seen = arrived_[static_cast<std::size_t>(st.MPI_SOURCE)];
+    if (number > seen) seen = number;
+  }
+}
+
+void MpiCommunicator::announce_arrival() {
+  ++collectives_;
+  arrived_[static_cast<std::size_t>(rank_)] = collectives_;
+  if (size_ == 1) return;
+  drain_arrivals();                  // keeps the unexpected-message queue at most one collective deep
+  while (!announcements_.empty()) {  // retire announcements whose sends completed
+    int done = 0;
+    auto& sends = announcements_.front().sends;
+    MPI_Testall(static_cast<int>(sends.size()), sends.data(), &done, MPI_STATUSES_IGNORE);
+    if (!done) break;
+    announcements_.pop_front();
+  }
+  Announcement& a = announcements_.emplace_back();
+  a.number = collectives_;
+  a.sends.assign(static_cast<std::size_t>(size_ - 1), MPI_REQUEST_NULL);
+  std::size_t i = 0;
+  for (int peer = 0; peer < size_; ++peer) {
+    if (peer == rank_) continue;
+    // Best effort: a failed announcement only makes a later stall message less precise.
+    MPI_Isend(&a.number, 1, MPI_INT64_T, peer, kArrivalTag, arrive_, &a.sends[i++]);
+  }
+}
+
+std::string MpiCommunicator::laggards() {
+  drain_arrivals();
+  std::string missing;
+  int count = 0;
+  for (int r = 0; r < size_; ++r) {
+    const std::int64_t seen = arrived_[static_cast<std::size_t>(r)];
+    if (seen >= collectives_) continue;
+    missing += std::string(count++ > 0 ? ", " : "") + std::to_string(r) +
+               (seen > 0 ? " (its last: #" + std::to_string(seen) + ")" : " (none yet)");
+  }
+  const std::string at = "collective #" + std::to_string(collectives_) + " of this communicator";
+  if (count == 0) return "every rank of " + std::to_string(size_) + " arrived at " + at + " but it did not complete";
+  return (count == 1 ? "rank " : "ranks ") + missing + " of " + std::to_string(size_) + " did not arrive at " + at;
 }
 
 std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {
@@ -182,13 +247,13 @@ struct MpiCommunicator::Staging {
 std::unique_ptr<MpiCommunicator::Staging> MpiCommunicator::run_staged(std::unique_ptr<Staging> staging,
                                                                       const IssueStaged& issue,
                                                                       const std::string& what) {
+  announce_arrival();
   std::vector<MPI_Request> requests(1);
   check_mpi(issue(*staging, requests.data()), what.c_str());
   std::vector<MPI_Status> statuses;
   try {
     wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
-      return what + " of " + std::to_string(staging->bytes.size()) + " bytes: not every peer rank of " +
-             std::to_string(size_) + " joined";
+      return what + " of " + std::to_string(staging->bytes.size()) + " bytes: " + laggards();
     });
   } catch (...) {
     (void)staging.release();  // deliberately leaked: the abandoned collective may still use it
@@ -305,12 +370,12 @@ GatheredBytes MpiCommunicator::all_gather_v(ConstTensorView send) {
 }
 
 void MpiCommunicator::barrier() {
+  announce_arrival();
   std::vector<MPI_Request> requests(1);
   check_mpi(MPI_Ibarrier(coll_, requests.data()), "MPI_Ibarrier");
   std::vector<MPI_Status> statuses;
-  wait_all(requests, statuses, options_, Pending::kAbandon, [&](const std::vector<bool>&) {
-    return "barrier: not every peer rank of " + std::to_string(size_) + " arrived";
-  });
+  wait_all(requests, statuses, options_, Pending::kAbandon,
+           [&](const std::vector<bool>&) { return "barrier: " + laggards(); });
 }
 
 }  // namespace ra::comm::mpi

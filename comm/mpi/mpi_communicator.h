@@ -5,9 +5,12 @@
 
 #include <mpi.h>
 
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "comm/communicator.h"
 
@@ -46,17 +49,33 @@ class MpiCommunicator final : public Communicator {
   void exchange_now(const Exchange& x);
   // Issues a nonblocking collective on `staging` and waits for it under the deadline;
   // returns `staging` once it completed (past the deadline it is leaked and PeerError
-  // "<what> of <bytes> bytes: not every peer rank of P joined ..." is thrown).
+  // "<what> of <bytes> bytes: rank 2 (its last: #6) of 3 did not arrive at collective #7 ..." is thrown).
   std::unique_ptr<Staging> run_staged(std::unique_ptr<Staging> staging, const IssueStaged& issue,
                                       const std::string& what);
   // In place on a staged copy of `view`: copied in, collective, copied back.
   void run_collective(TensorView view, const std::function<int(void* data, MPI_Request* request)>& issue,
                       const std::string& what);
   void all_gather_named(ConstTensorView send, TensorView recv, const std::string& what);
+  // The side channel that names a stalled collective's laggards: on entering a host
+  // collective, each rank posts "arrived at collective #k" (8 bytes, nonblocking) to every
+  // peer on arrive_, and reads what its peers posted. A collective that misses its
+  // deadline lists the ranks whose arrival at #k it has not seen — that channel does
+  // not depend on the stalled collective.
+  void announce_arrival();
+  void drain_arrivals();
+  // "rank 1 did not arrive at collective #7 (its last: #6)" / "every rank arrived at ...".
+  std::string laggards();
 
-  MPI_Comm p2p_ = MPI_COMM_NULL, coll_ = MPI_COMM_NULL;
+  MPI_Comm p2p_ = MPI_COMM_NULL, coll_ = MPI_COMM_NULL, arrive_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
   CommOptions options_;
+  std::int64_t collectives_ = 0;       // host collectives this rank entered
+  std::vector<std::int64_t> arrived_;  // per rank: the highest collective number it announced
+  struct Announcement {
+    std::int64_t number = 0;  // the send buffer: lives until every send completed
+    std::vector<MPI_Request> sends;
+  };
+  std::deque<Announcement> announcements_;  // a deque: elements never move
 };
 
 }  // namespace ra::comm::mpi

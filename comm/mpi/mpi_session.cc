@@ -8,6 +8,7 @@
 #include <new>
 
 #include "comm/mpi/mpi_communicator.h"
+#include "comm/mpi/mpi_wait.h"
 #include "runtime/core/error.h"
 #include "runtime/core/printable.h"
 #include "runtime/core/startup_watchdog.h"
@@ -43,6 +44,7 @@ int run_on_world(const CommOptions& options, const std::function<int(Communicato
   // MPI_Init waits for every rank of the job with no deadline of its own: the startup
   // watchdog gives it one (and the stages after it, until the command disarms it).
   startup::arm(launcher_rank());
+  watch_for_resume();  // a rank that was stopped says so instead of blaming a peer (mpi_wait.h)
   startup::stage("MPI initialisation (MPI_Init_thread waits for every rank of the job)");
   int provided = 0;
   if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {

@@ -1,7 +1,9 @@
 #include "runtime/backend/backend.h"
 
+#include <cstdlib>
 #include <string>
 
+#include "comm/fault_injecting_communicator.h"
 #include "kernels/cpu/cpu_attention.h"
 #include "kernels/cuda/model/model_dispatch.h"
 #include "kernels/gemm/host_column_major_gemm.h"
@@ -18,6 +20,17 @@ kernels::cpu::TileSizes tiles_or(const TileShape& t, kernels::cpu::TileSizes fal
   if (t.q_rows > 0) fallback.q_rows = t.q_rows;
   if (t.k_cols > 0) fallback.k_cols = t.k_cols;
   return fallback;
+}
+
+// RINGATTN_FAULT (scripts/fault_matrix.sh, docs/errors.md): the ring's communicator with
+// one planted fault. Read here only, and only when set: a run without it is unchanged.
+void plant_fault(ring::Backend& b) {
+  const char* spec = std::getenv("RINGATTN_FAULT");
+  if (spec == nullptr || *spec == '\0') return;
+  const comm::FaultPlan plan = comm::parse_fault_spec(spec);
+  RA_CHECK(UsageError, plan.rank < b.sp->size(), "RINGATTN_FAULT = '", spec, "': rank ", plan.rank,
+           " is not a rank of the ring (", b.sp->size(), " ranks)");
+  b.sp = std::make_unique<comm::FaultInjectingCommunicator>(std::move(b.sp), plan);
 }
 
 }  // namespace
@@ -114,12 +127,14 @@ std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const Bac
   std::unique_ptr<comm::Communicator> dp_comm = world.split(world.rank() % sp, world.rank() / sp);
   if (o.kernels == Kernels::kCuda) {
     cuda_parts::complete_backend(world, o, std::move(sp_comm), std::move(dp_comm), *b);
+    plant_fault(*b);
     startup::disarm();  // the job has started: every later wait has comm.timeout
     return b;
   }
   b->op = make_block_op(o);
   b->sp = std::move(sp_comm);
   b->dp = std::move(dp_comm);
+  plant_fault(*b);
   auto dev = std::make_unique<device::cpu::CpuDevice>();
   if (o.observer != nullptr) dev->set_observer(o.observer);  // before the streams: they report to it
   b->compute = dev->create_stream("compute");

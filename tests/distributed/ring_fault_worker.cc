@@ -9,7 +9,7 @@
 #include <string>
 
 #include "comm/mpi/mpi_session.h"
-#include "comm/testing/fault_injecting_communicator.h"
+#include "comm/fault_injecting_communicator.h"
 #include "tests/support/ring_harness.h"
 
 int main(int argc, char** argv) {
@@ -17,9 +17,9 @@ int main(int argc, char** argv) {
     std::cerr << "usage: ring_fault_worker <none|kill|stop|short> <rank> <at_exchange> <comm_timeout_ms>\n";
     return 2;
   }
-  using ra::comm::testing::FaultKind;
+  using ra::comm::FaultKind;
   const std::string kind = argv[1];
-  ra::comm::testing::FaultPlan plan;
+  ra::comm::FaultPlan plan;
   plan.kind = kind == "kill"    ? FaultKind::kKill
               : kind == "stop"  ? FaultKind::kStop
               : kind == "short" ? FaultKind::kShortMessage
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   ra::comm::CommOptions options;
   options.timeout = std::chrono::milliseconds(std::atol(argv[4]));
   return ra::comm::mpi::run_on_world(options, [&](ra::comm::Communicator& world) {
-    ra::comm::testing::FaultInjectingCommunicator faulty(world, plan);
+    ra::comm::FaultInjectingCommunicator faulty(world, plan);
     const ra::testing::AttnCase c = ra::testing::make_case(
         {.lq = 256 * world.size(), .lk = 256 * world.size(), .hq = 2, .hkv = 1, .d = 32, .causal = true, .seed = 5});
     ra::testing::RingRunOptions o;
