@@ -119,11 +119,13 @@ void FaultInjectingCommunicator::exchange(const Exchange& x, device::Stream& str
     case FaultKind::kCorrupt: {
       inner_.exchange(x, stream);
       // After the receive, in stream order: flip bit 6 of 8 bytes spread over the block —
-      // what a bad link or bad memory would do. Nothing in the ring checksums its blocks.
+      // what a bad link or bad memory would do. The composition root puts the ring's
+      // checksum (comm/checksummed_communicator.h) outside this decorator, so it sees the flip.
       const TensorView recv = x.recv;
       stream.launch("fault: corrupt the received block", [plan, number, tag, recv] {
+        if (recv.empty() || recv.device() != DeviceKind::kCpu)
+          return;  // nothing received here: no fault, none announced
         announce(plan, number, tag);
-        if (recv.empty() || recv.device() != DeviceKind::kCpu) return;
         auto* bytes = static_cast<unsigned char*>(recv.raw());
         const std::size_t n = recv.size_bytes();
         for (std::size_t i = 0; i < 8; ++i) bytes[(n - 1) * i / 7] ^= 0x40;

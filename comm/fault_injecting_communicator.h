@@ -24,7 +24,7 @@ enum class FaultKind : std::uint8_t {
   kKill,          // SIGKILL: the rank dies mid-ring
   kStop,          // SIGSTOP: the rank stalls forever (its peers' deadlines must fire)
   kShortMessage,  // the send carries `short_by_bytes` fewer bytes than its view
-  kCorrupt,       // after the receive, bytes of the received block are flipped (no checksum sees it)
+  kCorrupt,       // after the receive, bytes of the received block are flipped (the ring's checksum sees it)
   kException,     // an ra::InternalError is thrown on the comm stream where the exchange would run
 };
 

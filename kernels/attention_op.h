@@ -83,10 +83,16 @@ struct MergeArgs {
 // tolerances from it.
 enum class ProductRounding : std::uint8_t { kFp32, kStorage };
 
+struct BackendSupport;  // kernels/validate.h
+
+
 class AttentionBlockOp {
  public:
   virtual ~AttentionBlockOp() = default;
   virtual ProductRounding product_rounding() const { return ProductRounding::kFp32; }
+  // The head dims and storage dtypes this op accepts: a command checks its shape against it
+  // before it allocates (kernels::head_dim_refusal), and every call validates against it.
+  virtual const BackendSupport& support() const = 0;
   // Sets acc = 0, row_max = -inf, row_sum = 0.
   virtual void init_state(const SoftmaxState& state) = 0;
   virtual void forward_accumulate(const ForwardArgs& args) = 0;

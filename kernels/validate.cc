@@ -6,6 +6,23 @@
 #include "runtime/core/check.h"
 
 namespace ra::kernels {
+
+std::string head_dim_refusal(std::int64_t d, const HeadDimSupport& hd) {
+  std::ostringstream supported;
+  bool ok = false;
+  if (hd.only != nullptr) {
+    for (int i = 0; i < hd.only_count; ++i) {
+      ok = ok || hd.only[i] == d;
+      supported << (i ? ", " : "") << hd.only[i];
+    }
+  } else {
+    ok = d >= hd.min_d && d <= hd.max_d;
+    supported << hd.min_d << ".." << hd.max_d;
+  }
+  if (ok) return {};
+  return "head_dim " + std::to_string(d) + " is not supported by this backend (supported: " + supported.str() + ")";
+}
+
 namespace {
 
 void expect_rank(const char* name, const ConstTensorView& t, int rank) {
@@ -42,18 +59,8 @@ void expect_meta(const char* name, const TokenMeta& m, std::int64_t tokens) {
 }
 
 void expect_head_dim(std::int64_t d, const HeadDimSupport& hd) {
-  if (hd.only != nullptr) {
-    bool ok = false;
-    std::ostringstream list;
-    for (int i = 0; i < hd.only_count; ++i) {
-      ok = ok || hd.only[i] == d;
-      list << (i ? ", " : "") << hd.only[i];
-    }
-    RA_CHECK(UsageError, ok, "head_dim ", d, " is not supported by this backend (supported: ", list.str(), ")");
-  } else {
-    RA_CHECK(UsageError, d >= hd.min_d && d <= hd.max_d, "head_dim ", d,
-             " is not supported by this backend (supported: ", hd.min_d, "..", hd.max_d, ")");
-  }
+  const std::string refusal = head_dim_refusal(d, hd);
+  if (!refusal.empty()) throw UsageError(refusal);
 }
 
 AttnDims common_dims(const ConstTensorView& q, const ConstTensorView& k, const ConstTensorView& v, const TokenMeta& qm,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "kernels/attention_op.h"
 
@@ -33,6 +34,10 @@ struct BackendSupport {
   HeadDimSupport head_dims;
   StorageSupport storage;
 };
+
+// Empty when `d` is one of `hd`'s head dims; otherwise the reason, e.g. "head_dim 4096 is
+// not supported by this backend (supported: 1..512)". Commands call it before allocating.
+std::string head_dim_refusal(std::int64_t d, const HeadDimSupport& hd);
 
 AttnDims validate_forward(const ForwardArgs& a, const BackendSupport& support);
 void validate_finalize(const FinalizeArgs& a, const BackendSupport& support);

@@ -5,6 +5,7 @@
 
 #include "launch/commands.h"
 #include "runtime/backend/backend.h"
+#include "kernels/validate.h"
 #include "runtime/bench/kernel_bench.h"
 #include "runtime/core/error.h"
 #include "runtime/plan/memory_guard.h"
@@ -56,6 +57,14 @@ void add_kernel_bench_command(CLI::App& app, Action& action) {
       if (flags->backend == "simt" && flags->dtype != "bf16") {
         throw UsageError("--backend simt runs the CUDA kernels, which store bf16: add --dtype bf16");
       }
+      backend::BackendOptions bo;
+      bo.kernels = backend::parse_kernels(flags->backend);
+      bo.threads = flags->threads;
+      const std::unique_ptr<kernels::AttentionBlockOp> block_op = backend::make_block_op(bo);
+      // The backend's head dims are checked before any tensor of the benchmark is allocated.
+      const std::string head_dim_refusal = kernels::head_dim_refusal(flags->head_dim, block_op->support().head_dims);
+      if (!head_dim_refusal.empty())
+        throw UsageError("--head-dim " + std::to_string(flags->head_dim) + ": " + head_dim_refusal);
       // Refused before its buffers are allocated when this machine cannot hold them.
       const std::string refusal =
           plan::fit_refusal("kernel-bench at --len " + std::to_string(flags->len),
@@ -63,10 +72,6 @@ void add_kernel_bench_command(CLI::App& app, Action& action) {
                                                       flags->dtype == "bf16" ? DType::kBF16 : DType::kF32),
                             1, plan::available_memory(), "Use a smaller --len, --heads or --head-dim");
       if (!refusal.empty()) throw UsageError(refusal);
-      backend::BackendOptions bo;
-      bo.kernels = backend::parse_kernels(flags->backend);
-      bo.threads = flags->threads;
-      const std::unique_ptr<kernels::AttentionBlockOp> block_op = backend::make_block_op(bo);
       std::vector<bench::KernelBenchResult> results;
       for (bench::KernelOp op : ops) {
         bench::KernelBenchOptions o;

@@ -19,6 +19,7 @@ inline constexpr BackendSupport kCpuSupport{{1, 512, nullptr, 0}, {kCpuStorageDT
 
 class CpuAttention final : public AttentionBlockOp {
  public:
+  const BackendSupport& support() const override { return kCpuSupport; }
   explicit CpuAttention(const CpuAttentionOptions& options);
 
   void init_state(const SoftmaxState& state) override;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "comm/checksummed_communicator.h"
 #include "comm/fault_injecting_communicator.h"
 #include "kernels/cpu/cpu_attention.h"
 #include "kernels/cuda/model/model_dispatch.h"
@@ -135,6 +136,9 @@ std::unique_ptr<ring::Backend> make_backend(comm::Communicator& world, const Bac
   b->sp = std::move(sp_comm);
   b->dp = std::move(dp_comm);
   plant_fault(*b);
+  // Outside the planted fault, as a real link's corruption would be: every host block the
+  // ring receives is checked against its sender's crc32 (comm/checksummed_communicator.h).
+  b->sp = std::make_unique<comm::ChecksummedCommunicator>(std::move(b->sp));
   auto dev = std::make_unique<device::cpu::CpuDevice>();
   if (o.observer != nullptr) dev->set_observer(o.observer);  // before the streams: they report to it
   b->compute = dev->create_stream("compute");

@@ -13,6 +13,7 @@ namespace {
 class CountingOp final : public kernels::AttentionBlockOp {
  public:
   explicit CountingOp(kernels::AttentionBlockOp& inner) : inner_(inner) {}
+  const kernels::BackendSupport& support() const override { return inner_.support(); }
   void init_state(const kernels::SoftmaxState& s) override { inner_.init_state(s); }
   void forward_accumulate(const kernels::ForwardArgs& a) override {
     ++forward_calls;

@@ -18,6 +18,7 @@ enum class Defect : std::uint8_t { kNone, kNoAlibi, kDoubleDk };
 class DefectiveOp final : public kernels::AttentionBlockOp {
  public:
   explicit DefectiveOp(Defect d) : defect_(d), inner_(kernels::cpu::CpuAttentionOptions{}) {}
+  const kernels::BackendSupport& support() const override { return inner_.support(); }
   void init_state(const kernels::SoftmaxState& s) override { inner_.init_state(s); }
   void forward_accumulate(const kernels::ForwardArgs& a) override {
     kernels::ForwardArgs b = a;

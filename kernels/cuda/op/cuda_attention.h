@@ -38,6 +38,7 @@ inline constexpr BackendSupport kCudaSupport{
 
 class CudaAttention final : public AttentionBlockOp {
  public:
+  const BackendSupport& support() const override { return kCudaSupport; }
   // `kernels`: nvcc_attention_kernels() (device memory) or simt_attention_kernels()
   // (host memory, the emulator); it must outlive the op (both are static).
   CudaAttention(const AttentionKernels& kernels, const CudaAttentionOptions& options)
