@@ -11,6 +11,12 @@ include(CMakePackageConfigHelpers)
 
 add_library(ra_ringattn INTERFACE)
 target_link_libraries(ra_ringattn INTERFACE ra_backend ra_ring_full ra_comm_mpi)
+# A sanitizer build's libraries are instrumented: whoever links them needs the runtime.
+if(RA_SANITIZE STREQUAL "address")
+  target_link_options(ra_ringattn INTERFACE -fsanitize=address,undefined)
+elseif(RA_SANITIZE STREQUAL "thread")
+  target_link_options(ra_ringattn INTERFACE -fsanitize=thread)
+endif()
 
 function(ra_collect_libraries dir out)
   get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)

@@ -12,6 +12,7 @@
 
 #include "comm/mpi/mpi_wait.h"
 #include "runtime/core/check.h"
+#include "runtime/core/deliberate_leak.h"
 
 namespace ra::comm::mpi {
 namespace {
@@ -256,7 +257,7 @@ std::unique_ptr<MpiCommunicator::Staging> MpiCommunicator::run_staged(std::uniqu
       return what + " of " + std::to_string(staging->bytes.size()) + " bytes: " + laggards();
     });
   } catch (...) {
-    (void)staging.release();  // deliberately leaked: the abandoned collective may still use it
+    (void)leak_deliberately(staging);  // deliberately leaked: the abandoned collective may still use it
     throw;
   }
   return staging;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "runtime/core/check.h"
+#include "runtime/core/deliberate_leak.h"
 
 namespace ra::comm::staged {
 namespace {
@@ -46,7 +47,7 @@ void* StagedCommunicator::GrowingBuffer::reserve(Stager& stager, std::size_t siz
   return buffer_->raw();
 }
 
-void StagedCommunicator::GrowingBuffer::leak() { (void)buffer_.release(); }
+void StagedCommunicator::GrowingBuffer::leak() { (void)leak_deliberately(buffer_); }
 
 StagedCommunicator::StagedCommunicator(std::unique_ptr<Communicator> inner, std::shared_ptr<Stager> stager)
     : owned_(std::move(inner)), inner_(owned_.get()), stager_(std::move(stager)) {
