@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -36,6 +37,11 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_;
@@ -62,14 +68,18 @@ const char* file_kind_text(unsigned mode) {
   return "not a file of a known kind";
 }
 
-std::string read_input_file(const std::string& path, const InputFileOptions& o) {
+namespace {
+
+// Opens `path` as read_input_file's contract says (regular file only, never blocking, not
+// swapped between stat and open, within max_bytes) and returns the descriptor and size.
+int open_checked(const std::string& path, const InputFileOptions& o, std::uint64_t& size_bytes_out) {
   if (path.empty()) refuse(o, std::string("the ") + o.role + " path is empty");
   // stat before open: opening a FIFO would wait for a writer, opening a device may act.
   struct stat before {};
   if (::stat(path.c_str(), &before) != 0) refuse_errno(o, path, std::string("cannot open the ") + o.role, errno);
   refuse_unless_regular(o, path, before);
   // O_NONBLOCK: a FIFO swapped in after the stat still cannot block the open.
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (fd.get() < 0) refuse_errno(o, path, std::string("cannot open the ") + o.role, errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) refuse_errno(o, path, std::string("cannot inspect the ") + o.role, errno);
@@ -81,18 +91,34 @@ std::string read_input_file(const std::string& path, const InputFileOptions& o) 
     refuse(o, path + ": the " + o.role + " is " + std::to_string(size_bytes) + " bytes, more than the " +
                   std::to_string(o.max_bytes) + " bytes accepted");
   }
-  std::string out(static_cast<std::size_t>(size_bytes), '\0');
+  size_bytes_out = size_bytes;
+  return fd.release();
+}
+
+// Reads up to `want_bytes` from `fd` (despite EINTR and short reads); fewer only at the end of the file.
+std::uint64_t read_fully(int fd, char* out, std::uint64_t want_bytes, const std::string& path,
+                         const InputFileOptions& o) {
   std::uint64_t got_bytes = 0;
-  while (got_bytes < size_bytes) {
-    const ssize_t n = ::read(fd.get(), out.data() + got_bytes, static_cast<std::size_t>(size_bytes - got_bytes));
+  while (got_bytes < want_bytes) {
+    const ssize_t n = ::read(fd, out + got_bytes, static_cast<std::size_t>(want_bytes - got_bytes));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0)
       refuse_errno(o, path,
                    std::string("reading the ") + o.role + " failed after " + std::to_string(got_bytes) + " bytes",
                    errno);
-    if (n == 0) break;  // the end came early: refused below
+    if (n == 0) break;  // the end came early: the caller decides
     got_bytes += static_cast<std::uint64_t>(n);
   }
+  return got_bytes;
+}
+
+}  // namespace
+
+std::string read_input_file(const std::string& path, const InputFileOptions& o) {
+  std::uint64_t size_bytes = 0;
+  const Fd fd(open_checked(path, o, size_bytes));
+  std::string out(static_cast<std::size_t>(size_bytes), '\0');
+  const std::uint64_t got_bytes = read_fully(fd.get(), out.data(), size_bytes, path, o);
   char extra = 0;
   ssize_t more = 0;
   do {
@@ -102,6 +128,18 @@ std::string read_input_file(const std::string& path, const InputFileOptions& o) 
     refuse(o, path + ": the " + o.role + " changed size while being read (" + std::to_string(size_bytes) +
                   " bytes when opened, " + (more > 0 ? "more" : std::to_string(got_bytes)) +
                   " bytes read): a short read is never taken for the whole file");
+  }
+  return out;
+}
+
+InputFilePrefix read_input_file_prefix(const std::string& path, const InputFileOptions& o, std::size_t prefix_bytes) {
+  InputFilePrefix out;
+  const Fd fd(open_checked(path, o, out.file_size_bytes));
+  out.bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(prefix_bytes, out.file_size_bytes)));
+  const std::uint64_t got_bytes = read_fully(fd.get(), out.bytes.data(), out.bytes.size(), path, o);
+  if (got_bytes != out.bytes.size()) {
+    refuse(o, path + ": the " + o.role + " changed size while being read (" + std::to_string(out.file_size_bytes) +
+                  " bytes when opened, " + std::to_string(got_bytes) + " bytes read)");
   }
   return out;
 }

@@ -16,6 +16,7 @@
 // are ra::UsageError (2), data files' ra::InputDataError (3).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -31,6 +32,16 @@ struct InputFileOptions {
 };
 
 std::string read_input_file(const std::string& path, const InputFileOptions& options);
+
+// The first `prefix_bytes` of a file (all of it when shorter) and its size, opened and
+// refused exactly as read_input_file does (max_bytes applies to the whole file): a reader
+// checks a header before it reads a large payload.
+struct InputFilePrefix {
+  std::string bytes;
+  std::uint64_t file_size_bytes = 0;
+};
+InputFilePrefix read_input_file_prefix(const std::string& path, const InputFileOptions& options,
+                                       std::size_t prefix_bytes);
 
 // What a stat mode is, for messages: "a directory", "a FIFO (named pipe)", ...
 const char* file_kind_text(unsigned mode);

@@ -217,53 +217,93 @@ std::vector<std::int32_t> NpyArray::to_i32() const {
   return convert<std::int32_t>(*this);
 }
 
-NpyArray parse_npy(const std::string& name, const unsigned char* data, std::size_t size_bytes) {
+namespace {
+
+// What the header of a .npy file says, checked against the file's total size.
+struct ParsedHeader {
+  NpyHeader header;
+  std::size_t payload_offset_bytes = 0;
+  std::uint64_t payload_bytes = 0;
+};
+
+// Parses the header in the first `available_bytes` of a file of `file_size_bytes` bytes,
+// and checks that the file holds exactly the payload the header declares.
+ParsedHeader parse_header(const std::string& name, const unsigned char* data, std::size_t available_bytes,
+                          std::uint64_t file_size_bytes) {
   static const unsigned char kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  if (size_bytes < 10 || std::memcmp(data, kMagic, 6) != 0) bad(name, "missing the \\x93NUMPY magic");
+  if (available_bytes < 10 || std::memcmp(data, kMagic, 6) != 0) bad(name, "missing the \\x93NUMPY magic");
   const int major = data[6];
   std::size_t header_len, prefix;
   if (major == 1) {
     header_len = data[8] | (static_cast<std::size_t>(data[9]) << 8);
     prefix = 10;
   } else if (major == 2 || major == 3) {
-    if (size_bytes < 12) bad(name, "truncated header");
+    if (available_bytes < 12) bad(name, "truncated header");
     header_len = data[8] | (static_cast<std::size_t>(data[9]) << 8) | (static_cast<std::size_t>(data[10]) << 16) |
                  (static_cast<std::size_t>(data[11]) << 24);
     prefix = 12;
   } else {
     bad(name, "unsupported format version " + std::to_string(major));
   }
-  if (header_len > (1u << 20)) bad(name, "header length " + std::to_string(header_len) + " is absurd");
-  if (size_bytes < prefix + header_len) bad(name, "truncated header");
+  if (header_len > kNpyMaxHeaderBytes) bad(name, "header length " + std::to_string(header_len) + " is absurd");
+  if (available_bytes < prefix + header_len) bad(name, "truncated header");
   std::string descr;
   bool fortran = false;
-  NpyArray out;
+  ParsedHeader out;
   HeaderParser(name, std::string(reinterpret_cast<const char*>(data + prefix), header_len))
-      .parse(descr, fortran, out.shape);
+      .parse(descr, fortran, out.header.shape);
   if (fortran) throw InputDataError(name + ": Fortran (column-major) order is not supported; save with C order");
-  out.dtype = parse_descr(name, descr);
-  std::uint64_t need_bytes = dtype_size_bytes(out.dtype);
-  for (std::int64_t d : out.shape) {
+  out.header.dtype = parse_descr(name, descr);
+  std::uint64_t need_bytes = dtype_size_bytes(out.header.dtype);
+  for (std::int64_t d : out.header.shape) {
     const std::uint64_t ud = static_cast<std::uint64_t>(d);
     if (ud != 0 && need_bytes > kNpyMaxBytes / ud)
-      bad(name, "declared shape " + out.shape_str() + " is absurdly large");
+      bad(name, "declared shape " + out.header.shape_str() + " is absurdly large");
     need_bytes *= ud;
   }
-  const std::size_t have_bytes = size_bytes - prefix - header_len;
+  const std::uint64_t have_bytes = file_size_bytes - prefix - header_len;
   if (have_bytes < need_bytes)
-    throw InputDataError(name + ": truncated data: shape " + out.shape_str() + " of " + descr + " needs " +
+    throw InputDataError(name + ": truncated data: shape " + out.header.shape_str() + " of " + descr + " needs " +
                          std::to_string(need_bytes) + " bytes, the file has " + std::to_string(have_bytes));
   if (have_bytes > need_bytes)
     throw InputDataError(name + ": " + std::to_string(have_bytes - need_bytes) +
-                         " bytes of trailing data after shape " + out.shape_str());
-  out.bytes.assign(data + prefix + header_len, data + prefix + header_len + need_bytes);
+                         " bytes of trailing data after shape " + out.header.shape_str());
+  out.payload_offset_bytes = prefix + header_len;
+  out.payload_bytes = need_bytes;
   return out;
+}
+
+}  // namespace
+
+std::string NpyHeader::shape_str() const {
+  NpyArray a;
+  a.shape = shape;
+  return a.shape_str();
+}
+
+NpyArray parse_npy(const std::string& name, const unsigned char* data, std::size_t size_bytes) {
+  const ParsedHeader h = parse_header(name, data, size_bytes, size_bytes);
+  NpyArray out;
+  out.dtype = h.header.dtype;
+  out.shape = h.header.shape;
+  out.bytes.assign(data + h.payload_offset_bytes, data + h.payload_offset_bytes + h.payload_bytes);
+  return out;
+}
+
+NpyHeader read_npy_header(const std::string& path) {
+  const InputFilePrefix p = read_input_file_prefix(
+      path,
+      {.role = ".npy file", .error_code = ExitCode::kInputData, .max_bytes = kNpyMaxBytes + kNpyMaxHeaderBytes + 12},
+      kNpyMaxHeaderBytes + 12);
+  return parse_header(path, reinterpret_cast<const unsigned char*>(p.bytes.data()), p.bytes.size(), p.file_size_bytes)
+      .header;
 }
 
 NpyArray read_npy(const std::string& path) {
   // The header may add up to 1 MiB (refused as absurd beyond) to the largest payload.
   const std::string bytes = read_input_file(
-      path, {.role = ".npy file", .error_code = ExitCode::kInputData, .max_bytes = kNpyMaxBytes + (1u << 20)});
+      path,
+      {.role = ".npy file", .error_code = ExitCode::kInputData, .max_bytes = kNpyMaxBytes + kNpyMaxHeaderBytes + 12});
   return parse_npy(path, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 

@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <sstream>
 #include <numeric>
+#include <utility>
 
 #include "comm/collectives.h"
 #include "runtime/core/error.h"
@@ -16,8 +17,10 @@ namespace {
 // Head dims the CPU kernels take; the tool checks them here so the message names the file.
 constexpr std::int64_t kMaxHeadDim = 512;
 
-io::NpyArray read_floats(const std::string& path, const char* what, std::size_t rank) {
-  io::NpyArray a = io::read_npy(path);
+// The rules are checked on headers (io::read_npy_header): a large payload is read only
+// after every file's dtype and shape fit together.
+io::NpyHeader float_header(const std::string& path, const char* what, std::size_t rank) {
+  io::NpyHeader a = io::read_npy_header(path);
   if (a.dtype != DType::kF32 && a.dtype != DType::kF16) {
     throw InputDataError(path + ": " + what + " must be float32 or float16, got dtype " +
                          std::string(dtype_name(a.dtype)));
@@ -29,8 +32,8 @@ io::NpyArray read_floats(const std::string& path, const char* what, std::size_t 
   return a;
 }
 
-std::vector<std::int32_t> read_ints(const std::string& path, const char* what, std::int64_t tokens) {
-  const io::NpyArray a = io::read_npy(path);
+io::NpyHeader int_header(const std::string& path, const char* what, std::int64_t tokens) {
+  io::NpyHeader a = io::read_npy_header(path);
   if (a.dtype != DType::kI32) {
     throw InputDataError(path + ": " + what + " must be int32, got dtype " + std::string(dtype_name(a.dtype)));
   }
@@ -38,10 +41,21 @@ std::vector<std::int32_t> read_ints(const std::string& path, const char* what, s
     throw InputDataError(path + ": " + what + " must have shape [" + std::to_string(tokens) + "] (S of q), got " +
                          a.shape_str());
   }
-  return a.to_i32();
+  return a;
 }
 
-void same_shape(const io::NpyArray& a, const std::string& a_path, const std::vector<std::int64_t>& want,
+// The payload of a file whose header was checked; a file changed since is refused.
+io::NpyArray load(const std::string& path, const io::NpyHeader& checked) {
+  io::NpyArray a = io::read_npy(path);
+  if (a.dtype != checked.dtype || a.shape != checked.shape) {
+    throw InputDataError(path + ": the file changed while being read (its header said " + checked.shape_str() + " " +
+                         std::string(dtype_name(checked.dtype)) + ", now " + a.shape_str() + " " +
+                         std::string(dtype_name(a.dtype)) + ")");
+  }
+  return a;
+}
+
+void same_shape(const io::NpyHeader& a, const std::string& a_path, const std::vector<std::int64_t>& want,
                 const std::string& rule) {
   if (a.shape != want) {
     std::string w = "[";
@@ -89,7 +103,8 @@ void check_finite(const std::string& path, const char* what, const std::vector<f
 
 AttentionInputs read_attention_inputs(const AttentionFiles& f, DType storage) {
   AttentionInputs in;
-  const io::NpyArray q = read_floats(f.q, "q", 3);
+  // 1. Every header, every rule: nothing large is read before all of them hold.
+  const io::NpyHeader q = float_header(f.q, "q", 3);
   in.tokens = q.shape[0];
   in.heads = q.shape[1];
   in.head_dim = q.shape[2];
@@ -98,47 +113,56 @@ AttentionInputs read_attention_inputs(const AttentionFiles& f, DType storage) {
     throw InputDataError(f.q + ": head dim " + std::to_string(in.head_dim) + " exceeds the " +
                          std::to_string(kMaxHeadDim) + " the CPU kernels support");
   }
-  const io::NpyArray k = read_floats(f.k, "k", 3);
+  const io::NpyHeader k = float_header(f.k, "k", 3);
   in.kv_heads = k.shape[1];
   if (k.shape[0] != in.tokens || k.shape[2] != in.head_dim || in.kv_heads < 1 || in.heads % in.kv_heads != 0) {
     throw InputDataError(f.k + ": shape " + k.shape_str() + " does not fit q " + q.shape_str() + " (" + f.q +
                          "): k must be [S, Hkv, D] with the S and D of q and Hq a multiple of Hkv");
   }
-  const io::NpyArray v = read_floats(f.v, "v", 3);
+  const io::NpyHeader v = float_header(f.v, "v", 3);
   same_shape(v, f.v, k.shape, "v must have the shape of k (" + f.k + ")");
-  in.q = q.to_f32();
+  io::NpyHeader dout, alibi;
+  if (!f.dout.empty()) {
+    dout = float_header(f.dout, "dout", 3);
+    same_shape(dout, f.dout, q.shape, "dout must have the shape of q (" + f.q + ")");
+  }
+  if (!f.alibi.empty()) {
+    alibi = float_header(f.alibi, "alibi slopes", 1);
+    same_shape(alibi, f.alibi, {in.heads}, "one ALiBi slope per query head");
+  }
+  const std::array<std::pair<const std::string*, const char*>, 4> int_files{
+      {{&f.pos_q, "pos-q"}, {&f.pos_k, "pos-k"}, {&f.seg_q, "seg-q"}, {&f.seg_k, "seg-k"}}};
+  std::array<io::NpyHeader, 4> ints;
+  for (std::size_t i = 0; i < int_files.size(); ++i) {
+    if (!int_files[i].first->empty()) ints[i] = int_header(*int_files[i].first, int_files[i].second, in.tokens);
+  }
+  // 2. The payloads, each checked for non-finite values.
+  in.q = load(f.q, q).to_f32();
   check_finite(f.q, "q", in.q, q.shape, storage);
-  in.k = k.to_f32();
+  in.k = load(f.k, k).to_f32();
   check_finite(f.k, "k", in.k, k.shape, storage);
-  in.v = v.to_f32();
+  in.v = load(f.v, v).to_f32();
   check_finite(f.v, "v", in.v, v.shape, storage);
   if (!f.dout.empty()) {
-    const io::NpyArray dout = read_floats(f.dout, "dout", 3);
-    same_shape(dout, f.dout, q.shape, "dout must have the shape of q (" + f.q + ")");
-    in.dout = dout.to_f32();
+    in.dout = load(f.dout, dout).to_f32();
     check_finite(f.dout, "dout", in.dout, dout.shape, storage);
   }
   if (!f.alibi.empty()) {
-    const io::NpyArray a = read_floats(f.alibi, "alibi slopes", 1);
-    same_shape(a, f.alibi, {in.heads}, "one ALiBi slope per query head");
-    in.alibi = a.to_f32();
+    in.alibi = load(f.alibi, alibi).to_f32();
     // Slopes stay float32 whatever the storage dtype.
-    check_finite(f.alibi, "alibi", in.alibi, a.shape, DType::kF32);
+    check_finite(f.alibi, "alibi", in.alibi, alibi.shape, DType::kF32);
   }
-  auto positions = [&](const std::string& path, const char* what) {
-    if (!path.empty()) return read_ints(path, what, in.tokens);
-    std::vector<std::int32_t> p(static_cast<std::size_t>(in.tokens));
-    std::iota(p.begin(), p.end(), 0);
-    return p;
-  };
-  auto segments = [&](const std::string& path, const char* what) {
-    if (!path.empty()) return read_ints(path, what, in.tokens);
-    return std::vector<std::int32_t>(static_cast<std::size_t>(in.tokens), 0);
-  };
-  in.pos_q = positions(f.pos_q, "pos-q");
-  in.pos_k = positions(f.pos_k, "pos-k");
-  in.seg_q = segments(f.seg_q, "seg-q");
-  in.seg_k = segments(f.seg_k, "seg-k");
+  std::array<std::vector<std::int32_t>*, 4> int_out{&in.pos_q, &in.pos_k, &in.seg_q, &in.seg_k};
+  for (std::size_t i = 0; i < int_files.size(); ++i) {
+    if (!int_files[i].first->empty()) {
+      *int_out[i] = load(*int_files[i].first, ints[i]).to_i32();
+    } else if (i < 2) {  // positions default to 0, 1, 2, ...
+      int_out[i]->resize(static_cast<std::size_t>(in.tokens));
+      std::iota(int_out[i]->begin(), int_out[i]->end(), 0);
+    } else {  // segments default to one document
+      int_out[i]->assign(static_cast<std::size_t>(in.tokens), 0);
+    }
+  }
   return in;
 }
 

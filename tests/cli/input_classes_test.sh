@@ -93,6 +93,12 @@ f32(f"{d}/alibi_nan.npy", (2,), [0.5, math.nan])
 f32(f"{d}/v_big.npy", (6, 1, 4), [3.4e38] + [1.0] * 23)    # finite in f32, inf in bf16
 v16 = [0x3c00] * 24; v16[5] = 0x7c00                       # float16 +inf at v[1, 0, 1]
 npy(f"{d}/v_f16_inf.npy", "<f2", (6, 1, 4), struct.pack("<24H", *v16))
+# A 16 GiB v (sparse: no disk used) of the wrong shape: refused from its header alone,
+# before any of its payload is read or allocated.
+npy(f"{d}/v_huge.npy", "<f4", (1 << 30, 1, 4), b"")
+with open(f"{d}/v_huge.npy", "r+b") as f:
+    f.seek(0, 2)
+    f.truncate(f.tell() + (1 << 34))
 PY
 mkdir "$dir/qdir"
 mkfifo "$dir/q.fifo"
@@ -108,6 +114,9 @@ expect "-inf in k" 3 "k_inf.npy: k\[4, 0, 1\] (element 17) is -inf" -- \
   "${att[@]}" --q "$dir/q.npy" --k "$dir/k_inf.npy" --v "$dir/v.npy" --out-dir "$dir/a"
 expect "NaN in dout" 3 "dout_nan.npy: dout\[5, 1, 3\] (element 47) is NaN" -- \
   "${att[@]}" "${qkv[@]}" --dout "$dir/dout_nan.npy" --out-dir "$dir/a"
+expect "16 GiB v of the wrong shape, refused from its header" 3 \
+  "v_huge.npy: shape \[1073741824, 1, 4\] does not fit: v must have the shape of k" -- \
+  "${att[@]}" --q "$dir/q_nan.npy" --k "$dir/k.npy" --v "$dir/v_huge.npy" --out-dir "$dir/a"
 expect "NaN ALiBi slope" 3 "alibi_nan.npy: alibi\[1\] (element 1) is NaN" -- \
   "${att[@]}" "${qkv[@]}" --alibi "$dir/alibi_nan.npy" --out-dir "$dir/a"
 expect "float16 inf in v" 3 "v_f16_inf.npy: v\[1, 0, 1\] (element 5) is inf" -- \

@@ -2,7 +2,9 @@
 // InputDataError (exit 3) naming the file — including a seeded mutation loop.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -88,6 +90,34 @@ TEST(Npy, RejectsMalformedFilesNamingTheProblem) {
   std::vector<unsigned char> v9 = with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8);
   v9[6] = 9;
   expect_input_error(v9, "version");
+}
+
+// The header alone is read: a 16 GiB file (sparse) gives its shape at once, and a header
+// that declares more than the file holds is refused without reading the payload.
+TEST(Npy, HeaderIsReadWithoutThePayload) {
+  const std::string path = temp_path("huge.npy");
+  std::vector<unsigned char> bytes =
+      with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296,), }", 0);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  const std::uintmax_t header_bytes = bytes.size();
+  std::filesystem::resize_file(path, header_bytes + (std::uintmax_t{1} << 34));
+  const NpyHeader h = read_npy_header(path);
+  EXPECT_EQ(h.dtype, DType::kF32);
+  EXPECT_EQ(h.shape, std::vector<std::int64_t>{4294967296});
+  std::filesystem::resize_file(path, header_bytes + (std::uintmax_t{1} << 34) - 4);
+  try {
+    read_npy_header(path);
+    ADD_FAILURE() << "a payload 4 bytes short was accepted";
+  } catch (const InputDataError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "truncated data: shape [4294967296] of <f4 needs 17179869184 bytes, the file has 17179869180"),
+              std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove(path);
 }
 
 TEST(Npy, MissingFileIsAnInputError) { EXPECT_THROW(read_npy(temp_path("does-not-exist.npy")), InputDataError); }
