@@ -12,6 +12,7 @@
 #include "launch/root_guard.h"
 #include "runtime/core/error.h"
 #include "runtime/core/printable.h"
+#include "runtime/core/stderr_line.h"
 
 namespace {
 
@@ -66,14 +67,15 @@ int main(int argc, char** argv) {
   try {
     return action ? action() : static_cast<int>(ra::ExitCode::kUsage);
   } catch (const ra::Error& e) {
-    std::cerr << "ringattn: error: " << ra::printable(e.what()) << '\n';
+    ra::write_stderr_line("ringattn: error: " + ra::printable(e.what()));
     return ra::exit_status(e);
   } catch (const std::bad_alloc&) {
-    std::cerr << "ringattn: error: out of memory: an allocation failed although the run was estimated to fit; "
-                 "use smaller sizes (`ringattn plan` shows the estimate)\n";
+    ra::write_stderr_line(
+        "ringattn: error: out of memory: an allocation failed although the run was estimated to fit; "
+        "use smaller sizes (`ringattn plan` shows the estimate)");
     return static_cast<int>(ra::ExitCode::kResource);
   } catch (const std::exception& e) {
-    std::cerr << "ringattn: internal error: " << e.what() << '\n';
+    ra::write_stderr_line(std::string("ringattn: internal error: ") + e.what());
     return static_cast<int>(ra::ExitCode::kInternal);
   }
 }

@@ -12,6 +12,7 @@
 #include "runtime/core/error.h"
 #include "runtime/core/printable.h"
 #include "runtime/core/startup_watchdog.h"
+#include "runtime/core/stderr_line.h"
 
 namespace ra::comm::mpi {
 namespace {
@@ -19,8 +20,9 @@ namespace {
 // A failure on one rank: reported by that rank (errors every rank raised alike are
 // JobWideErrors, handled below without an abort), then the whole job ends.
 [[noreturn]] void fail(int rank, int size, const std::string& line, int code) {
-  std::cerr << "ringattn: error: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : std::string())
-            << printable(line) << std::endl;
+  std::cerr.flush();
+  write_stderr_line("ringattn: error: " + (size > 1 ? "rank " + std::to_string(rank) + ": " : std::string()) +
+                    printable(line));
   if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);  // ends every rank; mpirun exits with `code`
   MPI_Finalize();
   std::exit(code);
@@ -67,7 +69,7 @@ int run_on_world(const CommOptions& options, const std::function<int(Communicato
   } catch (const JobWideError& e) {
     // Every rank is here with the same error: one line from rank 0, then all ranks leave
     // together (no MPI_Abort, no launcher banner).
-    if (rank == 0) std::cerr << "ringattn: error: " << printable(e.what()) << std::endl;
+    if (rank == 0) write_stderr_line("ringattn: error: " + printable(e.what()));
     MPI_Finalize();
     return exit_status(e);
   } catch (const Error& e) {
