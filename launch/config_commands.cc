@@ -22,7 +22,7 @@ void add_config_commands(CLI::App& app, Action& action) {
     action = [cf, ranks] {
       config::LoadedConfig loaded = config::load_config(cf->request());
       const config::Parallel& p = loaded.config.parallel();
-      const int world = *ranks > 0 ? *ranks : static_cast<int>(p.sp() > 0 ? p.sp() * p.dp() : p.dp());
+      const int world = *ranks > 0 ? *ranks : config::default_world_size(p);
       config::resolve(loaded, {world, backend::cuda_support()});
       std::cout << config::to_yaml(loaded);
       return 0;

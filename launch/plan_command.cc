@@ -133,7 +133,7 @@ int run_bench(const config::RunConfig& c, const PlanFlags& f) {
 int run(const ConfigFlags& cf, const PlanFlags& f) {
   config::LoadedConfig loaded = config::load_config(cf.request());
   const config::Parallel& par = loaded.config.parallel();
-  const int world = f.ranks > 0 ? f.ranks : static_cast<int>(par.sp() > 0 ? par.sp() * par.dp() : par.dp());
+  const int world = f.ranks > 0 ? f.ranks : config::default_world_size(par);
   // Planned as the CUDA build resolves it (the GPU configs), whatever this build is.
   config::resolve(loaded, {world, backend::planning_support()});
   const config::RunConfig& c = loaded.config;

@@ -74,6 +74,11 @@ Manifest read_manifest(const std::string& dir) {
   } catch (const CheckpointError& e) {
     throw CheckpointError(dir + ": no readable manifest (" + e.what() + ")");
   }
+  return parse_manifest(dir, bytes);
+}
+
+Manifest parse_manifest(const std::string& dir, const std::string& bytes) {
+  const std::string path = dir + "/" + std::string(kManifestFile);
   Manifest m;
   // format_version 0 is what an empty or foreign protobuf parses to.
   if (!m.ParseFromString(bytes) || m.format_version() == 0) {

@@ -97,12 +97,16 @@ void check_records(const std::string& dir, const Manifest& m, const LoadExpectat
 
 }  // namespace
 
+void check_manifest(const std::string& dir, const Manifest& m, const LoadExpectations& expect) {
+  check_header(dir, m, expect);
+  check_records(dir, m, expect);
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& dir_in, const LoadExpectations& expect) {
   std::string dir = dir_in;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   const Manifest m = read_manifest(dir);
-  check_header(dir, m, expect);
-  check_records(dir, m, expect);
+  check_manifest(dir, m, expect);
 
   LoadedCheckpoint out;
   out.meta = meta_of(m);

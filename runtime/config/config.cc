@@ -25,14 +25,31 @@ std::string show(const LoadedConfig& l, const std::string& path, const std::stri
 
 }  // namespace
 
-LoadedConfig load_config(const ConfigRequest& request) {
+namespace {
+
+// Schema defaults < the YAML (when given) < the overrides, then the ranges.
+LoadedConfig load(const std::string* file, const std::string* text, const std::vector<std::string>& sets) {
   LoadedConfig l;
   apply_defaults(l.config);
-  if (!request.yaml_path.empty()) load_yaml(request.yaml_path, read_file(request.yaml_path), l.config, l.origins);
-  for (const std::string& s : request.sets) apply_override(s, l.config, l.origins);
+  if (file != nullptr) load_yaml(*file, *text, l.config, l.origins);
+  for (const std::string& s : sets) apply_override(s, l.config, l.origins);
   check_ranges(l.config, l.origins);
   return l;
 }
+
+}  // namespace
+
+LoadedConfig load_config(const ConfigRequest& request) {
+  if (request.yaml_path.empty()) return load(nullptr, nullptr, request.sets);
+  const std::string text = read_file(request.yaml_path);
+  return load(&request.yaml_path, &text, request.sets);
+}
+
+LoadedConfig load_config_text(const std::string& file, const std::string& text, const std::vector<std::string>& sets) {
+  return load(&file, &text, sets);
+}
+
+int default_world_size(const Parallel& p) { return static_cast<int>(p.sp() > 0 ? p.sp() * p.dp() : p.dp()); }
 
 void resolve(LoadedConfig& l, const JobShape& job) {
   RunConfig& c = l.config;
