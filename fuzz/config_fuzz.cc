@@ -19,7 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const ra::config::CudaSupport cuda : {ra::config::CudaSupport::kNotBuilt, ra::config::CudaSupport::kBuilt}) {
     ra::fuzz::expect_only<ra::UsageError>([&] {
       ra::config::LoadedConfig loaded = ra::config::load_config_text("fuzz.yaml", text, {});
-      ra::config::resolve(loaded, {ra::config::default_world_size(loaded.config.parallel()), cuda});
+      const int world = ra::config::default_world_size(loaded);
+      ra::config::resolve(loaded, {world, cuda});
+      // What resolve promises: the world splits into sp × dp ranks, sp and dp at least 1.
+      const ra::config::Parallel& p = loaded.config.parallel();
+      if (world < 1 || p.sp() < 1 || p.dp() < 1 || std::uint64_t{p.sp()} * p.dp() != static_cast<std::uint64_t>(world))
+        ra::fuzz::finding("resolved parallel.sp × parallel.dp differs from the job's ranks", "world");
       const std::string yaml = ra::config::to_yaml(loaded);
       // The resolved YAML is a config that loads back to the same values, and resolving
       // it again changes nothing.

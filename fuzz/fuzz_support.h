@@ -3,12 +3,14 @@
 // swallowed; anything else is a finding and aborts, so libFuzzer reports it with the
 // input: ra::InternalError (a broken invariant, RA_CHECK(InternalError, ...)), another
 // ra::Error type than the parser documents, or a non-ra exception (std::bad_alloc,
-// std::out_of_range, YAML::Exception escaping the loader, ...). Crashes, ASan and UBSan
+// std::out_of_range, YAML::Exception escaping the loader, ...), or a refusal whose
+// message is empty or not one line. Crashes, ASan and UBSan
 // reports abort by themselves.
 #pragma once
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <typeinfo>
 
@@ -28,8 +30,11 @@ void expect_only(Body&& body) {
     body();
     if (std::getenv("RA_FUZZ_VERBOSE") != nullptr) std::fprintf(stderr, "accepted\n");
   } catch (const Expected& e) {
-    // The documented refusal. Its message must say something (never an empty line).
+    // The documented refusal: one line (docs/errors.md: user text in a message is made
+    // printable, so a report is exactly one line), never empty.
     if (e.what()[0] == '\0') finding("(empty message)", typeid(e).name());
+    if (std::strchr(e.what(), '\n') != nullptr || std::strchr(e.what(), '\r') != nullptr)
+      finding(e.what(), "refusal message of more than one line");
     // RA_FUZZ_VERBOSE=1: print each refusal (to see what a seed or reproducer reaches).
     static const bool verbose = std::getenv("RA_FUZZ_VERBOSE") != nullptr;
     if (verbose) std::fprintf(stderr, "refused: %s\n", e.what());

@@ -35,10 +35,14 @@ struct JobShape {
   CudaSupport cuda = CudaSupport::kNotBuilt;
 };
 
+// The largest job the commands that take --ranks accept (check-config, plan).
+inline constexpr int kMaxRanks = 1 << 20;
+
 // The job's number of ranks the config implies when the command is not told one
 // (`ringattn check-config` and `ringattn plan` without --ranks): sp × dp, or dp when sp
-// is 0 ("the whole world").
-int default_world_size(const Parallel& parallel);
+// is 0 ("the whole world"). Throws ra::UsageError naming both keys when sp × dp exceeds
+// kMaxRanks (each may be up to 65536: their product does not fit 32 bits).
+int default_world_size(const LoadedConfig& loaded);
 
 // Cross-key rules; fills the resolved values in place. Throws ra::UsageError naming the
 // keys, their values and where they were set.
