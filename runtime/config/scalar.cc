@@ -68,31 +68,9 @@ std::string string_problem(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7f) return "control character at byte " + std::to_string(i) + "; file names have none";
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, at most U+10FFFF.
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      if (c == 0xe0) lo = 0xa0;
-      if (c == 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      if (c == 0xf0) lo = 0x90;
-      if (c == 0xf4) hi = 0x8f;
-    }
-    bool ok = n > 0 && i + n < s.size();
-    for (std::size_t k = 1; ok && k <= n; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      ok = b >= (k == 1 ? lo : 0x80) && b <= (k == 1 ? hi : 0xbf);
-    }
-    if (!ok) return "byte " + std::to_string(i) + " is not valid UTF-8; a config is UTF-8 text";
-    i += n + 1;
+    const std::size_t n = utf8_sequence_bytes(s, i);
+    if (n == 0) return "byte " + std::to_string(i) + " is not valid UTF-8; a config is UTF-8 text";
+    i += n;
   }
   return "";
 }

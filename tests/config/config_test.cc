@@ -231,7 +231,7 @@ TEST(ConfigLoader, ResolvedYamlLoadsBackToTheSameConfig) {
 // too). The class: every string value, from the file or --set, block or flow, quoted or
 // plain, must be well-formed UTF-8 without control characters (a NUL would cut a path).
 TEST(ConfigLoader, StringValuesAreUtf8WithoutControlCharacters) {
-  EXPECT_ERROR("output_dir: r\xaen\n", kNone, 1, "t.yaml:1:13: output_dir: expected a string",
+  EXPECT_ERROR("output_dir: r\xaen\n", kNone, 1, "t.yaml:1:13: output_dir: expected a string, got 'r\\xaen'",
                "(byte 1 is not valid UTF-8; a config is UTF-8 text)");
   EXPECT_ERROR(
       "train:\n  checkpoint_dir: \"a\xc0\xaf"
