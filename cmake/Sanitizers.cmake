@@ -2,6 +2,19 @@
 # Every UBSan finding is fatal (-fno-sanitize-recover=all): a report that only prints would
 # let a test pass. The run-time options (halt_on_error, suppressions of third-party
 # internals) are set for every test in tests/CMakeLists.txt (RA_SANITIZER_TEST_ENV).
+# RA_FUZZ=ON (clang): every target is compiled with libFuzzer's coverage and ASan + UBSan
+# (a UBSan report aborts, so the fuzzer sees it); only fuzz/'s executables link libFuzzer.
+if(RA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "RA_FUZZ=ON needs clang (libFuzzer); use the fuzz preset")
+  endif()
+  if(NOT RA_SANITIZE STREQUAL "none")
+    message(FATAL_ERROR "RA_FUZZ=ON brings its own sanitizers; leave RA_SANITIZE at none")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined -g)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 if(RA_SANITIZE STREQUAL "address")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)

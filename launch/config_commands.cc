@@ -17,12 +17,11 @@ void add_config_commands(CLI::App& app, Action& action) {
   CLI::App* check = app.add_subcommand("check-config", "Load a config strictly and print it resolved");
   add_config_flags(*check, cf);
   check->add_option("--ranks", *ranks, "the job's number of ranks (default: parallel.sp × parallel.dp, or 1)")
-      ->check(CLI::Range(1, 1 << 20));
+      ->check(CLI::Range(1, config::kMaxRanks));
   check->callback([cf, ranks, &action] {
     action = [cf, ranks] {
       config::LoadedConfig loaded = config::load_config(cf->request());
-      const config::Parallel& p = loaded.config.parallel();
-      const int world = *ranks > 0 ? *ranks : static_cast<int>(p.sp() > 0 ? p.sp() * p.dp() : p.dp());
+      const int world = *ranks > 0 ? *ranks : config::default_world_size(loaded);
       config::resolve(loaded, {world, backend::cuda_support()});
       std::cout << config::to_yaml(loaded);
       return 0;

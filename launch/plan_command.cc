@@ -132,8 +132,7 @@ int run_bench(const config::RunConfig& c, const PlanFlags& f) {
 
 int run(const ConfigFlags& cf, const PlanFlags& f) {
   config::LoadedConfig loaded = config::load_config(cf.request());
-  const config::Parallel& par = loaded.config.parallel();
-  const int world = f.ranks > 0 ? f.ranks : static_cast<int>(par.sp() > 0 ? par.sp() * par.dp() : par.dp());
+  const int world = f.ranks > 0 ? f.ranks : config::default_world_size(loaded);
   // Planned as the CUDA build resolves it (the GPU configs), whatever this build is.
   config::resolve(loaded, {world, backend::planning_support()});
   const config::RunConfig& c = loaded.config;
@@ -241,7 +240,7 @@ void add_plan_command(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"train", "bench"}))
       ->capture_default_str();
   cmd->add_option("--ranks", flags->ranks, "GPUs of the job (default: parallel.sp x parallel.dp)")
-      ->check(CLI::Range(1, 1 << 20));
+      ->check(CLI::Range(1, config::kMaxRanks));
   cmd->add_flag("--json", flags->json, "one JSON object instead of the table");
   cmd->callback([cf, flags, &action] { action = [cf, flags] { return run(*cf, *flags); }; });
 }

@@ -24,6 +24,9 @@ packages=(
   gnuplot-nox         # the scaling plots of launch/sweep.sh
   zlib1g-dev          # crc32 checksums of checkpoint shards (runtime/checkpoint)
   python3             # tests/cli parses the JSON lines of kernel-bench
+  clang-14            # the fuzz preset's compiler (fuzz/: libFuzzer targets of the parsers)
+  libclang-rt-14-dev  # libFuzzer, ASan and UBSan runtimes of clang 14
+  llvm-14             # llvm-symbolizer: source lines in the fuzz targets' crash reports
 )
 
 missing=()

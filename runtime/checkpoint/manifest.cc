@@ -1,5 +1,7 @@
 #include "runtime/checkpoint/manifest.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <optional>
 
 #include "runtime/checkpoint/checksum.h"
@@ -74,9 +76,22 @@ Manifest read_manifest(const std::string& dir) {
   } catch (const CheckpointError& e) {
     throw CheckpointError(dir + ": no readable manifest (" + e.what() + ")");
   }
+  return parse_manifest(dir, bytes);
+}
+
+Manifest parse_manifest(const std::string& dir, const std::string& bytes) {
+  const std::string path = dir + "/" + std::string(kManifestFile);
   Manifest m;
+  bool parsed = false;
+  {
+    // A corrupt manifest is reported by the one line below; protobuf's own log line
+    // about it ("String field ... contains invalid UTF-8 data") would be a second,
+    // unprefixed line on stderr (found by fuzz/manifest_fuzz).
+    const google::protobuf::LogSilencer quiet;
+    parsed = m.ParseFromString(bytes);
+  }
   // format_version 0 is what an empty or foreign protobuf parses to.
-  if (!m.ParseFromString(bytes) || m.format_version() == 0) {
+  if (!parsed || m.format_version() == 0) {
     throw CheckpointError(path + ": not a checkpoint manifest (" + std::to_string(bytes.size()) +
                           " bytes that do not parse)");
   }

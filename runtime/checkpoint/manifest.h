@@ -26,5 +26,13 @@ std::string serialize_manifest(const Manifest& m, const std::string& dir);
 // of another format version, truncated or corrupt (format 2: its end checksum is missing
 // or differs), or of another step than a `step-N` directory name says.
 Manifest read_manifest(const std::string& dir);
+// read_manifest's checks on the manifest's bytes (read_manifest reads the file and calls
+// this; the manifest fuzz target feeds it bytes). `dir` is the checkpoint directory.
+Manifest parse_manifest(const std::string& dir, const std::string& bytes);
+
+// load_checkpoint's checks of a manifest against what the run expects, before any shard
+// is read (reader.cc): the world layout, the config hash, then every tensor record
+// (duplicates, unexpected or missing names, dtype, shape, size, shard file name).
+void check_manifest(const std::string& dir, const Manifest& m, const LoadExpectations& expect);
 
 }  // namespace ra::checkpoint

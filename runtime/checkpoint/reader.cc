@@ -1,4 +1,5 @@
 // load_checkpoint: reading back what writer.cc wrote, refusing anything that differs.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "runtime/checkpoint/manifest.h"
 #include "runtime/checkpoint/naming.h"
 #include "runtime/core/error.h"
+#include "runtime/core/printable.h"
 
 namespace ra::checkpoint {
 namespace {
@@ -20,7 +22,7 @@ std::string world_text(const WorldLayout& w) {
 
 std::string tensor_text(const std::string& dtype, const std::vector<std::int64_t>& dims) {
   std::ostringstream os;
-  os << dtype << " [";
+  os << printable(dtype) << " [";
   for (std::size_t i = 0; i < dims.size(); ++i) os << (i > 0 ? ", " : "") << dims[i];
   os << ']';
   return os.str();
@@ -31,9 +33,14 @@ std::vector<std::int64_t> dims_of(const Shape& s) {
 }
 
 // A shard is a plain name inside the checkpoint directory: a manifest must not make the
-// reader open anything else.
+// reader open anything else. No control characters either: the writer's names are
+// tensors-NNN.bin, and a newline would break the one-line messages that name the path.
 bool is_shard_name(const std::string& f) {
-  return !f.empty() && f != "." && f != ".." && f.find('/') == std::string::npos && f != kManifestFile;
+  const bool control = std::any_of(f.begin(), f.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+  return !f.empty() && f != "." && f != ".." && f.find('/') == std::string::npos && f != kManifestFile && !control;
 }
 
 // The world layout before the config hash: the hash covers the parallel section, so a
@@ -47,7 +54,8 @@ void check_header(const std::string& dir, const Manifest& m, const LoadExpectati
                           " (resume on the same layout: the data order and the sharding depend on it)");
   }
   if (m.config_hash() != expect.config_hash) {
-    throw CheckpointError(dir + ": config hash " + m.config_hash() + " differs from this run's " + expect.config_hash +
+    throw CheckpointError(dir + ": config hash " + printable(m.config_hash()) + " differs from this run's " +
+                          expect.config_hash +
                           " (the config changed: resume with the config the checkpoint was written with, or start "
                           "over in another checkpoint_dir)");
   }
@@ -58,11 +66,12 @@ void check_header(const std::string& dir, const Manifest& m, const LoadExpectati
 void check_records(const std::string& dir, const Manifest& m, const LoadExpectations& expect) {
   std::set<std::string> seen;
   for (const TensorRecord& r : m.tensors()) {
-    const std::string& name = r.name();
-    if (!seen.insert(name).second) {
+    // Manifest text in messages is made printable (one line); `name` is only shown.
+    const std::string name = printable(r.name());
+    if (!seen.insert(r.name()).second) {
       throw CheckpointError(dir + ": tensor '" + name + "' appears twice in the manifest (the manifest is corrupt)");
     }
-    const auto want = expect.tensors.find(name);
+    const auto want = expect.tensors.find(r.name());
     if (want == expect.tensors.end()) {
       throw CheckpointError(dir + ": tensor '" + name +
                             "' is in the checkpoint but not expected by this run (another model?)");
@@ -83,7 +92,7 @@ void check_records(const std::string& dir, const Manifest& m, const LoadExpectat
                             " (the manifest is corrupt)");
     }
     if (!is_shard_name(r.file())) {
-      throw CheckpointError(dir + ": tensor '" + name + "' names the file '" + r.file() +
+      throw CheckpointError(dir + ": tensor '" + name + "' names the file '" + printable(r.file()) +
                             "', which is not a shard of this checkpoint (the manifest is corrupt)");
     }
   }
@@ -97,12 +106,16 @@ void check_records(const std::string& dir, const Manifest& m, const LoadExpectat
 
 }  // namespace
 
+void check_manifest(const std::string& dir, const Manifest& m, const LoadExpectations& expect) {
+  check_header(dir, m, expect);
+  check_records(dir, m, expect);
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& dir_in, const LoadExpectations& expect) {
   std::string dir = dir_in;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   const Manifest m = read_manifest(dir);
-  check_header(dir, m, expect);
-  check_records(dir, m, expect);
+  check_manifest(dir, m, expect);
 
   LoadedCheckpoint out;
   out.meta = meta_of(m);
@@ -113,15 +126,16 @@ LoadedCheckpoint load_checkpoint(const std::string& dir_in, const LoadExpectatio
     if (shard == shards.end()) shard = shards.emplace(r.file(), ReadOnlyFile::open(path)).first;
     const std::uint64_t file_bytes = shard->second.size_bytes();
     if (r.offset_bytes() > file_bytes || r.size_bytes() > file_bytes - r.offset_bytes()) {
-      throw CheckpointError(path + ": tensor '" + r.name() + "' needs bytes [" + std::to_string(r.offset_bytes()) +
-                            ", " + std::to_string(r.offset_bytes() + r.size_bytes()) + "), the file has " +
+      throw CheckpointError(path + ": tensor '" + printable(r.name()) + "' needs bytes [" +
+                            std::to_string(r.offset_bytes()) + ", " +
+                            std::to_string(r.offset_bytes() + r.size_bytes()) + "), the file has " +
                             std::to_string(file_bytes) + " (truncated)");
     }
     HostBuffer buf(static_cast<std::size_t>(r.size_bytes()));
     shard->second.read_at(r.offset_bytes(), buf.raw(), buf.size_bytes());
     const std::uint32_t crc = crc32_of(buf.raw(), buf.size_bytes());
     if (crc != r.crc32()) {
-      throw CheckpointError(path + ": tensor '" + r.name() + "' crc32 " + crc32_text(crc) +
+      throw CheckpointError(path + ": tensor '" + printable(r.name()) + "' crc32 " + crc32_text(crc) +
                             " differs from the manifest's " + crc32_text(r.crc32()) + " (the file is corrupt)");
     }
     out.tensors.emplace(r.name(), std::move(buf));

@@ -25,13 +25,40 @@ std::string show(const LoadedConfig& l, const std::string& path, const std::stri
 
 }  // namespace
 
-LoadedConfig load_config(const ConfigRequest& request) {
+namespace {
+
+// Schema defaults < the YAML (when given) < the overrides, then the ranges.
+LoadedConfig load(const std::string* file, const std::string* text, const std::vector<std::string>& sets) {
   LoadedConfig l;
   apply_defaults(l.config);
-  if (!request.yaml_path.empty()) load_yaml(request.yaml_path, read_file(request.yaml_path), l.config, l.origins);
-  for (const std::string& s : request.sets) apply_override(s, l.config, l.origins);
+  if (file != nullptr) load_yaml(*file, *text, l.config, l.origins);
+  for (const std::string& s : sets) apply_override(s, l.config, l.origins);
   check_ranges(l.config, l.origins);
   return l;
+}
+
+}  // namespace
+
+LoadedConfig load_config(const ConfigRequest& request) {
+  if (request.yaml_path.empty()) return load(nullptr, nullptr, request.sets);
+  const std::string text = read_file(request.yaml_path);
+  return load(&request.yaml_path, &text, request.sets);
+}
+
+LoadedConfig load_config_text(const std::string& file, const std::string& text, const std::vector<std::string>& sets) {
+  return load(&file, &text, sets);
+}
+
+int default_world_size(const LoadedConfig& l) {
+  const Parallel& p = l.config.parallel();
+  // 64-bit: sp and dp are each up to 65536, and a 32-bit product wraps to 0 ranks.
+  const std::uint64_t world = p.sp() > 0 ? std::uint64_t{p.sp()} * p.dp() : p.dp();
+  if (world > static_cast<std::uint64_t>(kMaxRanks)) {
+    throw UsageError(show(l, "parallel.sp", std::to_string(p.sp())) + " × " +
+                     show(l, "parallel.dp", std::to_string(p.dp())) + " = " + std::to_string(world) +
+                     " ranks, more than ringattn runs (at most " + std::to_string(kMaxRanks) + ")");
+  }
+  return static_cast<int>(world);
 }
 
 void resolve(LoadedConfig& l, const JobShape& job) {
@@ -46,10 +73,11 @@ void resolve(LoadedConfig& l, const JobShape& job) {
     }
     par.set_sp(world / par.dp());
     l.origins.set("parallel.sp", "resolved: ranks / parallel.dp");
-  } else if (par.sp() * par.dp() != world) {
+  } else if (const std::uint64_t product = std::uint64_t{par.sp()} * par.dp(); product != world) {
+    // 64-bit: a 32-bit sp × dp wraps (65536 × 65536 = 0) and would match a world of 0.
     throw UsageError("parallel.sp × parallel.dp must equal the number of ranks (" + std::to_string(world) + "), but " +
                      show(l, "parallel.sp", std::to_string(par.sp())) + " × " +
-                     show(l, "parallel.dp", std::to_string(par.dp())) + " = " + std::to_string(par.sp() * par.dp()));
+                     show(l, "parallel.dp", std::to_string(par.dp())) + " = " + std::to_string(product));
   }
 
   Attention& a = *c.mutable_attention();

@@ -58,6 +58,23 @@ double parse_double(const ScalarInput& in) {
   return v;
 }
 
+// A string value is UTF-8 text without control characters: every string key names files
+// (output_dir, checkpoint_dir, train.data.files). A NUL would silently cut the path at
+// the system call, a newline or escape would corrupt the one-line messages and records
+// that print it, and invalid UTF-8 makes the config unserializable (protobuf strings are
+// UTF-8: the resolved YAML would not load back, the broadcast to the other ranks fail).
+// Returns "" or why the text is refused.
+std::string string_problem(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return "control character at byte " + std::to_string(i) + "; file names have none";
+    const std::size_t n = utf8_sequence_bytes(s, i);
+    if (n == 0) return "byte " + std::to_string(i) + " is not valid UTF-8; a config is UTF-8 text";
+    i += n;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string enum_yaml_name(const pb::EnumValueDescriptor& value) {
@@ -139,9 +156,11 @@ void set_scalar(pb::Message& msg, const pb::FieldDescriptor& f, const ScalarInpu
       add ? r.AddBool(&msg, &f, in.text == "true") : r.SetBool(&msg, &f, in.text == "true");
       break;
     }
-    case pb::FieldDescriptor::CPPTYPE_STRING:
+    case pb::FieldDescriptor::CPPTYPE_STRING: {
+      if (const std::string why = string_problem(in.text); !why.empty()) bad(in, expected, why);
       add ? r.AddString(&msg, &f, in.text) : r.SetString(&msg, &f, in.text);
       break;
+    }
     case pb::FieldDescriptor::CPPTYPE_ENUM: {
       const pb::EnumDescriptor& e = *f.enum_type();
       for (int i = 0; i < e.value_count(); ++i) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace ra {
@@ -60,8 +61,24 @@ struct f16 {
   std::uint16_t bits;
 };
 
+#if defined(__clang__) && __clang_major__ < 15
+// Clang before 15 (the fuzz preset's clang 14) has no _Float16 on x86-64; its __fp16
+// converts the same way (IEEE, round to nearest even) but cannot be a bit_cast result.
+inline f16 to_f16(float f) {
+  const __fp16 h = static_cast<__fp16>(f);
+  f16 out;
+  std::memcpy(&out.bits, &h, sizeof out.bits);
+  return out;
+}
+inline float to_float(f16 h) {
+  __fp16 x;
+  std::memcpy(&x, &h.bits, sizeof x);
+  return static_cast<float>(x);
+}
+#else
 inline f16 to_f16(float f) { return f16{std::bit_cast<std::uint16_t>(static_cast<_Float16>(f))}; }
 inline float to_float(f16 h) { return static_cast<float>(std::bit_cast<_Float16>(h.bits)); }
+#endif
 inline float round_to_f16(float f) { return to_float(to_f16(f)); }
 
 // Float storage types as float and back (f32, bf16, f16; rounding to nearest even).

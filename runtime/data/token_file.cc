@@ -81,7 +81,11 @@ void write_token_file(const std::string& path, const Documents& docs, TokenWidth
 }
 
 Documents read_token_file(const std::string& path, std::uint32_t model_vocab) {
-  const std::string in = read_input_file(path, {.role = "token file", .error_code = ExitCode::kInputData});
+  return parse_token_file(path, read_input_file(path, {.role = "token file", .error_code = ExitCode::kInputData}),
+                          model_vocab);
+}
+
+Documents parse_token_file(const std::string& path, const std::string& in, std::uint32_t model_vocab) {
   const std::uint64_t size = in.size();
   if (size < kTokenFileHeaderBytes)
     bad(path, size, "file is " + std::to_string(size) + " bytes, shorter than the 40-byte header (truncated?)");

@@ -42,6 +42,9 @@ void write_token_file(const std::string& path, const Documents& docs, TokenWidth
 // `model_vocab`: the model's vocabulary. The file's vocab_size must not exceed it and
 // every token must be below both.
 Documents read_token_file(const std::string& path, std::uint32_t model_vocab);
+// The same rules on a file's bytes; `path` names it in messages (read_token_file reads
+// the file and calls this; the token-file fuzz target feeds it bytes).
+Documents parse_token_file(const std::string& path, const std::string& in, std::uint32_t model_vocab);
 
 // Several files, their documents back to back in the order given.
 Documents read_token_files(const std::vector<std::string>& paths, std::uint32_t model_vocab);

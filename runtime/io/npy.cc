@@ -9,6 +9,7 @@
 
 #include "runtime/core/check.h"
 #include "runtime/core/input_file.h"
+#include "runtime/core/printable.h"
 
 namespace ra::io {
 namespace {
@@ -40,7 +41,7 @@ class HeaderParser {
         shape = tuple();
         have_shape = true;
       } else {
-        bad(name_, "unknown header key '" + key + "'");
+        bad(name_, "unknown header key '" + printable(key) + "'");
       }
       skip_ws();
       if (peek() == ',') ++i_;
@@ -116,7 +117,8 @@ DType parse_descr(const std::string& name, const std::string& d) {
   if (d == "<f8") return DType::kF64;
   if (d == "<i4") return DType::kI32;
   if (d == "<f2") return DType::kF16;
-  throw InputDataError(name + ": unsupported dtype '" + d + "' (supported: <f4, <f8, <i4, <f2, little-endian)");
+  throw InputDataError(name + ": unsupported dtype '" + printable(d) +
+                       "' (supported: <f4, <f8, <i4, <f2, little-endian)");
 }
 
 const char* descr_of(DType t) {

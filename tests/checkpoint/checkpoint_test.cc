@@ -371,6 +371,57 @@ TEST_F(Checkpoints, RefusesATamperedManifest) {
               StartsWith(renamed + "/manifest.pb: the manifest is of step 5, the directory's name says 9"));
 }
 
+// Found by fuzz/manifest_fuzz (fuzz/regressions/manifest_fuzz/): manifest text went into
+// the refusal unescaped, so a config hash, tensor name, dtype or shard name holding a
+// newline made a message of several lines; and a string field that is not UTF-8 made
+// protobuf print its own second line on stderr. The class: every manifest string a
+// message shows is made printable, a shard name has no control characters, and a corrupt
+// manifest is reported by one line.
+TEST_F(Checkpoints, ManifestTextInARefusalIsOneLine) {
+  const std::string dir = write_checkpoint(root_, meta_of_step(5), model_.tensors(), {});
+  const std::string path = dir + "/manifest.pb";
+  Manifest good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    ASSERT_TRUE(good.ParseFromIstream(&in));
+  }
+  const auto rewrite = [&](const Manifest& m) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << serialize_manifest(m, dir);
+  };
+  Manifest m = good;
+  m.set_config_hash("a1b2\nc3d4\x1b[2J");
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()), StartsWith(dir + ": config hash a1b2\\nc3d4\\x1b[2J differs"));
+  m = good;
+  m.mutable_tensors(0)->set_name("layers.0.wq\r\nx");
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()),
+              StartsWith(dir + ": tensor 'layers.0.wq\\r\\nx' is in the checkpoint but not expected"));
+  m = good;
+  m.mutable_tensors(0)->set_dtype("f32\n");
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()), HasSubstr("' is f32\\n ["));
+  m = good;
+  m.mutable_tensors(0)->set_file("tensors-000.bin\n");  // a plain name, but not one the writer makes
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()),
+              StartsWith(dir + ": tensor 'layers.0.wq' names the file 'tensors-000.bin\\n', which is not a shard"));
+  m = good;
+  m.mutable_tensors(0)->set_file("tensors\x7f.bin");
+  rewrite(m);
+  EXPECT_THAT(refusal(dir, model_.expect()), HasSubstr("names the file 'tensors\\x7f.bin', which is not a shard"));
+  // A string field that is not UTF-8 does not parse: one line from ringattn, nothing from
+  // protobuf.
+  m = good;
+  m.mutable_tensors(0)->set_name("layers.\xff");
+  rewrite(m);
+  ::testing::internal::CaptureStderr();
+  const std::string why = refusal(dir, model_.expect());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_THAT(why, StartsWith(path + ": not a checkpoint manifest ("));
+}
+
 // Every kind of damage to the newest checkpoint: refused by default with one line naming
 // the entry and the rule it breaks; with kSetAside renamed aside (its bytes kept) so that
 // the resume starts from the older checkpoint and the step can be written again.

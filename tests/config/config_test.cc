@@ -225,6 +225,56 @@ TEST(ConfigLoader, ResolvedYamlLoadsBackToTheSameConfig) {
   EXPECT_EQ(back.config.SerializeAsString(), l.config.SerializeAsString()) << text;
 }
 
+// Found by fuzz/config_fuzz (fuzz/regressions/config_fuzz/invalid_utf8_output_dir.yaml):
+// a string value that is not UTF-8 was accepted, and the resolved YAML then loaded back to
+// another string (protobuf strings are UTF-8; the broadcast to the other ranks would fail
+// too). The class: every string value, from the file or --set, block or flow, quoted or
+// plain, must be well-formed UTF-8 without control characters (a NUL would cut a path).
+TEST(ConfigLoader, StringValuesAreUtf8WithoutControlCharacters) {
+  EXPECT_ERROR("output_dir: r\xaen\n", kNone, 1, "t.yaml:1:13: output_dir: expected a string, got 'r\\xaen'",
+               "(byte 1 is not valid UTF-8; a config is UTF-8 text)");
+  EXPECT_ERROR(
+      "train:\n  checkpoint_dir: \"a\xc0\xaf"
+      "b\"\n",
+      kNone, 1, "checkpoint_dir",
+      "byte 1 is not valid UTF-8");                                                       // overlong '/'
+  EXPECT_ERROR("output_dir: \xed\xa0\x80\n", kNone, 1, "byte 0 is not valid UTF-8");      // a surrogate
+  EXPECT_ERROR("output_dir: \xf4\x90\x80\x80\n", kNone, 1, "byte 0 is not valid UTF-8");  // above U+10FFFF
+  EXPECT_ERROR("output_dir: ab\xe2\x82\n", kNone, 1, "byte 2 is not valid UTF-8");        // cut short
+  EXPECT_ERROR("train:\n  data:\n    kind: text\n    files: [a, \"b\\0c\"]\n", kNone, 1,
+               "t.yaml:4:16: train.data.files[1]: expected a string", "control character at byte 1");
+  EXPECT_ERROR("output_dir: \"a\\tb\"\n", kNone, 1, "control character at byte 1");
+  EXPECT_ERROR("", {std::string("output_dir=x\xff")}, 1, "--set output_dir=x", "byte 1 is not valid UTF-8");
+  // Well-formed UTF-8 of every length loads, and round-trips through the resolved YAML.
+  LoadedConfig l = from_text("output_dir: \"r\xc3\xa9sultats/\xe2\x82\xac/\xf0\x9f\x98\x80\"\n");
+  EXPECT_EQ(l.config.output_dir(), "r\xc3\xa9sultats/\xe2\x82\xac/\xf0\x9f\x98\x80");
+  resolve(l, {1, CudaSupport::kNotBuilt});
+  EXPECT_EQ(from_text(to_yaml(l)).config.output_dir(), l.config.output_dir());
+}
+
+// sp and dp are each up to 65536; their product was taken in 32 bits, so sp = dp = 65536
+// wrapped to 0: check-config (no --ranks) resolved a job of 0 ranks and accepted it. The
+// product is 64-bit now, and a config implying more ranks than a job may have is refused.
+TEST(ConfigLoader, WorldSizeOfLargeSpAndDpDoesNotWrap) {
+  LoadedConfig l = from_text("parallel:\n  sp: 65536\n  dp: 65536\n");
+  try {
+    (void)default_world_size(l);
+    ADD_FAILURE() << "65536 x 65536 ranks accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("parallel.sp = 65536 (t.yaml:2:7) × parallel.dp = 65536 (t.yaml:3:7) = "
+                                         "4294967296 ranks, more than ringattn runs (at most 1048576)"),
+              std::string::npos)
+        << e.what();
+  }
+  // resolve against a world of 0 (what the wrapped product matched) is refused too.
+  EXPECT_ERROR("parallel:\n  sp: 65536\n  dp: 65536\n", kNone, 0,
+               "parallel.sp × parallel.dp must equal the number of ranks (0)", "= 4294967296");
+  // At the limit and below: the product.
+  EXPECT_EQ(default_world_size(from_text("parallel:\n  sp: 1024\n  dp: 1024\n")), 1 << 20);
+  EXPECT_EQ(default_world_size(from_text("parallel:\n  dp: 3\n")), 3);  // sp 0: the whole world, dp rings
+  EXPECT_THROW(default_world_size(from_text("parallel:\n  sp: 1025\n  dp: 1024\n")), UsageError);
+}
+
 fs::path configs_dir() { return fs::path(RA_CONFIGS_DIR); }
 
 std::vector<fs::path> config_files() {

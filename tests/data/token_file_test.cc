@@ -244,6 +244,32 @@ TEST_F(TokenFile, EveryByteCorruptionIsRefusedOrReadsValid) {
   }
 }
 
+// parse_token_file (what fuzz/token_file_fuzz feeds) is read_token_file without the
+// file: the same documents and, byte for byte, the same message for every truncation and
+// corruption of a good file.
+TEST_F(TokenFile, ParsingBytesIsReadingTheFile) {
+  const auto parsed_error = [](const std::string& name, const std::string& bytes) -> std::string {
+    try {
+      parse_token_file(name, bytes, 1000);
+    } catch (const InputDataError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const Documents d = parse_token_file("good.tok", good_, 1000);
+  EXPECT_EQ(d.tokens, three_docs().tokens);
+  EXPECT_EQ(d.offsets, three_docs().offsets);
+  int refused = 0;
+  for (std::size_t len = 0; len <= good_.size(); ++len) {
+    const std::string bytes = good_.substr(0, len) + (len % 2 == 0 ? "" : "\xff");
+    const std::string path = dir_.path("same.tok");
+    const std::string read = error_of("same.tok", bytes);
+    EXPECT_EQ(parsed_error(path, bytes), read) << "length " << len;
+    refused += read.empty() ? 0 : 1;
+  }
+  EXPECT_GT(refused, 80);
+}
+
 TEST_F(TokenFile, WriterRefusesWhatTheReaderWould) {
   EXPECT_THROW(write_token_file(dir_.path("w.tok"), three_docs(), TokenWidth::kU16, 999), UsageError);  // 999 >= vocab
   Documents wide = three_docs();

@@ -120,6 +120,34 @@ TEST(Npy, HeaderIsReadWithoutThePayload) {
   std::filesystem::remove(path);
 }
 
+// Found by fuzz/npy_fuzz (fuzz/regressions/npy_fuzz/newline_in_header_key.npy): header
+// text went into the message unescaped, so a key or dtype holding a newline made a
+// message of several lines. Every piece of the header a message shows is printable now.
+TEST(Npy, HeaderTextInAMessageIsOneLine) {
+  for (const auto& [dict, want] : std::vector<std::pair<std::string, std::string>>{
+           {"{'descr': '<f4', 'fort\nran': False, 'shape': (2,), }", "unknown header key 'fort\\nran'"},
+           {"{'descr': '<f4\r\x01', 'fortran_order': False, 'shape': (2,), }", "unsupported dtype '<f4\\r\\x01'"}}) {
+    const std::vector<unsigned char> bytes = with_header(dict, 8);
+    try {
+      parse_npy("bad.npy", bytes.data(), bytes.size());
+      ADD_FAILURE() << "accepted: " << dict;
+    } catch (const InputDataError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(want), std::string::npos) << what;
+      EXPECT_EQ(what.find_first_of("\n\r"), std::string::npos) << what;
+    }
+  }
+  const std::string found = std::string(RA_FUZZ_REGRESSIONS_DIR) + "/npy_fuzz/newline_in_header_key.npy";
+  std::vector<unsigned char> bytes = file_bytes(found);
+  ASSERT_FALSE(bytes.empty()) << found;
+  try {
+    parse_npy("found.npy", bytes.data(), bytes.size());
+    ADD_FAILURE() << "accepted " << found;
+  } catch (const InputDataError& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+}
+
 TEST(Npy, MissingFileIsAnInputError) { EXPECT_THROW(read_npy(temp_path("does-not-exist.npy")), InputDataError); }
 
 // Seeded mutation loop: flips, truncations and insertions of a valid file never crash;

@@ -1,0 +1,1 @@
+cfg-hash (08*BrngJextra]9fŒ‡
