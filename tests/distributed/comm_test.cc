@@ -453,6 +453,12 @@ void stop_self_for(double seconds) {
 // during a wait whose peer never sends, it says it was stopped. (3) Stopped before the
 // wait (continued by SIGCONT), its message says so too.
 TEST_P(Transports, AStoppedRankDoesNotBlameItsPeer) {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer defers an asynchronous signal's handler to the thread's next
+  // interceptor call: the SIGCONT handler then runs after the heartbeat has moved on and
+  // cannot measure the stop (flaky under tsan in a loaded run; fine in every other build).
+  GTEST_SKIP() << "SIGCONT timing is ThreadSanitizer's, not the program's";
+#endif
   mpi::watch_for_resume();
   CommOptions options;
   options.timeout = world().rank() == 1 ? std::chrono::milliseconds(2000) : std::chrono::milliseconds(30000);
