@@ -13,15 +13,27 @@
 namespace ra::records {
 namespace {
 
-std::string holder_text(int fd) {
+std::string read_holder_line(int fd) {
   char buf[512];
   const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
   std::string s = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
   while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
   for (char& c : s)
     if (c == '\n' || static_cast<unsigned char>(c) < 0x20) c = ' ';  // one line, whatever is in the file
-  // The holder writes its line right after taking the lock: empty means it has just started.
-  return s.empty() ? "a process that has just started" : s;
+  return s;
+}
+
+// The holder writes its line right after taking the lock, so an empty file means it took
+// the lock microseconds ago; wait briefly (up to ~1 s) for the line rather than refuse
+// without saying who holds the directory.
+std::string holder_text(int fd) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string s = read_holder_line(fd);
+    if (!s.empty()) return s;
+    const timespec pause{0, 10'000'000};  // 10 ms
+    ::nanosleep(&pause, nullptr);
+  }
+  return "a process that has just started";
 }
 
 std::string utc_now() {
@@ -61,14 +73,21 @@ RunLock::RunLock(const std::string& dir, const std::string& role, const std::str
   const std::string line =
       command + " pid " + std::to_string(::getpid()) + " on host " + host + " since " + utc_now() + "\n";
   // Best effort: the lock is what protects the directory; the line only tells the next
-  // run who holds it.
-  if (::ftruncate(fd_, 0) == 0) {
-    [[maybe_unused]] const ssize_t written = ::pwrite(fd_, line.data(), line.size(), 0);
+  // run who holds it. Write first, then cut off a previous holder's longer line, so a
+  // reader never sees the file empty in between.
+  const ssize_t written = ::pwrite(fd_, line.data(), line.size(), 0);
+  if (written == static_cast<ssize_t>(line.size())) {
+    [[maybe_unused]] const int cut = ::ftruncate(fd_, static_cast<off_t>(line.size()));
   }
 }
 
 RunLock::~RunLock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the lock
+  if (fd_ >= 0) {
+    // Empty the holder line before letting go, so the next holder's first microseconds
+    // never show ours (only a SIGKILLed holder leaves its line behind).
+    [[maybe_unused]] const int cut = ::ftruncate(fd_, 0);
+    ::close(fd_);  // releases the lock
+  }
 }
 
 }  // namespace ra::records

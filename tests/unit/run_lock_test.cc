@@ -5,12 +5,16 @@
 // never followed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "runtime/core/error.h"
 #include "runtime/records/run_lock.h"
@@ -59,6 +63,34 @@ TEST_F(RunLockTest, ASecondHolderIsRefusedNamingTheDirectoryAndTheFirst) {
   first.reset();  // the run ends: the next one takes the lock
   EXPECT_NO_THROW(RunLock(dir_, "output directory", "ringattn train"));
   EXPECT_TRUE(fs::exists(dir_ + "/.ringattn.lock")) << "the file stays (removing it races with the next holder)";
+}
+
+// CI once caught the second of two runs started together reading the lock file in the
+// instant between the first's flock and its line: the refusal said "a process that has
+// just started" instead of naming the holder. A holder that writes its line late (here
+// 200 ms after taking the lock) is still named.
+TEST_F(RunLockTest, AHolderThatHasNotWrittenItsLineYetIsWaitedForAndNamed) {
+  const std::string path = dir_ + "/.ringattn.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  std::thread late_writer([fd] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const std::string line = "late holder pid 42\n";
+    EXPECT_EQ(::pwrite(fd, line.data(), line.size(), 0), static_cast<ssize_t>(line.size()));
+  });
+  const std::string why = refusal();
+  late_writer.join();
+  ::close(fd);
+  EXPECT_THAT(why, HasSubstr("in use by another run (late holder pid 42, lock "));
+}
+
+TEST_F(RunLockTest, ARunThatEndsLeavesNoHolderLineBehind) {
+  {
+    RunLock first(dir_, "output directory", "ringattn train");
+  }
+  EXPECT_EQ(fs::file_size(dir_ + "/.ringattn.lock"), 0u)
+      << "a stale line would name an ended run to the next holder's contenders";
 }
 
 TEST_F(RunLockTest, ASymlinkAtTheLocksNameIsRefusedNotFollowed) {
