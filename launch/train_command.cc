@@ -64,6 +64,9 @@ records::TrainStepRecord step_record(const train::StepReport& r, const train::Tr
   rec.set_exposed_comm_seconds(r.exposed_comm_seconds);
   const double busy = r.attention_seconds + r.exposed_comm_seconds;
   rec.set_exposed_comm_fraction(busy > 0 ? r.exposed_comm_seconds / busy : 0.0);
+  rec.set_critical_exposed_comm_seconds(r.critical_exposed_comm_seconds);
+  const double critical_busy = r.attention_seconds + r.critical_exposed_comm_seconds;
+  rec.set_critical_exposed_comm_fraction(critical_busy > 0 ? r.critical_exposed_comm_seconds / critical_busy : 0.0);
   rec.set_peak_rss_bytes(r.peak_rss_bytes);
   rec.set_exposed_grad_reduce_seconds(r.exposed_grad_reduce_seconds);
   rec.set_grad_buckets(static_cast<std::uint32_t>(r.grad_buckets));

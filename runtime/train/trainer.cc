@@ -87,6 +87,10 @@ class Trainer {
                               static_cast<double>(peak_rss_bytes()),
                               es.exposed_grad_reduce_seconds};
     all_reduce(world_, maxes, comm::ReduceOp::kMax);
+    // The critical path's wait: the rank whose compute equals the maximum (max returns one
+    // of the ranks' values exactly; ties take the larger wait) contributes its wait.
+    const double critical_wait =
+        all_reduce_scalar(world_, spans.compute >= maxes[1] ? spans.exposed_wait : 0.0, comm::ReduceOp::kMax);
     StepReport r;
     r.step = step_;
     r.loss = count > 0 ? es.loss_sum / count : 0.0;
@@ -98,6 +102,7 @@ class Trainer {
     r.attention_seconds = maxes[1];
     r.comm_seconds = maxes[2];
     r.exposed_comm_seconds = maxes[3];
+    r.critical_exposed_comm_seconds = critical_wait;
     r.peak_rss_bytes = maxes[4];
     r.exposed_grad_reduce_seconds = maxes[5];
     r.grad_buckets = es.grad_buckets;

@@ -76,6 +76,9 @@ struct StepReport {
   double attention_seconds = 0, comm_seconds = 0, exposed_comm_seconds = 0;  // rank max
   double peak_rss_bytes = 0;                                                 // rank max
   double exposed_grad_reduce_seconds = 0;                                    // rank max
+  // exposed_comm_seconds of the rank with the most attention compute (the critical path;
+  // records.proto TrainStepRecord says why it differs from the rank max).
+  double critical_exposed_comm_seconds = 0;
   int grad_buckets = 0;
   std::int64_t activation_bytes_per_token = 0;
 };

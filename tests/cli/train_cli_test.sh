@@ -24,10 +24,13 @@ python3 - "$tmp/a/records.jsonl" <<'PY' || fail "records are not valid JSON line
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    need = {"train_step": ["step", "loss", "tokens_per_s", "step_seconds", "attention_seconds", "exposed_comm_seconds", "peak_rss_bytes", "activation_bytes_per_token"],
+    need = {"train_step": ["step", "loss", "tokens_per_s", "step_seconds", "attention_seconds", "exposed_comm_seconds", "critical_exposed_comm_seconds", "critical_exposed_comm_fraction", "peak_rss_bytes", "activation_bytes_per_token"],
             "train_eval": ["step", "token_accuracy", "sequence_accuracy"]}[r["record"]]
     missing = [k for k in need if k not in r]
     assert not missing, missing
+    if r["record"] == "train_step":  # the critical path's wait is one rank's, the other the rank max
+        assert 0 <= r["critical_exposed_comm_seconds"] <= r["exposed_comm_seconds"], r
+        assert 0 <= r["critical_exposed_comm_fraction"] <= r["exposed_comm_fraction"] < 1, r
 PY
 
 # A finished run started again resumes at the end: nothing to train, but it reports.
