@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "runtime/core/error.h"
+#include "runtime/core/poll_backoff.h"
 
 namespace ra::comm::mpi {
 namespace {
@@ -96,6 +97,7 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
   const auto stop_gap = std::max<Clock::duration>(std::chrono::milliseconds(500), options.poll_interval * 50);
   Clock::duration stopped{0};
   auto last_poll = start;
+  PollBackoff backoff(options.poll_interval);  // 10 µs first, doubling to poll_interval
   for (;;) {
     bool all = true;
     for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -160,7 +162,7 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
           describe(pending) + tail +
           stopped_note(std::chrono::duration<double>(stopped).count(), resumed_ago_s, resumed_stop_s, window_s));
     }
-    std::this_thread::sleep_for(options.poll_interval);
+    std::this_thread::sleep_for(backoff.next());
   }
 }
 

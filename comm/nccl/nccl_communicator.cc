@@ -17,6 +17,7 @@
 #include "comm/nccl/nccl_bootstrap.h"
 #include "comm/nccl/nccl_check.h"
 #include "runtime/core/check.h"
+#include "runtime/core/poll_backoff.h"
 #include "runtime/device/cuda/cuda_check.h"
 #include "runtime/device/cuda/cuda_stream.h"
 
@@ -173,13 +174,14 @@ void NcclCommunicator::settle(ncclResult_t first, const OpRecord& op, ncclComm_t
   if (!pending(first, nullptr) && also == nullptr) return;
   using Clock = std::chrono::steady_clock;
   const auto begin = Clock::now();
+  PollBackoff backoff(options_.poll_interval);  // 10 µs first, doubling to poll_interval
   for (;;) {
     bool waiting = pending(call(async_state), nullptr);
     if (also != nullptr) waiting = pending(async_state(also), also) || waiting;
     if (!waiting) return;
     const auto elapsed = Clock::now() - begin;
     if (elapsed >= options_.timeout) fail_peer(stall_message(rank_, size_, op, elapsed, options_.timeout));
-    std::this_thread::sleep_for(options_.poll_interval);
+    std::this_thread::sleep_for(backoff.next());
   }
 }
 

@@ -59,14 +59,18 @@ TEST(PollUntilDone, GivesUpAtTheDeadlineNamingWhatItWaitedFor) {
   EXPECT_GE(std::chrono::steady_clock::now() - begin, 30ms);
 }
 
-TEST(PollUntilDone, SleepsThePollIntervalBetweenPolls) {
+// The sleeps back off from 10 µs to the poll interval (runtime/core/poll_backoff.h):
+// 11 sleeps before the 12th query are 10, 20, …, 2560 µs, then 5000 and 5000 — at least
+// 15.1 ms in all. (sleep_for never returns early, so the lower bound cannot flake.)
+TEST(PollUntilDone, SleepsBackOffUpToThePollInterval) {
   PollOptions o = fast(10s);
   o.poll_interval = 5ms;
   int queries = 0;
   const auto begin = std::chrono::steady_clock::now();
-  poll_until_done([&] { return ++queries == 4 ? PollStatus::kDone : PollStatus::kPending; }, [] {}, o,
+  poll_until_done([&] { return ++queries == 12 ? PollStatus::kDone : PollStatus::kPending; }, [] {}, o,
                   [] { return std::string("x"); });
-  EXPECT_GE(std::chrono::steady_clock::now() - begin, 15ms);  // three sleeps
+  EXPECT_EQ(queries, 12);
+  EXPECT_GE(std::chrono::steady_clock::now() - begin, 15110us);
 }
 
 TEST(DeadlineTail, FormatsElapsedAndDeadlineInSeconds) {

@@ -20,8 +20,9 @@ struct CudaDeviceOptions {
   // A registered communicator applies its own comm_timeout first and names the stalled
   // hop and peer; keep this longer than comm_timeout so its message is the one seen.
   std::chrono::milliseconds sync_timeout{std::chrono::seconds(900)};
-  // Sleep between polls of a host wait. docs/design.md §4: ~1 ms keeps the waiting thread
-  // off the compute core; 50 µs already cost 30 % on a 2-core host.
+  // Longest sleep between polls of a host wait (the sleeps back off from 10 µs up to it,
+  // runtime/core/poll_backoff.h). docs/design.md §4: ~1 ms keeps a long-waiting thread
+  // off the compute core; a steady 50 µs already cost 30 % on a 2-core host.
   std::chrono::microseconds poll_interval{1000};
 };
 

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "runtime/core/error.h"
+#include "runtime/core/poll_backoff.h"
 
 namespace ra::device::cuda {
 
@@ -11,6 +12,7 @@ void poll_until_done(const std::function<PollStatus()>& query, const std::functi
                      const PollOptions& options, const std::function<std::string()>& describe) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
+  PollBackoff backoff(options.poll_interval);  // 10 µs first, doubling to poll_interval
   for (;;) {
     const PollStatus status = query();
     between_polls();
@@ -20,7 +22,7 @@ void poll_until_done(const std::function<PollStatus()>& query, const std::functi
       throw InternalError(describe() + " did not complete" +
                           deadline_tail(elapsed, options.timeout, options.deadline_name));
     }
-    std::this_thread::sleep_for(options.poll_interval);
+    std::this_thread::sleep_for(backoff.next());
   }
 }
 
