@@ -46,7 +46,7 @@ void ChecksummedCommunicator::exchange(const Exchange& x, device::Stream& stream
   const bool on_host =
       (!sends || x.send.device() == DeviceKind::kCpu) && (!receives || x.recv.device() == DeviceKind::kCpu);
   if (!on_host || (!sends && !receives)) {
-    inner_->exchange(x, stream);
+    inner().exchange(x, stream);
     return;
   }
   auto sums = std::make_shared<Sums>();
@@ -55,7 +55,7 @@ void ChecksummedCommunicator::exchange(const Exchange& x, device::Stream& stream
     stream.launch("checksum the sent block",
                   [sums, send] { sums->sent = static_cast<std::int32_t>(crc32_of(send.raw(), send.size_bytes())); });
   }
-  inner_->exchange(x, stream);
+  inner().exchange(x, stream);
   Exchange check;
   check.tag = x.tag;
   if (sends) {
@@ -66,7 +66,7 @@ void ChecksummedCommunicator::exchange(const Exchange& x, device::Stream& stream
     check.recv = TensorView(&sums->received, DType::kI32, Shape{1}, DeviceKind::kCpu);
     check.recv_from = x.recv_from;
   }
-  inner_->exchange(check, stream);
+  inner().exchange(check, stream);
   if (!receives) {
     stream.launch("checksum exchanged", [sums] {});  // keeps `sums` alive until the exchange is done
     return;

@@ -19,31 +19,15 @@
 
 #include <memory>
 
-#include "comm/communicator.h"
+#include "comm/forwarding_communicator.h"
 
 namespace ra::comm {
 
-class ChecksummedCommunicator final : public Communicator {
+class ChecksummedCommunicator final : public ForwardingCommunicator {
  public:
-  explicit ChecksummedCommunicator(std::unique_ptr<Communicator> inner) : inner_(std::move(inner)) {}
+  explicit ChecksummedCommunicator(std::unique_ptr<Communicator> inner) : ForwardingCommunicator(std::move(inner)) {}
 
-  int rank() const override { return inner_->rank(); }
-  int size() const override { return inner_->size(); }
-  std::unique_ptr<Communicator> split(int color, int key) override { return inner_->split(color, key); }
   void exchange(const Exchange& x, device::Stream& stream) override;
-  void all_reduce(TensorView inout, ReduceOp op) override { inner_->all_reduce(inout, op); }
-  void enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) override {
-    inner_->enqueue_all_reduce(inout, op, stream);
-  }
-  void broadcast(TensorView buf, int root) override { inner_->broadcast(buf, root); }
-  void all_gather(ConstTensorView send, TensorView recv) override { inner_->all_gather(send, recv); }
-  GatheredBytes all_gather_v(ConstTensorView send) override { return inner_->all_gather_v(send); }
-  void barrier() override { inner_->barrier(); }
-  const CommOptions& options() const override { return inner_->options(); }
-  void set_options(const CommOptions& options) override { inner_->set_options(options); }
-
- private:
-  std::unique_ptr<Communicator> inner_;
 };
 
 }  // namespace ra::comm

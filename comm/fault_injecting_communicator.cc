@@ -88,7 +88,7 @@ void FaultInjectingCommunicator::exchange(const Exchange& x, device::Stream& str
   const int number = exchanges_++;
   const bool strike = plan_.kind != FaultKind::kNone && rank() == plan_.rank && number == plan_.at_exchange;
   if (!strike) {
-    inner_.exchange(x, stream);
+    inner().exchange(x, stream);
     return;
   }
   const FaultPlan plan = plan_;
@@ -113,11 +113,11 @@ void FaultInjectingCommunicator::exchange(const Exchange& x, device::Stream& str
           std::max<std::int64_t>(0, x.send.numel_elems() - (plan_.short_by_bytes + elem_bytes - 1) / elem_bytes);
       shorter.send = ConstTensorView(x.send.raw(), x.send.dtype(), Shape{keep_elems}, x.send.device());
       stream.launch("fault: announce", [plan, number, tag] { announce(plan, number, tag); });
-      inner_.exchange(shorter, stream);
+      inner().exchange(shorter, stream);
       return;
     }
     case FaultKind::kCorrupt: {
-      inner_.exchange(x, stream);
+      inner().exchange(x, stream);
       // After the receive, in stream order: flip bit 6 of 8 bytes spread over the block —
       // what a bad link or bad memory would do. The composition root puts the ring's
       // checksum (comm/checksummed_communicator.h) outside this decorator, so it sees the flip.
@@ -141,7 +141,7 @@ void FaultInjectingCommunicator::exchange(const Exchange& x, device::Stream& str
       break;
     case FaultKind::kNone: break;
   }
-  inner_.exchange(x, stream);
+  inner().exchange(x, stream);
 }
 
 }  // namespace ra::comm

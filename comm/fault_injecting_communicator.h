@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "comm/communicator.h"
+#include "comm/forwarding_communicator.h"
 
 namespace ra::comm {
 
@@ -41,36 +41,19 @@ struct FaultPlan {
 FaultPlan parse_fault_spec(std::string_view spec);
 const char* fault_kind_name(FaultKind kind);
 
-class FaultInjectingCommunicator final : public Communicator {
+class FaultInjectingCommunicator final : public ForwardingCommunicator {
  public:
   // Decorates `inner`, which the caller keeps alive.
-  FaultInjectingCommunicator(Communicator& inner, FaultPlan plan) : inner_(inner), plan_(plan) {}
+  FaultInjectingCommunicator(Communicator& inner, FaultPlan plan) : ForwardingCommunicator(inner), plan_(plan) {}
   // Decorates and owns `inner` (the composition root's ring communicator).
   FaultInjectingCommunicator(std::unique_ptr<Communicator> inner, FaultPlan plan)
-      : owned_(std::move(inner)), inner_(*owned_), plan_(plan) {}
+      : ForwardingCommunicator(std::move(inner)), plan_(plan) {}
   // An announced plan that never struck says so (the matrix counts it as not injected).
   ~FaultInjectingCommunicator() override;
-  FaultInjectingCommunicator(const FaultInjectingCommunicator&) = delete;
-  FaultInjectingCommunicator& operator=(const FaultInjectingCommunicator&) = delete;
 
-  int rank() const override { return inner_.rank(); }
-  int size() const override { return inner_.size(); }
-  std::unique_ptr<Communicator> split(int color, int key) override { return inner_.split(color, key); }
   void exchange(const Exchange& x, device::Stream& stream) override;
-  void all_reduce(TensorView inout, ReduceOp op) override { inner_.all_reduce(inout, op); }
-  void enqueue_all_reduce(TensorView inout, ReduceOp op, device::Stream& stream) override {
-    inner_.enqueue_all_reduce(inout, op, stream);
-  }
-  void broadcast(TensorView buf, int root) override { inner_.broadcast(buf, root); }
-  void all_gather(ConstTensorView send, TensorView recv) override { inner_.all_gather(send, recv); }
-  GatheredBytes all_gather_v(ConstTensorView send) override { return inner_.all_gather_v(send); }
-  void barrier() override { inner_.barrier(); }
-  const CommOptions& options() const override { return inner_.options(); }
-  void set_options(const CommOptions& options) override { inner_.set_options(options); }
 
  private:
-  std::unique_ptr<Communicator> owned_;
-  Communicator& inner_;
   FaultPlan plan_;
   int exchanges_ = 0;
 };
