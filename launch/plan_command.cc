@@ -156,7 +156,7 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
     plan::TrainShape shape;
     shape.model = in.model;
     shape.tokens = in.batch * layout::plan_shards(in.layout, in.sp, in.seq_len).shard_len;
-    shape.eval_tokens = shape.tokens;
+    shape.eval_tokens = shape.tokens;  // eval_batches >= 1: every run evaluates at its end
     shape.placement = plan::TrainPlacement::kDevice;
     shape.precision = in.precision;
     const plan::MemoryEstimate m = plan::train_memory(shape);
@@ -189,7 +189,10 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
     nlohmann::json all = nlohmann::json::array();
     for (const plan::StepPlan& p : plans) all.push_back(to_json(p));
     j["candidates"] = all;
-    j["recommended"] = {{"sp", plans[best].in.sp}, {"dp", plans[best].in.dp}};
+    // None fits: no recommendation, only the split that needs the least memory.
+    const nlohmann::json split = {{"sp", plans[best].in.sp}, {"dp", plans[best].in.dp}};
+    j["recommended"] = plans[best].fits ? split : nlohmann::json(nullptr);
+    if (!plans[best].fits) j["least_memory"] = split;
     std::cout << j.dump() << std::endl;
     return 0;
   }
@@ -217,7 +220,7 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
                   static_cast<long long>(p.shard_tokens * p.in.batch), plan::format_bytes(p.device_bytes).c_str(),
                   p.fits ? "yes" : "NO", seconds(p.step_s).c_str(),
                   seconds(p.exposed_comm_s + p.grad_exposed_s).c_str(), p.tokens_per_s, 100 * p.mfu,
-                  i == best ? "   <- recommended" : "");
+                  i != best ? "" : p.fits ? "   <- recommended" : "   <- least memory (none fits)");
     os << line;
   }
   if (!plans[best].fits) os << "none fits: " << plan::fit_advice(plans[best], hw) << '\n';

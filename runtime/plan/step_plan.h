@@ -56,7 +56,8 @@ StepPlan plan_step(const StepInputs& in, const HardwareProfile& hw);
 // same model, sequence and per-group batch; sorted by sp.
 std::vector<StepPlan> candidates(const StepInputs& base, const HardwareProfile& hw, int gpus);
 
-// The recommended candidate: the fastest that fits; none fits: the one needing least memory.
+// The recommended candidate: the fastest that fits; none fits: the one needing least memory
+// (which callers must not call recommended: check its `fits`).
 std::size_t recommend(const std::vector<StepPlan>& plans);
 
 // What would make a plan that does not fit fit, in words.

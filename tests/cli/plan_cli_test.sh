@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 for cfg in "$root"/configs/train/*.yaml; do
   for hw in "$root"/configs/hardware/*.yaml; do
     out=$("$ringattn" plan --config "$cfg" --hardware "$hw" 2>&1) || fail "plan $cfg on $hw: $out"
-    grep -q "recommended" <<<"$out" || fail "no recommendation for $cfg on $hw: $out"
+    grep -qE "<- recommended|<- least memory \(none fits\)" <<<"$out" || fail "no recommendation for $cfg on $hw: $out"
   done
 done
 echo "ok: every shipped train config plans on every profile"
@@ -44,6 +44,15 @@ out=$("$ringattn" plan --config "$root/configs/train/long_context_8gpu.yaml" --h
   fail "plan of a model too big: $out"
 grep -q "does not fit" <<<"$out" || fail "a 7B model at 2^20 tokens on one A100 was not refused: $out"
 grep -q "parameter state alone" <<<"$out" || fail "no advice: $out"
+# A split that does not fit is never called recommended, in the table or in --json.
+grep -q -- "<- least memory (none fits)" <<<"$out" || fail "no least-memory mark when nothing fits: $out"
+! grep -q -- "<- recommended" <<<"$out" || fail "a split that does not fit is marked recommended: $out"
+"$ringattn" plan --config "$root/configs/train/long_context_8gpu.yaml" --hardware "$root/configs/hardware/a100_80gb.yaml" \
+  --ranks 1 --set train.seq_len=1048576 --set model.d_model=4096 --set model.layers=32 --set model.heads=32 \
+  --set model.kv_heads=8 --set model.head_dim=128 --set model.mlp_hidden=11008 --set parallel.sp=1 --json \
+  >"$tmp/nofit.json" || fail "plan --json of a model too big"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["recommended"] is None and j["least_memory"] == {"sp": 1, "dp": 1}, j' \
+  "$tmp/nofit.json" || fail "--json recommends a split that does not fit: $(cat "$tmp/nofit.json")"
 out=$("$ringattn" plan --config "$root/configs/train/long_context_8gpu.yaml" --hardware "$root/configs/hardware/h100_sxm.yaml" \
   --ranks 1 --set parallel.sp=1 --set train.seq_len=4194304 2>&1) || fail "plan of a sequence too long: $out"
 grep -q "does not fit" <<<"$out" || fail "2^22 tokens on one GPU was not refused: $out"
