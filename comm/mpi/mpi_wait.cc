@@ -97,7 +97,7 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
   const auto stop_gap = std::max<Clock::duration>(std::chrono::milliseconds(500), options.poll_interval * 50);
   Clock::duration stopped{0};
   auto last_poll = start;
-  PollBackoff backoff(options.poll_interval);  // 10 µs first, doubling to poll_interval
+  PollBackoff backoff(options.poll_interval);  // 10 µs first, growing by a quarter to poll_interval
   for (;;) {
     bool all = true;
     for (std::size_t i = 0; i < requests.size(); ++i) {

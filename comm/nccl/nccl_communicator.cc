@@ -174,7 +174,7 @@ void NcclCommunicator::settle(ncclResult_t first, const OpRecord& op, ncclComm_t
   if (!pending(first, nullptr) && also == nullptr) return;
   using Clock = std::chrono::steady_clock;
   const auto begin = Clock::now();
-  PollBackoff backoff(options_.poll_interval);  // 10 µs first, doubling to poll_interval
+  PollBackoff backoff(options_.poll_interval);  // 10 µs first, growing by a quarter to poll_interval
   for (;;) {
     bool waiting = pending(call(async_state), nullptr);
     if (also != nullptr) waiting = pending(async_state(also), also) || waiting;

@@ -5,11 +5,16 @@
 // communication thread shares its core with the compute thread, so spinning steals compute
 // and a long sleep delays the moment a finished transfer is seen. A training hop of a few
 // hundred KiB completes within ~100 µs; with a fixed 1 ms sleep every such wait cost up to
-// 1 ms (docs/performance.md: the passkey demo's step took 25 % longer at 1 ms than at
-// 0.1 ms). Sleeps that start at kFirst and double up to `longest` see a short transfer
-// within tens of µs, while a long wait still wakes the core only once per `longest`:
-//   sleep_k = min(kFirst · 2^k, longest); the first 7 sleeps at kFirst = 10 µs sum to
-//   1.27 ms, so a wait of T ≫ 1 ms costs ≈ T / longest + 7 wake-ups.
+// 1 ms (docs/performance.md: the passkey demo's step took 40 % longer at 1 ms than at
+// 0.1 ms). Sleeps that start at kFirst and grow by a quarter up to `longest`:
+//   sleep_0 = kFirst,  sleep_{k+1} = min(sleep_k + max(sleep_k / 4, 1 µs), longest)
+// see a short transfer within tens of µs, and a longer one within ~25 % of the time
+// already waited (each sleep is about a quarter of the sum before it) — a wait ended by a
+// peer's late send (load imbalance, a few ms) is noticed promptly too, which doubling
+// (latency up to 100 % of the wait) did not: the demo's step was 9 % slower with it.
+// A long wait still wakes the core only once per `longest`: at kFirst = 10 µs and
+// longest = 1 ms, the first 22 sleeps sum to 4.45 ms, so a wait of T ≫ 5 ms costs
+// ≈ T / longest + 22 wake-ups.
 // (Linux's default timer slack adds ~50 µs to each short sleep; that is still 20× below
 // the fixed interval.)
 #pragma once
@@ -28,10 +33,11 @@ class PollBackoff {
   explicit PollBackoff(std::chrono::microseconds longest)
       : longest_(std::max(longest, std::chrono::microseconds(0))), next_(std::min(kFirst, longest_)) {}
 
-  // The sleep before the next poll; each call doubles the following one up to `longest`.
+  // The sleep before the next poll; each call grows the following one by a quarter (at
+  // least 1 µs), up to `longest`.
   std::chrono::microseconds next() {
     const std::chrono::microseconds now = next_;
-    next_ = std::min(next_ * 2, longest_);
+    next_ = std::min(next_ + std::max(next_ / 4, std::chrono::microseconds(1)), longest_);
     return now;
   }
 

@@ -59,18 +59,18 @@ TEST(PollUntilDone, GivesUpAtTheDeadlineNamingWhatItWaitedFor) {
   EXPECT_GE(std::chrono::steady_clock::now() - begin, 30ms);
 }
 
-// The sleeps back off from 10 µs to the poll interval (runtime/core/poll_backoff.h):
-// 11 sleeps before the 12th query are 10, 20, …, 2560 µs, then 5000 and 5000 — at least
-// 15.1 ms in all. (sleep_for never returns early, so the lower bound cannot flake.)
+// The sleeps back off from 10 µs to the poll interval (runtime/core/poll_backoff.h): the
+// 29 sleeps before the 30th query at a 1 ms interval are 10, 12, …, 891 µs (4453 µs in
+// all), then 7 × 1000 µs — at least 11.45 ms. (sleep_for never returns early, so the
+// lower bound cannot flake.)
 TEST(PollUntilDone, SleepsBackOffUpToThePollInterval) {
   PollOptions o = fast(10s);
-  o.poll_interval = 5ms;
   int queries = 0;
   const auto begin = std::chrono::steady_clock::now();
-  poll_until_done([&] { return ++queries == 12 ? PollStatus::kDone : PollStatus::kPending; }, [] {}, o,
+  poll_until_done([&] { return ++queries == 30 ? PollStatus::kDone : PollStatus::kPending; }, [] {}, o,
                   [] { return std::string("x"); });
-  EXPECT_EQ(queries, 12);
-  EXPECT_GE(std::chrono::steady_clock::now() - begin, 15110us);
+  EXPECT_EQ(queries, 30);
+  EXPECT_GE(std::chrono::steady_clock::now() - begin, 11453us);
 }
 
 TEST(DeadlineTail, FormatsElapsedAndDeadlineInSeconds) {

@@ -1,5 +1,5 @@
-// PollBackoff (runtime/core/poll_backoff.h): sleeps start at 10 µs and double up to the
-// configured interval, then stay there; an interval below 10 µs is never exceeded, and a
+// PollBackoff (runtime/core/poll_backoff.h): sleeps start at 10 µs and grow by a quarter
+// (at least 1 µs) up to the configured interval, then stay there; an interval below 10 µs is never exceeded, and a
 // zero one never sleeps. The expected sequences are written out, not computed.
 #include "runtime/core/poll_backoff.h"
 
@@ -18,13 +18,16 @@ std::vector<long> first_sleeps_us(long longest_us, int n) {
   return out;
 }
 
-TEST(PollBackoff, DoublesFromTenMicrosecondsUpToTheInterval) {
-  EXPECT_THAT(first_sleeps_us(1000, 10), ::testing::ElementsAre(10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000));
+TEST(PollBackoff, GrowsByAQuarterFromTenMicrosecondsUpToTheInterval) {
+  EXPECT_THAT(first_sleeps_us(1000, 24),
+              ::testing::ElementsAre(10, 12, 15, 18, 22, 27, 33, 41, 51, 63, 78, 97, 121, 151, 188, 235, 293, 366, 457,
+                                     571, 713, 891, 1000, 1000));
 }
 
 TEST(PollBackoff, AShortIntervalIsNeverExceeded) {
-  EXPECT_THAT(first_sleeps_us(100, 6), ::testing::ElementsAre(10, 20, 40, 80, 100, 100));
+  EXPECT_THAT(first_sleeps_us(100, 14), ::testing::ElementsAre(10, 12, 15, 18, 22, 27, 33, 41, 51, 63, 78, 97, 100, 100));
   EXPECT_THAT(first_sleeps_us(5, 3), ::testing::ElementsAre(5, 5, 5));
+  EXPECT_THAT(first_sleeps_us(1, 3), ::testing::ElementsAre(1, 1, 1));
 }
 
 TEST(PollBackoff, AZeroOrNegativeIntervalNeverSleeps) {

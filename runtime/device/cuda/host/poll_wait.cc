@@ -12,7 +12,7 @@ void poll_until_done(const std::function<PollStatus()>& query, const std::functi
                      const PollOptions& options, const std::function<std::string()>& describe) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  PollBackoff backoff(options.poll_interval);  // 10 µs first, doubling to poll_interval
+  PollBackoff backoff(options.poll_interval);  // 10 µs first, growing by a quarter to poll_interval
   for (;;) {
     const PollStatus status = query();
     between_polls();
