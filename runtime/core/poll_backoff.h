@@ -11,7 +11,7 @@
 // see a short transfer within tens of µs, and a longer one within ~25 % of the time
 // already waited (each sleep is about a quarter of the sum before it) — a wait ended by a
 // peer's late send (load imbalance, a few ms) is noticed promptly too, which doubling
-// (latency up to 100 % of the wait) did not: the demo's step was 9 % slower with it.
+// (latency up to 100 % of the wait) did not: the demo's step was up to 8 % slower with it.
 // A long wait still wakes the core only once per `longest`: at kFirst = 10 µs and
 // longest = 1 ms, the first 22 sleeps sum to 4.45 ms, so a wait of T ≫ 5 ms costs
 // ≈ T / longest + 22 wake-ups.
