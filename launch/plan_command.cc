@@ -79,8 +79,10 @@ void print_memory(std::ostream& os, const plan::MemoryEstimate& m) {
     os << "  " << std::left << std::setw(64) << t.name << std::right << std::setw(12) << plan::format_bytes(t.bytes)
        << (t.where == plan::Residence::kDevice ? "  device" : "  host") << '\n';
   }
-  os << "  " << std::left << std::setw(64) << "total on the device" << std::right << std::setw(12)
-     << plan::format_bytes(m.bytes_on(plan::Residence::kDevice)) << '\n';
+  const std::int64_t device_bytes = m.bytes_on(plan::Residence::kDevice);
+  // Everything on the host (the cpu backend's training): its total is the RAM per rank.
+  os << "  " << std::left << std::setw(64) << (device_bytes > 0 ? "total on the device" : "total in host memory")
+     << std::right << std::setw(12) << plan::format_bytes(device_bytes > 0 ? device_bytes : m.total_bytes()) << '\n';
 }
 
 // `--for bench`: what `ringattn bench` of the config will measure (one ring of sp ranks).
@@ -152,25 +154,33 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
   in.grad_bucket_mb = c.train().grad_bucket_mb();
 
   if (f.hardware.empty()) {
-    // Memory only: no profile says how fast.
+    // Memory only: no profile says how fast. Placed as `ringattn train` places it (and
+    // refuses a run that does not fit): the cpu backend keeps the model on the host, with
+    // no bf16 staging and no device copy of the logits; simt and cuda on the device.
+    const bool host = c.attention().backend() == config::BACKEND_CPU;
     plan::TrainShape shape;
     shape.model = in.model;
     shape.tokens = in.batch * layout::plan_shards(in.layout, in.sp, in.seq_len).shard_len;
     shape.eval_tokens = shape.tokens;  // eval_batches >= 1: every run evaluates at its end
-    shape.placement = plan::TrainPlacement::kDevice;
+    shape.placement = host ? plan::TrainPlacement::kHost : plan::TrainPlacement::kDevice;
     shape.precision = in.precision;
     const plan::MemoryEstimate m = plan::train_memory(shape);
     if (f.json) {
       nlohmann::json j = {{"sp", in.sp},
                           {"dp", in.dp},
                           {"tokens_per_rank", shape.tokens},
-                          {"device_bytes", m.bytes_on(plan::Residence::kDevice)}};
+                          {"placement", host ? "host" : "device"},
+                          {"device_bytes", m.bytes_on(plan::Residence::kDevice)},
+                          {"host_bytes", m.bytes_on(plan::Residence::kHost)}};
       std::cout << j.dump() << std::endl;
       return 0;
     }
     std::cout << "plan: " << world << " ranks (sp " << in.sp << " x dp " << in.dp << "), " << in.batch << " x "
               << in.seq_len << " tokens per step per ring, " << shape.tokens << " tokens per rank\n"
-              << "memory per rank (on a GPU; on the cpu backend all of it is RAM):\n";
+              << (host ? "memory per rank (attention.backend cpu: all of it in host memory):\n"
+                       : std::string("memory per rank (attention.backend ") +
+                             (c.attention().backend() == config::BACKEND_SIMT ? "simt" : "cuda") +
+                             ": the model on the device):\n");
     print_memory(std::cout, m);
     std::cout << "time: not estimated (pass --hardware configs/hardware/<gpu>.yaml)\n";
     return 0;

@@ -121,7 +121,11 @@ MemoryEstimate train_memory(const TrainShape& s) {
   // The ring of one layer's attention at a time, in the attention's storage (bf16 on the
   // device model, whose ring inputs are staged in bf16 beside the f32 q, k, v).
   const DType storage = device ? DType::kBF16 : DType::kF32;
-  m.append(ring_buffers({n, c.heads, c.kv_heads, c.head_dim, storage}));
+  MemoryEstimate ring = ring_buffers({n, c.heads, c.kv_heads, c.head_dim, storage});
+  if (!device) {
+    for (MemoryTerm& t : ring.terms) t.where = Residence::kHost;  // the cpu backend's device is host memory
+  }
+  m.append(ring);
   if (device) {
     m.add("bf16 staging of q, k, v, o, dout for the ring",
           n * (3 * c.q_features() + 2 * c.kv_features()) * 2 + n * kI32, Residence::kDevice);

@@ -60,8 +60,20 @@ grep -q "more sequence-parallel ranks" <<<"$out" || fail "no sequence-parallel a
 echo "ok: a plan that cannot fit says so"
 
 out=$("$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" 2>&1) || fail "memory-only plan: $out"
-grep -q "total on the device" <<<"$out" || fail "no memory table: $out"
+# The cpu backend trains in host memory: no device terms, the total is RAM per rank.
+grep -q "attention.backend cpu: all of it in host memory" <<<"$out" || fail "memory-only plan, cpu: no placement: $out"
+grep -q "total in host memory" <<<"$out" || fail "no memory table: $out"
+! grep -q "  device$" <<<"$out" || fail "memory-only plan, cpu: a term placed on a device: $out"
 grep -q "not estimated" <<<"$out" || fail "no note on the missing profile: $out"
+"$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" --json >"$tmp/cpu.json" || fail "memory-only plan --json"
+"$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" --set attention.backend=simt --set attention.dtype=bf16 --json >"$tmp/simt.json" ||
+  fail "memory-only plan --json, simt"
+python3 - "$tmp/cpu.json" "$tmp/simt.json" <<'PY' || fail "memory-only plan --json placements: $(cat "$tmp/cpu.json" "$tmp/simt.json")"
+import json, sys
+cpu, simt = (json.load(open(p)) for p in sys.argv[1:3])
+assert cpu["placement"] == "host" and cpu["device_bytes"] == 0 and cpu["host_bytes"] > 0, cpu
+assert simt["placement"] == "device" and simt["device_bytes"] > 0, simt
+PY
 
 printf 'name: x\nwarp_speed: 9\n' >"$tmp/bad.yaml"
 out=$("$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" --hardware "$tmp/bad.yaml" 2>&1); rc=$?

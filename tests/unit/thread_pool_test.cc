@@ -30,7 +30,10 @@ TEST(ThreadPool, TasksAreClaimedInIndexOrder) {
   ThreadPool pool(4);
   std::atomic<std::int64_t> done{0};
   pool.parallel_for(200, [&](std::int64_t t, int) {
-    while (done.load() != t) done.wait(done.load());
+    // Wait on the value just compared: `wait(done.load())` after a failed comparison could
+    // read t itself (stored in between) and then wait for a change only this task makes —
+    // the hang that a full ctest run here once hit.
+    for (std::int64_t seen = done.load(); seen != t; seen = done.load()) done.wait(seen);
     done.store(t + 1);
     done.notify_all();
   });

@@ -1,0 +1,65 @@
+// train_memory's placements (runtime/plan/memory_model.h): the cpu backend keeps
+// everything in host memory — the ring's buffers too, since its "device" is the host —
+// and has no bf16 staging and no device copy of the logits; the device placement has
+// both. The ring's K/V term is recomputed here from its definition (K and V in the
+// storage dtype plus int32 positions and segments, double-buffered), not taken from the
+// code under test.
+#include "runtime/plan/memory_model.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ra::plan {
+namespace {
+
+TrainShape shape(TrainPlacement placement) {
+  TrainShape s;
+  s.model.vocab = 256;
+  s.model.d_model = 64;
+  s.model.layers = 2;
+  s.model.heads = 4;
+  s.model.kv_heads = 4;
+  s.model.head_dim = 16;
+  s.model.mlp_hidden = 128;
+  s.tokens = 4096;
+  s.eval_tokens = 4096;
+  s.placement = placement;
+  return s;
+}
+
+const MemoryTerm* find(const MemoryEstimate& m, const std::string& prefix) {
+  for (const MemoryTerm& t : m.terms)
+    if (t.name.rfind(prefix, 0) == 0) return &t;
+  return nullptr;
+}
+
+TEST(TrainMemory, TheCpuBackendHoldsEverythingInHostMemory) {
+  const MemoryEstimate m = train_memory(shape(TrainPlacement::kHost));
+  for (const MemoryTerm& t : m.terms) EXPECT_EQ(t.where, Residence::kHost) << t.name;
+  EXPECT_EQ(m.bytes_on(Residence::kDevice), 0);
+  EXPECT_EQ(find(m, "bf16 staging"), nullptr);
+  EXPECT_EQ(find(m, "evaluation logits (device)"), nullptr);
+  const MemoryTerm* kv = find(m, "ring KV blocks");
+  ASSERT_NE(kv, nullptr);
+  const std::int64_t n = 4096, kv_bytes_per_token = 2 * 4 * 16 * 4 + 2 * 4;  // K, V f32 + positions, segments
+  EXPECT_EQ(kv->bytes, 2 * n * kv_bytes_per_token);
+  const MemoryTerm* logits = find(m, "evaluation logits (host)");
+  ASSERT_NE(logits, nullptr);
+  EXPECT_EQ(logits->bytes, n * 256 * 4);
+}
+
+TEST(TrainMemory, TheDevicePlacementStagesTheRingInBf16AndCopiesTheLogits) {
+  const MemoryEstimate m = train_memory(shape(TrainPlacement::kDevice));
+  EXPECT_NE(find(m, "bf16 staging"), nullptr);
+  EXPECT_NE(find(m, "evaluation logits (device)"), nullptr);
+  const MemoryTerm* kv = find(m, "ring KV blocks");
+  ASSERT_NE(kv, nullptr);
+  EXPECT_EQ(kv->where, Residence::kDevice);
+  const std::int64_t n = 4096, kv_bytes_per_token = 2 * 4 * 16 * 2 + 2 * 4;  // K, V bf16 + positions, segments
+  EXPECT_EQ(kv->bytes, 2 * n * kv_bytes_per_token);
+  EXPECT_GT(m.bytes_on(Residence::kDevice), 0);
+}
+
+}  // namespace
+}  // namespace ra::plan
