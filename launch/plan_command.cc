@@ -230,7 +230,9 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
                   static_cast<long long>(p.shard_tokens * p.in.batch), plan::format_bytes(p.device_bytes).c_str(),
                   p.fits ? "yes" : "NO", seconds(p.step_s).c_str(),
                   seconds(p.exposed_comm_s + p.grad_exposed_s).c_str(), p.tokens_per_s, 100 * p.mfu,
-                  i != best ? "" : p.fits ? "   <- recommended" : "   <- least memory (none fits)");
+                  i != best ? ""
+                  : p.fits  ? "   <- recommended"
+                            : "   <- least memory (none fits)");
     os << line;
   }
   if (!plans[best].fits) os << "none fits: " << plan::fit_advice(plans[best], hw) << '\n';

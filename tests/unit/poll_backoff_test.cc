@@ -25,7 +25,8 @@ TEST(PollBackoff, GrowsByAQuarterFromTenMicrosecondsUpToTheInterval) {
 }
 
 TEST(PollBackoff, AShortIntervalIsNeverExceeded) {
-  EXPECT_THAT(first_sleeps_us(100, 14), ::testing::ElementsAre(10, 12, 15, 18, 22, 27, 33, 41, 51, 63, 78, 97, 100, 100));
+  EXPECT_THAT(first_sleeps_us(100, 14),
+              ::testing::ElementsAre(10, 12, 15, 18, 22, 27, 33, 41, 51, 63, 78, 97, 100, 100));
   EXPECT_THAT(first_sleeps_us(5, 3), ::testing::ElementsAre(5, 5, 5));
   EXPECT_THAT(first_sleeps_us(1, 3), ::testing::ElementsAre(1, 1, 1));
 }

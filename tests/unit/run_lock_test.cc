@@ -86,9 +86,7 @@ TEST_F(RunLockTest, AHolderThatHasNotWrittenItsLineYetIsWaitedForAndNamed) {
 }
 
 TEST_F(RunLockTest, ARunThatEndsLeavesNoHolderLineBehind) {
-  {
-    RunLock first(dir_, "output directory", "ringattn train");
-  }
+  { RunLock first(dir_, "output directory", "ringattn train"); }
   EXPECT_EQ(fs::file_size(dir_ + "/.ringattn.lock"), 0u)
       << "a stale line would name an ended run to the next holder's contenders";
 }
