@@ -16,13 +16,16 @@
 namespace ra::comm::mpi {
 namespace {
 
-// CLOCK_MONOTONIC ns of the last SIGCONT that ended a stop (0: never), and how long that
-// stop was. steady_clock is CLOCK_MONOTONIC on Linux; clock_gettime is
+// CLOCK_MONOTONIC ns of the last continue that ended a stop (0: never), and how long
+// that stop was. steady_clock is CLOCK_MONOTONIC on Linux; clock_gettime is
 // async-signal-safe, and lock-free atomic loads and stores are too.
 std::atomic<std::int64_t> g_resumed_ns{0}, g_stopped_ns{0};
-// The heartbeat: a thread that stores the time every 100 ms. SIGCONT alone does not
-// mean the process was stopped — mpirun sends it to every rank when it ends a job — so
-// the handler counts a continue only when the heartbeat is more than a second old.
+// The heartbeat: a thread that stores the time every 100 ms. A stop shows as a heartbeat
+// more than a second old. SIGCONT alone does not mean the process was stopped — mpirun
+// sends it to every rank when it ends a job — so the handler counts a continue only when
+// the heartbeat is that old. Both the handler and the heartbeat thread check: after a
+// continue either may run first (the heartbeat's sleep expired during the stop), and the
+// one that runs second sees a fresh heartbeat or an already-recorded stop.
 std::atomic<std::int64_t> g_heartbeat_ns{0};
 constexpr std::int64_t kHeartbeatNs = 100'000'000, kStoppedNs = 1'000'000'000;
 static_assert(std::atomic<std::int64_t>::is_always_lock_free);
@@ -33,12 +36,17 @@ std::int64_t monotonic_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-extern "C" void on_sigcont(int) {
-  const std::int64_t now = monotonic_ns(), beat = g_heartbeat_ns.load(std::memory_order_relaxed);
-  if (beat == 0 || now - beat < kStoppedNs) return;  // a SIGCONT to a running process
+// Records a stop if the heartbeat is over a second old at `now`. The stop is recorded
+// before the heartbeat moves on, so a reader that sees the new heartbeat sees the stop.
+void record_if_stopped(std::int64_t now) {
+  const std::int64_t beat = g_heartbeat_ns.load(std::memory_order_acquire);
+  if (beat == 0 || now - beat < kStoppedNs) return;  // running (or a SIGCONT to a running process)
+  if (now - g_resumed_ns.load(std::memory_order_relaxed) < kStoppedNs) return;  // this stop is recorded
   g_stopped_ns.store(now - beat, std::memory_order_relaxed);
-  g_resumed_ns.store(now, std::memory_order_relaxed);
+  g_resumed_ns.store(now, std::memory_order_release);
 }
+
+extern "C" void on_sigcont(int) { record_if_stopped(monotonic_ns()); }
 
 }  // namespace
 
@@ -49,7 +57,9 @@ void watch_for_resume() {
   std::thread([] {  // detached: it only sleeps and stores; it ends with the process
     for (;;) {
       std::this_thread::sleep_for(std::chrono::nanoseconds(kHeartbeatNs));
-      g_heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+      const std::int64_t now = monotonic_ns();
+      record_if_stopped(now);
+      g_heartbeat_ns.store(now, std::memory_order_release);
     }
   })
       .detach();
@@ -150,7 +160,7 @@ void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statu
       std::snprintf(tail, sizeof tail, " after %.2f s (deadline comm_timeout = %.2f s)",
                     std::chrono::duration<double>(elapsed).count(),
                     std::chrono::duration<double>(options.timeout).count());
-      const std::int64_t resumed_ns = g_resumed_ns.load(std::memory_order_relaxed);
+      const std::int64_t resumed_ns = g_resumed_ns.load(std::memory_order_acquire);
       const double resumed_ago_s = resumed_ns == 0 ? -1.0 : static_cast<double>(monotonic_ns() - resumed_ns) * 1e-9;
       const double resumed_stop_s = static_cast<double>(g_stopped_ns.load(std::memory_order_relaxed)) * 1e-9;
       // A continue counts if it came during this wait or shortly before it: within a

@@ -33,10 +33,10 @@ enum class Pending : std::uint8_t { kCancel, kAbandon };
 void wait_all(std::vector<MPI_Request>& requests, std::vector<MPI_Status>& statuses, const CommOptions& options,
               Pending pending_policy, const std::function<std::string(const std::vector<bool>& pending)>& describe);
 
-// Starts a heartbeat thread (a store every 100 ms) and a SIGCONT handler that records
-// when this process was continued after being stopped for over a second (for the message
-// above; a SIGCONT to a running process, as mpirun sends every rank at teardown, is not
-// counted). Called by run_on_world; idempotent.
+// Starts a heartbeat thread (a store every 100 ms) and a SIGCONT handler; both record
+// when this process was continued after being stopped for over a second (a heartbeat
+// over a second old; for the message above; a SIGCONT to a running process, as mpirun
+// sends every rank at teardown, is not counted). Called by run_on_world; idempotent.
 void watch_for_resume();
 
 // What wait_all appends when this rank itself was stopped: `stopped_s` of the wait not
