@@ -25,6 +25,20 @@ int launch_rank() {
   return 0;
 }
 
+// A usage error found before MPI starts, which every rank finds alike: rank 0 says it in
+// one line; the other ranks say nothing and give rank 0 time to — a rank that exits first
+// makes mpirun end the job, and rank 0 could be killed before its line is out (seen on a
+// loaded host). mpirun ends the waiting ranks when rank 0 exits; 5 s bounds the wait if
+// rank 0 never does.
+int usage_exit(const std::string& line) {
+  if (launch_rank() == 0) {
+    std::cerr << line << std::flush;
+  } else {
+    ::sleep(5);
+  }
+  return static_cast<int>(ra::ExitCode::kUsage);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,16 +64,11 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Under mpirun every rank parses the same flags: one line from rank 0 is enough.
-    if (launch_rank() == 0)
-      std::cerr << "ringattn: usage error: " << ra::printable(e.what()) << " (see ringattn --help)\n";
-    return static_cast<int>(ra::ExitCode::kUsage);
+    return usage_exit("ringattn: usage error: " + ra::printable(e.what()) + " (see ringattn --help)\n");
   }
   const std::string refusal = ra::launch::root_refusal(
       ::geteuid(), allow_root ? ra::launch::RootPermission::kGiven : ra::launch::RootPermission::kNotGiven);
-  if (!refusal.empty()) {
-    if (launch_rank() == 0) std::cerr << "ringattn: usage error: " << refusal << '\n';
-    return static_cast<int>(ra::ExitCode::kUsage);
-  }
+  if (!refusal.empty()) return usage_exit("ringattn: usage error: " + refusal + "\n");
   // A GEMM library that runs far below this CPU (OpenBLAS's core detection) is said once,
   // before any work: a silent several-fold slowdown is worse than a line on stderr.
   if (const std::string warning = ra::gemm::startup_warning(); !warning.empty() && launch_rank() == 0)
