@@ -1,12 +1,17 @@
 // `ringattn calibrate --out F [--threads N] [--len L]` under `mpirun -n P`: measures this
 // machine the way the ring uses it and writes a hardware profile of `ringattn plan`'s form
 // (configs/hardware/*.yaml): the attention kernels' GFLOP/s forward and backward in fp32
-// and bf16 (every rank at once, as in the ring: the slowest rank's figure), the link
+// and bf16 (every rank at once, as in the ring: the slowest rank's figure), their tiles
+// and the premium of a tile the mask cuts (causal against bidirectional blocks), the
+// rate of the ring's own memory passes (an f32 sum), the link
 // between ranks 0 and 1 (latency of an 8-byte exchange, bandwidth of 16 MiB ones), and
 // the memory a rank of this node can use. With one rank the link is not measured and the
 // profile says so (docs/scaling.md, "Calibrating this machine").
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <ctime>
 #include <fstream>
@@ -15,6 +20,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "comm/collectives.h"
@@ -22,9 +28,14 @@
 #include "launch/commands.h"
 #include "runtime/backend/backend.h"
 #include "runtime/bench/kernel_bench.h"
+#include "runtime/bench/ring_bench.h"
 #include "runtime/core/error.h"
 #include "runtime/io/atomic_file.h"
+#include "runtime/plan/bench_plan.h"
+#include "runtime/plan/hardware.h"
 #include "runtime/plan/memory_guard.h"
+#include "runtime/plan/time_model.h"
+#include "runtime/trace/timeline.h"
 
 namespace ra::launch {
 namespace {
@@ -47,9 +58,28 @@ std::string cpu_model() {
   return "unknown CPU";
 }
 
-double min_over_ranks(comm::Communicator& c, double x) {
-  c.all_reduce(TensorView(&x, DType::kF64, Shape{1}), comm::ReduceOp::kMin);
+double max_over_ranks(comm::Communicator& c, double x) {
+  c.all_reduce(TensorView(&x, DType::kF64, Shape{1}), comm::ReduceOp::kMax);
   return x;
+}
+
+// A square tile side for the time model (time_model.h, TileCost): the geometric mean of
+// the kernels' q_rows × k_cols (equal in the defaults).
+std::int64_t square_side(const backend::TileShape& t) {
+  return static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(t.q_rows * t.k_cols))));
+}
+
+// What a tile the mask cuts costs against a full one, from a causal and a bidirectional
+// block of `len` timed alike: t_causal / t_bidir = (full + κ·partial) / len², with full
+// and partial the causal block's tile areas (block_work with κ = 0 and 1). At least 1: a
+// cut tile does all of a full one's products (below 1 is timing noise).
+double partial_tile_cost(double causal_s, double bidirectional_s, std::int64_t len, std::int64_t tile) {
+  const numerics::MaskRule causal{numerics::MaskKind::kCausal, 0};
+  const double full = plan::block_work(0, 0, len, causal, {tile, 0.0});
+  const double partial = plan::block_work(0, 0, len, causal, {tile, 1.0}) - full;
+  if (tile <= 1 || partial <= 0 || bidirectional_s <= 0) return 1.0;
+  const double area = static_cast<double>(len) * static_cast<double>(len);
+  return std::max(1.0, (causal_s / bidirectional_s * area - full) / partial);
 }
 
 // Seconds of one exchange round trip between ranks 0 and 1 of `bytes` each way (median).
@@ -85,15 +115,123 @@ double round_trip_seconds(comm::Communicator& world, device::Device& dev, device
   return med;
 }
 
+// The kernels computing on their own thread while it lives (forward passes over a
+// 1,024-token block, one after another): the ring's situation for the link, whose
+// transfers share the rank's cores with the compute on a CPU node.
+class ComputeLoad {
+ public:
+  explicit ComputeLoad(const backend::BackendOptions& bo) : op_(backend::make_block_op(bo)) {
+    thread_ = std::thread([this] {
+      bench::KernelBenchOptions o;
+      o.len = 1024;
+      o.warmup_reps = 0;
+      o.timed_reps = 1;
+      while (!stop_.load()) bench::run_kernel_bench(*op_, o);
+    });
+  }
+  ComputeLoad(const ComputeLoad&) = delete;
+  ComputeLoad& operator=(const ComputeLoad&) = delete;
+  ~ComputeLoad() {
+    stop_.store(true);
+    thread_.join();
+  }
+
+ private:
+  std::unique_ptr<kernels::AttentionBlockOp> op_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// The ring's own memory passes (zeroing and summing the f32 dK/dV, packing K/V: the time
+// model's M / B_mem): dst += src over two 8 MiB f32 buffers — the dK/dV of a 4,096-token
+// block — on every rank at once; bytes read and written per second (median of 9), the
+// slowest rank's.
+double memory_gbps(comm::Communicator& world, ring::Backend& be) {
+  constexpr std::int64_t kElems = 2 << 20;
+  constexpr std::size_t kBytes = kElems * sizeof(float);
+  const std::unique_ptr<device::DeviceBuffer> dst = be.device->allocate(kBytes), src = be.device->allocate(kBytes);
+  const TensorView d = dst->view(DType::kF32, Shape{kElems}), s = src->view(DType::kF32, Shape{kElems});
+  be.device->fill_zero(d, *be.compute);
+  be.device->fill_zero(s, *be.compute);
+  be.compute->synchronize();
+  std::vector<double> samples;
+  world.barrier();
+  for (int i = 0; i < 10; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    be.device->add_f32(d, s, *be.compute);
+    be.compute->synchronize();
+    if (i > 0) samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(samples.begin(), samples.end());
+  return 3.0 * static_cast<double>(kBytes) / max_over_ranks(world, samples[samples.size() / 2]) * 1e-9;
+}
+
+struct Link {
+  double latency_us = 0, gbps = 0;
+};
+
+// Latency (half an 8-byte round trip) and bandwidth (16 MiB round trips, less the
+// latency) between ranks 0 and 1.
+Link measure_link(comm::Communicator& world, ring::Backend& be) {
+  const double small = round_trip_seconds(world, *be.device, *be.comm_stream, 8, 50);
+  constexpr std::size_t kBig = 16u << 20;
+  const double big = round_trip_seconds(world, *be.device, *be.comm_stream, kBig, 5);
+  return {small / 2 * 1e6, static_cast<double>(kBig) / std::max(1e-9, big / 2 - small / 2) * 1e-9};
+}
+
+// The ring's per-step overhead beyond what the model has measured so far (kernels, hops,
+// memory passes): thread handoffs between the compute and comm streams, the comm
+// thread's polling, the transfers' share of the cores. Rings of 512 tokens per rank —
+// bidirectional and contiguous, a shape the validation grid (scripts/plan_validate.sh)
+// does not contain — in fp32 and bf16, measured against plan_bench on the profile so far;
+// per step and pass, the mean of both dtypes, at least 0. {fwd, bwd} seconds.
+std::array<double, 2> ring_step_overhead(comm::Communicator& world, ring::Backend& be, trace::Timeline& timeline,
+                                         const plan::HardwareProfile& h, int threads) {
+  constexpr std::int64_t kTokens = 512;
+  std::array<double, 2> sum{};
+  for (DType dtype : {DType::kF32, DType::kBF16}) {
+    bench::RingBenchOptions o;
+    o.layout = layout::Layout::kContiguous;
+    o.seq_len = kTokens * world.size();
+    o.mask = {numerics::MaskKind::kBidirectional, 0};
+    o.dtype = dtype;
+    o.threads = threads;
+    o.warmup_reps = 1;
+    o.timed_reps = 5;
+    const bench::RingBenchResult r = bench::run_ring_bench(be.context(), timeline, o);
+    plan::BenchInputs in;
+    in.seq_len = o.seq_len;
+    in.sp = world.size();
+    in.storage = dtype;
+    in.mask = o.mask;
+    in.layout = o.layout;
+    const plan::BenchPlan p = plan::plan_bench(in, h);
+    const double steps = static_cast<double>(r.last_step + 1);
+    sum[0] += std::max(0.0, (r.fwd_seconds - p.ring.fwd_s) / steps);
+    sum[1] += std::max(0.0, (r.bwd_seconds - p.ring.bwd_s) / steps);
+  }
+  return {sum[0] / 2, sum[1] / 2};
+}
+
 int run(const CalibrateFlags& f) {
   return comm::mpi::run_on_world(
       comm::CommOptions{},
       [&](comm::Communicator& world) {
+        trace::Timeline timeline(world.rank());  // the ring bench's observer (exposed waits)
         backend::BackendOptions bo;
         bo.threads = f.threads;
+        bo.observer = &timeline;
         const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);  // also ends the startup watch
-        // Kernels: every rank at once (the ring's situation), the slowest rank's rate.
+        plan::HardwareProfile h;
+        // Kernels: every rank at once (the ring's situation), the slowest rank's rate on
+        // a bidirectional block (every tile full), and the same block causal for the
+        // premium of the tiles the mask cuts (the diagonal's): the time model's
+        // TileCost. The rate is flat over block size from 512 tokens up on the CPU
+        // kernels (docs/scaling.md), so one size is measured.
+        const backend::KernelTiles tiles = backend::kernel_tiles(bo);
+        const std::int64_t tile[2] = {square_side(tiles.forward), square_side(tiles.backward)};
         double tflops[2][2] = {};  // [bf16][backward]
+        double cost[2][2] = {};    // [bf16][backward]: partial_tile_cost
         for (int bf16 = 0; bf16 < 2; ++bf16) {
           for (int bwd = 0; bwd < 2; ++bwd) {
             bench::KernelBenchOptions o;
@@ -101,26 +239,52 @@ int run(const CalibrateFlags& f) {
             o.dtype = bf16 ? DType::kBF16 : DType::kF32;
             o.len = f.len;
             o.threads = f.threads;
-            o.timed_reps = 3;
+            o.timed_reps = 5;
             world.barrier();
-            const bench::KernelBenchResult r = bench::run_kernel_bench(*be->op, o);
-            tflops[bf16][bwd] = min_over_ranks(world, r.gflops) * 1e-3;
+            const double full_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
+            o.mask = numerics::MaskKind::kCausal;
+            world.barrier();
+            const double causal_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
+            o.mask = numerics::MaskKind::kBidirectional;
+            tflops[bf16][bwd] =
+                std::max(1e-6, bench::attention_flops(o.op, f.len, o.head_dim, o.heads, {o.mask, 0}) / full_s * 1e-12);
+            cost[bf16][bwd] = partial_tile_cost(causal_s, full_s, f.len, tile[bwd]);
           }
         }
-        // The link between ranks 0 and 1.
-        double latency_us = 0, gbps = 0;
+        h.peak_tflops_fp32 = h.attention_tflops_fp32_fwd = tflops[0][0];
+        h.peak_tflops_bf16 = h.attention_tflops_bf16_fwd = tflops[1][0];
+        h.attention_tflops_fp32_bwd = tflops[0][1];
+        h.attention_tflops_bf16_bwd = tflops[1][1];
+        h.attention_efficiency = h.gemm_efficiency = 1;
+        if (tile[0] > 1 && tile[1] > 1) {
+          // One premium per pass: the mean of fp32's and bf16's (they agree within noise).
+          h.attention_tile_tokens_fwd = tile[0];
+          h.attention_tile_tokens_bwd = tile[1];
+          h.attention_partial_tile_cost_fwd = (cost[0][0] + cost[1][0]) / 2;
+          h.attention_partial_tile_cost_bwd = (cost[0][1] + cost[1][1]) / 2;
+        }
+        h.memory_gbps = memory_gbps(world, *be);
+        // The link between ranks 0 and 1, idle and while every rank computes (what the
+        // ring sees: on a CPU node the transfers share the cores with the kernels). The
+        // profile takes the latter. One rank: placeholders (its ring never hops).
+        Link idle{10, 1}, loaded{10, 1};
         const bool link = world.size() >= 2;
         if (link) {
-          const double small = round_trip_seconds(world, *be->device, *be->comm_stream, 8, 50);
-          constexpr std::size_t kBig = 16u << 20;
-          const double big = round_trip_seconds(world, *be->device, *be->comm_stream, kBig, 5);
-          latency_us = small / 2 * 1e6;
-          gbps = static_cast<double>(kBig) / std::max(1e-9, big / 2 - small / 2) * 1e-9;
+          idle = measure_link(world, *be);
+          const ComputeLoad load(bo);
+          loaded = measure_link(world, *be);
         }
         const comm::NodeLocal local = comm::node_local_rank(world);
+        h.gpus_per_node = local.local_size;
+        h.intra_node_gbps = h.inter_node_gbps = loaded.gbps;
+        h.intra_node_latency_us = h.inter_node_latency_us = loaded.latency_us;
+        const std::array<double, 2> overhead_s = ring_step_overhead(world, *be, timeline, h, f.threads);
+        h.ring_step_overhead_us_fwd = overhead_s[0] * 1e6;
+        h.ring_step_overhead_us_bwd = overhead_s[1] * 1e6;
         const plan::MemoryAvailable mem = plan::available_memory();
         if (world.rank() != 0) return 0;
-        const double gib = static_cast<double>(mem.bytes) / (1024.0 * 1024 * 1024) / local.local_size;
+        h.device_memory_gib =
+            std::max(0.01, static_cast<double>(mem.bytes) / (1024.0 * 1024 * 1024) / local.local_size);
         const std::time_t now = std::time(nullptr);
         char date[32];
         std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
@@ -130,25 +294,41 @@ int run(const CalibrateFlags& f) {
           << " rank(s), " << f.threads << " kernel thread(s) per rank, blocks of " << f.len
           << " tokens, 4 heads, D = 64.\n"
           << "# Attention rates are the slowest rank's while every rank computes (the ring's situation); the\n"
-          << "# link is ranks 0-1 (MPI): latency = half an 8-byte round trip, bandwidth from 16 MiB ones.\n";
+          << "# link is ranks 0-1 (MPI): latency = half an 8-byte round trip, bandwidth from 16 MiB ones,\n"
+          << "# measured while every rank computes (the ring's situation); idle: " << idle.latency_us << " us, "
+          << idle.gbps << " GB/s.\n";
         if (!link) y << "# One rank: the link was not measured (the figures below are placeholders).\n";
         y << "name: \"" << cpu_model() << " (calibrated)\"\n"
           << "source: \"ringattn calibrate " << date << "\"\n"
-          << "device_memory_gib: " << std::max(0.01, gib) << "   # " << mem.source << ", over " << local.local_size
+          << "device_memory_gib: " << h.device_memory_gib << "   # " << mem.source << ", over " << local.local_size
           << " rank(s) of this node\n"
-          << "peak_tflops_bf16: " << std::max(1e-6, tflops[1][0]) << "\n"
-          << "peak_tflops_fp32: " << std::max(1e-6, tflops[0][0]) << "\n"
+          << "peak_tflops_bf16: " << h.peak_tflops_bf16 << "\n"
+          << "peak_tflops_fp32: " << h.peak_tflops_fp32 << "\n"
           << "attention_efficiency: 1   # the rates below are measured\n"
           << "gemm_efficiency: 1\n"
-          << "gpus_per_node: " << local.local_size << "   # ranks per node\n"
-          << "intra_node_gbps: " << (link ? gbps : 1.0) << "\n"
-          << "intra_node_latency_us: " << (link ? latency_us : 10.0) << "\n"
-          << "inter_node_gbps: " << (link ? gbps : 1.0) << "   # one node measured: as inside it\n"
-          << "inter_node_latency_us: " << (link ? latency_us : 10.0) << "\n"
-          << "attention_tflops_fp32_fwd: " << std::max(1e-6, tflops[0][0]) << "\n"
-          << "attention_tflops_fp32_bwd: " << std::max(1e-6, tflops[0][1]) << "\n"
-          << "attention_tflops_bf16_fwd: " << std::max(1e-6, tflops[1][0]) << "\n"
-          << "attention_tflops_bf16_bwd: " << std::max(1e-6, tflops[1][1]) << "\n";
+          << "memory_gbps: " << h.memory_gbps << "   # dst += src over 8 MiB f32 buffers, every rank at once\n"
+          << "gpus_per_node: " << h.gpus_per_node << "   # ranks per node\n"
+          << "intra_node_gbps: " << h.intra_node_gbps << "\n"
+          << "intra_node_latency_us: " << h.intra_node_latency_us << "\n"
+          << "inter_node_gbps: " << h.inter_node_gbps << "   # one node measured: as inside it\n"
+          << "inter_node_latency_us: " << h.inter_node_latency_us << "\n"
+          << "attention_tflops_fp32_fwd: " << h.attention_tflops_fp32_fwd << "\n"
+          << "attention_tflops_fp32_bwd: " << h.attention_tflops_fp32_bwd << "\n"
+          << "attention_tflops_bf16_fwd: " << h.attention_tflops_bf16_fwd << "\n"
+          << "attention_tflops_bf16_bwd: " << h.attention_tflops_bf16_bwd << "\n";
+        if (h.attention_tile_tokens_fwd > 0) {
+          y << "# The kernels' tiles, and what a tile the mask cuts costs against a full one (causal\n"
+            << "# against bidirectional blocks of " << f.len << " tokens; fp32 " << cost[0][0] << " / " << cost[0][1]
+            << ", bf16 " << cost[1][0] << " / " << cost[1][1] << " forward / backward).\n"
+            << "attention_tile_tokens_fwd: " << h.attention_tile_tokens_fwd << "\n"
+            << "attention_tile_tokens_bwd: " << h.attention_tile_tokens_bwd << "\n"
+            << "attention_partial_tile_cost_fwd: " << h.attention_partial_tile_cost_fwd << "\n"
+            << "attention_partial_tile_cost_bwd: " << h.attention_partial_tile_cost_bwd << "\n";
+        }
+        y << "# The ring's per-step overhead beyond the above (rings of 512 tokens per rank, bidirectional,\n"
+          << "# contiguous, fp32 and bf16, against the model on the figures above).\n"
+          << "ring_step_overhead_us_fwd: " << h.ring_step_overhead_us_fwd << "\n"
+          << "ring_step_overhead_us_bwd: " << h.ring_step_overhead_us_bwd << "\n";
         io::write_file_atomically(f.out, y.str(), {io::IfTargetExists::kReplace, &io::throw_error<UsageError>});
         std::cout << y.str() << "written: " << f.out << '\n';
         return 0;

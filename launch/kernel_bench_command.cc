@@ -19,6 +19,7 @@ struct KernelBenchFlags {
   std::string dtype = "fp32";
   std::int64_t head_dim = 64, heads = 4, kv_heads = 0, len = 4096;
   bool causal = false, json = false;
+  std::int32_t window = 0;
   int threads = 1, reps = 5, warmup = 1;
 };
 
@@ -41,6 +42,9 @@ void add_kernel_bench_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 1 << 24))
       ->capture_default_str();
   cmd->add_flag("--causal", flags->causal, "causal mask (default: bidirectional)");
+  cmd->add_option("--window", flags->window, "sliding window: each query sees the keys within this distance (0: none)")
+      ->check(CLI::Range(0, 1 << 30))
+      ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "worker threads")->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--reps", flags->reps, "timed repetitions (median reported)")
       ->check(CLI::Range(1, 1000))
@@ -82,6 +86,7 @@ void add_kernel_bench_command(CLI::App& app, Action& action) {
         o.kv_heads = flags->kv_heads > 0 ? flags->kv_heads : flags->heads;
         o.len = flags->len;
         o.mask = flags->causal ? numerics::MaskKind::kCausal : numerics::MaskKind::kBidirectional;
+        o.window = flags->window;
         o.threads = flags->threads;
         o.timed_reps = flags->reps;
         o.warmup_reps = flags->warmup;

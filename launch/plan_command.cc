@@ -114,6 +114,16 @@ int run_bench(const config::RunConfig& c, const PlanFlags& f) {
                               {"ring_steps", b.ring.steps},
                               {"fwd_seconds", b.ring.fwd_s},
                               {"bwd_seconds", b.ring.bwd_s},
+                              // What the passes are made of (time_model.h): the blocks'
+                              // compute, exposed hops, memory passes, per-step overhead.
+                              {"fwd_compute_seconds", b.ring.fwd_compute_s},
+                              {"bwd_compute_seconds", b.ring.bwd_compute_s},
+                              {"fwd_exposed_seconds", b.ring.fwd_exposed_s},
+                              {"bwd_exposed_seconds", b.ring.bwd_exposed_s},
+                              {"fwd_memory_seconds", b.ring.fwd_memory_s},
+                              {"bwd_memory_seconds", b.ring.bwd_memory_s},
+                              {"fwd_overhead_seconds", b.ring.fwd_overhead_s},
+                              {"bwd_overhead_seconds", b.ring.bwd_overhead_s},
                               {"ring_efficiency", b.ring_efficiency},
                               {"exposed_comm_fraction", b.exposed_fraction},
                               {"tokens_per_s", b.tokens_per_s},

@@ -70,6 +70,14 @@ Kernels parse_kernels(std::string_view name) {
   throw UsageError("backend '" + std::string(name) + "' is not one of cpu, simt, cuda");
 }
 
+KernelTiles kernel_tiles(const BackendOptions& o) {
+  if (o.kernels != Kernels::kCpu) return {};
+  const kernels::cpu::CpuAttentionOptions defaults;
+  const kernels::cpu::TileSizes f = tiles_or(o.forward_tiles, defaults.forward);
+  const kernels::cpu::TileSizes b = tiles_or(o.backward_tiles, defaults.backward);
+  return {{f.q_rows, f.k_cols}, {b.q_rows, b.k_cols}};
+}
+
 std::unique_ptr<kernels::AttentionBlockOp> make_block_op(const BackendOptions& o) {
   switch (o.kernels) {
     case Kernels::kCpu: {

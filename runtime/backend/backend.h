@@ -51,6 +51,14 @@ const char* kernels_name(Kernels k);
 // "cpu", "simt", "cuda" → Kernels; anything else is a UsageError naming the choices.
 Kernels parse_kernels(std::string_view name);
 
+// The tiles the block operation of `options` cuts a block into (`ringattn calibrate`
+// writes them into the time model's profile): the CPU kernels' (attention.tiles, or their
+// defaults); {} for the CUDA kernels (not modelled: their tiles are per kernel and arch).
+struct KernelTiles {
+  TileShape forward, backward;
+};
+KernelTiles kernel_tiles(const BackendOptions& options);
+
 // The block operation alone, on host memory (kernel-bench, tests of the operation).
 std::unique_ptr<kernels::AttentionBlockOp> make_block_op(const BackendOptions& options);
 

@@ -31,11 +31,18 @@ void fill_random(const TensorView& t, std::mt19937_64& rng) {
 
 }  // namespace
 
-double attention_flops(KernelOp op, std::int64_t lq, std::int64_t lk, std::int64_t head_dim, std::int64_t heads,
-                       numerics::MaskKind mask) {
-  double f = 4.0 * static_cast<double>(lq) * static_cast<double>(lk) * static_cast<double>(head_dim) *
-             static_cast<double>(heads);
-  if (mask == numerics::MaskKind::kCausal) f *= 0.5;
+double attention_flops(KernelOp op, std::int64_t len, std::int64_t head_dim, std::int64_t heads,
+                       const numerics::MaskRule& mask) {
+  // Query i sees keys j with i − j in [lo, hi] ∩ [i − (L−1), i]: count per row.
+  const std::int64_t w = mask.window > 0 ? mask.window : len;
+  double pairs = 0;
+  for (std::int64_t i = 0; i < len; ++i) {
+    const std::int64_t before = std::min<std::int64_t>(i, w - 1);  // keys j < i
+    const std::int64_t after =
+        mask.kind == numerics::MaskKind::kCausal ? 0 : std::min<std::int64_t>(len - 1 - i, w - 1);
+    pairs += static_cast<double>(before + after + 1);
+  }
+  const double f = 4.0 * pairs * static_cast<double>(head_dim) * static_cast<double>(heads);
   return op == KernelOp::kBackward ? 2.5 * f : f;
 }
 
@@ -73,6 +80,7 @@ KernelBenchResult run_kernel_bench(kernels::AttentionBlockOp& op, const KernelBe
   }
   kernels::MaskSpec mask;
   mask.rule.kind = o.mask;
+  mask.rule.window = o.window;
   mask.scale = 1.0f / std::sqrt(static_cast<float>(d));
   const kernels::TokenMeta meta{pos, seg};
   const kernels::SoftmaxState state{acc_buf.view(DType::kF32, q_shape), max_buf.view(DType::kF32, rows),
@@ -121,7 +129,7 @@ KernelBenchResult run_kernel_bench(kernels::AttentionBlockOp& op, const KernelBe
     if (rep >= o.warmup_reps) r.samples_seconds.push_back(dt);
   }
   r.seconds = median(r.samples_seconds, EvenCount::kMeanOfMiddles);
-  r.gflops = attention_flops(o.op, l, l, d, hq, o.mask) / r.seconds / 1e9;
+  r.gflops = attention_flops(o.op, l, d, hq, mask.rule) / r.seconds / 1e9;
   return r;
 }
 
@@ -134,6 +142,7 @@ std::string to_json_line(const KernelBenchResult& r) {
                       {"kv_heads", o.kv_heads},
                       {"len", o.len},
                       {"causal", o.mask == numerics::MaskKind::kCausal},
+                      {"window", o.window},
                       {"threads", o.threads},
                       {"reps", o.timed_reps},
                       {"seconds", r.seconds},
@@ -144,15 +153,15 @@ std::string to_json_line(const KernelBenchResult& r) {
 
 void print_table(std::ostream& os, const std::vector<KernelBenchResult>& results) {
   os << std::left << std::setw(5) << "op" << std::setw(6) << "dtype" << std::right << std::setw(6) << "D"
-     << std::setw(7) << "Hq" << std::setw(7) << "Hkv" << std::setw(8) << "L" << std::setw(8) << "causal" << std::setw(9)
-     << "threads" << std::setw(12) << "median s" << std::setw(10) << "GFLOP/s" << '\n';
+     << std::setw(7) << "Hq" << std::setw(7) << "Hkv" << std::setw(8) << "L" << std::setw(8) << "causal" << std::setw(8)
+     << "window" << std::setw(9) << "threads" << std::setw(12) << "median s" << std::setw(10) << "GFLOP/s" << '\n';
   for (const KernelBenchResult& r : results) {
     const KernelBenchOptions& o = r.options;
     os << std::left << std::setw(5) << op_name(o.op) << std::setw(6) << dtype_label(o.dtype) << std::right
        << std::setw(6) << o.head_dim << std::setw(7) << o.heads << std::setw(7) << o.kv_heads << std::setw(8) << o.len
-       << std::setw(8) << (o.mask == numerics::MaskKind::kCausal ? "yes" : "no") << std::setw(9) << o.threads
-       << std::setw(12) << std::fixed << std::setprecision(4) << r.seconds << std::setw(10) << std::setprecision(1)
-       << r.gflops << '\n';
+       << std::setw(8) << (o.mask == numerics::MaskKind::kCausal ? "yes" : "no") << std::setw(8) << o.window
+       << std::setw(9) << o.threads << std::setw(12) << std::fixed << std::setprecision(4) << r.seconds << std::setw(10)
+       << std::setprecision(1) << r.gflops << '\n';
   }
 }
 

@@ -24,6 +24,7 @@ struct KernelBenchOptions {
   std::int64_t kv_heads = 4;
   std::int64_t len = 4096;
   numerics::MaskKind mask = numerics::MaskKind::kBidirectional;
+  std::int32_t window = 0;  // a sliding window of this many keys (0: none)
   int threads = 1;
   int warmup_reps = 1;
   int timed_reps = 5;
@@ -36,9 +37,11 @@ struct KernelBenchResult {
   std::vector<double> samples_seconds;
 };
 
-// FLOPs of one op: forward 4·Lq·Lk·D·Hq (halved when causal), backward 2.5× forward.
-double attention_flops(KernelOp op, std::int64_t lq, std::int64_t lk, std::int64_t head_dim, std::int64_t heads,
-                       numerics::MaskKind mask);
+// FLOPs of one op on an L × L block at positions 0..L−1: forward 4·pairs·D·Hq over the
+// visible (query, key) pairs (L² bidirectional, L(L+1)/2 causal, fewer under a window),
+// backward 2.5× forward.
+double attention_flops(KernelOp op, std::int64_t len, std::int64_t head_dim, std::int64_t heads,
+                       const numerics::MaskRule& mask);
 
 // Times `op` (built by the composition root for the chosen backend) on host memory.
 KernelBenchResult run_kernel_bench(kernels::AttentionBlockOp& op, const KernelBenchOptions& options);

@@ -18,7 +18,7 @@ BenchPlan plan_bench(const BenchInputs& in, const HardwareProfile& hw) {
   p.layout = in.layout;
   b.ring = ring_time(p, m);
   const double ring_s = b.ring.fwd_s + b.ring.bwd_s;
-  const double alone_s = b.ring.fwd_flops / m.attention_flops_per_s + b.ring.bwd_flops / m.attention_bwd_flops_per_s;
+  const double alone_s = b.ring.fwd_compute_s + b.ring.bwd_compute_s;
   b.ring_efficiency = ring_s > 0 ? alone_s / ring_s : 0.0;
   b.exposed_fraction = ring_s > 0 ? (b.ring.fwd_exposed_s + b.ring.bwd_exposed_s) / ring_s : 0.0;
   b.tokens_per_s = ring_s > 0 ? static_cast<double>(in.seq_len) / ring_s : 0.0;

@@ -45,7 +45,14 @@ HardwareProfile load_hardware_profile(const std::string& path) {
                                               "attention_tflops_fp32_bwd",
                                               "attention_tflops_bf16_fwd",
                                               "attention_tflops_bf16_bwd",
+                                              "attention_tile_tokens_fwd",
+                                              "attention_tile_tokens_bwd",
+                                              "attention_partial_tile_cost_fwd",
+                                              "attention_partial_tile_cost_bwd",
+                                              "ring_step_overhead_us_fwd",
+                                              "ring_step_overhead_us_bwd",
                                               "device_memory_gib",
+                                              "memory_gbps",
                                               "peak_tflops_bf16",
                                               "peak_tflops_fp32",
                                               "attention_efficiency",
@@ -75,10 +82,28 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   h.inter_node_gbps = number(root, path, "inter_node_gbps", 1e-3, 1e6);
   h.inter_node_latency_us = number(root, path, "inter_node_latency_us", 0, 1e6);
   const auto optional = [&](const char* key) { return root[key] ? number(root, path, key, 1e-9, 1e6) : 0.0; };
+  h.memory_gbps = optional("memory_gbps");
   h.attention_tflops_fp32_fwd = optional("attention_tflops_fp32_fwd");
   h.attention_tflops_fp32_bwd = optional("attention_tflops_fp32_bwd");
   h.attention_tflops_bf16_fwd = optional("attention_tflops_bf16_fwd");
   h.attention_tflops_bf16_bwd = optional("attention_tflops_bf16_bwd");
+  const auto tile = [&](const char* key) {
+    if (!root[key]) return std::int64_t{0};
+    const double v = number(root, path, key, 0, 1 << 20);
+    if (v != static_cast<double>(static_cast<std::int64_t>(v))) {
+      throw UsageError(path + ":" + std::to_string(root[key].Mark().line + 1) + ": `" + key +
+                       "` = " + root[key].Scalar() + " is not a whole number of tokens");
+    }
+    return static_cast<std::int64_t>(v);
+  };
+  h.attention_tile_tokens_fwd = tile("attention_tile_tokens_fwd");
+  h.attention_tile_tokens_bwd = tile("attention_tile_tokens_bwd");
+  const auto cost = [&](const char* key) { return root[key] ? number(root, path, key, 1, 100) : 1.0; };
+  h.attention_partial_tile_cost_fwd = cost("attention_partial_tile_cost_fwd");
+  h.attention_partial_tile_cost_bwd = cost("attention_partial_tile_cost_bwd");
+  const auto overhead = [&](const char* key) { return root[key] ? number(root, path, key, 0, 1e7) : 0.0; };
+  h.ring_step_overhead_us_fwd = overhead("ring_step_overhead_us_fwd");
+  h.ring_step_overhead_us_bwd = overhead("ring_step_overhead_us_bwd");
   if (root["source"] && root["source"].IsScalar()) h.source = root["source"].Scalar();
   return h;
 }
@@ -98,6 +123,11 @@ RingMachine ring_machine(const HardwareProfile& hw, bool bf16, int sp) {
   m.attention_bwd_flops_per_s = hw.attention_flops_per_s(bf16, HardwareProfile::Pass::kBackward);
   m.link_bytes_per_s = (in_node ? hw.intra_node_gbps : hw.inter_node_gbps) * 1e9;
   m.link_latency_s = (in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us) * 1e-6;
+  m.memory_bytes_per_s = hw.memory_gbps * 1e9;
+  m.fwd_step_overhead_s = hw.ring_step_overhead_us_fwd * 1e-6;
+  m.bwd_step_overhead_s = hw.ring_step_overhead_us_bwd * 1e-6;
+  m.fwd_tiles = {hw.attention_tile_tokens_fwd, hw.attention_partial_tile_cost_fwd};
+  m.bwd_tiles = {hw.attention_tile_tokens_bwd, hw.attention_partial_tile_cost_bwd};
   return m;
 }
 

@@ -19,12 +19,21 @@ struct HardwareProfile {
   double attention_efficiency = 0;                    // of peak, our attention kernels
   double gemm_efficiency = 0;                         // of peak, the model's GEMMs
   int gpus_per_node = 1;
+  double memory_gbps = 0;  // device memory bandwidth (HBM; a CPU node's calibrated streaming rate); 0: absent
   double intra_node_gbps = 0, intra_node_latency_us = 0;  // one direction, per GPU
   double inter_node_gbps = 0, inter_node_latency_us = 0;
   // Measured attention throughput (`ringattn calibrate` writes them; optional, 0: absent):
   // when given they replace peak × attention_efficiency for that dtype and pass.
   double attention_tflops_fp32_fwd = 0, attention_tflops_fp32_bwd = 0;
   double attention_tflops_bf16_fwd = 0, attention_tflops_bf16_bwd = 0;
+  // How the kernels cut a block (`ringattn calibrate` writes them; optional, 0: the model
+  // counts visible pairs): tile side in tokens, and a tile the mask cuts at this × a full
+  // one (time_model.h, TileCost).
+  std::int64_t attention_tile_tokens_fwd = 0, attention_tile_tokens_bwd = 0;
+  double attention_partial_tile_cost_fwd = 1, attention_partial_tile_cost_bwd = 1;
+  // The ring's per-step overhead beyond the kernels, hops and memory passes (thread
+  // handoffs, polling; `ringattn calibrate` measures it; optional, 0: not modelled).
+  double ring_step_overhead_us_fwd = 0, ring_step_overhead_us_bwd = 0;
   std::string source;  // where the figures come from ("datasheets", "calibrated on …"): informational
 
   enum class Pass : std::uint8_t { kForward, kBackward };

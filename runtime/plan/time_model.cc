@@ -44,37 +44,82 @@ double block_pairs(std::int64_t q0, std::int64_t k0, std::int64_t n, const numer
 
 double sequence_pairs(std::int64_t len, const numerics::MaskRule& mask) { return block_pairs(0, 0, len, mask); }
 
+double block_work(std::int64_t q0, std::int64_t k0, std::int64_t n, const numerics::MaskRule& mask,
+                  const TileCost& tiles) {
+  if (tiles.tokens <= 1 || n <= 0) return block_pairs(q0, k0, n, mask);
+  // m × m tiles of t tokens. Query tile a and key tile b hold the offsets d = i − j in
+  // [Δ + o·t − (t − 1), Δ + o·t + (t − 1)], o = a − b: every tile pair with the same o
+  // is classified alike, and m − |o| pairs have it.
+  const std::int64_t m = (n + tiles.tokens - 1) / tiles.tokens;
+  const double t = static_cast<double>(n) / static_cast<double>(m);
+  const double delta = static_cast<double>(q0 - k0);
+  double lo = -1e300, hi = 1e300;  // the visible offsets, as in block_pairs
+  if (mask.kind == numerics::MaskKind::kCausal) lo = 0;
+  if (mask.window > 0) {
+    lo = std::max(lo, -static_cast<double>(mask.window - 1));
+    hi = std::min(hi, static_cast<double>(mask.window - 1));
+  }
+  double work = 0;
+  for (std::int64_t o = -(m - 1); o <= m - 1; ++o) {
+    const double centre = delta + static_cast<double>(o) * t;
+    const double d_min = centre - (t - 1), d_max = centre + (t - 1);
+    if (d_max < lo || d_min > hi) continue;  // hidden: skipped
+    const bool full = d_min >= lo && d_max <= hi;
+    work += static_cast<double>(m - (o < 0 ? -o : o)) * t * t * (full ? 1.0 : tiles.partial_cost);
+  }
+  return work;
+}
+
 RingTime ring_time(const RingProblem& p, const RingMachine& m) {
   const std::int64_t n = p.tokens_per_rank;
   const double qk_flops_per_pair = 4.0 * static_cast<double>(p.head_dim * p.heads);  // S = QKᵀ and O = PV
-  // The slowest rank's visible pairs per step (the ring waits for it).
-  std::vector<double> pairs;
+  // The slowest rank's visible pairs per step (the ring waits for it), and the work its
+  // kernels do on them forward and backward (block_work under the machine's tiles).
+  std::vector<double> pairs, fwd_work, bwd_work;
   if (p.layout == layout::Layout::kContiguous) {
     // Rank r holds [r·n, (r+1)·n); at step s it sees the keys of rank r − s (mod P).
     double worst = -1;
     for (int r = 0; r < p.sp; ++r) {
-      std::vector<double> mine;
+      std::vector<double> mine, fwd, bwd;
       for (int s = 0; s < p.sp; ++s) {
         const int from = ((r - s) % p.sp + p.sp) % p.sp;
-        mine.push_back(block_pairs(static_cast<std::int64_t>(r) * n, static_cast<std::int64_t>(from) * n, n, p.mask));
+        const std::int64_t q0 = static_cast<std::int64_t>(r) * n, k0 = static_cast<std::int64_t>(from) * n;
+        mine.push_back(block_pairs(q0, k0, n, p.mask));
+        fwd.push_back(block_work(q0, k0, n, p.mask, m.fwd_tiles));
+        bwd.push_back(block_work(q0, k0, n, p.mask, m.bwd_tiles));
       }
       double total = 0;
-      for (double x : mine) total += x;
+      for (double x : fwd) total += x;
       if (total > worst) {
         worst = total;
         pairs = mine;
+        fwd_work = fwd;
+        bwd_work = bwd;
       }
     }
   } else {
-    // Zigzag and striped balance the work: every rank, every step, an equal share.
-    const double share = sequence_pairs(n * p.sp, p.mask) / (static_cast<double>(p.sp) * p.sp);
-    pairs.assign(static_cast<std::size_t>(p.sp), share);
+    // Zigzag and striped balance the work: every rank, every step, an equal share of the
+    // whole sequence's. Zigzag's half-shard chunks are whole tiles of the sequence (when
+    // n/2 is a multiple of the tile); a striped rank's tile spans P × its tokens.
+    const double ranks2 = static_cast<double>(p.sp) * p.sp;
+    const std::int64_t spread = p.layout == layout::Layout::kStriped ? p.sp : 1;
+    const auto share = [&](TileCost tiles) {
+      tiles.tokens *= spread;
+      return block_work(0, 0, n * p.sp, p.mask, tiles) / ranks2;
+    };
+    pairs.assign(static_cast<std::size_t>(p.sp), sequence_pairs(n * p.sp, p.mask) / ranks2);
+    fwd_work.assign(pairs.size(), share(m.fwd_tiles));
+    bwd_work.assign(pairs.size(), share(m.bwd_tiles));
   }
   // The ring stops after the last step with work anywhere (windows): trailing empty steps go.
   while (pairs.size() > 1 && pairs.back() == 0.0) pairs.pop_back();
+  fwd_work.resize(pairs.size());
+  bwd_work.resize(pairs.size());
   // A batch's sequences are separate documents in one pass: work and bytes add up.
   const auto seqs = static_cast<double>(p.sequences);
-  for (double& x : pairs) x *= seqs;
+  for (std::vector<double>* v : {&pairs, &fwd_work, &bwd_work}) {
+    for (double& x : *v) x *= seqs;
+  }
   RingTime t;
   t.steps = static_cast<int>(pairs.size());
   const double b = static_cast<double>(dtype_size_bytes(p.storage));
@@ -84,11 +129,12 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
   t.fwd_hop_s = kv_bytes / m.link_bytes_per_s + m.link_latency_s;
   t.bwd_hop_s = (kv_bytes + dkv_bytes) / m.link_bytes_per_s + m.link_latency_s;
   const double bwd_rate = m.attention_bwd_flops_per_s > 0 ? m.attention_bwd_flops_per_s : m.attention_flops_per_s;
-  const auto pass = [&](double flops_factor, double rate, double hop_s, double& seconds, double& exposed,
-                        double& flops) {
+  const auto pass = [&](double flops_factor, const std::vector<double>& work, double rate, double hop_s,
+                        double& seconds, double& exposed, double& compute, double& flops) {
     for (std::size_t s = 0; s < pairs.size(); ++s) {
-      const double c = flops_factor * pairs[s] * qk_flops_per_pair / rate;
+      const double c = flops_factor * work[s] * qk_flops_per_pair / rate;
       flops += flops_factor * pairs[s] * qk_flops_per_pair;
+      compute += c;
       if (s + 1 < pairs.size()) {
         seconds += std::max(c, hop_s);
         exposed += std::max(0.0, hop_s - c);
@@ -97,8 +143,37 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
       }
     }
   };
-  pass(1.0, m.attention_flops_per_s, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s, t.fwd_flops);
-  pass(2.5, bwd_rate, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_flops);
+  pass(1.0, fwd_work, m.attention_flops_per_s, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s, t.fwd_compute_s, t.fwd_flops);
+  pass(2.5, bwd_work, bwd_rate, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_compute_s, t.bwd_flops);
+  if (m.memory_bytes_per_s > 0) {
+    // The ring's own memory passes on the compute stream (runtime/ring/ring_attention.cc),
+    // in bytes read + written, per token of the shard (e = elements per token of Q or O,
+    // ek of K or V; storage b bytes, accumulators f32):
+    //   forward:  pack K, V (2·2·ek·b); init the state (4e); finalize: read it, write O (4e + b·e);
+    //   backward: pack K, V; zero dQ (4e); prepare: read O and dO (2·b·e); zero the f32
+    //             dK/dV partial every step (8ek each); add the arriving dK/dV from step 1
+    //             on (3 × 8ek each); copy the finished dK/dV out (2 × 8ek).
+    const double e = static_cast<double>(p.heads * p.head_dim), ek = static_cast<double>(p.kv_heads * p.head_dim);
+    const double steps = static_cast<double>(pairs.size()), tokens = seqs * static_cast<double>(n);
+    const double fwd_bytes = tokens * (4 * ek * b + 8 * e + b * e);
+    const double bwd_bytes =
+        tokens * (4 * ek * b + 4 * e + 2 * b * e + steps * 8 * ek + (steps - 1) * 24 * ek + 16 * ek);
+    t.fwd_memory_s = fwd_bytes / m.memory_bytes_per_s;
+    t.bwd_memory_s = bwd_bytes / m.memory_bytes_per_s;
+    t.fwd_s += t.fwd_memory_s;
+    t.bwd_s += t.bwd_memory_s;
+  }
+  t.fwd_overhead_s = static_cast<double>(pairs.size()) * m.fwd_step_overhead_s;
+  t.bwd_overhead_s = static_cast<double>(pairs.size()) * m.bwd_step_overhead_s;
+  t.fwd_s += t.fwd_overhead_s;
+  t.bwd_s += t.bwd_overhead_s;
+  if (pairs.size() > 1) {
+    // After the last step the finished dK/dV go back to their owner: one more hop, with
+    // nothing left to hide it behind (runtime/ring/ring_attention.cc, backward).
+    t.bwd_return_hop_s = dkv_bytes / m.link_bytes_per_s + m.link_latency_s;
+    t.bwd_s += t.bwd_return_hop_s;
+    t.bwd_exposed_s += t.bwd_return_hop_s;
+  }
   if (p.sp > 1) {
     // a·n² − b·n − λ ≥ 0 for the forward and the backward; the larger root.
     const double f = p.mask.kind == numerics::MaskKind::kCausal && p.layout != layout::Layout::kContiguous ? 0.5 : 1.0;

@@ -47,12 +47,24 @@ lines=$(printf '%s\n' "$json" | grep -c '^{')
 if [ "$rc" -ne 0 ] || [ "$lines" -ne 2 ]; then
   echo "FAIL: kernel-bench --json: exit $rc, $lines JSON lines (expected 0 and 2)"; echo "$json"; fails=$((fails + 1))
 else
-  for key in op dtype head_dim heads kv_heads len causal threads seconds gflops; do
+  for key in op dtype head_dim heads kv_heads len causal window threads seconds gflops; do
     if ! printf '%s\n' "$json" | python3 -c "import json,sys; [json.loads(l)['$key'] for l in sys.stdin]" 2>/dev/null; then
       echo "FAIL: kernel-bench --json lacks '$key'"; fails=$((fails + 1))
     fi
   done
   passes=$((passes + 1))
+fi
+
+# --window: the GFLOP/s count the visible pairs only (Σ_i min(i + 1, W) causal).
+json=$("$bin" kernel-bench --len 64 --heads 2 --head-dim 16 --reps 1 --warmup 0 --causal --window 8 --op fwd --json)
+if printf '%s\n' "$json" | python3 -c "
+import json, sys
+r = json.loads(sys.stdin.readline())
+pairs = sum(min(i + 1, 8) for i in range(64))
+flops = r['gflops'] * 1e9 * r['seconds']
+assert r['window'] == 8 and abs(flops - 4 * pairs * 16 * 2) <= 1e-6 * flops, (r, pairs)
+"; then passes=$((passes + 1)); else
+  echo "FAIL: kernel-bench --window: $json"; fails=$((fails + 1))
 fi
 
 # The table form names its columns.

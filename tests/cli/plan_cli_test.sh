@@ -84,6 +84,9 @@ grep -q "unknown key \`warp_speed\`" <<<"$out" || fail "bad profile message: $ou
 "$mpirun_sh" 2 "$ringattn" calibrate --out "$tmp/cal.yaml" --len 512 >"$tmp/cal.log" 2>&1 || fail "calibrate: $(cat "$tmp/cal.log")"
 grep -q "^attention_tflops_fp32_bwd: " "$tmp/cal.yaml" || fail "no measured rates in: $(cat "$tmp/cal.yaml")"
 grep -q "^intra_node_gbps: " "$tmp/cal.yaml" || fail "no link in: $(cat "$tmp/cal.yaml")"
+for key in memory_gbps attention_tile_tokens_fwd attention_partial_tile_cost_bwd ring_step_overhead_us_bwd; do
+  grep -q "^$key: " "$tmp/cal.yaml" || fail "no $key in: $(cat "$tmp/cal.yaml")"
+done
 "$ringattn" plan --for bench --config "$root/configs/demo.yaml" --set parallel.sp=2 --ranks 2 --hardware "$tmp/cal.yaml" \
   --json >"$tmp/bp.json" || fail "plan --for bench with the calibrated profile"
 python3 - "$tmp/bp.json" <<'PY' || fail "plan --for bench figures"
@@ -94,6 +97,11 @@ j = json.load(open(sys.argv[1]))
 assert j["fwd_seconds"] > 0 and j["bwd_seconds"] > 0, j
 assert 0 < j["ring_efficiency"] <= 1 and 0 <= j["exposed_comm_fraction"] < 1, j
 assert j["tokens_per_rank"] == 4096 and j["device_bytes"] > 0, j
+# A pass is its compute, its exposed hops, its memory passes and its steps' overhead (the
+# hidden hops cost nothing): the parts add up to the whole.
+for p in ("fwd", "bwd"):
+    parts = sum(j[f"{p}_{k}_seconds"] for k in ("compute", "exposed", "memory", "overhead"))
+    assert abs(parts - j[f"{p}_seconds"]) <= 1e-9 * j[f"{p}_seconds"], (p, parts, j)
 print("ok: calibrate + plan --for bench")
 PY
 out=$("$ringattn" plan --for bench --config "$root/configs/demo.yaml" 2>&1); rc=$?

@@ -54,6 +54,32 @@ TEST(Hardware, BadProfilesAreRefusedNamingTheKey) {
   bad.replace(bad.find("gpus_per_node: 8"), 16, "gpus_per_node: many");
   EXPECT_NE(refusal(bad).find("'many' is not a number"), std::string::npos) << refusal(bad);
   EXPECT_NE(refusal("- a\n- b\n").find("mapping"), std::string::npos);
+  EXPECT_NE(refusal(good + "attention_tile_tokens_fwd: 128.5\n").find("is not a whole number of tokens"),
+            std::string::npos);
+  EXPECT_NE(refusal(good + "attention_partial_tile_cost_bwd: 0.5\n")
+                .find("`attention_partial_tile_cost_bwd` = 0.5 is outside"),
+            std::string::npos);
+}
+
+// The kernels' tiles reach the ring's machine for the pass they belong to; without them
+// the model counts visible pairs (tokens 0, premium 1).
+TEST(Hardware, TilesReachTheRingMachine) {
+  HardwareProfile h;
+  h.peak_tflops_fp32 = 1;
+  h.attention_efficiency = 1;
+  h.intra_node_gbps = h.inter_node_gbps = 1;
+  RingMachine m = ring_machine(h, false, 2);
+  EXPECT_EQ(m.fwd_tiles.tokens, 0);
+  EXPECT_EQ(m.bwd_tiles.partial_cost, 1.0);
+  h.attention_tile_tokens_fwd = 256;
+  h.attention_tile_tokens_bwd = 128;
+  h.attention_partial_tile_cost_fwd = 1.7;
+  h.attention_partial_tile_cost_bwd = 1.2;
+  m = ring_machine(h, false, 2);
+  EXPECT_EQ(m.fwd_tiles.tokens, 256);
+  EXPECT_EQ(m.bwd_tiles.tokens, 128);
+  EXPECT_EQ(m.fwd_tiles.partial_cost, 1.7);
+  EXPECT_EQ(m.bwd_tiles.partial_cost, 1.2);
 }
 
 }  // namespace

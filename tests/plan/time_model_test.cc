@@ -43,6 +43,52 @@ TEST(TimeModel, BlockPairsMatchABruteForceCount) {
   }
 }
 
+// What the kernels compute on a block, counted tile pair by tile pair: a tile with no
+// visible pair is skipped, one with every pair visible costs its area, any other its area
+// × the premium.
+double brute_work(std::int64_t q0, std::int64_t k0, std::int64_t n, const MaskRule& m, std::int64_t tile,
+                  double premium) {
+  double work = 0;
+  for (std::int64_t a = 0; a < n; a += tile) {
+    for (std::int64_t b = 0; b < n; b += tile) {
+      const double visible = [&] {
+        double c = 0;
+        for (std::int64_t i = q0 + a; i < q0 + a + tile; ++i) {
+          for (std::int64_t j = k0 + b; j < k0 + b + tile; ++j) c += brute_pairs(i, j, 1, m);
+        }
+        return c;
+      }();
+      const double area = static_cast<double>(tile * tile);
+      if (visible == area) work += area;
+      if (visible > 0 && visible < area) work += area * premium;
+    }
+  }
+  return work;
+}
+
+TEST(TimeModel, BlockWorkMatchesATileByTileCount) {
+  for (MaskKind kind : {MaskKind::kCausal, MaskKind::kBidirectional}) {
+    for (std::int32_t window : {0, 1, 5, 17, 40}) {
+      for (std::int64_t tile : {2, 4, 8}) {
+        for (std::int64_t q0 : {0, 8, 32}) {
+          for (std::int64_t k0 : {0, 8, 20}) {
+            const MaskRule m{kind, window};
+            const std::int64_t n = 16;
+            ASSERT_DOUBLE_EQ(block_work(q0, k0, n, m, {tile, 1.7}), brute_work(q0, k0, n, m, tile, 1.7))
+                << "q0 " << q0 << " k0 " << k0 << " tile " << tile << " window " << window << " causal "
+                << (kind == MaskKind::kCausal);
+          }
+        }
+      }
+      // No tiles: exactly the visible pairs.
+      EXPECT_EQ(block_work(8, 0, 16, {kind, window}, {0, 5.0}), block_pairs(8, 0, 16, {kind, window}));
+    }
+  }
+  // A causal block of 1,024 tokens in 256-token tiles: 6 full tiles and 4 cut on the
+  // diagonal, against 8.0 tiles' worth of visible pairs (+ n/2).
+  EXPECT_EQ(block_work(0, 0, 1024, {MaskKind::kCausal, 0}, {256, 1.0}), 10.0 * 256 * 256);
+}
+
 TEST(TimeModel, SequencePairsOfTheCommonMasks) {
   EXPECT_EQ(sequence_pairs(1000, {MaskKind::kCausal, 0}), 1000.0 * 1001 / 2);
   EXPECT_EQ(sequence_pairs(1000, {MaskKind::kBidirectional, 0}), 1e6);
@@ -94,10 +140,13 @@ TEST(TimeModel, OverlapIsFullAboveTheThresholdAndNotBelow) {
   p.tokens_per_rank = threshold * 2;
   const RingTime above = ring_time(p, m);
   EXPECT_EQ(above.fwd_exposed_s, 0.0);
-  EXPECT_EQ(above.bwd_exposed_s, 0.0);
+  // Only the backward's last hop (dK/dV home) is exposed: nothing is left to hide it.
+  const double dkv_bytes = 2.0 * static_cast<double>(p.tokens_per_rank * p.kv_heads * p.head_dim) * 4;
+  EXPECT_NEAR(above.bwd_return_hop_s, dkv_bytes / m.link_bytes_per_s + m.link_latency_s, 1e-12);
+  EXPECT_EQ(above.bwd_exposed_s, above.bwd_return_hop_s);
   p.tokens_per_rank = threshold / 2;
   const RingTime below = ring_time(p, m);
-  EXPECT_GT(below.fwd_exposed_s + below.bwd_exposed_s, 0.0);
+  EXPECT_GT(below.fwd_exposed_s + below.bwd_exposed_s - below.bwd_return_hop_s, 0.0);
   // At the threshold the binding pass's step compute equals its hop.
   p.tokens_per_rank = threshold;
   const RingTime at = ring_time(p, m);
@@ -131,6 +180,22 @@ TEST(TimeModel, ABatchMultipliesWorkAndBytes) {
   EXPECT_NEAR(four.fwd_flops, 4 * one.fwd_flops, 1e-6 * four.fwd_flops);
   EXPECT_NEAR(four.fwd_hop_s - m.link_latency_s, 4 * (one.fwd_hop_s - m.link_latency_s), 1e-12);
   EXPECT_EQ(four.min_tokens_for_overlap, one.min_tokens_for_overlap);
+}
+
+// The ring's compute follows the tiles, its FLOPs the visible pairs.
+TEST(TimeModel, TilesChangeTheComputeButNotTheFlops) {
+  RingMachine m = machine();
+  const RingProblem p = problem(1024, 2, MaskKind::kCausal, layout::Layout::kZigzag);
+  const RingTime pairs = ring_time(p, m);
+  m.fwd_tiles = {256, 1.5};
+  m.bwd_tiles = {128, 1.0};
+  const RingTime tiles = ring_time(p, m);
+  EXPECT_EQ(tiles.fwd_flops, pairs.fwd_flops);
+  // The whole 2,048-token sequence: 28 full tiles and 8 cut (× 1.5) of 256², over 4 rank-steps.
+  const double fwd_work = (28 + 8 * 1.5) * 256.0 * 256.0;
+  EXPECT_NEAR(tiles.fwd_compute_s, fwd_work * 4 * 64 * 4 / m.attention_flops_per_s / 2, 1e-12);
+  // 128-token tiles, premium 1: 120 + 16 tiles of 128².
+  EXPECT_NEAR(tiles.bwd_compute_s, 2.5 * 136 * 128.0 * 128.0 * 4 * 64 * 4 / m.attention_flops_per_s / 2, 1e-12);
 }
 
 }  // namespace
