@@ -111,6 +111,11 @@ int run_bench(const config::RunConfig& c, const PlanFlags& f) {
                               {"device_bytes", b.memory.bytes_on(plan::Residence::kDevice)},
                               {"host_bytes", b.memory.bytes_on(plan::Residence::kHost)},
                               {"total_bytes", b.memory.total_bytes()},
+                              // What `ringattn bench`'s peak_rss_bytes samples less the
+                              // process's own: the high-water mark of generating the inputs
+                              // and the ring repetitions (before the digest and local-only
+                              // phases; runtime/bench/ring_bench.cc).
+                              {"ring_phase_bytes", b.memory.total_bytes_through({"inputs", "ring"})},
                               {"ring_steps", b.ring.steps},
                               {"fwd_seconds", b.ring.fwd_s},
                               {"bwd_seconds", b.ring.bwd_s},

@@ -1,5 +1,7 @@
 #include "runtime/core/tensor_view.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -36,12 +38,35 @@ bool Shape::operator==(const Shape& o) const {
   return true;
 }
 
-void HostBuffer::Free::operator()(void* p) const { std::free(p); }
+void HostBuffer::Free::operator()(void* p) const {
+  if (mapped_bytes > 0) {
+    ::munmap(p, mapped_bytes);
+  } else {
+    std::free(p);
+  }
+}
 
+// A buffer of 1 MiB or more gets pages of its own (mmap), returned to the system the
+// moment it is released. From the heap, a freed large buffer can stay resident: glibc
+// raises its mmap threshold (up to 32 MiB) after the first large free, and a later one
+// then lands in the heap, where a hole is not given back — a run's RSS would grow past
+// the tensors alive, and the memory model and guard (runtime/plan) count those only.
+// (Not under AddressSanitizer, whose heap redzones catch overruns.)
 HostBuffer::HostBuffer(std::size_t size_bytes) : size_bytes_(size_bytes) {
-  constexpr std::size_t kAlign = 64;
+  constexpr std::size_t kAlign = 64, kMappedBytes = 1u << 20;
   const std::size_t rounded = (size_bytes + kAlign - 1) / kAlign * kAlign;
   if (rounded == 0) return;
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kMap = false;  // AddressSanitizer's heap has redzones that catch an overrun; pages do not
+#else
+  constexpr bool kMap = true;
+#endif
+  if (kMap && rounded >= kMappedBytes) {
+    void* p = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = std::unique_ptr<void, Free>(p, Free{rounded});
+    return;
+  }
   void* p = std::aligned_alloc(kAlign, rounded);
   if (p == nullptr) throw std::bad_alloc();
   data_.reset(p);

@@ -86,6 +86,7 @@ class HostBuffer {
 
  private:
   struct Free {
+    std::size_t mapped_bytes;  // > 0: the pages of a large buffer, unmapped on release (value-initialized: 0)
     void operator()(void* p) const;
   };
   std::unique_ptr<void, Free> data_;

@@ -5,7 +5,7 @@ namespace ra::plan {
 BenchPlan plan_bench(const BenchInputs& in, const HardwareProfile& hw) {
   BenchPlan b;
   b.shard_tokens = layout::plan_shards(in.layout, in.sp, in.seq_len).shard_len;
-  b.memory = bench_memory({b.shard_tokens, in.heads, in.kv_heads, in.head_dim, in.storage});
+  b.memory = bench_memory({b.shard_tokens, in.heads, in.kv_heads, in.head_dim, in.storage, in.sp});
   const RingMachine m = ring_machine(hw, in.storage != DType::kF32, in.sp);
   RingProblem p;
   p.tokens_per_rank = b.shard_tokens;

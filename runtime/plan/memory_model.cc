@@ -29,11 +29,14 @@ void MemoryEstimate::append(const MemoryEstimate& other, const std::string& phas
 
 namespace {
 
-// max over phases p of Σ bytes of the terms alive in p (whole-run or p) that `counts`.
+// max over phases p of Σ bytes of the terms alive in p (whole-run or p) that `counts`;
+// every phase of the terms, or only `only` when given.
 template <typename Counts>
-std::int64_t peak(const std::vector<MemoryTerm>& terms, Counts counts) {
+std::int64_t peak(const std::vector<MemoryTerm>& terms, Counts counts, const std::vector<std::string>* only = nullptr) {
   std::set<std::string> phases{""};
-  for (const MemoryTerm& t : terms) phases.insert(t.phase);
+  for (const MemoryTerm& t : terms) {
+    if (only == nullptr || std::find(only->begin(), only->end(), t.phase) != only->end()) phases.insert(t.phase);
+  }
   std::int64_t best = 0;
   for (const std::string& p : phases) {
     std::int64_t sum = 0;
@@ -55,15 +58,26 @@ std::int64_t MemoryEstimate::total_bytes() const {
   return peak(terms, [](const MemoryTerm&) { return true; });
 }
 
+std::int64_t MemoryEstimate::total_bytes_through(const std::vector<std::string>& phases) const {
+  return peak(
+      terms, [](const MemoryTerm&) { return true; }, &phases);
+}
+
 MemoryEstimate ring_buffers(const AttentionShape& s) {
   const std::int64_t n = s.tokens;
   const ring::KvLayout kv{n, s.kv_heads, s.head_dim, s.storage};
   const std::int64_t dkv_block = 2 * n * s.kv_heads * s.head_dim * kF32;
   const std::int64_t rows = n * s.heads * kF32;
   MemoryEstimate m;
-  m.add("ring KV blocks (K, V, positions, segments; double-buffered)", 2 * static_cast<std::int64_t>(kv.total_bytes()),
-        Residence::kDevice);
-  m.add("ring dK/dV blocks (2 travelling + 1 local, f32)", 3 * dkv_block, Residence::kDevice);
+  if (s.sp > 1) {
+    m.add("ring KV blocks (K, V, positions, segments; double-buffered)",
+          2 * static_cast<std::int64_t>(kv.total_bytes()), Residence::kDevice);
+    m.add("ring dK/dV blocks (2 travelling + 1 local, f32)", 3 * dkv_block, Residence::kDevice);
+  } else {
+    m.add("ring KV block (K, V, positions, segments; one rank: one)", static_cast<std::int64_t>(kv.total_bytes()),
+          Residence::kDevice);
+    m.add("ring dK/dV block (f32; one rank: one)", dkv_block, Residence::kDevice);
+  }
   m.add("ring accumulator (f32 O) and row max/sum/dsum", n * s.heads * s.head_dim * kF32 + 3 * rows,
         Residence::kDevice);
   return m;

@@ -40,6 +40,9 @@ struct MemoryEstimate {
   void append(const MemoryEstimate& other, const std::string& phase = {});  // phase: for terms without one
   std::int64_t bytes_on(Residence where) const;                             // peak over the phases
   std::int64_t total_bytes() const;                                         // device + host, peak over the phases
+  // Device + host, peak over the whole-run terms and these phases only: what a sample of
+  // the high-water mark taken before the other phases sees.
+  std::int64_t total_bytes_through(const std::vector<std::string>& phases) const;
 };
 
 // The resident size of a ringattn rank before it allocates anything for the run
@@ -52,11 +55,14 @@ struct AttentionShape {
   std::int64_t tokens = 0;  // this rank's (padded) tokens
   std::int64_t heads = 0, kv_heads = 0, head_dim = 0;
   DType storage = DType::kF32;  // q, k, v, o, dout
+  int sp = 2;                   // ranks of the ring: one rank's ring never receives (fewer buffers)
 };
 
 // RingAttention's own buffers (runtime/ring/ring_attention.cc): two KV blocks (K, V,
 // positions, segments; 64-byte aligned parts), two travelling dK/dV blocks and the
-// local partial one (f32), the f32 accumulator and three f32 row statistics.
+// local partial one (f32), the f32 accumulator and three f32 row statistics. One rank:
+// one KV and one dK/dV block. (A window that reaches no other rank also gets by with
+// one; the model then counts two — on the safe side.)
 MemoryEstimate ring_buffers(const AttentionShape& s);
 
 // `ringattn bench` (runtime/bench/ring_bench.cc): the shard's inputs (host and device

@@ -26,13 +26,18 @@ RingAttention::RingAttention(const RingContext& ctx, const kernels::MaskSpec& ma
   RA_CHECK_EQ(UsageError, shard.host_meta.k.pos.numel_elems(), n, "ring shard: key positions vs tokens");
   schedule_ = gather_schedule(ctx.comm, shard.host_meta.q, shard.host_meta.k, n, mask.rule);
   kv_layout_ = KvLayout{n, hkv, d, shard.k.dtype()};
+  // A ring of one step (one rank, or a window that reaches no other rank) never receives:
+  // it needs one KV block and one dK/dV block, not the second buffers and the partial.
+  const int buffers = schedule_.last_step() > 0 ? 2 : 1;
   for (int i = 0; i < 2; ++i) {
-    kv_[i] = std::make_unique<KvBlock>(ctx.device, kv_layout_);
-    dkv_[i] = std::make_unique<DkvBlock>(ctx.device, n, hkv, d);
+    if (i < buffers) {
+      kv_[i] = std::make_unique<KvBlock>(ctx.device, kv_layout_);
+      dkv_[i] = std::make_unique<DkvBlock>(ctx.device, n, hkv, d);
+    }
     arrived_[i] = ctx.device.create_event();
     free_[i] = ctx.device.create_event();
   }
-  dkv_part_ = std::make_unique<DkvBlock>(ctx.device, n, hkv, d);
+  if (buffers == 2) dkv_part_ = std::make_unique<DkvBlock>(ctx.device, n, hkv, d);
   const std::size_t rows_bytes = static_cast<std::size_t>(hq * n) * sizeof(float);
   acc_ = ctx.device.allocate(static_cast<std::size_t>(n * hq * d) * sizeof(float));
   row_max_ = ctx.device.allocate(rows_bytes);

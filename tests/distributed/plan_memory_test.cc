@@ -101,7 +101,7 @@ TEST_P(PlanMemory, BenchDeviceTermsAreThePeakOfDeviceAllocations) {
   bench::run_ring_bench(ctx, timeline, o);
   EXPECT_EQ(dev.live_bytes(), 0) << "the bench left device buffers behind";
   const std::int64_t shard = layout::plan_shards(o.layout, p, o.seq_len).shard_len;
-  const MemoryEstimate m = bench_memory({shard, o.heads, o.kv_heads, o.head_dim, o.dtype});
+  const MemoryEstimate m = bench_memory({shard, o.heads, o.kv_heads, o.head_dim, o.dtype, p});
   EXPECT_EQ(dev.peak_bytes(), m.bytes_on(Residence::kDevice))
       << "shard " << shard << " tokens: the model says " << m.bytes_on(Residence::kDevice)
       << " device bytes, the bench allocated at most " << dev.peak_bytes();
@@ -135,7 +135,7 @@ TEST(PlanMemoryRing, RingBuffersAreWhatTheRingAllocates) {
     kernels::MaskSpec mask;
     mask.rule = {numerics::MaskKind::kCausal, 0};
     ring::RingAttention ring(ctx, mask, shard);
-    const MemoryEstimate m = ring_buffers({n, hq, hkv, d, DType::kF32});
+    const MemoryEstimate m = ring_buffers({n, hq, hkv, d, DType::kF32, world().size()});
     EXPECT_EQ(dev.live_bytes() - before, m.bytes_on(Residence::kDevice));
   }
   EXPECT_EQ(dev.live_bytes(), before);

@@ -61,5 +61,26 @@ TEST(TrainMemory, TheDevicePlacementStagesTheRingInBf16AndCopiesTheLogits) {
   EXPECT_GT(m.bytes_on(Residence::kDevice), 0);
 }
 
+// The sampled peak: whole-run terms + the largest of the named phases only.
+TEST(MemoryEstimate, ThePeakThroughSomePhasesLeavesTheOthersOut) {
+  MemoryEstimate m;
+  m.add("always", 10, Residence::kDevice);
+  m.add("a", 5, Residence::kHost, "inputs");
+  m.add("b", 7, Residence::kDevice, "ring");
+  m.add("c", 100, Residence::kDevice, "local");
+  EXPECT_EQ(m.total_bytes(), 110);
+  EXPECT_EQ(m.total_bytes_through({"inputs", "ring"}), 17);
+  EXPECT_EQ(m.total_bytes_through({"inputs"}), 15);
+  EXPECT_EQ(m.total_bytes_through({}), 10);
+}
+
+// One rank's ring never receives: one KV block and one dK/dV block instead of 2 and 3.
+TEST(RingBuffers, OneRankHoldsOneBlockOfEach) {
+  const MemoryEstimate one = ring_buffers({1024, 4, 4, 64, DType::kF32, 1});
+  const MemoryEstimate two = ring_buffers({1024, 4, 4, 64, DType::kF32, 2});
+  const std::int64_t kv = 2 * 1024 * 4 * 64 * 4 + 2 * 1024 * 4, dkv = 2 * 1024 * 4 * 64 * 4;
+  EXPECT_EQ(two.total_bytes() - one.total_bytes(), kv + 2 * dkv);
+}
+
 }  // namespace
 }  // namespace ra::plan
