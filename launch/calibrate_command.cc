@@ -2,13 +2,12 @@
 // machine the way the ring uses it and writes a hardware profile of `ringattn plan`'s form
 // (configs/hardware/*.yaml): the attention kernels' GFLOP/s forward and backward in fp32
 // and bf16 (every rank at once, as in the ring: the slowest rank's figure), their tiles
-// and the premium of a tile the mask cuts (causal against bidirectional blocks), the
+// and the premium of a tile the mask cuts (masked against bidirectional blocks), the
 // rate of the ring's own memory passes (an f32 sum), the link
 // between ranks 0 and 1 (latency of an 8-byte exchange, bandwidth of 16 MiB ones), and
 // the memory a rank of this node can use. With one rank the link is not measured and the
 // profile says so (docs/scaling.md, "Calibrating this machine").
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -69,17 +68,19 @@ std::int64_t square_side(const backend::TileShape& t) {
   return static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(t.q_rows * t.k_cols))));
 }
 
-// What a tile the mask cuts costs against a full one, from a causal and a bidirectional
-// block of `len` timed alike: t_causal / t_bidir = (full + κ·partial) / len², with full
-// and partial the causal block's tile areas (block_work with κ = 0 and 1). At least 1: a
-// cut tile does all of a full one's products (below 1 is timing noise).
-double partial_tile_cost(double causal_s, double bidirectional_s, std::int64_t len, std::int64_t tile) {
-  const numerics::MaskRule causal{numerics::MaskKind::kCausal, 0};
-  const double full = plan::block_work(0, 0, len, causal, {tile, 0.0});
-  const double partial = plan::block_work(0, 0, len, causal, {tile, 1.0}) - full;
+// What a tile the mask cuts costs against a full one, from a masked and a bidirectional
+// block of `len` timed alike: t_masked / t_bidir = (full + κ·partial) / len², with full
+// and partial the masked block's tile areas (block_work with κ = 0 and 1). The mask is
+// causal with a window of len/8: half its tiles or more are cut (the diagonal's and the
+// window edge's), so timing noise moves κ little. At least 1: a cut tile does all of a
+// full one's products (below 1 is timing noise).
+double partial_tile_cost(double masked_s, double bidirectional_s, std::int64_t len, std::int64_t tile,
+                         const numerics::MaskRule& mask) {
+  const double full = plan::block_work(0, 0, len, mask, {tile, 0.0});
+  const double partial = plan::block_work(0, 0, len, mask, {tile, 1.0}) - full;
   if (tile <= 1 || partial <= 0 || bidirectional_s <= 0) return 1.0;
   const double area = static_cast<double>(len) * static_cast<double>(len);
-  return std::max(1.0, (causal_s / bidirectional_s * area - full) / partial);
+  return std::max(1.0, (masked_s / bidirectional_s * area - full) / partial);
 }
 
 // Seconds of one exchange round trip between ranks 0 and 1 of `bytes` each way (median).
@@ -179,38 +180,79 @@ Link measure_link(comm::Communicator& world, ring::Backend& be) {
   return {small / 2 * 1e6, static_cast<double>(kBig) / std::max(1e-9, big / 2 - small / 2) * 1e-9};
 }
 
-// The ring's per-step overhead beyond what the model has measured so far (kernels, hops,
-// memory passes): thread handoffs between the compute and comm streams, the comm
-// thread's polling, the transfers' share of the cores. Rings of 512 tokens per rank —
-// bidirectional and contiguous, a shape the validation grid (scripts/plan_validate.sh)
-// does not contain — in fp32 and bf16, measured against plan_bench on the profile so far;
-// per step and pass, the mean of both dtypes, at least 0. {fwd, bwd} seconds.
-std::array<double, 2> ring_step_overhead(comm::Communicator& world, ring::Backend& be, trace::Timeline& timeline,
-                                         const plan::HardwareProfile& h, int threads) {
-  constexpr std::int64_t kTokens = 512;
-  std::array<double, 2> sum{};
+// The ring's overheads beyond what the model has measured so far (kernels, hops, memory
+// passes): a fixed cost per pass (enqueueing, the streams' handoffs, the final
+// synchronization), one per hop (the compute and comm threads handing a block over, the
+// comm thread's polling) and, in a ring of several ranks, a slowdown of its compute (the
+// comm thread's copies and polls share the cores and caches). Measured on rings that are
+// bidirectional and contiguous — a shape the validation grid (scripts/plan_validate.sh)
+// does not contain — in fp32 and bf16, each against plan_bench on the profile so far:
+//   - every rank alone (a one-rank ring, no hop), 512 tokens: the pass cost;
+//   - all ranks at 512 and 2,048 tokens per rank: excess = hops·σ_hop + ρ·compute, two
+//     sizes for the two unknowns.
+// The mean of both dtypes, at least 0.
+struct RingOverhead {
+  double pass_s[2] = {};  // forward, backward
+  double hop_s[2] = {};
+  double slowdown[2] = {};
+};
+
+struct RingRun {
+  double measured_s[2], model_s[2], compute_s[2];  // forward, backward
+  int hops;
+};
+
+RingRun time_ring(comm::Communicator& world, comm::Communicator& ring, ring::Backend& be, trace::Timeline& timeline,
+                  const plan::HardwareProfile& h, int threads, std::int64_t tokens, DType dtype) {
+  bench::RingBenchOptions b;
+  b.layout = layout::Layout::kContiguous;
+  b.seq_len = tokens * ring.size();
+  b.mask = {numerics::MaskKind::kBidirectional, 0};
+  b.dtype = dtype;
+  b.threads = threads;
+  b.warmup_reps = 1;
+  b.timed_reps = 9;  // milliseconds each: the median of more
+  world.barrier();
+  const bench::RingBenchResult r =
+      bench::run_ring_bench({*be.device, *be.compute, *be.comm_stream, ring, *be.op}, timeline, b);
+  plan::BenchInputs in;
+  in.seq_len = b.seq_len;
+  in.sp = ring.size();
+  in.storage = dtype;
+  in.mask = b.mask;
+  in.layout = b.layout;
+  const plan::BenchPlan p = plan::plan_bench(in, h);
+  return {{max_over_ranks(world, r.fwd_seconds), max_over_ranks(world, r.bwd_seconds)},
+          {p.ring.fwd_s, p.ring.bwd_s},
+          {p.ring.fwd_compute_s, p.ring.bwd_compute_s},
+          r.last_step};
+}
+
+RingOverhead ring_overhead(comm::Communicator& world, ring::Backend& be, trace::Timeline& timeline,
+                           plan::HardwareProfile h, int threads) {
+  RingOverhead o;
+  const std::unique_ptr<comm::Communicator> alone = world.split(world.rank(), 0);
   for (DType dtype : {DType::kF32, DType::kBF16}) {
-    bench::RingBenchOptions o;
-    o.layout = layout::Layout::kContiguous;
-    o.seq_len = kTokens * world.size();
-    o.mask = {numerics::MaskKind::kBidirectional, 0};
-    o.dtype = dtype;
-    o.threads = threads;
-    o.warmup_reps = 1;
-    o.timed_reps = 5;
-    const bench::RingBenchResult r = bench::run_ring_bench(be.context(), timeline, o);
-    plan::BenchInputs in;
-    in.seq_len = o.seq_len;
-    in.sp = world.size();
-    in.storage = dtype;
-    in.mask = o.mask;
-    in.layout = o.layout;
-    const plan::BenchPlan p = plan::plan_bench(in, h);
-    const double steps = static_cast<double>(r.last_step + 1);
-    sum[0] += std::max(0.0, (r.fwd_seconds - p.ring.fwd_s) / steps);
-    sum[1] += std::max(0.0, (r.bwd_seconds - p.ring.bwd_s) / steps);
+    const RingRun r = time_ring(world, *alone, be, timeline, h, threads, 512, dtype);
+    for (int pass = 0; pass < 2; ++pass) o.pass_s[pass] += std::max(0.0, r.measured_s[pass] - r.model_s[pass]) / 2;
   }
-  return {sum[0] / 2, sum[1] / 2};
+  // From here on the model has the pass cost.
+  h.ring_pass_overhead_us_fwd = o.pass_s[0] * 1e6;
+  h.ring_pass_overhead_us_bwd = o.pass_s[1] * 1e6;
+  if (world.size() == 1) return o;  // one rank: no hop to measure
+  for (DType dtype : {DType::kF32, DType::kBF16}) {
+    const RingRun small = time_ring(world, world, be, timeline, h, threads, 512, dtype);
+    const RingRun large = time_ring(world, world, be, timeline, h, threads, 2048, dtype);
+    for (int pass = 0; pass < 2; ++pass) {
+      const double e1 = small.measured_s[pass] - small.model_s[pass];
+      const double e2 = large.measured_s[pass] - large.model_s[pass];
+      const double c1 = small.compute_s[pass], c2 = large.compute_s[pass];
+      const double rho = std::max(0.0, (e2 - e1) / std::max(1e-12, c2 - c1));
+      o.slowdown[pass] += rho / 2;
+      o.hop_s[pass] += std::max(0.0, (e1 - rho * c1) / std::max(1, small.hops)) / 2;
+    }
+  }
+  return o;
 }
 
 int run(const CalibrateFlags& f) {
@@ -224,8 +266,8 @@ int run(const CalibrateFlags& f) {
         const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);  // also ends the startup watch
         plan::HardwareProfile h;
         // Kernels: every rank at once (the ring's situation), the slowest rank's rate on
-        // a bidirectional block (every tile full), and the same block causal for the
-        // premium of the tiles the mask cuts (the diagonal's): the time model's
+        // a bidirectional block (every tile full), and the same block causal with a window
+        // for the premium of the tiles the mask cuts (partial_tile_cost): the time model's
         // TileCost. The rate is flat over block size from 512 tokens up on the CPU
         // kernels (docs/scaling.md), so one size is measured.
         const backend::KernelTiles tiles = backend::kernel_tiles(bo);
@@ -242,13 +284,16 @@ int run(const CalibrateFlags& f) {
             o.timed_reps = 5;
             world.barrier();
             const double full_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
-            o.mask = numerics::MaskKind::kCausal;
+            const numerics::MaskRule cut{numerics::MaskKind::kCausal, static_cast<std::int32_t>(f.len / 8)};
+            o.mask = cut.kind;
+            o.window = cut.window;
             world.barrier();
-            const double causal_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
+            const double masked_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
             o.mask = numerics::MaskKind::kBidirectional;
+            o.window = 0;
             tflops[bf16][bwd] =
                 std::max(1e-6, bench::attention_flops(o.op, f.len, o.head_dim, o.heads, {o.mask, 0}) / full_s * 1e-12);
-            cost[bf16][bwd] = partial_tile_cost(causal_s, full_s, f.len, tile[bwd]);
+            cost[bf16][bwd] = partial_tile_cost(masked_s, full_s, f.len, tile[bwd], cut);
           }
         }
         h.peak_tflops_fp32 = h.attention_tflops_fp32_fwd = tflops[0][0];
@@ -278,9 +323,13 @@ int run(const CalibrateFlags& f) {
         h.gpus_per_node = local.local_size;
         h.intra_node_gbps = h.inter_node_gbps = loaded.gbps;
         h.intra_node_latency_us = h.inter_node_latency_us = loaded.latency_us;
-        const std::array<double, 2> overhead_s = ring_step_overhead(world, *be, timeline, h, f.threads);
-        h.ring_step_overhead_us_fwd = overhead_s[0] * 1e6;
-        h.ring_step_overhead_us_bwd = overhead_s[1] * 1e6;
+        const RingOverhead overhead = ring_overhead(world, *be, timeline, h, f.threads);
+        h.ring_pass_overhead_us_fwd = overhead.pass_s[0] * 1e6;
+        h.ring_pass_overhead_us_bwd = overhead.pass_s[1] * 1e6;
+        h.ring_hop_overhead_us_fwd = overhead.hop_s[0] * 1e6;
+        h.ring_hop_overhead_us_bwd = overhead.hop_s[1] * 1e6;
+        h.ring_compute_slowdown_fwd = overhead.slowdown[0];
+        h.ring_compute_slowdown_bwd = overhead.slowdown[1];
         const plan::MemoryAvailable mem = plan::available_memory();
         if (world.rank() != 0) return 0;
         h.device_memory_gib =
@@ -317,18 +366,25 @@ int run(const CalibrateFlags& f) {
           << "attention_tflops_bf16_fwd: " << h.attention_tflops_bf16_fwd << "\n"
           << "attention_tflops_bf16_bwd: " << h.attention_tflops_bf16_bwd << "\n";
         if (h.attention_tile_tokens_fwd > 0) {
-          y << "# The kernels' tiles, and what a tile the mask cuts costs against a full one (causal\n"
-            << "# against bidirectional blocks of " << f.len << " tokens; fp32 " << cost[0][0] << " / " << cost[0][1]
-            << ", bf16 " << cost[1][0] << " / " << cost[1][1] << " forward / backward).\n"
+          y << "# The kernels' tiles, and what a tile the mask cuts costs against a full one (causal with a\n"
+            << "# window of " << f.len / 8 << " against bidirectional blocks of " << f.len << " tokens; fp32 "
+            << cost[0][0] << " / " << cost[0][1] << ", bf16 " << cost[1][0] << " / " << cost[1][1]
+            << " forward / backward).\n"
             << "attention_tile_tokens_fwd: " << h.attention_tile_tokens_fwd << "\n"
             << "attention_tile_tokens_bwd: " << h.attention_tile_tokens_bwd << "\n"
             << "attention_partial_tile_cost_fwd: " << h.attention_partial_tile_cost_fwd << "\n"
             << "attention_partial_tile_cost_bwd: " << h.attention_partial_tile_cost_bwd << "\n";
         }
-        y << "# The ring's per-step overhead beyond the above (rings of 512 tokens per rank, bidirectional,\n"
-          << "# contiguous, fp32 and bf16, against the model on the figures above).\n"
-          << "ring_step_overhead_us_fwd: " << h.ring_step_overhead_us_fwd << "\n"
-          << "ring_step_overhead_us_bwd: " << h.ring_step_overhead_us_bwd << "\n";
+        y << "# The ring's overheads beyond the above: per pass, per hop, and its compute's slowdown with\n"
+          << "# several ranks (bidirectional contiguous rings, fp32 and bf16: one rank alone at 512 tokens,\n"
+          << "# then all " << world.size()
+          << " at 512 and 2048 tokens per rank, against the model on the figures above).\n"
+          << "ring_pass_overhead_us_fwd: " << h.ring_pass_overhead_us_fwd << "\n"
+          << "ring_pass_overhead_us_bwd: " << h.ring_pass_overhead_us_bwd << "\n"
+          << "ring_hop_overhead_us_fwd: " << h.ring_hop_overhead_us_fwd << "\n"
+          << "ring_hop_overhead_us_bwd: " << h.ring_hop_overhead_us_bwd << "\n"
+          << "ring_compute_slowdown_fwd: " << h.ring_compute_slowdown_fwd << "\n"
+          << "ring_compute_slowdown_bwd: " << h.ring_compute_slowdown_bwd << "\n";
         io::write_file_atomically(f.out, y.str(), {io::IfTargetExists::kReplace, &io::throw_error<UsageError>});
         std::cout << y.str() << "written: " << f.out << '\n';
         return 0;

@@ -49,8 +49,12 @@ HardwareProfile load_hardware_profile(const std::string& path) {
                                               "attention_tile_tokens_bwd",
                                               "attention_partial_tile_cost_fwd",
                                               "attention_partial_tile_cost_bwd",
-                                              "ring_step_overhead_us_fwd",
-                                              "ring_step_overhead_us_bwd",
+                                              "ring_pass_overhead_us_fwd",
+                                              "ring_pass_overhead_us_bwd",
+                                              "ring_hop_overhead_us_fwd",
+                                              "ring_hop_overhead_us_bwd",
+                                              "ring_compute_slowdown_fwd",
+                                              "ring_compute_slowdown_bwd",
                                               "device_memory_gib",
                                               "memory_gbps",
                                               "peak_tflops_bf16",
@@ -102,8 +106,13 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   h.attention_partial_tile_cost_fwd = cost("attention_partial_tile_cost_fwd");
   h.attention_partial_tile_cost_bwd = cost("attention_partial_tile_cost_bwd");
   const auto overhead = [&](const char* key) { return root[key] ? number(root, path, key, 0, 1e7) : 0.0; };
-  h.ring_step_overhead_us_fwd = overhead("ring_step_overhead_us_fwd");
-  h.ring_step_overhead_us_bwd = overhead("ring_step_overhead_us_bwd");
+  h.ring_pass_overhead_us_fwd = overhead("ring_pass_overhead_us_fwd");
+  h.ring_pass_overhead_us_bwd = overhead("ring_pass_overhead_us_bwd");
+  h.ring_hop_overhead_us_fwd = overhead("ring_hop_overhead_us_fwd");
+  h.ring_hop_overhead_us_bwd = overhead("ring_hop_overhead_us_bwd");
+  const auto slowdown = [&](const char* key) { return root[key] ? number(root, path, key, 0, 10) : 0.0; };
+  h.ring_compute_slowdown_fwd = slowdown("ring_compute_slowdown_fwd");
+  h.ring_compute_slowdown_bwd = slowdown("ring_compute_slowdown_bwd");
   if (root["source"] && root["source"].IsScalar()) h.source = root["source"].Scalar();
   return h;
 }
@@ -124,8 +133,10 @@ RingMachine ring_machine(const HardwareProfile& hw, bool bf16, int sp) {
   m.link_bytes_per_s = (in_node ? hw.intra_node_gbps : hw.inter_node_gbps) * 1e9;
   m.link_latency_s = (in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us) * 1e-6;
   m.memory_bytes_per_s = hw.memory_gbps * 1e9;
-  m.fwd_step_overhead_s = hw.ring_step_overhead_us_fwd * 1e-6;
-  m.bwd_step_overhead_s = hw.ring_step_overhead_us_bwd * 1e-6;
+  m.fwd_overhead = {hw.ring_pass_overhead_us_fwd * 1e-6, hw.ring_hop_overhead_us_fwd * 1e-6,
+                    hw.ring_compute_slowdown_fwd};
+  m.bwd_overhead = {hw.ring_pass_overhead_us_bwd * 1e-6, hw.ring_hop_overhead_us_bwd * 1e-6,
+                    hw.ring_compute_slowdown_bwd};
   m.fwd_tiles = {hw.attention_tile_tokens_fwd, hw.attention_partial_tile_cost_fwd};
   m.bwd_tiles = {hw.attention_tile_tokens_bwd, hw.attention_partial_tile_cost_bwd};
   return m;

@@ -31,9 +31,12 @@ struct HardwareProfile {
   // one (time_model.h, TileCost).
   std::int64_t attention_tile_tokens_fwd = 0, attention_tile_tokens_bwd = 0;
   double attention_partial_tile_cost_fwd = 1, attention_partial_tile_cost_bwd = 1;
-  // The ring's per-step overhead beyond the kernels, hops and memory passes (thread
-  // handoffs, polling; `ringattn calibrate` measures it; optional, 0: not modelled).
-  double ring_step_overhead_us_fwd = 0, ring_step_overhead_us_bwd = 0;
+  // The ring's overheads beyond the kernels, hops and memory passes, per pass and per hop
+  // (thread handoffs, polling; `ringattn calibrate` measures them; optional, 0: none).
+  double ring_pass_overhead_us_fwd = 0, ring_pass_overhead_us_bwd = 0;
+  double ring_hop_overhead_us_fwd = 0, ring_hop_overhead_us_bwd = 0;
+  // How much slower a ring of several ranks computes than the kernels alone (0.05: 5 %).
+  double ring_compute_slowdown_fwd = 0, ring_compute_slowdown_bwd = 0;
   std::string source;  // where the figures come from ("datasheets", "calibrated on …"): informational
 
   enum class Pass : std::uint8_t { kForward, kBackward };

@@ -129,10 +129,11 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
   t.fwd_hop_s = kv_bytes / m.link_bytes_per_s + m.link_latency_s;
   t.bwd_hop_s = (kv_bytes + dkv_bytes) / m.link_bytes_per_s + m.link_latency_s;
   const double bwd_rate = m.attention_bwd_flops_per_s > 0 ? m.attention_bwd_flops_per_s : m.attention_flops_per_s;
-  const auto pass = [&](double flops_factor, const std::vector<double>& work, double rate, double hop_s,
-                        double& seconds, double& exposed, double& compute, double& flops) {
+  const auto pass = [&](double flops_factor, const std::vector<double>& work, double rate, double slowdown,
+                        double hop_s, double& seconds, double& exposed, double& compute, double& flops) {
+    const double stretch = pairs.size() > 1 ? 1.0 + slowdown : 1.0;  // a ring that hops shares its cores
     for (std::size_t s = 0; s < pairs.size(); ++s) {
-      const double c = flops_factor * work[s] * qk_flops_per_pair / rate;
+      const double c = flops_factor * work[s] * qk_flops_per_pair / rate * stretch;
       flops += flops_factor * pairs[s] * qk_flops_per_pair;
       compute += c;
       if (s + 1 < pairs.size()) {
@@ -143,8 +144,10 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
       }
     }
   };
-  pass(1.0, fwd_work, m.attention_flops_per_s, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s, t.fwd_compute_s, t.fwd_flops);
-  pass(2.5, bwd_work, bwd_rate, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_compute_s, t.bwd_flops);
+  pass(1.0, fwd_work, m.attention_flops_per_s, m.fwd_overhead.compute_slowdown, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s,
+       t.fwd_compute_s, t.fwd_flops);
+  pass(2.5, bwd_work, bwd_rate, m.bwd_overhead.compute_slowdown, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_compute_s,
+       t.bwd_flops);
   if (m.memory_bytes_per_s > 0) {
     // The ring's own memory passes on the compute stream (runtime/ring/ring_attention.cc),
     // in bytes read + written, per token of the shard (e = elements per token of Q or O,
@@ -163,8 +166,9 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
     t.fwd_s += t.fwd_memory_s;
     t.bwd_s += t.bwd_memory_s;
   }
-  t.fwd_overhead_s = static_cast<double>(pairs.size()) * m.fwd_step_overhead_s;
-  t.bwd_overhead_s = static_cast<double>(pairs.size()) * m.bwd_step_overhead_s;
+  const double hops = static_cast<double>(pairs.size() - 1);
+  t.fwd_overhead_s = m.fwd_overhead.pass_s + hops * m.fwd_overhead.hop_s;
+  t.bwd_overhead_s = m.bwd_overhead.pass_s + hops * m.bwd_overhead.hop_s;
   t.fwd_s += t.fwd_overhead_s;
   t.bwd_s += t.bwd_overhead_s;
   if (pairs.size() > 1) {

@@ -11,7 +11,8 @@
 //   + M / B_mem: the ring's own memory passes besides the kernels (packing K/V, the
 //     softmax state, zeroing and summing the travelling f32 dK/dV), on the compute
 //     stream; a few percent at 1,024-token blocks on a CPU, nothing on a GPU's HBM,
-//   + S·σ: a calibrated per-step overhead (thread handoffs, polling; RingMachine).
+//   + σ_pass + (S − 1)·σ_hop: the runtime's calibrated overheads, and c_s × (1 + ρ) when
+//     S > 1 (RingOverhead).
 //
 // Overlap is full when every c_s ≥ x; with balanced steps of a fraction f of an n×n block
 // (1 bidirectional, ½ causal zigzag) that is 4·f·n²·D·Hq/F ≥ (2·n·Hkv·D·b + 8n)/B + λ, a
@@ -52,14 +53,22 @@ struct TileCost {
   double partial_cost = 1.0;
 };
 
+// The ring's runtime costs besides kernels, hops and memory passes (enqueueing, the
+// handoffs between the compute and comm threads, polling): per pass, per hop, and — in a
+// ring of several ranks, whose comm thread shares the cores — a slowdown of its compute
+// (0.05: every c_s 5 % longer).
+struct RingOverhead {
+  double pass_s = 0, hop_s = 0, compute_slowdown = 0;
+};
+
 struct RingMachine {
   double attention_flops_per_s = 0;      // what the kernels reach on full tiles (forward)
   double attention_bwd_flops_per_s = 0;  // backward; 0: the forward's
   double link_bytes_per_s = 0;           // one direction, between ring neighbours
   double link_latency_s = 0;
   TileCost fwd_tiles, bwd_tiles;
-  double memory_bytes_per_s = 0;                            // the ring's own memory passes (0: not modelled)
-  double fwd_step_overhead_s = 0, bwd_step_overhead_s = 0;  // per ring step, on the compute stream
+  double memory_bytes_per_s = 0;  // the ring's own memory passes (0: not modelled)
+  RingOverhead fwd_overhead, bwd_overhead;
 };
 
 struct RingTime {
@@ -68,7 +77,7 @@ struct RingTime {
   double fwd_hop_s = 0, bwd_hop_s = 0;            // one hop's transfer
   double bwd_return_hop_s = 0;                    // the finished dK/dV back to their owner (exposed)
   double fwd_memory_s = 0, bwd_memory_s = 0;      // the ring's own memory passes (in the passes)
-  double fwd_overhead_s = 0, bwd_overhead_s = 0;  // S·σ (in the passes)
+  double fwd_overhead_s = 0, bwd_overhead_s = 0;  // σ_pass + (S − 1)·σ_hop (in the passes)
   double fwd_s = 0, bwd_s = 0;                    // the passes
   double fwd_compute_s = 0, bwd_compute_s = 0;    // their blocks computed alone (Σ c_s)
   double fwd_exposed_s = 0, bwd_exposed_s = 0;

@@ -84,7 +84,7 @@ grep -q "unknown key \`warp_speed\`" <<<"$out" || fail "bad profile message: $ou
 "$mpirun_sh" 2 "$ringattn" calibrate --out "$tmp/cal.yaml" --len 512 >"$tmp/cal.log" 2>&1 || fail "calibrate: $(cat "$tmp/cal.log")"
 grep -q "^attention_tflops_fp32_bwd: " "$tmp/cal.yaml" || fail "no measured rates in: $(cat "$tmp/cal.yaml")"
 grep -q "^intra_node_gbps: " "$tmp/cal.yaml" || fail "no link in: $(cat "$tmp/cal.yaml")"
-for key in memory_gbps attention_tile_tokens_fwd attention_partial_tile_cost_bwd ring_step_overhead_us_bwd; do
+for key in memory_gbps attention_tile_tokens_fwd attention_partial_tile_cost_bwd ring_pass_overhead_us_fwd ring_hop_overhead_us_bwd; do
   grep -q "^$key: " "$tmp/cal.yaml" || fail "no $key in: $(cat "$tmp/cal.yaml")"
 done
 "$ringattn" plan --for bench --config "$root/configs/demo.yaml" --set parallel.sp=2 --ranks 2 --hardware "$tmp/cal.yaml" \

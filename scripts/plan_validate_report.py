@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""The report of scripts/plan_validate.sh: from validation.csv, the table docs/scaling.md
+carries (validation.md) and two plots (gnuplot, PNG): predicted against measured seconds
+(forward and backward, log-log, with the ±15 % band) and peak memory per rank (with the
+±10 % band).
+
+    plan_validate_report.py OUT_DIR "CPU NAME"
+"""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+
+
+def main(out, cpu):
+    rows = list(csv.DictReader(open(os.path.join(out, "validation.csv"))))
+    f = lambda r, k: float(r[k])
+    lines = [f"Predicted (`ringattn plan --for bench`, calibrated profile) against measured (`ringattn bench`), {cpu}:\n",
+             "| P | tokens/rank | dtype | window | fwd pred / meas (s) | err | bwd pred / meas (s) | err "
+             "| peak RSS pred / meas (MiB) | err |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    worst_t = worst_m = 0.0
+    for r in rows:
+        worst_t = max(worst_t, abs(f(r, "fwd_err")), abs(f(r, "bwd_err")))
+        worst_m = max(worst_m, abs(f(r, "rss_err")))
+        lines.append(
+            f"| {r['ranks']} | {r['tokens_per_rank']} | {r['dtype']} | {r['window']} | "
+            f"{f(r, 'pred_fwd_s'):.3f} / {f(r, 'meas_fwd_s'):.3f} | {100 * f(r, 'fwd_err'):+.0f}% | "
+            f"{f(r, 'pred_bwd_s'):.3f} / {f(r, 'meas_bwd_s'):.3f} | {100 * f(r, 'bwd_err'):+.0f}% | "
+            f"{f(r, 'pred_rss_bytes') / 2**20:.0f} / {f(r, 'meas_rss_bytes') / 2**20:.0f} | {100 * f(r, 'rss_err'):+.0f}% |")
+    lines.append(f"\nworst time error {100 * worst_t:.0f}% (target 15%), worst peak-memory error "
+                 f"{100 * worst_m:.0f}% (target 10%) over {len(rows)} points")
+    open(os.path.join(out, "validation.md"), "w").write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    if shutil.which("gnuplot") is None:
+        print("gnuplot not found: no plots (Debian: apt-get install gnuplot-nox)")
+        return
+    with open(os.path.join(out, "validation_time.dat"), "w") as d:
+        for p in ("fwd", "bwd"):  # one data block per pass
+            d.write(f"# {p}: measured predicted\n")
+            for r in rows:
+                d.write(f"{r['meas_' + p + '_s']} {r['pred_' + p + '_s']}\n")
+            d.write("\n\n")
+    with open(os.path.join(out, "validation_memory.dat"), "w") as d:
+        d.write("# measured predicted (MiB)\n")
+        for r in rows:
+            d.write(f"{f(r, 'meas_rss_bytes') / 2**20} {f(r, 'pred_rss_bytes') / 2**20}\n")
+    title = cpu.replace('"', "")
+    script = f"""
+set terminal png size 700,600
+set grid
+set key top left
+set output '{out}/validation_time.png'
+set title "ringattn plan --for bench against ringattn bench: seconds per pass\\n{title}"
+set logscale xy
+set xlabel 'measured seconds'
+set ylabel 'predicted seconds'
+plot [0.002:10] [0.002:10] x title 'exact' lc rgb 'black', 1.15*x title '+/-15 %' dt 2 lc rgb 'gray', 0.85*x notitle dt 2 lc rgb 'gray', \\
+  '{out}/validation_time.dat' index 0 using 1:2 with points pt 7 lc rgb '#1f77b4' title 'forward', \\
+  '' index 1 using 1:2 with points pt 9 lc rgb '#d62728' title 'backward'
+set output '{out}/validation_memory.png'
+set title "ringattn plan --for bench against ringattn bench: peak memory per rank\\n{title}"
+set xlabel 'measured peak RSS (MiB)'
+set ylabel 'predicted (MiB)'
+plot [30:500] [30:500] x title 'exact' lc rgb 'black', 1.1*x title '+/-10 %' dt 2 lc rgb 'gray', 0.9*x notitle dt 2 lc rgb 'gray', \\
+  '{out}/validation_memory.dat' using 1:2 with points pt 7 lc rgb '#1f77b4' title 'bench points'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    print(f"plots: {out}/validation_time.png, {out}/validation_memory.png")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
