@@ -129,13 +129,17 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
   t.fwd_hop_s = kv_bytes / m.link_bytes_per_s + m.link_latency_s;
   t.bwd_hop_s = (kv_bytes + dkv_bytes) / m.link_bytes_per_s + m.link_latency_s;
   const double bwd_rate = m.attention_bwd_flops_per_s > 0 ? m.attention_bwd_flops_per_s : m.attention_flops_per_s;
+  // `compute` is the blocks alone; a ring that hops computes them `slowdown` slower (its
+  // comm thread shares the cores), which counts as overhead.
   const auto pass = [&](double flops_factor, const std::vector<double>& work, double rate, double slowdown,
-                        double hop_s, double& seconds, double& exposed, double& compute, double& flops) {
-    const double stretch = pairs.size() > 1 ? 1.0 + slowdown : 1.0;  // a ring that hops shares its cores
+                        double hop_s, double& seconds, double& exposed, double& compute, double& overhead,
+                        double& flops) {
+    const double stretch = pairs.size() > 1 ? 1.0 + slowdown : 1.0;
     for (std::size_t s = 0; s < pairs.size(); ++s) {
-      const double c = flops_factor * work[s] * qk_flops_per_pair / rate * stretch;
+      const double alone = flops_factor * work[s] * qk_flops_per_pair / rate, c = alone * stretch;
       flops += flops_factor * pairs[s] * qk_flops_per_pair;
-      compute += c;
+      compute += alone;
+      overhead += c - alone;
       if (s + 1 < pairs.size()) {
         seconds += std::max(c, hop_s);
         exposed += std::max(0.0, hop_s - c);
@@ -145,9 +149,9 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
     }
   };
   pass(1.0, fwd_work, m.attention_flops_per_s, m.fwd_overhead.compute_slowdown, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s,
-       t.fwd_compute_s, t.fwd_flops);
+       t.fwd_compute_s, t.fwd_overhead_s, t.fwd_flops);
   pass(2.5, bwd_work, bwd_rate, m.bwd_overhead.compute_slowdown, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_compute_s,
-       t.bwd_flops);
+       t.bwd_overhead_s, t.bwd_flops);
   if (m.memory_bytes_per_s > 0) {
     // The ring's own memory passes on the compute stream (runtime/ring/ring_attention.cc),
     // in bytes read + written, per token of the shard (e = elements per token of Q or O,
@@ -167,10 +171,12 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
     t.bwd_s += t.bwd_memory_s;
   }
   const double hops = static_cast<double>(pairs.size() - 1);
-  t.fwd_overhead_s = m.fwd_overhead.pass_s + hops * m.fwd_overhead.hop_s;
-  t.bwd_overhead_s = m.bwd_overhead.pass_s + hops * m.bwd_overhead.hop_s;
-  t.fwd_s += t.fwd_overhead_s;
-  t.bwd_s += t.bwd_overhead_s;
+  const double fwd_runtime_s = m.fwd_overhead.pass_s + hops * m.fwd_overhead.hop_s;
+  const double bwd_runtime_s = m.bwd_overhead.pass_s + hops * m.bwd_overhead.hop_s;
+  t.fwd_overhead_s += fwd_runtime_s;  // already holds the compute's slowdown (in fwd_s too)
+  t.bwd_overhead_s += bwd_runtime_s;
+  t.fwd_s += fwd_runtime_s;
+  t.bwd_s += bwd_runtime_s;
   if (pairs.size() > 1) {
     // After the last step the finished dK/dV go back to their owner: one more hop, with
     // nothing left to hide it behind (runtime/ring/ring_attention.cc, backward).

@@ -77,9 +77,9 @@ struct RingTime {
   double fwd_hop_s = 0, bwd_hop_s = 0;            // one hop's transfer
   double bwd_return_hop_s = 0;                    // the finished dK/dV back to their owner (exposed)
   double fwd_memory_s = 0, bwd_memory_s = 0;      // the ring's own memory passes (in the passes)
-  double fwd_overhead_s = 0, bwd_overhead_s = 0;  // σ_pass + (S − 1)·σ_hop (in the passes)
+  double fwd_overhead_s = 0, bwd_overhead_s = 0;  // σ_pass + (S − 1)·σ_hop + ρ·Σ c_s (in the passes)
   double fwd_s = 0, bwd_s = 0;                    // the passes
-  double fwd_compute_s = 0, bwd_compute_s = 0;    // their blocks computed alone (Σ c_s)
+  double fwd_compute_s = 0, bwd_compute_s = 0;    // their blocks computed alone (Σ c_s, no slowdown)
   double fwd_exposed_s = 0, bwd_exposed_s = 0;
   std::int64_t min_tokens_for_overlap = 0;  // tokens per rank at which c ≥ x on every step
 };

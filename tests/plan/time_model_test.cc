@@ -198,5 +198,26 @@ TEST(TimeModel, TilesChangeTheComputeButNotTheFlops) {
   EXPECT_NEAR(tiles.bwd_compute_s, 2.5 * 136 * 128.0 * 128.0 * 4 * 64 * 4 / m.attention_flops_per_s / 2, 1e-12);
 }
 
+// The runtime's overheads: per pass, per hop, and a hopping ring's compute slowdown —
+// counted as overhead, not compute; a one-rank ring has neither hops nor slowdown.
+TEST(TimeModel, OverheadsArePerPassPerHopAndASlowdownOfAHoppingRing) {
+  RingMachine m = machine();
+  const RingProblem p = problem(2048, 4, MaskKind::kBidirectional, layout::Layout::kContiguous);
+  const RingTime bare = ring_time(p, m);
+  m.fwd_overhead = {1e-3, 2e-3, 0.1};
+  m.bwd_overhead = {3e-3, 4e-3, 0.2};
+  const RingTime t = ring_time(p, m);
+  EXPECT_EQ(t.fwd_compute_s, bare.fwd_compute_s);
+  EXPECT_NEAR(t.fwd_overhead_s, 1e-3 + 3 * 2e-3 + 0.1 * bare.fwd_compute_s, 1e-12);
+  EXPECT_NEAR(t.bwd_overhead_s, 3e-3 + 3 * 4e-3 + 0.2 * bare.bwd_compute_s, 1e-12);
+  for (const RingTime* r : {&bare, &t}) {  // the parts add up to the passes
+    EXPECT_NEAR(r->fwd_s, r->fwd_compute_s + r->fwd_exposed_s + r->fwd_memory_s + r->fwd_overhead_s, 1e-12);
+    EXPECT_NEAR(r->bwd_s, r->bwd_compute_s + r->bwd_exposed_s + r->bwd_memory_s + r->bwd_overhead_s, 1e-12);
+  }
+  const RingTime one = ring_time(problem(2048, 1, MaskKind::kBidirectional, layout::Layout::kContiguous), m);
+  EXPECT_NEAR(one.fwd_overhead_s, 1e-3, 1e-15);
+  EXPECT_NEAR(one.bwd_overhead_s, 3e-3, 1e-15);
+}
+
 }  // namespace
 }  // namespace ra::plan
