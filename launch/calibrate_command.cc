@@ -4,8 +4,9 @@
 // and bf16 (every rank at once, as in the ring: the slowest rank's figure), their tiles
 // and the premium of a tile the mask cuts (masked against bidirectional blocks), the
 // rate of the ring's own memory passes (an f32 sum), the link
-// between ranks 0 and 1 (latency of an 8-byte exchange, bandwidth of 16 MiB ones), and
-// the memory a rank of this node can use. With one rank the link is not measured and the
+// between ranks 0 and 1 (latency of an 8-byte exchange, bandwidth of 16 MiB ones), the
+// GEMMs' rate and the host model's cost per element besides GEMMs (a training step of
+// the cpu backend), and the memory a rank of this node can use. With one rank the link is not measured and the
 // profile says so (docs/scaling.md, "Calibrating this machine").
 #include <algorithm>
 #include <atomic>
@@ -26,10 +27,12 @@
 #include "comm/mpi/mpi_session.h"
 #include "launch/commands.h"
 #include "runtime/backend/backend.h"
+#include "runtime/bench/host_model_bench.h"
 #include "runtime/bench/kernel_bench.h"
 #include "runtime/bench/ring_bench.h"
 #include "runtime/core/error.h"
 #include "runtime/io/atomic_file.h"
+#include "runtime/model/transformer.h"
 #include "runtime/plan/bench_plan.h"
 #include "runtime/plan/hardware.h"
 #include "runtime/plan/memory_guard.h"
@@ -81,6 +84,27 @@ double partial_tile_cost(double masked_s, double bidirectional_s, std::int64_t l
   if (tile <= 1 || partial <= 0 || bidirectional_s <= 0) return 1.0;
   const double area = static_cast<double>(len) * static_cast<double>(len);
   return std::max(1.0, (masked_s / bidirectional_s * area - full) / partial);
+}
+
+constexpr std::int64_t kSmallHeadDim = 16;
+
+// The kernels' time per (query, key) pair and head as φ/F + τ, φ its FLOPs (4·D forward,
+// 2.5 × that backward; time_model.h), from bidirectional blocks of `len` at D = 64 and
+// D = 16 (t_64, t_16): 1/F = (u_64 − u_16)/(φ_64 − φ_16), τ = u_16 − φ_16/F with
+// u = t/(len²·heads). Noise that makes either negative falls back to D = 64's rate alone.
+struct PairHeadCost {
+  double flops_per_s = 0, seconds = 0;
+};
+PairHeadCost pair_head_cost(bench::KernelOp op, std::int64_t len, std::int64_t heads, double t64_s, double t16_s) {
+  const double pair_heads = static_cast<double>(len) * static_cast<double>(len) * static_cast<double>(heads);
+  const double phi64 = bench::attention_flops(op, len, 64, heads, {numerics::MaskKind::kBidirectional, 0}) / pair_heads;
+  const double phi16 =
+      bench::attention_flops(op, len, kSmallHeadDim, heads, {numerics::MaskKind::kBidirectional, 0}) / pair_heads;
+  const double u64 = t64_s / pair_heads, u16 = t16_s / pair_heads;
+  const double inv_rate = (u64 - u16) / (phi64 - phi16);
+  const double tau = inv_rate > 0 ? u16 - phi16 * inv_rate : -1.0;
+  if (tau < 0) return {phi64 / u64, 0.0};
+  return {1.0 / inv_rate, tau};
 }
 
 // Seconds of one exchange round trip between ranks 0 and 1 of `bytes` each way (median).
@@ -211,7 +235,9 @@ RingRun time_ring(comm::Communicator& world, comm::Communicator& ring, ring::Bac
   b.dtype = dtype;
   b.threads = threads;
   b.warmup_reps = 1;
-  b.timed_reps = 9;  // milliseconds each: the median of more
+  // Milliseconds each (the small ring's well under two): the median of many, since the
+  // overheads are what is left of them after the model.
+  b.timed_reps = tokens <= 512 ? 31 : 15;
   world.barrier();
   const bench::RingBenchResult r =
       bench::run_ring_bench({*be.device, *be.compute, *be.comm_stream, ring, *be.op}, timeline, b);
@@ -255,6 +281,54 @@ RingOverhead ring_overhead(comm::Communicator& world, ring::Backend& be, trace::
   return o;
 }
 
+// The host model (a training step of the cpu backend, runtime/model/transformer.h): the
+// GEMMs' rate (a linear layer's three GEMMs at the reference model's widest shape, f32
+// and bf16 inputs: the profile's peak_tflops_*), and its cost per element besides GEMMs
+// and attention — a step of the reference model with an attention that does nothing,
+// less its GEMM FLOPs at that rate, over model::host_step_work's elements. Every rank at
+// once (a training job's situation), the slowest rank's figures. The reference model's
+// widths differ from the validation grid's (scripts/plan_validate.sh), so the grid tests
+// how the per-element cost carries over to other widths and token counts.
+struct HostModel {
+  double gemm_tflops_fp32 = 0, gemm_tflops_bf16 = 0, elementwise_ns_per_elem = 0;
+  double step_s = 0, gemm_s = 0;  // the reference step, and its GEMMs at the measured rate
+};
+
+model::ModelConfig host_reference_model() {
+  model::ModelConfig c;
+  c.vocab = 512;
+  c.d_model = 128;
+  c.layers = 2;
+  c.heads = 8;
+  c.kv_heads = 4;
+  c.head_dim = 16;
+  c.mlp_hidden = 352;
+  return c;
+}
+constexpr std::int64_t kHostReferenceTokens = 8192;
+
+HostModel host_model(comm::Communicator& world) {
+  const model::ModelConfig ref = host_reference_model();
+  const std::int64_t n = kHostReferenceTokens;
+  HostModel h;
+  world.barrier();
+  // The slowest rank's rate is the smallest: the maximum of the negated rates.
+  h.gemm_tflops_fp32 =
+      -max_over_ranks(world, -bench::linear_gemm_flops_per_s(n, ref.d_model, ref.mlp_hidden, bench::GemmInputs::kF32, 5)) *
+      1e-12;
+  world.barrier();
+  h.gemm_tflops_bf16 =
+      -max_over_ranks(world, -bench::linear_gemm_flops_per_s(n, ref.d_model, ref.mlp_hidden, bench::GemmInputs::kBF16, 5)) *
+      1e-12;
+  world.barrier();
+  h.step_s = max_over_ranks(world, bench::host_model_step_seconds(ref, n, 5));
+  const model::HostStepWork work = model::host_step_work(ref);
+  h.gemm_s = work.gemm_flops_per_token * static_cast<double>(n) / (h.gemm_tflops_fp32 * 1e12);
+  h.elementwise_ns_per_elem =
+      std::max(0.0, h.step_s - h.gemm_s) / (work.elementwise_elems_per_token * static_cast<double>(n)) * 1e9;
+  return h;
+}
+
 int run(const CalibrateFlags& f) {
   return comm::mpi::run_on_world(
       comm::CommOptions{},
@@ -272,11 +346,14 @@ int run(const CalibrateFlags& f) {
         // kernels (docs/scaling.md), so one size is measured.
         const backend::KernelTiles tiles = backend::kernel_tiles(bo);
         const std::int64_t tile[2] = {square_side(tiles.forward), square_side(tiles.backward)};
-        double tflops[2][2] = {};  // [bf16][backward]
-        double cost[2][2] = {};    // [bf16][backward]: partial_tile_cost
+        double tflops[2][2] = {};   // [bf16][backward]
+        double pair_ns[2][2] = {};  // [bf16][backward]: per pair-head besides the FLOPs
+        double cost[2][2] = {};     // [bf16][backward]: partial_tile_cost
+        double pair_s[2][2] = {};   // [bf16][backward]: a full tile's seconds per pair-head at D = 64
         for (int bf16 = 0; bf16 < 2; ++bf16) {
           for (int bwd = 0; bwd < 2; ++bwd) {
             bench::KernelBenchOptions o;
+            const std::int64_t kernel_head_dim = o.head_dim;  // 64
             o.op = bwd ? bench::KernelOp::kBackward : bench::KernelOp::kForward;
             o.dtype = bf16 ? DType::kBF16 : DType::kF32;
             o.len = f.len;
@@ -284,6 +361,12 @@ int run(const CalibrateFlags& f) {
             o.timed_reps = 5;
             world.barrier();
             const double full_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
+            // The same block at D = 16 (kSmallHeadDim): with D = 64's, the FLOPs' rate
+            // and the per-pair cost besides (pair_head_cost).
+            o.head_dim = kSmallHeadDim;
+            world.barrier();
+            const double small_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
+            o.head_dim = kernel_head_dim;
             const numerics::MaskRule cut{numerics::MaskKind::kCausal, static_cast<std::int32_t>(f.len / 8)};
             o.mask = cut.kind;
             o.window = cut.window;
@@ -291,22 +374,35 @@ int run(const CalibrateFlags& f) {
             const double masked_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
             o.mask = numerics::MaskKind::kBidirectional;
             o.window = 0;
-            tflops[bf16][bwd] =
-                std::max(1e-6, bench::attention_flops(o.op, f.len, o.head_dim, o.heads, {o.mask, 0}) / full_s * 1e-12);
+            const PairHeadCost c = pair_head_cost(o.op, f.len, o.heads, full_s, small_s);
+            tflops[bf16][bwd] = std::max(1e-6, c.flops_per_s * 1e-12);
+            pair_ns[bf16][bwd] = c.seconds * 1e9;
             cost[bf16][bwd] = partial_tile_cost(masked_s, full_s, f.len, tile[bwd], cut);
+            pair_s[bf16][bwd] = full_s / (static_cast<double>(f.len) * static_cast<double>(f.len) *
+                                          static_cast<double>(o.heads));
           }
         }
-        h.peak_tflops_fp32 = h.attention_tflops_fp32_fwd = tflops[0][0];
-        h.peak_tflops_bf16 = h.attention_tflops_bf16_fwd = tflops[1][0];
+        h.attention_tflops_fp32_fwd = tflops[0][0];
+        h.attention_tflops_bf16_fwd = tflops[1][0];
+        const HostModel hm = host_model(world);
+        h.peak_tflops_fp32 = hm.gemm_tflops_fp32;
+        h.peak_tflops_bf16 = hm.gemm_tflops_bf16;
+        h.host_elementwise_ns_per_elem = hm.elementwise_ns_per_elem;
         h.attention_tflops_fp32_bwd = tflops[0][1];
         h.attention_tflops_bf16_bwd = tflops[1][1];
+        h.attention_pair_ns_fp32_fwd = pair_ns[0][0];
+        h.attention_pair_ns_fp32_bwd = pair_ns[0][1];
+        h.attention_pair_ns_bf16_fwd = pair_ns[1][0];
+        h.attention_pair_ns_bf16_bwd = pair_ns[1][1];
         h.attention_efficiency = h.gemm_efficiency = 1;
         if (tile[0] > 1 && tile[1] > 1) {
-          // One premium per pass: the mean of fp32's and bf16's (they agree within noise).
+          // One premium per pass, in ns per pair-head (the mask's work, whatever D and
+          // dtype: fp32's and bf16's agree within noise, their ratios do not): the mean of
+          // (κ − 1) × a full tile's time per pair-head.
           h.attention_tile_tokens_fwd = tile[0];
           h.attention_tile_tokens_bwd = tile[1];
-          h.attention_partial_tile_cost_fwd = (cost[0][0] + cost[1][0]) / 2;
-          h.attention_partial_tile_cost_bwd = (cost[0][1] + cost[1][1]) / 2;
+          h.attention_partial_pair_ns_fwd = ((cost[0][0] - 1) * pair_s[0][0] + (cost[1][0] - 1) * pair_s[1][0]) / 2 * 1e9;
+          h.attention_partial_pair_ns_bwd = ((cost[0][1] - 1) * pair_s[0][1] + (cost[1][1] - 1) * pair_s[1][1]) / 2 * 1e9;
         }
         h.memory_gbps = memory_gbps(world, *be);
         // The link between ranks 0 and 1, idle and while every rank computes (what the
@@ -351,6 +447,9 @@ int run(const CalibrateFlags& f) {
           << "source: \"ringattn calibrate " << date << "\"\n"
           << "device_memory_gib: " << h.device_memory_gib << "   # " << mem.source << ", over " << local.local_size
           << " rank(s) of this node\n"
+          << "# The GEMMs (the host model's): a linear layer's three GEMMs over [" << kHostReferenceTokens << ", "
+          << host_reference_model().d_model << "] x [" << host_reference_model().mlp_hidden
+          << ", " << host_reference_model().d_model << "], bf16 and f32 inputs.\n"
           << "peak_tflops_bf16: " << h.peak_tflops_bf16 << "\n"
           << "peak_tflops_fp32: " << h.peak_tflops_fp32 << "\n"
           << "attention_efficiency: 1   # the rates below are measured\n"
@@ -364,17 +463,28 @@ int run(const CalibrateFlags& f) {
           << "attention_tflops_fp32_fwd: " << h.attention_tflops_fp32_fwd << "\n"
           << "attention_tflops_fp32_bwd: " << h.attention_tflops_fp32_bwd << "\n"
           << "attention_tflops_bf16_fwd: " << h.attention_tflops_bf16_fwd << "\n"
-          << "attention_tflops_bf16_bwd: " << h.attention_tflops_bf16_bwd << "\n";
+          << "attention_tflops_bf16_bwd: " << h.attention_tflops_bf16_bwd << "\n"
+          << "# What a (query, key) pair costs per head besides the FLOPs at the rates above (ns): from\n"
+          << "# bidirectional blocks at D = 64 and D = " << kSmallHeadDim << " (the rates above are the FLOPs' own).\n"
+          << "attention_pair_ns_fp32_fwd: " << h.attention_pair_ns_fp32_fwd << "\n"
+          << "attention_pair_ns_fp32_bwd: " << h.attention_pair_ns_fp32_bwd << "\n"
+          << "attention_pair_ns_bf16_fwd: " << h.attention_pair_ns_bf16_fwd << "\n"
+          << "attention_pair_ns_bf16_bwd: " << h.attention_pair_ns_bf16_bwd << "\n";
         if (h.attention_tile_tokens_fwd > 0) {
-          y << "# The kernels' tiles, and what a tile the mask cuts costs against a full one (causal with a\n"
-            << "# window of " << f.len / 8 << " against bidirectional blocks of " << f.len << " tokens; fp32 "
-            << cost[0][0] << " / " << cost[0][1] << ", bf16 " << cost[1][0] << " / " << cost[1][1]
-            << " forward / backward).\n"
+          y << "# The kernels' tiles, and what a tile the mask cuts costs more than a full one per pair-head\n"
+            << "# (ns; causal with a window of " << f.len / 8 << " against bidirectional blocks of " << f.len
+            << " tokens at D = 64, where a cut tile costs fp32 " << cost[0][0] << " / " << cost[0][1] << ", bf16 "
+            << cost[1][0] << " / " << cost[1][1] << " x a full one, forward / backward).\n"
             << "attention_tile_tokens_fwd: " << h.attention_tile_tokens_fwd << "\n"
             << "attention_tile_tokens_bwd: " << h.attention_tile_tokens_bwd << "\n"
-            << "attention_partial_tile_cost_fwd: " << h.attention_partial_tile_cost_fwd << "\n"
-            << "attention_partial_tile_cost_bwd: " << h.attention_partial_tile_cost_bwd << "\n";
+            << "attention_partial_pair_ns_fwd: " << h.attention_partial_pair_ns_fwd << "\n"
+            << "attention_partial_pair_ns_bwd: " << h.attention_partial_pair_ns_bwd << "\n";
         }
+        y << "# The host model's work besides GEMMs and attention, per element of model::host_step_work: a\n"
+          << "# training step of a reference model (d_model 128, 8/4 heads of 16, MLP 352, vocab 512, 2 layers)\n"
+          << "# at " << kHostReferenceTokens << " tokens took " << hm.step_s * 1e3 << " ms, its GEMMs "
+          << hm.gemm_s * 1e3 << " ms of it at the rate above.\n"
+          << "host_elementwise_ns_per_elem: " << h.host_elementwise_ns_per_elem << "\n";
         y << "# The ring's overheads beyond the above: per pass, per hop, and its compute's slowdown with\n"
           << "# several ranks (bidirectional contiguous rings, fp32 and bf16: one rank alone at 512 tokens,\n"
           << "# then all " << world.size()

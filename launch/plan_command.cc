@@ -56,6 +56,7 @@ nlohmann::json to_json(const plan::StepPlan& p) {
           {"dp", p.in.dp},
           {"tokens_per_rank", p.shard_tokens * p.in.batch},
           {"device_bytes", p.device_bytes},
+          {"step_bytes", p.memory.total_bytes_through({})},
           {"fits", p.fits},
           {"memory_terms", terms},
           {"ring_steps", p.ring.steps},
@@ -64,7 +65,11 @@ nlohmann::json to_json(const plan::StepPlan& p) {
           {"ring_fwd_hop_seconds", p.ring.fwd_hop_s},
           {"min_tokens_per_rank_for_overlap", p.ring.min_tokens_for_overlap},
           {"attention_seconds", p.attention_s},
+          {"placement", p.in.placement == plan::TrainPlacement::kHost ? "host" : "device"},
           {"gemm_seconds", p.gemm_s},
+          {"elementwise_seconds", p.elementwise_s},
+          {"optimizer_seconds", p.optimizer_s},
+          {"sync_seconds", p.sync_s},
           {"grad_reduce_seconds", p.grad_reduce_s},
           {"grad_reduce_exposed_seconds", p.grad_exposed_s},
           {"exposed_comm_seconds", p.exposed_comm_s},
@@ -167,18 +172,21 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
   in.layout = o.layout;
   in.precision = o.device_precision;
   in.grad_bucket_mb = c.train().grad_bucket_mb();
+  // Placed as `ringattn train` places it (and refuses a run that does not fit): the cpu
+  // backend runs the host model (everything in host memory, f32, no bf16 staging and no
+  // device copy of the logits); simt and cuda the device model.
+  const bool host = c.attention().backend() == config::BACKEND_CPU;
+  in.placement = host ? plan::TrainPlacement::kHost : plan::TrainPlacement::kDevice;
 
   if (f.hardware.empty()) {
-    // Memory only: no profile says how fast. Placed as `ringattn train` places it (and
-    // refuses a run that does not fit): the cpu backend keeps the model on the host, with
-    // no bf16 staging and no device copy of the logits; simt and cuda on the device.
-    const bool host = c.attention().backend() == config::BACKEND_CPU;
+    // Memory only: no profile says how fast.
     plan::TrainShape shape;
     shape.model = in.model;
     shape.tokens = in.batch * layout::plan_shards(in.layout, in.sp, in.seq_len).shard_len;
     shape.eval_tokens = shape.tokens;  // eval_batches >= 1: every run evaluates at its end
     shape.placement = host ? plan::TrainPlacement::kHost : plan::TrainPlacement::kDevice;
     shape.precision = in.precision;
+    shape.sp = in.sp;
     const plan::MemoryEstimate m = plan::train_memory(shape);
     if (f.json) {
       nlohmann::json j = {{"sp", in.sp},
@@ -186,7 +194,8 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
                           {"tokens_per_rank", shape.tokens},
                           {"placement", host ? "host" : "device"},
                           {"device_bytes", m.bytes_on(plan::Residence::kDevice)},
-                          {"host_bytes", m.bytes_on(plan::Residence::kHost)}};
+                          {"host_bytes", m.bytes_on(plan::Residence::kHost)},
+                          {"step_bytes", m.total_bytes_through({})}};
       std::cout << j.dump() << std::endl;
       return 0;
     }
@@ -225,7 +234,8 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
   os << "plan: " << hw.name << " x " << world << ", " << in.batch << " sequences of " << in.seq_len
      << " tokens per ring per step, model " << o.model.layers << " layers d_model " << o.model.d_model << " ("
      << model::ParamLayout(o.model).total_elems() << " parameters), layout " << layout::layout_name(in.layout)
-     << "\n\nconfigured sp " << in.sp << " x dp " << in.dp << ": memory per GPU\n";
+     << "\n\nconfigured sp " << in.sp << " x dp " << in.dp << ": memory per " << (host ? "rank" : "GPU")
+     << (host ? " (attention.backend cpu: the host model)\n" : "\n");
   print_memory(os, configured.memory);
   if (!configured.fits) os << "  " << plan::fit_advice(configured, hw) << '\n';
   os << "\n  ring per layer: " << configured.ring.steps << " steps, hop " << seconds(configured.ring.fwd_hop_s)
@@ -233,10 +243,17 @@ int run(const ConfigFlags& cf, const PlanFlags& f) {
      << " bwd; full overlap from " << configured.ring.min_tokens_for_overlap << " tokens per rank (have "
      << configured.shard_tokens << ")\n";
   os << "  step: attention " << seconds(configured.attention_s) << " (exposed comm "
-     << seconds(configured.exposed_comm_s) << "), GEMMs " << seconds(configured.gemm_s) << ", gradient all-reduce "
-     << seconds(configured.grad_reduce_s) << " (exposed " << seconds(configured.grad_exposed_s)
-     << ") = " << seconds(configured.step_s) << "\n\n";
-  os << "every split of " << world << " GPUs:\n"
+     << seconds(configured.exposed_comm_s) << "), GEMMs " << seconds(configured.gemm_s);
+  if (host) os << ", elementwise " << seconds(configured.elementwise_s);
+  os << ", gradient all-reduce " << seconds(configured.grad_reduce_s) << " (exposed "
+     << seconds(configured.grad_exposed_s) << "), optimizer " << seconds(configured.optimizer_s) << ", syncs "
+     << seconds(configured.sync_s) << " = " << seconds(configured.step_s) << "\n";
+  if (host && hw.host_elementwise_ns_per_elem == 0) {
+    os << "  (attention.backend cpu: the host model's elementwise work is not timed — this profile has no "
+          "host_elementwise_ns_per_elem; `ringattn calibrate` on the CPU node measures it)\n";
+  }
+  os << '\n';
+  os << "every split of " << world << (host ? " ranks:\n" : " GPUs:\n")
      << "     sp    dp  tokens/rank   memory/GPU  fits      step   exposed   tokens/s     MFU\n";
   for (std::size_t i = 0; i < plans.size(); ++i) {
     const plan::StepPlan& p = plans[i];

@@ -152,6 +152,7 @@ int run(const ConfigFlags& cf) {
           shape.placement = c.attention().backend() == config::BACKEND_CPU ? plan::TrainPlacement::kHost
                                                                            : plan::TrainPlacement::kDevice;
           shape.precision = o.device_precision;
+          shape.sp = sp;
           plan::require_fits(
               world, "train at " + std::to_string(tokens) + " tokens per rank per step", plan::train_memory(shape),
               "Use a smaller train.batch_size or train.seq_len, more sequence-parallel ranks (parallel.sp), "

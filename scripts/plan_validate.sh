@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Predicted against measured (issue 15, docs/scaling.md "Validation"): calibrates this
-# machine (`ringattn calibrate`, on as many ranks as each point runs), then for every point of a grid runs `ringattn plan
-# --for bench --json` and `ringattn bench --json` on the same config and prints one row
-# per point: predicted and measured forward/backward seconds, their relative errors, and
-# predicted (the memory model's tensors in the phases the bench samples + the process's
-# own memory, measured on a 64-token bench) against measured peak RSS per rank.
+# machine (`ringattn calibrate`, on as many ranks as each point runs), then for every point
+# of a grid runs `ringattn plan --for bench --json` and `ringattn bench --json` on the same
+# config and prints one row per point: predicted and measured forward/backward seconds,
+# their relative errors, and predicted (the memory model's tensors in the phases the bench
+# samples + the process's own memory, measured on a 64-token bench) against measured peak
+# RSS per rank. Then the same for training steps (`ringattn plan` against `ringattn
+# train`, the cpu backend) into validation_train.csv.
 #
 #   scripts/plan_validate.sh BUILD_DIR OUT_DIR [--quick]
 #
-# Writes OUT_DIR/validation.csv, OUT_DIR/validation.md (the table docs/scaling.md
+# Writes OUT_DIR/validation.csv, OUT_DIR/validation_train.csv, OUT_DIR/validation.md (the table docs/scaling.md
 # carries), the plots OUT_DIR/validation_{time,memory}.png (scripts/plan_validate_report.py)
 # and OUT_DIR/profile_p{1,2}.yaml. Targets: step time within ±15 %, peak memory within
 # ±10 %. A benchmark, not a test: run it on a quiet machine (nothing else running).
@@ -73,5 +75,67 @@ PY
     done
   done
 done
+
+# Training (`ringattn train` on the cpu backend: the host model, its ring in f32): the
+# passkey demo's model (configs/train/passkey_cpu.yaml) at the kernels' default tiles (the
+# profile's), a few steps per point; the median step after the first, and the peak RSS
+# of the steps' records against `ringattn plan --json`'s step_seconds and step_bytes + the
+# process's own memory (a 64-token training run's peak RSS less its step_bytes).
+if [ "$quick" = --quick ]; then
+  train_points=("2 512 8 0 contiguous")
+else
+  # ranks, seq_len, batch, window, layout
+  train_points=("1 1024 1 0 contiguous" "1 512 8 0 contiguous" "1 4096 1 0 contiguous" "1 16384 1 0 contiguous"
+                "2 2048 1 0 contiguous" "2 512 8 0 contiguous" "2 8192 1 0 contiguous" "2 8192 1 0 zigzag"
+                "2 32768 1 0 contiguous" "2 32768 1 2048 contiguous")
+fi
+train_args() {  # ranks seq_len batch window layout steps out_dir
+  echo --config "$root/configs/train/passkey_cpu.yaml" --set parallel.sp="$1" --set train.seq_len="$2" \
+    --set train.batch_size="$3" --set attention.window="$4" --set parallel.layout="$5" --set train.steps="$6" \
+    --set train.log_every=1 --set train.eval_every=0 --set train.eval_batches=1 --set train.checkpoint_every=0 \
+    --set train.warmup_steps=1 --set train.resume=false --set output_dir="$7" \
+    --set attention.tiles.forward_q=256 --set attention.tiles.forward_k=256 \
+    --set attention.tiles.backward_q=128 --set attention.tiles.backward_k=128
+}
+declare -A train_baseline
+for p in "${ranks[@]}"; do
+  # shellcheck disable=SC2046
+  pred=$("$ringattn" plan $(train_args "$p" 64 1 0 contiguous 2 "$out/train_run") --ranks "$p" --hardware "$out/profile_p$p.yaml" --json)
+  rm -rf "$out/train_run"
+  # shellcheck disable=SC2046
+  "$mpirun_sh" "$p" "$ringattn" train $(train_args "$p" 64 1 0 contiguous 2 "$out/train_run") >/dev/null 2>&1
+  train_baseline[$p]=$(python3 -c '
+import json, sys
+steps = [json.loads(l) for l in open(sys.argv[2]) if "\"train_step\"" in l]
+print(max(r["peak_rss_bytes"] for r in steps) - json.loads(sys.argv[1])["configured"]["step_bytes"])' "$pred" "$out/train_run/records.jsonl")
+done
+echo "ranks,seq_len,batch,window,layout,tokens_per_rank,pred_step_s,meas_step_s,step_err,pred_rss_bytes,meas_rss_bytes,rss_err" >"$out/validation_train.csv"
+for point in "${train_points[@]}"; do
+  read -r p seq batch w layout <<<"$point"
+  [[ " ${ranks[*]} " == *" $p "* ]] || continue
+  tokens=$(( seq * batch / p ))
+  steps=$(( tokens >= 16384 ? 3 : tokens >= 4096 ? 6 : 12 ))
+  # shellcheck disable=SC2046
+  pred=$("$ringattn" plan $(train_args "$p" "$seq" "$batch" "$w" "$layout" "$steps" "$out/train_run") --ranks "$p" \
+    --hardware "$out/profile_p$p.yaml" --json)
+  rm -rf "$out/train_run"
+  sleep 1
+  # shellcheck disable=SC2046
+  "$mpirun_sh" "$p" "$ringattn" train $(train_args "$p" "$seq" "$batch" "$w" "$layout" "$steps" "$out/train_run") >/dev/null 2>&1
+  python3 - "$p" "$seq" "$batch" "$w" "$layout" "$tokens" "$pred" "$out/train_run/records.jsonl" "${train_baseline[$p]}" \
+    >>"$out/validation_train.csv" <<'PY'
+import json, statistics, sys
+p, seq, batch, w, layout, tokens, pred, records, base = sys.argv[1:10]
+c = json.loads(pred)["configured"]
+steps = [json.loads(l) for l in open(records) if '"train_step"' in l]
+meas = statistics.median(r["step_seconds"] for r in steps[1:])  # the first step warms up
+rss = max(r["peak_rss_bytes"] for r in steps)
+prss = c["step_bytes"] + int(base)
+err = lambda x, y: (x - y) / y
+print(",".join(map(str, [p, seq, batch, w, layout, tokens, c["step_seconds"], meas, round(err(c["step_seconds"], meas), 4),
+                         prss, rss, round(err(prss, rss), 4)])))
+PY
+done
+rm -rf "$out/train_run"
 
 python3 "$root/scripts/plan_validate_report.py" "$out" "$cpu"

@@ -124,24 +124,31 @@ RingArgs ring_args(const ModelConfig& c, std::int64_t n, const void* q, const vo
 
 }  // namespace
 
+ring::RingAttention& RingAttentionFn::ring_for(const void* q, const void* k, const void* v, DType storage) {
+  const DeviceKind kind = ctx_.device.kind();
+  const RingArgs a = ring_args(config_, n_, q, k, v, storage, device_meta_, host_meta_, slopes_device_, kind);
+  if (!ring_) {
+    ring_ = std::make_unique<ring::RingAttention>(ctx_, a.mask, a.shard);
+  } else {
+    ring_->rebind(a.shard.q, a.shard.k, a.shard.v);
+  }
+  return *ring_;
+}
+
 void RingAttentionFn::forward(const float* q, const float* k, const float* v, float* o, float* lse) {
   const DeviceKind kind = ctx_.device.kind();
   const Shape q_shape{n_, config_.heads, config_.head_dim};
   const TensorView lse_view(lse, DType::kF32, Shape{config_.heads, n_}, kind);
   wait_for_producer();
   if (!bf16_) {
-    const RingArgs a = ring_args(config_, n_, q, k, v, DType::kF32, device_meta_, host_meta_, slopes_device_, kind);
-    ring::RingAttention ring(ctx_, a.mask, a.shard);
-    ring.forward(TensorView(o, DType::kF32, q_shape, kind), lse_view);
+    ring_for(q, k, v, DType::kF32).forward(TensorView(o, DType::kF32, q_shape, kind), lse_view);
     return;
   }
   to_bf16(q, bf16_->q->raw(), config_.q_features());
   to_bf16(k, bf16_->k->raw(), config_.kv_features());
   to_bf16(v, bf16_->v->raw(), config_.kv_features());
-  const RingArgs a = ring_args(config_, n_, bf16_->q->raw(), bf16_->k->raw(), bf16_->v->raw(), DType::kBF16,
-                               device_meta_, host_meta_, slopes_device_, kind);
-  ring::RingAttention ring(ctx_, a.mask, a.shard);
-  ring.forward(bf16_->o->view(DType::kBF16, q_shape), lse_view);
+  ring_for(bf16_->q->raw(), bf16_->k->raw(), bf16_->v->raw(), DType::kBF16)
+      .forward(bf16_->o->view(DType::kBF16, q_shape), lse_view);
   // o (f32) = 0 + 1·o_bf16: exact. The ring has synchronized; so does this.
   const std::int64_t elems = n_ * config_.q_features();
   ctx_.device.fill_zero(TensorView(o, DType::kF32, Shape{elems}, kind), ctx_.compute);
@@ -161,9 +168,8 @@ void RingAttentionFn::backward(const float* q, const float* k, const float* v, c
       dv_view(dv, DType::kF32, kv_shape, kind);
   wait_for_producer();
   if (!bf16_) {
-    const RingArgs a = ring_args(config_, n_, q, k, v, DType::kF32, device_meta_, host_meta_, slopes_device_, kind);
-    ring::RingAttention ring(ctx_, a.mask, a.shard);
-    ring.backward(cview(o, DType::kF32, q_shape, kind), lse_view, cview(dout, DType::kF32, q_shape, kind), dq_view,
+    ring_for(q, k, v, DType::kF32)
+        .backward(cview(o, DType::kF32, q_shape, kind), lse_view, cview(dout, DType::kF32, q_shape, kind), dq_view,
                   dk_view, dv_view);
     return;
   }
@@ -173,10 +179,8 @@ void RingAttentionFn::backward(const float* q, const float* k, const float* v, c
   to_bf16(v, bf16_->v->raw(), config_.kv_features());
   to_bf16(o, bf16_->o->raw(), config_.q_features());
   to_bf16(dout, bf16_->dout->raw(), config_.q_features());
-  const RingArgs a = ring_args(config_, n_, bf16_->q->raw(), bf16_->k->raw(), bf16_->v->raw(), DType::kBF16,
-                               device_meta_, host_meta_, slopes_device_, kind);
-  ring::RingAttention ring(ctx_, a.mask, a.shard);
-  ring.backward(bf16_->o->view(DType::kBF16, q_shape), lse_view, bf16_->dout->view(DType::kBF16, q_shape), dq_view,
+  ring_for(bf16_->q->raw(), bf16_->k->raw(), bf16_->v->raw(), DType::kBF16)
+      .backward(bf16_->o->view(DType::kBF16, q_shape), lse_view, bf16_->dout->view(DType::kBF16, q_shape), dq_view,
                 dk_view, dv_view);
 }
 

@@ -1,7 +1,9 @@
 // Attention for training on any backend: this rank's tokens of every sequence of the
 // batch go through the ring of its sequence-parallel group (runtime/ring) with the
 // backend's block operation. The sequences of a batch share one ring pass: their segment
-// ids are made distinct per sequence, so the mask keeps them apart.
+// ids are made distinct per sequence, so the mask keeps them apart. One RingAttention
+// serves every call of a function object (the tokens do not change between the layers and
+// passes of a step): its schedule is gathered and its buffers allocated once.
 //
 // The model hands over f32 q, k, v (and o, dout in the backward) and takes back f32 o,
 // lse, dq, dk, dv. The CPU kernels store f32 and read them as they are; the CUDA kernels
@@ -69,6 +71,9 @@ class RingAttentionFn final : public AttentionFn<float> {
   void wait_for_producer();
   // f32 [rows, features] → bf16, on the compute stream.
   void to_bf16(const float* src, void* dst, std::int64_t features);
+  // The ring for q, k, v (storage dtype, ctx's device): built on the first call (collective:
+  // every rank's first call builds it), rebound to these tensors on later ones.
+  ring::RingAttention& ring_for(const void* q, const void* k, const void* v, DType storage);
 
   ring::RingContext ctx_;  // ctx.comm: the sequence-parallel group
   ModelConfig config_;
@@ -80,6 +85,7 @@ class RingAttentionFn final : public AttentionFn<float> {
   std::unique_ptr<device::DeviceBuffer> slopes_buffer_;
   const float* slopes_device_ = nullptr;
   std::unique_ptr<Bf16Copies> bf16_;
+  std::unique_ptr<ring::RingAttention> ring_;
 };
 
 // ALiBi slopes 2^(−8(h+1)/H) of the standard recipe.

@@ -35,12 +35,30 @@ template <typename T>
 Transformer<T>::Transformer(const ModelConfig& config) : config_(config), layout_(config) {}
 
 std::int64_t host_activation_bytes_per_token(const ModelConfig& c, std::int64_t elem_bytes) {
-  // Saved: every layer's input. Live: one layer's working set (forward and backward
-  // buffers of LayerWork) plus the logits and their gradient.
-  const std::int64_t saved = c.layers * c.d_model;
+  // What forward_backward holds at once during the backward, per token:
+  //   saved  every layer's input and the head's (xs: layers + 1 rows of d),
+  //   work   one layer's working set (LayerWork, forward and backward buffers),
+  //   head   the final norm's output h and its gradient dh, the residual stream's gradient
+  //          dx, the norm's 1/rms r, the logits and their gradient.
+  // tests/model/host_memory_test.cc checks it against the bytes the step allocates.
+  const std::int64_t saved = (c.layers + 1) * c.d_model;
   const std::int64_t work = 6 * c.d_model + 4 * c.q_features() + 4 * c.kv_features() + 6 * c.mlp_hidden + 2 + c.heads;
-  const std::int64_t head = 2 * c.vocab + c.d_model + 1;
+  const std::int64_t head = 2 * c.vocab + 3 * c.d_model + 1;
   return (saved + work + head) * elem_bytes;
+}
+
+HostStepWork host_step_work(const ModelConfig& c) {
+  const double d = static_cast<double>(c.d_model), qf = static_cast<double>(c.q_features()),
+               kf = static_cast<double>(c.kv_features()), hid = static_cast<double>(c.mlp_hidden),
+               vocab = static_cast<double>(c.vocab), layers = static_cast<double>(c.layers);
+  HostStepWork w;
+  const double layer_flops = 2 * (d * (qf + 2 * kf) + qf * d + 3 * d * hid);
+  w.gemm_flops_per_token = layers * 4 * layer_flops + 3 * 2 * d * vocab;
+  const double rope = c.positions == Positions::kRope ? qf + kf : 0.0;
+  // Forward: norm, copy x → y, norm, SwiGLU, copy y → x' (+ RoPE). Backward: copy dx → dy,
+  // SwiGLU', norm', copy dy → dx, norm' (+ RoPE⁻¹). The forward runs twice.
+  w.elementwise_elems_per_token = layers * 3 * (4 * d + hid + rope) + 2 * vocab + 4 * d;
+  return w;
 }
 
 template <typename T>
@@ -82,8 +100,9 @@ void Transformer<T>::layer_backward(const T* p, const T* x, const TokenShard& s,
   const ModelConfig& c = config_;
   const LayerParams& lp = layout_.layer(l);
   const std::int64_t n = s.n, d = c.d_model, qf = c.q_features(), kf = c.kv_features(), hid = c.mlp_hidden;
-  std::vector<T> x_next(static_cast<std::size_t>(n * d));
-  layer_forward(p, x, s, attention, w, l, x_next.data());  // recompute this layer's activations
+  // Recompute this layer's activations. Its output (the next layer's input, saved already)
+  // goes to w.dy, which is overwritten below before it is read.
+  layer_forward(p, x, s, attention, w, l, w.dy.data());
 
   // MLP branch: x' = y + hgate·W₂ᵀ.
   std::copy_n(dx, n * d, w.dy.data());

@@ -9,7 +9,8 @@
 //
 // Activation recomputation: the forward keeps only each layer's input x_l ([n, d] per
 // layer); the backward recomputes one layer at a time (attention forward included), so
-// memory per token is layers·d + one layer's working set (activation_bytes_per_token).
+// memory per token is (layers + 1)·d + one layer's working set + the head's
+// (activation_bytes_per_token).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,23 @@ struct StepLoss {
 // Transformer<T>::activation_bytes_per_token for elements of `elem_bytes`, without a model
 // (the memory model of runtime/plan asks before anything is built).
 std::int64_t host_activation_bytes_per_token(const ModelConfig& config, std::int64_t elem_bytes);
+
+// The work of one forward_backward per token besides attention, for the time model of a
+// host training step (runtime/plan/step_plan.h):
+//   gemm_flops         every layer's GEMMs forward, recomputed and backward (dx and dW:
+//                      4 × the forward's 2·(d·(qf + 2kf) + qf·d + 3·d·hidden)), the head's
+//                      forward and backward (3 × 2·d·vocab);
+//   elementwise_elems  the elements the other functions pass over, one per element each:
+//                      per layer 3 × (two norms, two residual copies, SwiGLU, RoPE on q
+//                      and k) — the forward, its recomputation and the backward — and the
+//                      final norm, cross-entropy and embedding, forward and backward.
+// Their time: GEMM FLOPs at the machine's GEMM rate, elements at a calibrated cost per
+// element (`ringattn calibrate` times this code).
+struct HostStepWork {
+  double gemm_flops_per_token = 0;
+  double elementwise_elems_per_token = 0;
+};
+HostStepWork host_step_work(const ModelConfig& config);
 
 template <typename T>
 class Transformer {

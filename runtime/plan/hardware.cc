@@ -45,16 +45,23 @@ HardwareProfile load_hardware_profile(const std::string& path) {
                                               "attention_tflops_fp32_bwd",
                                               "attention_tflops_bf16_fwd",
                                               "attention_tflops_bf16_bwd",
+                                              "attention_pair_ns_fp32_fwd",
+                                              "attention_pair_ns_fp32_bwd",
+                                              "attention_pair_ns_bf16_fwd",
+                                              "attention_pair_ns_bf16_bwd",
                                               "attention_tile_tokens_fwd",
                                               "attention_tile_tokens_bwd",
                                               "attention_partial_tile_cost_fwd",
                                               "attention_partial_tile_cost_bwd",
+                                              "attention_partial_pair_ns_fwd",
+                                              "attention_partial_pair_ns_bwd",
                                               "ring_pass_overhead_us_fwd",
                                               "ring_pass_overhead_us_bwd",
                                               "ring_hop_overhead_us_fwd",
                                               "ring_hop_overhead_us_bwd",
                                               "ring_compute_slowdown_fwd",
                                               "ring_compute_slowdown_bwd",
+                                              "host_elementwise_ns_per_elem",
                                               "device_memory_gib",
                                               "memory_gbps",
                                               "peak_tflops_bf16",
@@ -91,6 +98,11 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   h.attention_tflops_fp32_bwd = optional("attention_tflops_fp32_bwd");
   h.attention_tflops_bf16_fwd = optional("attention_tflops_bf16_fwd");
   h.attention_tflops_bf16_bwd = optional("attention_tflops_bf16_bwd");
+  const auto pair_ns = [&](const char* key) { return root[key] ? number(root, path, key, 0, 1e6) : 0.0; };
+  h.attention_pair_ns_fp32_fwd = pair_ns("attention_pair_ns_fp32_fwd");
+  h.attention_pair_ns_fp32_bwd = pair_ns("attention_pair_ns_fp32_bwd");
+  h.attention_pair_ns_bf16_fwd = pair_ns("attention_pair_ns_bf16_fwd");
+  h.attention_pair_ns_bf16_bwd = pair_ns("attention_pair_ns_bf16_bwd");
   const auto tile = [&](const char* key) {
     if (!root[key]) return std::int64_t{0};
     const double v = number(root, path, key, 0, 1 << 20);
@@ -105,6 +117,8 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   const auto cost = [&](const char* key) { return root[key] ? number(root, path, key, 1, 100) : 1.0; };
   h.attention_partial_tile_cost_fwd = cost("attention_partial_tile_cost_fwd");
   h.attention_partial_tile_cost_bwd = cost("attention_partial_tile_cost_bwd");
+  h.attention_partial_pair_ns_fwd = pair_ns("attention_partial_pair_ns_fwd");
+  h.attention_partial_pair_ns_bwd = pair_ns("attention_partial_pair_ns_bwd");
   const auto overhead = [&](const char* key) { return root[key] ? number(root, path, key, 0, 1e7) : 0.0; };
   h.ring_pass_overhead_us_fwd = overhead("ring_pass_overhead_us_fwd");
   h.ring_pass_overhead_us_bwd = overhead("ring_pass_overhead_us_bwd");
@@ -113,6 +127,9 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   const auto slowdown = [&](const char* key) { return root[key] ? number(root, path, key, 0, 10) : 0.0; };
   h.ring_compute_slowdown_fwd = slowdown("ring_compute_slowdown_fwd");
   h.ring_compute_slowdown_bwd = slowdown("ring_compute_slowdown_bwd");
+  h.host_elementwise_ns_per_elem = root["host_elementwise_ns_per_elem"]
+                                       ? number(root, path, "host_elementwise_ns_per_elem", 0, 1e6)
+                                       : 0.0;
   if (root["source"] && root["source"].IsScalar()) h.source = root["source"].Scalar();
   return h;
 }
@@ -132,6 +149,10 @@ RingMachine ring_machine(const HardwareProfile& hw, bool bf16, int sp) {
   m.attention_bwd_flops_per_s = hw.attention_flops_per_s(bf16, HardwareProfile::Pass::kBackward);
   m.link_bytes_per_s = (in_node ? hw.intra_node_gbps : hw.inter_node_gbps) * 1e9;
   m.link_latency_s = (in_node ? hw.intra_node_latency_us : hw.inter_node_latency_us) * 1e-6;
+  m.attention_pair_head_s_fwd = (bf16 ? hw.attention_pair_ns_bf16_fwd : hw.attention_pair_ns_fp32_fwd) * 1e-9;
+  m.attention_pair_head_s_bwd = (bf16 ? hw.attention_pair_ns_bf16_bwd : hw.attention_pair_ns_fp32_bwd) * 1e-9;
+  m.partial_pair_head_s_fwd = hw.attention_partial_pair_ns_fwd * 1e-9;
+  m.partial_pair_head_s_bwd = hw.attention_partial_pair_ns_bwd * 1e-9;
   m.memory_bytes_per_s = hw.memory_gbps * 1e9;
   m.fwd_overhead = {hw.ring_pass_overhead_us_fwd * 1e-6, hw.ring_hop_overhead_us_fwd * 1e-6,
                     hw.ring_compute_slowdown_fwd};

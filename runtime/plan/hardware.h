@@ -26,17 +26,31 @@ struct HardwareProfile {
   // when given they replace peak × attention_efficiency for that dtype and pass.
   double attention_tflops_fp32_fwd = 0, attention_tflops_fp32_bwd = 0;
   double attention_tflops_bf16_fwd = 0, attention_tflops_bf16_bwd = 0;
+  // What a (query, key) pair costs per head besides the FLOPs, nanoseconds (the softmax's
+  // work: `ringattn calibrate` fits it with the rates above from two head dimensions;
+  // optional, 0: the rates hold at every D). With it the rates above are the FLOPs' own.
+  double attention_pair_ns_fp32_fwd = 0, attention_pair_ns_fp32_bwd = 0;
+  double attention_pair_ns_bf16_fwd = 0, attention_pair_ns_bf16_bwd = 0;
   // How the kernels cut a block (`ringattn calibrate` writes them; optional, 0: the model
   // counts visible pairs): tile side in tokens, and a tile the mask cuts at this × a full
   // one (time_model.h, TileCost).
   std::int64_t attention_tile_tokens_fwd = 0, attention_tile_tokens_bwd = 0;
   double attention_partial_tile_cost_fwd = 1, attention_partial_tile_cost_bwd = 1;
+  // The same premium as what a cut tile costs more per (query, key) pair and head, ns
+  // (the mask's per-element work, whatever D: a cut tile's ratio to a full one grows as
+  // D shrinks); when given it replaces the ratios above (`ringattn calibrate` writes it).
+  double attention_partial_pair_ns_fwd = 0, attention_partial_pair_ns_bwd = 0;
   // The ring's overheads beyond the kernels, hops and memory passes, per pass and per hop
   // (thread handoffs, polling; `ringattn calibrate` measures them; optional, 0: none).
   double ring_pass_overhead_us_fwd = 0, ring_pass_overhead_us_bwd = 0;
   double ring_hop_overhead_us_fwd = 0, ring_hop_overhead_us_bwd = 0;
   // How much slower a ring of several ranks computes than the kernels alone (0.05: 5 %).
   double ring_compute_slowdown_fwd = 0, ring_compute_slowdown_bwd = 0;
+  // The host model's work besides GEMMs and attention (norms, RoPE, SwiGLU, copies,
+  // cross-entropy: model::host_step_work's elements), nanoseconds per element; with
+  // peak_tflops_fp32 as the GEMMs' rate it times a training step of the cpu backend
+  // (`ringattn calibrate` measures both; optional, 0: not modelled).
+  double host_elementwise_ns_per_elem = 0;
   std::string source;  // where the figures come from ("datasheets", "calibrated on …"): informational
 
   enum class Pass : std::uint8_t { kForward, kBackward };

@@ -135,7 +135,7 @@ MemoryEstimate train_memory(const TrainShape& s) {
   // The ring of one layer's attention at a time, in the attention's storage (bf16 on the
   // device model, whose ring inputs are staged in bf16 beside the f32 q, k, v).
   const DType storage = device ? DType::kBF16 : DType::kF32;
-  MemoryEstimate ring = ring_buffers({n, c.heads, c.kv_heads, c.head_dim, storage});
+  MemoryEstimate ring = ring_buffers({n, c.heads, c.kv_heads, c.head_dim, storage, s.sp});
   if (!device) {
     for (MemoryTerm& t : ring.terms) t.where = Residence::kHost;  // the cpu backend's device is host memory
   }
@@ -146,11 +146,13 @@ MemoryEstimate train_memory(const TrainShape& s) {
     m.add("tokens, targets, positions, segments (device)", 4 * n * kI32, Residence::kDevice);
   }
   m.add("tokens, targets, positions, segments (host)", 4 * n * kI32, Residence::kHost);
-  // Evaluation: logits [eval tokens, vocab] f32, on the device and downloaded.
-  m.add("evaluation logits (host)", s.eval_tokens * c.vocab * kF32, Residence::kHost);
-  if (device) m.add("evaluation logits (device)", s.eval_tokens * c.vocab * kF32, Residence::kDevice);
-  // A checkpoint is assembled on the host: parameters and both moments.
-  m.add("checkpoint state copy (parameters, moments; host)", 3 * params * kF32, Residence::kHost);
+  // Evaluation: logits [eval tokens, vocab] f32, on the device and downloaded; only while
+  // an evaluation runs (phase "evaluation"), between steps.
+  m.add("evaluation logits (host)", s.eval_tokens * c.vocab * kF32, Residence::kHost, "evaluation");
+  if (device) m.add("evaluation logits (device)", s.eval_tokens * c.vocab * kF32, Residence::kDevice, "evaluation");
+  // A checkpoint is assembled on the host: parameters and both moments; only while it is
+  // saved (phase "checkpoint"), between steps and never during an evaluation.
+  m.add("checkpoint state copy (parameters, moments; host)", 3 * params * kF32, Residence::kHost, "checkpoint");
   if (device) m.add("initial parameters (host)", params * kF32, Residence::kHost);
   return m;
 }

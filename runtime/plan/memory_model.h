@@ -85,11 +85,13 @@ struct TrainShape {
   std::int64_t eval_tokens = 0;  // the same for an evaluation batch
   TrainPlacement placement = TrainPlacement::kHost;
   model::DevicePrecision precision = model::DevicePrecision::kF32;  // kDevice only
+  int sp = 2;  // ranks of the ring (one rank's ring holds one KV and one dK/dV block)
 };
 
 // `ringattn train`: parameters, gradients, AdamW moments, the activations (recomputed
-// per layer: what activation_bytes_per_token counts), the ring of one layer, the
-// evaluation's logits, and a checkpoint's host copy (parameters and moments).
+// per layer: what activation_bytes_per_token counts), the ring of one layer, and between
+// steps the evaluation's logits (phase "evaluation") or a checkpoint's host copy of the
+// parameters and moments (phase "checkpoint"). total_bytes_through({}): the steps'.
 MemoryEstimate train_memory(const TrainShape& s);
 
 // "1.50 GiB", "312 MiB", "4.0 KiB", "17 B".

@@ -73,6 +73,19 @@ double block_work(std::int64_t q0, std::int64_t k0, std::int64_t n, const numeri
 RingTime ring_time(const RingProblem& p, const RingMachine& m) {
   const std::int64_t n = p.tokens_per_rank;
   const double qk_flops_per_pair = 4.0 * static_cast<double>(p.head_dim * p.heads);  // S = QKᵀ and O = PV
+  // What a pair-head costs at this head dimension: t = φ/F + τ with φ its FLOPs (4·D
+  // forward, 2.5 × that backward), so the rate reached is F_D = φ / t; a tile the mask
+  // cuts costs μ more per pair-head (the mask's per-element work, whatever D), so
+  // partial_cost = 1 + μ / t — larger at a small D.
+  const double phi_fwd = qk_flops_per_pair / static_cast<double>(p.heads), phi_bwd = 2.5 * phi_fwd;
+  const double fwd_flops_rate = m.attention_flops_per_s;
+  const double bwd_flops_rate = m.attention_bwd_flops_per_s > 0 ? m.attention_bwd_flops_per_s : fwd_flops_rate;
+  const double t_fwd = phi_fwd / fwd_flops_rate + m.attention_pair_head_s_fwd;
+  const double t_bwd = phi_bwd / bwd_flops_rate + m.attention_pair_head_s_bwd;
+  const double fwd_rate = phi_fwd / t_fwd, bwd_rate = phi_bwd / t_bwd;
+  TileCost fwd_tiles = m.fwd_tiles, bwd_tiles = m.bwd_tiles;
+  if (m.partial_pair_head_s_fwd > 0) fwd_tiles.partial_cost = 1.0 + m.partial_pair_head_s_fwd / t_fwd;
+  if (m.partial_pair_head_s_bwd > 0) bwd_tiles.partial_cost = 1.0 + m.partial_pair_head_s_bwd / t_bwd;
   // The slowest rank's visible pairs per step (the ring waits for it), and the work its
   // kernels do on them forward and backward (block_work under the machine's tiles).
   std::vector<double> pairs, fwd_work, bwd_work;
@@ -85,8 +98,8 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
         const int from = ((r - s) % p.sp + p.sp) % p.sp;
         const std::int64_t q0 = static_cast<std::int64_t>(r) * n, k0 = static_cast<std::int64_t>(from) * n;
         mine.push_back(block_pairs(q0, k0, n, p.mask));
-        fwd.push_back(block_work(q0, k0, n, p.mask, m.fwd_tiles));
-        bwd.push_back(block_work(q0, k0, n, p.mask, m.bwd_tiles));
+        fwd.push_back(block_work(q0, k0, n, p.mask, fwd_tiles));
+        bwd.push_back(block_work(q0, k0, n, p.mask, bwd_tiles));
       }
       double total = 0;
       for (double x : fwd) total += x;
@@ -108,8 +121,8 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
       return block_work(0, 0, n * p.sp, p.mask, tiles) / ranks2;
     };
     pairs.assign(static_cast<std::size_t>(p.sp), sequence_pairs(n * p.sp, p.mask) / ranks2);
-    fwd_work.assign(pairs.size(), share(m.fwd_tiles));
-    bwd_work.assign(pairs.size(), share(m.bwd_tiles));
+    fwd_work.assign(pairs.size(), share(fwd_tiles));
+    bwd_work.assign(pairs.size(), share(bwd_tiles));
   }
   // The ring stops after the last step with work anywhere (windows): trailing empty steps go.
   while (pairs.size() > 1 && pairs.back() == 0.0) pairs.pop_back();
@@ -128,7 +141,6 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
   const double dkv_bytes = seqs * static_cast<double>(2 * n * p.kv_heads * p.head_dim) * 4.0;
   t.fwd_hop_s = kv_bytes / m.link_bytes_per_s + m.link_latency_s;
   t.bwd_hop_s = (kv_bytes + dkv_bytes) / m.link_bytes_per_s + m.link_latency_s;
-  const double bwd_rate = m.attention_bwd_flops_per_s > 0 ? m.attention_bwd_flops_per_s : m.attention_flops_per_s;
   // `compute` is the blocks alone; a ring that hops computes them `slowdown` slower (its
   // comm thread shares the cores), which counts as overhead.
   const auto pass = [&](double flops_factor, const std::vector<double>& work, double rate, double slowdown,
@@ -148,7 +160,7 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
       }
     }
   };
-  pass(1.0, fwd_work, m.attention_flops_per_s, m.fwd_overhead.compute_slowdown, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s,
+  pass(1.0, fwd_work, fwd_rate, m.fwd_overhead.compute_slowdown, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s,
        t.fwd_compute_s, t.fwd_overhead_s, t.fwd_flops);
   pass(2.5, bwd_work, bwd_rate, m.bwd_overhead.compute_slowdown, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_compute_s,
        t.bwd_overhead_s, t.bwd_flops);
@@ -197,7 +209,7 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
     const double per_token_kv = kv_bytes / tokens;
     const double per_token_dkv = dkv_bytes / tokens;
     t.min_tokens_for_overlap = static_cast<std::int64_t>(std::ceil(
-        std::max(root(1.0, m.attention_flops_per_s, per_token_kv), root(2.5, bwd_rate, per_token_kv + per_token_dkv))));
+        std::max(root(1.0, fwd_rate, per_token_kv), root(2.5, bwd_rate, per_token_kv + per_token_dkv))));
   }
   return t;
 }

@@ -5,7 +5,8 @@
 //
 //   start(s+1) = start(s) + max(c_s, x),   pass = Σ_{s<S-1} max(c_s, x) + c_{S-1} (+ x_r),
 //   exposed    = Σ_{s<S-1} max(0, x − c_s) (+ x_r),
-//   c_s = 4·work_s·D·Hq / F_attn (forward; the backward 2.5× that, FlashAttention-2's count),
+//   c_s = 4·work_s·D·Hq / F_attn (forward; the backward 2.5× that, FlashAttention-2's count)
+//         + work_s·Hq·τ (the per-pair work besides FLOPs, RingMachine),
 //   x   = bytes / B + latency   (forward: K, V, positions, segments; backward: also dK, dV in f32),
 //   x_r = the backward's last hop: the finished dK/dV (f32) back to their owner, when S > 1,
 //   + M / B_mem: the ring's own memory passes besides the kernels (packing K/V, the
@@ -64,6 +65,16 @@ struct RingOverhead {
 struct RingMachine {
   double attention_flops_per_s = 0;      // what the kernels reach on full tiles (forward)
   double attention_bwd_flops_per_s = 0;  // backward; 0: the forward's
+  // Seconds per (query, key) pair and head the kernels spend besides the FLOPs at those
+  // rates (the softmax's exponentials and the row statistics: independent of D), forward
+  // and backward; 0: none (the rates are D's own). A block then takes
+  // work·Hq·(4·D/F + τ) forward and work·Hq·(2.5·4·D/F_b + τ_b) backward, so a small head
+  // dimension reaches a lower FLOP rate.
+  double attention_pair_head_s_fwd = 0, attention_pair_head_s_bwd = 0;
+  // What a tile the mask cuts costs more per pair-head than a full one (the mask's
+  // per-element work, independent of D), seconds; when given it sets the tiles'
+  // partial_cost for the problem's D: 1 + μ / (φ/F + τ). 0: partial_cost as given.
+  double partial_pair_head_s_fwd = 0, partial_pair_head_s_bwd = 0;
   double link_bytes_per_s = 0;           // one direction, between ring neighbours
   double link_latency_s = 0;
   TileCost fwd_tiles, bwd_tiles;

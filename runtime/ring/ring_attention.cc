@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <string>
+#include <tuple>
 
 #include "runtime/core/check.h"
 #include "runtime/ring/gather_schedule.h"
@@ -46,6 +47,16 @@ RingAttention::RingAttention(const RingContext& ctx, const kernels::MaskSpec& ma
   packed_ = ctx.device.create_event();
   dkv_ready_ = ctx.device.create_event();
   dkv_arrived_ = ctx.device.create_event();
+}
+
+void RingAttention::rebind(ConstTensorView q, ConstTensorView k, ConstTensorView v) {
+  for (const auto& [now, was, name] : {std::tuple{&q, &shard_.q, "q"}, {&k, &shard_.k, "k"}, {&v, &shard_.v, "v"}}) {
+    RA_CHECK(InternalError, now->shape() == was->shape() && now->dtype() == was->dtype(),
+             "ring rebind: ", name, " differs in shape or dtype from the tensor the ring was built for");
+  }
+  shard_.q = q;
+  shard_.k = k;
+  shard_.v = v;
 }
 
 void RingAttention::pack_local_kv(KvBlock& dst) {

@@ -47,6 +47,13 @@ class RingAttention {
   RingAttention(const RingAttention&) = delete;
   RingAttention& operator=(const RingAttention&) = delete;
 
+  // New q, k, v tensors for the same tokens (shapes and dtype as at construction; the
+  // metadata, so the schedule, unchanged): the schedule and the buffers are kept. Not
+  // collective. Training calls attention 3 × layers times a step on the same tokens: one
+  // ring serves them all (ring_attention_fn.cc), without a metadata all-gather and fresh
+  // buffers (page faults) per call.
+  void rebind(ConstTensorView q, ConstTensorView k, ConstTensorView v);
+
   // o: [n, Hq, D] storage dtype; lse: f32 [Hq, n].
   void forward(TensorView o, TensorView lse);
   // dq: f32 [n, Hq, D]; dk, dv: f32 [n, Hkv, D] — overwritten, for this rank's tokens.

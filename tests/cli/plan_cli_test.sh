@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `ringattn plan`: every shipped training config on every hardware profile plans (exit 0)
 # with a table and a recommendation; --json carries the figures, and they hang together
-# (step = attention + GEMMs + exposed gradient reduction; tokens/s = tokens / step); a
+# (step = attention + GEMMs + elementwise + exposed gradient reduction + optimizer + syncs;
+# tokens/s = tokens / step); a cpu config with a calibrated profile plans the host model; a
 # config that cannot fit on one GPU says so and what would make it fit; without
 # --hardware the memory alone; a bad profile is exit 2 naming the key.
 set -uo pipefail
@@ -27,8 +28,9 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["gpus"] == 8 and len(j["candidates"]) == 4, j
 for c in j["candidates"] + [j["configured"]]:
-    s = c["attention_seconds"] + c["gemm_seconds"] + c["grad_reduce_exposed_seconds"]
+    s = sum(c[k + "_seconds"] for k in ("attention", "gemm", "elementwise", "grad_reduce_exposed", "optimizer", "sync"))
     assert abs(c["step_seconds"] - s) <= 1e-9 * s, c
+    assert c["placement"] == "device" and c["elementwise_seconds"] == 0, c
     tokens = j["batch"] * j["seq_len"] * c["dp"]
     assert abs(c["tokens_per_s"] - tokens / c["step_seconds"]) <= 1e-6 * c["tokens_per_s"], c
     assert 0 < c["mfu"] < 1, c
@@ -84,7 +86,8 @@ grep -q "unknown key \`warp_speed\`" <<<"$out" || fail "bad profile message: $ou
 "$mpirun_sh" 2 "$ringattn" calibrate --out "$tmp/cal.yaml" --len 512 >"$tmp/cal.log" 2>&1 || fail "calibrate: $(cat "$tmp/cal.log")"
 grep -q "^attention_tflops_fp32_bwd: " "$tmp/cal.yaml" || fail "no measured rates in: $(cat "$tmp/cal.yaml")"
 grep -q "^intra_node_gbps: " "$tmp/cal.yaml" || fail "no link in: $(cat "$tmp/cal.yaml")"
-for key in memory_gbps attention_tile_tokens_fwd attention_partial_tile_cost_bwd ring_pass_overhead_us_fwd ring_hop_overhead_us_bwd; do
+for key in memory_gbps attention_tile_tokens_fwd attention_partial_pair_ns_bwd ring_pass_overhead_us_fwd ring_hop_overhead_us_bwd \
+    attention_pair_ns_fp32_fwd attention_pair_ns_bf16_bwd host_elementwise_ns_per_elem; do
   grep -q "^$key: " "$tmp/cal.yaml" || fail "no $key in: $(cat "$tmp/cal.yaml")"
 done
 "$ringattn" plan --for bench --config "$root/configs/demo.yaml" --set parallel.sp=2 --ranks 2 --hardware "$tmp/cal.yaml" \
@@ -103,6 +106,25 @@ for p in ("fwd", "bwd"):
     parts = sum(j[f"{p}_{k}_seconds"] for k in ("compute", "exposed", "memory", "overhead"))
     assert abs(parts - j[f"{p}_seconds"]) <= 1e-9 * j[f"{p}_seconds"], (p, parts, j)
 print("ok: calibrate + plan --for bench")
+PY
+# The cpu backend's training step on the calibrated profile: the host model (f32 ring,
+# elementwise work, the blocking gradient all-reduce), its memory all on the host.
+"$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" --ranks 2 --hardware "$tmp/cal.yaml" --json \
+  >"$tmp/host.json" || fail "plan of the cpu config with the calibrated profile"
+python3 - "$tmp/host.json" <<'PY' || fail "plan of the host model: $(cat "$tmp/host.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+for c in j["candidates"] + [j["configured"]]:
+    assert c["placement"] == "host" and c["elementwise_seconds"] > 0 and c["gemm_seconds"] > 0, c
+    s = sum(c[k + "_seconds"] for k in ("attention", "gemm", "elementwise", "grad_reduce_exposed", "optimizer", "sync"))
+    assert abs(c["step_seconds"] - s) <= 1e-9 * s, c
+    assert all(t["where"] == "host" for t in c["memory_terms"]), c
+    # The steps hold neither the evaluation's logits nor a checkpoint's copy.
+    between = sum(t["bytes"] for t in c["memory_terms"] if t["name"].startswith(("evaluation logits", "checkpoint")))
+    assert c["step_bytes"] == sum(t["bytes"] for t in c["memory_terms"]) - between, c
+c = j["configured"]
+assert c["sp"] == 2 and c["grad_reduce_exposed_seconds"] == c["grad_reduce_seconds"] > 0, c
+print("ok: plan of the host model")
 PY
 out=$("$ringattn" plan --for bench --config "$root/configs/demo.yaml" 2>&1); rc=$?
 [ "$rc" = 2 ] && grep -q "needs --hardware" <<<"$out" || fail "plan --for bench without a profile: exit $rc: $out"

@@ -82,5 +82,36 @@ TEST(Hardware, TilesReachTheRingMachine) {
   EXPECT_EQ(m.bwd_tiles.partial_cost, 1.2);
 }
 
+// A calibrated CPU profile's optional keys: the per-pair costs besides the FLOPs and of a
+// cut tile reach the ring's machine of their dtype (in seconds), the host model's cost
+// per element loads; a negative one is refused.
+TEST(Hardware, PairCostsAndTheHostModelReachThePlan) {
+  const std::string good =
+      std::string("name: x\ndevice_memory_gib: 10\npeak_tflops_bf16: 0.4\npeak_tflops_fp32: 0.2\n") +
+      "attention_efficiency: 1\ngemm_efficiency: 1\ngpus_per_node: 2\nintra_node_gbps: 5\n" +
+      "intra_node_latency_us: 50\ninter_node_gbps: 5\ninter_node_latency_us: 50\n";
+  const std::string extra =
+      "attention_pair_ns_fp32_fwd: 0.5\nattention_pair_ns_fp32_bwd: 0.6\nattention_pair_ns_bf16_fwd: 0.7\n"
+      "attention_pair_ns_bf16_bwd: 0.8\nattention_partial_pair_ns_fwd: 1.1\nattention_partial_pair_ns_bwd: 1.2\n"
+      "host_elementwise_ns_per_elem: 1.9\n";
+  const fs::path p = fs::temp_directory_path() / "ra_hw_pair_costs.yaml";
+  std::ofstream(p) << good + extra;
+  const HardwareProfile h = load_hardware_profile(p.string());
+  fs::remove(p);
+  EXPECT_DOUBLE_EQ(h.host_elementwise_ns_per_elem, 1.9);
+  const RingMachine f32 = ring_machine(h, false, 2), b16 = ring_machine(h, true, 2);
+  EXPECT_DOUBLE_EQ(f32.attention_pair_head_s_fwd, 0.5e-9);
+  EXPECT_DOUBLE_EQ(f32.attention_pair_head_s_bwd, 0.6e-9);
+  EXPECT_DOUBLE_EQ(b16.attention_pair_head_s_fwd, 0.7e-9);
+  EXPECT_DOUBLE_EQ(b16.attention_pair_head_s_bwd, 0.8e-9);
+  for (const RingMachine* m : {&f32, &b16}) {
+    EXPECT_DOUBLE_EQ(m->partial_pair_head_s_fwd, 1.1e-9);
+    EXPECT_DOUBLE_EQ(m->partial_pair_head_s_bwd, 1.2e-9);
+  }
+  EXPECT_NE(refusal(good + "host_elementwise_ns_per_elem: -1\n").find("`host_elementwise_ns_per_elem` = -1 is outside"),
+            std::string::npos);
+  EXPECT_NE(refusal(good + "attention_pair_ns_bf16_bwd: x\n").find("'x' is not a number"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ra::plan

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
 
 namespace ra::plan {
@@ -47,6 +49,31 @@ TEST(TrainMemory, TheCpuBackendHoldsEverythingInHostMemory) {
   const MemoryTerm* logits = find(m, "evaluation logits (host)");
   ASSERT_NE(logits, nullptr);
   EXPECT_EQ(logits->bytes, n * 256 * 4);
+}
+
+// A one-rank ring never receives: one KV and one dK/dV block, not two and three.
+TEST(TrainMemory, AOneRankRingHoldsOneBlockOfEach) {
+  TrainShape one = shape(TrainPlacement::kHost), two = one;
+  one.sp = 1;
+  two.sp = 2;
+  const std::int64_t ring_one = ring_buffers({4096, 4, 4, 16, DType::kF32, 1}).total_bytes();
+  const std::int64_t ring_two = ring_buffers({4096, 4, 4, 16, DType::kF32, 2}).total_bytes();
+  ASSERT_LT(ring_one, ring_two);
+  EXPECT_EQ(train_memory(two).total_bytes() - train_memory(one).total_bytes(), ring_two - ring_one);
+}
+
+// The evaluation's logits and a checkpoint's copy live between steps, one at a time: the
+// peak takes the larger, the steps neither.
+TEST(TrainMemory, TheStepsHoldNeitherTheEvaluationLogitsNorTheCheckpointCopy) {
+  const MemoryEstimate m = train_memory(shape(TrainPlacement::kHost));
+  const MemoryTerm* logits = find(m, "evaluation logits (host)");
+  const MemoryTerm* copy = find(m, "checkpoint state copy");
+  ASSERT_NE(logits, nullptr);
+  ASSERT_NE(copy, nullptr);
+  std::int64_t all = 0;
+  for (const MemoryTerm& t : m.terms) all += t.bytes;
+  EXPECT_EQ(m.total_bytes_through({}), all - logits->bytes - copy->bytes);
+  EXPECT_EQ(m.total_bytes(), all - std::min(logits->bytes, copy->bytes));
 }
 
 TEST(TrainMemory, TheDevicePlacementStagesTheRingInBf16AndCopiesTheLogits) {

@@ -219,5 +219,36 @@ TEST(TimeModel, OverheadsArePerPassPerHopAndASlowdownOfAHoppingRing) {
   EXPECT_NEAR(one.bwd_overhead_s, 3e-3, 1e-15);
 }
 
+// A pair-head costs 4·D/F + τ forward (2.5 × the FLOPs backward), and a tile the mask
+// cuts μ more: a small head dimension reaches a lower FLOP rate, and its cut tiles weigh
+// more against its full ones.
+TEST(TimeModel, PairCostsBesidesTheFlopsWeighMoreAtASmallHeadDimension) {
+  RingMachine m = machine();
+  m.attention_flops_per_s = 1e11;
+  m.attention_pair_head_s_fwd = 0.5e-9;
+  m.attention_pair_head_s_bwd = 0.8e-9;
+  m.partial_pair_head_s_fwd = 1e-9;
+  m.partial_pair_head_s_bwd = 2e-9;
+  m.fwd_tiles = {64, 5.0};  // the ratio is replaced by 1 + μ / t
+  m.bwd_tiles = {64, 5.0};
+  for (std::int64_t d : {16, 64}) {
+    RingProblem p = problem(256, 1, MaskKind::kBidirectional, layout::Layout::kContiguous);
+    p.head_dim = d;
+    p.heads = 2;
+    const double dd = static_cast<double>(d), pair_heads = 256.0 * 256.0 * 2;
+    const double t_fwd = 4 * dd / 1e11 + 0.5e-9, t_bwd = 2.5 * 4 * dd / 1e11 + 0.8e-9;
+    const RingTime bidir = ring_time(p, m);
+    EXPECT_NEAR(bidir.fwd_compute_s, pair_heads * t_fwd, 1e-12) << "D = " << d;
+    EXPECT_NEAR(bidir.bwd_compute_s, pair_heads * t_bwd, 1e-12) << "D = " << d;
+    EXPECT_EQ(bidir.fwd_flops, pair_heads * 4 * dd) << "FLOPs count the products only";
+    // Causal in 64-token tiles: 6 full tiles below the diagonal and 4 cut on it.
+    p.mask = {MaskKind::kCausal, 0};
+    const RingTime causal = ring_time(p, m);
+    const double tile = 64.0 * 64.0 * 2;
+    EXPECT_NEAR(causal.fwd_compute_s, 6 * tile * t_fwd + 4 * tile * (t_fwd + 1e-9), 1e-12) << "D = " << d;
+    EXPECT_NEAR(causal.bwd_compute_s, 6 * tile * t_bwd + 4 * tile * (t_bwd + 2e-9), 1e-12) << "D = " << d;
+  }
+}
+
 }  // namespace
 }  // namespace ra::plan
