@@ -3,10 +3,10 @@
 // (configs/hardware/*.yaml): the attention kernels' GFLOP/s forward and backward in fp32
 // and bf16 (every rank at once, as in the ring: the slowest rank's figure), their tiles
 // and the premium of a tile the mask cuts (masked against bidirectional blocks), the
-// rate of the ring's own memory passes (an f32 sum), the link
-// between ranks 0 and 1 (latency of an 8-byte exchange, bandwidth of 16 MiB ones), the
-// GEMMs' rate and the host model's cost per element besides GEMMs (a training step of
-// the cpu backend), and the memory a rank of this node can use. With one rank the link is not measured and the
+// rate of the ring's own memory passes (an f32 sum), the link between ranks 0 and 1
+// (latency of an 8-byte exchange, bandwidth of 16 MiB ones), the GEMMs' rate and the host
+// model's cost per element besides GEMMs (a training step of the cpu backend), and the
+// memory a rank of this node can use. With one rank the link is not measured and the
 // profile says so (docs/scaling.md, "Calibrating this machine").
 #include <algorithm>
 #include <atomic>
@@ -313,15 +313,15 @@ HostModel host_model(comm::Communicator& world) {
   HostModel h;
   world.barrier();
   // The slowest rank's rate is the smallest: the maximum of the negated rates.
-  h.gemm_tflops_fp32 =
-      -max_over_ranks(world, -bench::linear_gemm_flops_per_s(n, ref.d_model, ref.mlp_hidden, bench::GemmInputs::kF32, 5)) *
-      1e-12;
+  h.gemm_tflops_fp32 = -max_over_ranks(world, -bench::linear_gemm_flops_per_s(n, ref.d_model, ref.mlp_hidden,
+                                                                              bench::GemmInputs::kF32, 9)) *
+                       1e-12;
   world.barrier();
-  h.gemm_tflops_bf16 =
-      -max_over_ranks(world, -bench::linear_gemm_flops_per_s(n, ref.d_model, ref.mlp_hidden, bench::GemmInputs::kBF16, 5)) *
-      1e-12;
+  h.gemm_tflops_bf16 = -max_over_ranks(world, -bench::linear_gemm_flops_per_s(n, ref.d_model, ref.mlp_hidden,
+                                                                              bench::GemmInputs::kBF16, 9)) *
+                       1e-12;
   world.barrier();
-  h.step_s = max_over_ranks(world, bench::host_model_step_seconds(ref, n, 5));
+  h.step_s = max_over_ranks(world, bench::host_model_step_seconds(ref, n, 7));
   const model::HostStepWork work = model::host_step_work(ref);
   h.gemm_s = work.gemm_flops_per_token * static_cast<double>(n) / (h.gemm_tflops_fp32 * 1e12);
   h.elementwise_ns_per_elem =
@@ -358,7 +358,7 @@ int run(const CalibrateFlags& f) {
             o.dtype = bf16 ? DType::kBF16 : DType::kF32;
             o.len = f.len;
             o.threads = f.threads;
-            o.timed_reps = 5;
+            o.timed_reps = 9;  // medians: the rate and per-pair fit takes differences of two timings
             world.barrier();
             const double full_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
             // The same block at D = 16 (kSmallHeadDim): with D = 64's, the FLOPs' rate
@@ -378,8 +378,8 @@ int run(const CalibrateFlags& f) {
             tflops[bf16][bwd] = std::max(1e-6, c.flops_per_s * 1e-12);
             pair_ns[bf16][bwd] = c.seconds * 1e9;
             cost[bf16][bwd] = partial_tile_cost(masked_s, full_s, f.len, tile[bwd], cut);
-            pair_s[bf16][bwd] = full_s / (static_cast<double>(f.len) * static_cast<double>(f.len) *
-                                          static_cast<double>(o.heads));
+            pair_s[bf16][bwd] =
+                full_s / (static_cast<double>(f.len) * static_cast<double>(f.len) * static_cast<double>(o.heads));
           }
         }
         h.attention_tflops_fp32_fwd = tflops[0][0];
@@ -401,8 +401,10 @@ int run(const CalibrateFlags& f) {
           // (κ − 1) × a full tile's time per pair-head.
           h.attention_tile_tokens_fwd = tile[0];
           h.attention_tile_tokens_bwd = tile[1];
-          h.attention_partial_pair_ns_fwd = ((cost[0][0] - 1) * pair_s[0][0] + (cost[1][0] - 1) * pair_s[1][0]) / 2 * 1e9;
-          h.attention_partial_pair_ns_bwd = ((cost[0][1] - 1) * pair_s[0][1] + (cost[1][1] - 1) * pair_s[1][1]) / 2 * 1e9;
+          h.attention_partial_pair_ns_fwd =
+              ((cost[0][0] - 1) * pair_s[0][0] + (cost[1][0] - 1) * pair_s[1][0]) / 2 * 1e9;
+          h.attention_partial_pair_ns_bwd =
+              ((cost[0][1] - 1) * pair_s[0][1] + (cost[1][1] - 1) * pair_s[1][1]) / 2 * 1e9;
         }
         h.memory_gbps = memory_gbps(world, *be);
         // The link between ranks 0 and 1, idle and while every rank computes (what the
@@ -448,8 +450,8 @@ int run(const CalibrateFlags& f) {
           << "device_memory_gib: " << h.device_memory_gib << "   # " << mem.source << ", over " << local.local_size
           << " rank(s) of this node\n"
           << "# The GEMMs (the host model's): a linear layer's three GEMMs over [" << kHostReferenceTokens << ", "
-          << host_reference_model().d_model << "] x [" << host_reference_model().mlp_hidden
-          << ", " << host_reference_model().d_model << "], bf16 and f32 inputs.\n"
+          << host_reference_model().d_model << "] x [" << host_reference_model().mlp_hidden << ", "
+          << host_reference_model().d_model << "], bf16 and f32 inputs.\n"
           << "peak_tflops_bf16: " << h.peak_tflops_bf16 << "\n"
           << "peak_tflops_fp32: " << h.peak_tflops_fp32 << "\n"
           << "attention_efficiency: 1   # the rates below are measured\n"

@@ -10,12 +10,18 @@
 #
 #   scripts/plan_validate.sh BUILD_DIR OUT_DIR [--quick]
 #
-# Writes OUT_DIR/validation.csv, OUT_DIR/validation_train.csv, OUT_DIR/validation.md (the table docs/scaling.md
+# Writes OUT_DIR/validation.csv, OUT_DIR/validation_train.csv (each point's median over
+# the rounds; every round's row in OUT_DIR/rounds{,_train}.csv), OUT_DIR/validation.md (the table docs/scaling.md
 # carries), the plots OUT_DIR/validation_{time,memory}.png (scripts/plan_validate_report.py)
 # and OUT_DIR/profile_p{1,2}.yaml. Targets: step time within ±15 %, peak memory within
 # ±10 %. A benchmark, not a test: run it on a quiet machine (nothing else running).
 set -euo pipefail
 build=$1 out=$2 quick=${3:-}
+# Rounds: every point is measured once per round, the rounds one after another (so a
+# slow spell of the machine hits one round, not one point's every run); the tables take
+# each point's median over the rounds. RINGATTN_VALIDATE_ROUNDS overrides (default 3).
+rounds=${RINGATTN_VALIDATE_ROUNDS:-3}
+[ "$quick" = --quick ] && rounds=1
 root=$(cd "$(dirname "$0")/.." && pwd)
 ringattn="$build/launch/ringattn"
 mpirun_sh="$root/launch/mpirun.sh"
@@ -33,7 +39,7 @@ fi
 for p in "${ranks[@]}"; do
   "$mpirun_sh" "$p" "$ringattn" calibrate --out "$out/profile_p$p.yaml" >"$out/calibrate_p$p.log" 2>&1
 done
-echo "ranks,tokens_per_rank,dtype,window,pred_fwd_s,meas_fwd_s,pred_bwd_s,meas_bwd_s,fwd_err,bwd_err,pred_rss_bytes,meas_rss_bytes,rss_err" >"$out/validation.csv"
+echo "ranks,tokens_per_rank,dtype,window,pred_fwd_s,meas_fwd_s,pred_bwd_s,meas_bwd_s,fwd_err,bwd_err,pred_rss_bytes,meas_rss_bytes,rss_err" >"$out/rounds.csv"
 # The process's own resident memory (libraries, MPI, threads, the GEMM library's buffers:
 # the fp32 and bf16 paths touch different ones), measured per ring size and dtype: a
 # 64-token bench's peak RSS less what the model says its tensors take.
@@ -47,6 +53,7 @@ for p in "${ranks[@]}"; do
     baseline[$p$d]=$(python3 -c 'import json, sys; print(json.loads(sys.argv[2])["peak_rss_bytes"] - json.loads(sys.argv[1])["ring_phase_bytes"])' "$pred" "$meas")
   done
 done
+bench_round() {
 for p in "${ranks[@]}"; do
   for t in "${tokens[@]}"; do
     for d in "${dtypes[@]}"; do
@@ -60,7 +67,7 @@ for p in "${ranks[@]}"; do
         pred=$("$ringattn" plan --for bench "${args[@]}" --ranks "$p" --hardware "$out/profile_p$p.yaml" --json)
         sleep 1  # the previous job's processes gone (their teardown skewed the next point)
         meas=$("$mpirun_sh" "$p" "$ringattn" bench "${args[@]}" --json --out-dir "$out/run" 2>/dev/null | tail -1)
-        python3 - "$p" "$t" "$d" "$w" "$pred" "$meas" "${baseline[$p$d]}" >>"$out/validation.csv" <<'PY'
+        python3 - "$p" "$t" "$d" "$w" "$pred" "$meas" "${baseline[$p$d]}" >>"$out/rounds.csv" <<'PY'
 import json, sys
 p, t, d, w, pred, meas, base = sys.argv[1:8]
 a, b = json.loads(pred), json.loads(meas)
@@ -75,6 +82,7 @@ PY
     done
   done
 done
+}
 
 # Training (`ringattn train` on the cpu backend: the host model, its ring in f32): the
 # passkey demo's model (configs/train/passkey_cpu.yaml) at the kernels' default tiles (the
@@ -109,7 +117,8 @@ import json, sys
 steps = [json.loads(l) for l in open(sys.argv[2]) if "\"train_step\"" in l]
 print(max(r["peak_rss_bytes"] for r in steps) - json.loads(sys.argv[1])["configured"]["step_bytes"])' "$pred" "$out/train_run/records.jsonl")
 done
-echo "ranks,seq_len,batch,window,layout,tokens_per_rank,pred_step_s,meas_step_s,step_err,pred_rss_bytes,meas_rss_bytes,rss_err" >"$out/validation_train.csv"
+echo "ranks,seq_len,batch,window,layout,tokens_per_rank,pred_step_s,meas_step_s,step_err,pred_rss_bytes,meas_rss_bytes,rss_err" >"$out/rounds_train.csv"
+train_round() {
 for point in "${train_points[@]}"; do
   read -r p seq batch w layout <<<"$point"
   [[ " ${ranks[*]} " == *" $p "* ]] || continue
@@ -123,7 +132,7 @@ for point in "${train_points[@]}"; do
   # shellcheck disable=SC2046
   "$mpirun_sh" "$p" "$ringattn" train $(train_args "$p" "$seq" "$batch" "$w" "$layout" "$steps" "$out/train_run") >/dev/null 2>&1
   python3 - "$p" "$seq" "$batch" "$w" "$layout" "$tokens" "$pred" "$out/train_run/records.jsonl" "${train_baseline[$p]}" \
-    >>"$out/validation_train.csv" <<'PY'
+    >>"$out/rounds_train.csv" <<'PY'
 import json, statistics, sys
 p, seq, batch, w, layout, tokens, pred, records, base = sys.argv[1:10]
 c = json.loads(pred)["configured"]
@@ -137,5 +146,38 @@ print(",".join(map(str, [p, seq, batch, w, layout, tokens, c["step_seconds"], me
 PY
 done
 rm -rf "$out/train_run"
+}
+
+for _ in $(seq "$rounds"); do
+  bench_round
+  train_round
+done
+# Each point's median over the rounds (a row per round in rounds*.csv), its errors anew.
+python3 - "$out" <<'PY'
+import csv, os, statistics, sys
+out = sys.argv[1]
+for raw, final, key_cols, meas_cols in (
+        ("rounds.csv", "validation.csv", ("ranks", "tokens_per_rank", "dtype", "window"),
+         (("pred_fwd_s", "meas_fwd_s", "fwd_err"), ("pred_bwd_s", "meas_bwd_s", "bwd_err"),
+          ("pred_rss_bytes", "meas_rss_bytes", "rss_err"))),
+        ("rounds_train.csv", "validation_train.csv", ("ranks", "seq_len", "batch", "window", "layout"),
+         (("pred_step_s", "meas_step_s", "step_err"), ("pred_rss_bytes", "meas_rss_bytes", "rss_err")))):
+    rows = list(csv.DictReader(open(os.path.join(out, raw))))
+    if not rows:
+        continue
+    points = {}
+    for r in rows:
+        points.setdefault(tuple(r[k] for k in key_cols), []).append(r)
+    with open(os.path.join(out, final), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        for runs in points.values():
+            row = dict(runs[0])
+            for pred, meas, err in meas_cols:
+                m = statistics.median(float(r[meas]) for r in runs)
+                row[meas] = m
+                row[err] = round((float(row[pred]) - m) / m, 4)
+            w.writerow(row)
+PY
 
 python3 "$root/scripts/plan_validate_report.py" "$out" "$cpu"

@@ -52,8 +52,8 @@ double time_linear_gemms(std::int64_t tokens, std::int64_t in, std::int64_t out,
                    Transpose::kYes, 0.0f, dense(y.data(), tokens, out));
     gemm::multiply(1.0f, dense<const In>(dy.data(), tokens, out), Transpose::kNo, dense<const In>(w.data(), out, in),
                    Transpose::kNo, 0.0f, dense(dx.data(), tokens, in));
-    gemm::multiply(1.0f, dense<const In>(dy.data(), tokens, out), Transpose::kYes, dense<const In>(x.data(), tokens, in),
-                   Transpose::kNo, 1.0f, dense(dw.data(), out, in));
+    gemm::multiply(1.0f, dense<const In>(dy.data(), tokens, out), Transpose::kYes,
+                   dense<const In>(x.data(), tokens, in), Transpose::kNo, 1.0f, dense(dw.data(), out, in));
     if (r > 0) samples.push_back(std::chrono::duration<double>(Clock::now() - t0).count());  // the first: warm-up
   }
   return median(samples);

@@ -130,9 +130,17 @@ ring::RingAttention& RingAttentionFn::ring_for(const void* q, const void* k, con
   if (!ring_) {
     ring_ = std::make_unique<ring::RingAttention>(ctx_, a.mask, a.shard);
   } else {
+    if (tokens_changed_) ring_->reset_tokens(a.shard.meta, a.shard.host_meta);
     ring_->rebind(a.shard.q, a.shard.k, a.shard.v);
   }
+  tokens_changed_ = false;
   return *ring_;
+}
+
+void RingAttentionFn::set_tokens(RingTokenMeta device_meta, RingTokenMeta host_meta) {
+  device_meta_ = device_meta;
+  host_meta_ = host_meta;
+  tokens_changed_ = true;
 }
 
 void RingAttentionFn::forward(const float* q, const float* k, const float* v, float* o, float* lse) {

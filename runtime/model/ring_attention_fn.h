@@ -62,6 +62,14 @@ class RingAttentionFn final : public AttentionFn<float> {
   RingAttentionFn(const RingAttentionFn&) = delete;
   RingAttentionFn& operator=(const RingAttentionFn&) = delete;
 
+  // The tokens of the next step, as many as before (n): the next call regathers the
+  // ring's schedule (collective, as a new function object would) and keeps its buffers.
+  void set_tokens(RingTokenMeta device_meta, RingTokenMeta host_meta);
+  void set_tokens(const std::int32_t* positions, const std::int32_t* segments) {
+    set_tokens({positions, segments}, {positions, segments});
+  }
+  std::int64_t tokens() const { return n_; }
+
   void forward(const float* q, const float* k, const float* v, float* o, float* lse) override;
   void backward(const float* q, const float* k, const float* v, const float* o, const float* lse, const float* dout,
                 float* dq, float* dk, float* dv) override;
@@ -86,6 +94,7 @@ class RingAttentionFn final : public AttentionFn<float> {
   const float* slopes_device_ = nullptr;
   std::unique_ptr<Bf16Copies> bf16_;
   std::unique_ptr<ring::RingAttention> ring_;
+  bool tokens_changed_ = false;  // set_tokens since the ring last ran
 };
 
 // ALiBi slopes 2^(−8(h+1)/H) of the standard recipe.

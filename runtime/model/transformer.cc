@@ -31,8 +31,30 @@ struct Transformer<T>::LayerWork {
   }
 };
 
+// Everything forward_backward and forward_logits hold besides the caller's vectors: the
+// saved layer inputs, one layer's working set and the head's buffers.
 template <typename T>
-Transformer<T>::Transformer(const ModelConfig& config) : config_(config), layout_(config) {}
+struct Transformer<T>::Workspace {
+  std::vector<std::vector<T>> xs;  // the input of every layer and of the head
+  LayerWork w;
+  std::vector<T> h, r, logits, dlogits, dh, dx;
+  void resize(const ModelConfig& c, std::int64_t n) {
+    const auto nd = static_cast<std::size_t>(n * c.d_model);
+    xs.resize(static_cast<std::size_t>(std::max<std::int64_t>(c.layers + 1, 2)));
+    for (auto& x : xs) x.resize(nd);
+    w.resize(c, n);
+  }
+};
+
+template <typename T>
+Transformer<T>::Transformer(const ModelConfig& config)
+    : config_(config), layout_(config), work_(std::make_unique<Workspace>()) {}
+template <typename T>
+Transformer<T>::~Transformer() = default;
+template <typename T>
+Transformer<T>::Transformer(Transformer&&) noexcept = default;
+template <typename T>
+Transformer<T>& Transformer<T>::operator=(Transformer&&) noexcept = default;
 
 std::int64_t host_activation_bytes_per_token(const ModelConfig& c, std::int64_t elem_bytes) {
   // What forward_backward holds at once during the backward, per token:
@@ -145,16 +167,16 @@ void Transformer<T>::forward_logits(const std::vector<T>& params, const TokenSha
                                     std::vector<T>& logits) {
   const ModelConfig& c = config_;
   const T* p = params.data();
-  const auto nd = static_cast<std::size_t>(s.n * c.d_model);
-  std::vector<T> x(nd), x_next(nd), h, r;
-  embedding_forward<T>(p + layout_.embed(), s.tokens, x.data(), s.n, c.d_model);
-  LayerWork w;
-  w.resize(c, s.n);
+  Workspace& ws = *work_;
+  ws.resize(c, s.n);
+  T* x = ws.xs[0].data();
+  T* x_next = ws.xs[1].data();
+  embedding_forward<T>(p + layout_.embed(), s.tokens, x, s.n, c.d_model);
   for (std::int64_t l = 0; l < c.layers; ++l) {
-    layer_forward(p, x.data(), s, attention, w, l, x_next.data());
+    layer_forward(p, x, s, attention, ws.w, l, x_next);
     std::swap(x, x_next);
   }
-  final_logits(p, x.data(), s.n, h, r, logits);
+  final_logits(p, x, s.n, ws.h, ws.r, logits);
 }
 
 template <typename T>
@@ -164,26 +186,30 @@ StepLoss Transformer<T>::forward_backward(const std::vector<T>& params, const To
   const T* p = params.data();
   T* gp = grads.data();
   const std::int64_t n = s.n, d = c.d_model;
+  Workspace& ws = *work_;
+  ws.resize(c, n);
   // Saved activations: the input of every layer and of the head.
-  std::vector<std::vector<T>> xs(static_cast<std::size_t>(c.layers + 1),
-                                 std::vector<T>(static_cast<std::size_t>(n * d)));
+  std::vector<std::vector<T>>& xs = ws.xs;
+  LayerWork& w = ws.w;
   embedding_forward<T>(p + layout_.embed(), s.tokens, xs[0].data(), n, d);
-  LayerWork w;
-  w.resize(c, n);
   for (std::int64_t l = 0; l < c.layers; ++l)
     layer_forward(p, xs[static_cast<std::size_t>(l)].data(), s, attention, w, l,
                   xs[static_cast<std::size_t>(l + 1)].data());
 
-  std::vector<T> h, r, logits;
-  final_logits(p, xs.back().data(), n, h, r, logits);
+  std::vector<T>&h = ws.h, &r = ws.r, &logits = ws.logits;
+  const T* x_last = xs[static_cast<std::size_t>(c.layers)].data();
+  final_logits(p, x_last, n, h, r, logits);
   StepLoss out;
   out.loss_sum = cross_entropy_forward<T>(logits.data(), s.targets, n, c.vocab, out.valid_rows);
-  std::vector<T> dlogits(logits.size()), dh(h.size()), dx(static_cast<std::size_t>(n * d), T(0));
+  std::vector<T>&dlogits = ws.dlogits, &dh = ws.dh, &dx = ws.dx;
+  dlogits.resize(logits.size());
+  dh.resize(h.size());
+  dx.assign(static_cast<std::size_t>(n * d), T(0));
   cross_entropy_backward<T>(logits.data(), s.targets, dlogits.data(), n, c.vocab, loss_scale);
   linear_backward<T>(h.data(), p + layout_.lm_head(), dlogits.data(), dh.data(), gp + layout_.lm_head(), n, d, c.vocab,
                      Accumulate::kOverwrite);
-  rmsnorm_backward<T>(xs.back().data(), p + layout_.final_norm(), r.data(), dh.data(), dx.data(),
-                      gp + layout_.final_norm(), n, d);
+  rmsnorm_backward<T>(x_last, p + layout_.final_norm(), r.data(), dh.data(), dx.data(), gp + layout_.final_norm(), n,
+                      d);
   for (std::int64_t l = c.layers - 1; l >= 0; --l)
     layer_backward(p, xs[static_cast<std::size_t>(l)].data(), s, attention, w, l, dx.data(), gp);
   embedding_backward<T>(s.tokens, dx.data(), gp + layout_.embed(), n, d);

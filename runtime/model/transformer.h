@@ -10,10 +10,13 @@
 // Activation recomputation: the forward keeps only each layer's input x_l ([n, d] per
 // layer); the backward recomputes one layer at a time (attention forward included), so
 // memory per token is (layers + 1)·d + one layer's working set + the head's
-// (activation_bytes_per_token).
+// (activation_bytes_per_token). These buffers are the model's workspace, kept from one
+// call to the next (a step of 2^19 tokens per rank holds 5 GiB of them: allocated fresh
+// each step, their first touch cost the kernel seconds of page faults per step).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "runtime/model/attention_fn.h"
@@ -60,6 +63,9 @@ template <typename T>
 class Transformer {
  public:
   explicit Transformer(const ModelConfig& config);
+  ~Transformer();
+  Transformer(Transformer&&) noexcept;
+  Transformer& operator=(Transformer&&) noexcept;
 
   const ModelConfig& config() const { return config_; }
   const ParamLayout& layout() const { return layout_; }
@@ -79,6 +85,7 @@ class Transformer {
 
  private:
   struct LayerWork;
+  struct Workspace;
   void layer_forward(const T* params, const T* x, const TokenShard& shard, AttentionFn<T>& attention, LayerWork& w,
                      std::int64_t l, T* x_out);
   void layer_backward(const T* params, const T* x, const TokenShard& shard, AttentionFn<T>& attention, LayerWork& w,
@@ -88,6 +95,7 @@ class Transformer {
 
   ModelConfig config_;
   ParamLayout layout_;
+  std::unique_ptr<Workspace> work_;  // the activations, reused call after call
 };
 
 }  // namespace ra::model

@@ -127,9 +127,8 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   const auto slowdown = [&](const char* key) { return root[key] ? number(root, path, key, 0, 10) : 0.0; };
   h.ring_compute_slowdown_fwd = slowdown("ring_compute_slowdown_fwd");
   h.ring_compute_slowdown_bwd = slowdown("ring_compute_slowdown_bwd");
-  h.host_elementwise_ns_per_elem = root["host_elementwise_ns_per_elem"]
-                                       ? number(root, path, "host_elementwise_ns_per_elem", 0, 1e6)
-                                       : 0.0;
+  h.host_elementwise_ns_per_elem =
+      root["host_elementwise_ns_per_elem"] ? number(root, path, "host_elementwise_ns_per_elem", 0, 1e6) : 0.0;
   if (root["source"] && root["source"].IsScalar()) h.source = root["source"].Scalar();
   return h;
 }

@@ -92,7 +92,8 @@ StepPlan plan_step(const StepInputs& in, const HardwareProfile& hw) {
     p.grad_reduce_s = ring_allreduce(world, grad_bytes, world_in_node);
     p.grad_exposed_s = p.grad_reduce_s;
   } else {
-    p.grad_reduce_s = ring_allreduce(in.sp, grad_bytes, ring_in_node) + ring_allreduce(in.dp, grad_bytes, world_in_node);
+    p.grad_reduce_s =
+        ring_allreduce(in.sp, grad_bytes, ring_in_node) + ring_allreduce(in.dp, grad_bytes, world_in_node);
     // Hidden behind the backward but for the last bucket and the embedding (reduced last).
     const double tail_bytes =
         std::min(grad_bytes, in.grad_bucket_mb * 1024 * 1024 + static_cast<double>(c.vocab * c.d_model) * 4.0);

@@ -160,8 +160,8 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
       }
     }
   };
-  pass(1.0, fwd_work, fwd_rate, m.fwd_overhead.compute_slowdown, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s,
-       t.fwd_compute_s, t.fwd_overhead_s, t.fwd_flops);
+  pass(1.0, fwd_work, fwd_rate, m.fwd_overhead.compute_slowdown, t.fwd_hop_s, t.fwd_s, t.fwd_exposed_s, t.fwd_compute_s,
+       t.fwd_overhead_s, t.fwd_flops);
   pass(2.5, bwd_work, bwd_rate, m.bwd_overhead.compute_slowdown, t.bwd_hop_s, t.bwd_s, t.bwd_exposed_s, t.bwd_compute_s,
        t.bwd_overhead_s, t.bwd_flops);
   if (m.memory_bytes_per_s > 0) {
@@ -208,8 +208,8 @@ RingTime ring_time(const RingProblem& p, const RingMachine& m) {
     const double tokens = seqs * static_cast<double>(std::max<std::int64_t>(n, 1));
     const double per_token_kv = kv_bytes / tokens;
     const double per_token_dkv = dkv_bytes / tokens;
-    t.min_tokens_for_overlap = static_cast<std::int64_t>(std::ceil(
-        std::max(root(1.0, fwd_rate, per_token_kv), root(2.5, bwd_rate, per_token_kv + per_token_dkv))));
+    t.min_tokens_for_overlap = static_cast<std::int64_t>(
+        std::ceil(std::max(root(1.0, fwd_rate, per_token_kv), root(2.5, bwd_rate, per_token_kv + per_token_dkv))));
   }
   return t;
 }

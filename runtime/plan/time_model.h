@@ -75,7 +75,7 @@ struct RingMachine {
   // per-element work, independent of D), seconds; when given it sets the tiles'
   // partial_cost for the problem's D: 1 + μ / (φ/F + τ). 0: partial_cost as given.
   double partial_pair_head_s_fwd = 0, partial_pair_head_s_bwd = 0;
-  double link_bytes_per_s = 0;           // one direction, between ring neighbours
+  double link_bytes_per_s = 0;  // one direction, between ring neighbours
   double link_latency_s = 0;
   TileCost fwd_tiles, bwd_tiles;
   double memory_bytes_per_s = 0;  // the ring's own memory passes (0: not modelled)

@@ -27,18 +27,11 @@ RingAttention::RingAttention(const RingContext& ctx, const kernels::MaskSpec& ma
   RA_CHECK_EQ(UsageError, shard.host_meta.k.pos.numel_elems(), n, "ring shard: key positions vs tokens");
   schedule_ = gather_schedule(ctx.comm, shard.host_meta.q, shard.host_meta.k, n, mask.rule);
   kv_layout_ = KvLayout{n, hkv, d, shard.k.dtype()};
-  // A ring of one step (one rank, or a window that reaches no other rank) never receives:
-  // it needs one KV block and one dK/dV block, not the second buffers and the partial.
-  const int buffers = schedule_.last_step() > 0 ? 2 : 1;
+  allocate_blocks();
   for (int i = 0; i < 2; ++i) {
-    if (i < buffers) {
-      kv_[i] = std::make_unique<KvBlock>(ctx.device, kv_layout_);
-      dkv_[i] = std::make_unique<DkvBlock>(ctx.device, n, hkv, d);
-    }
     arrived_[i] = ctx.device.create_event();
     free_[i] = ctx.device.create_event();
   }
-  if (buffers == 2) dkv_part_ = std::make_unique<DkvBlock>(ctx.device, n, hkv, d);
   const std::size_t rows_bytes = static_cast<std::size_t>(hq * n) * sizeof(float);
   acc_ = ctx.device.allocate(static_cast<std::size_t>(n * hq * d) * sizeof(float));
   row_max_ = ctx.device.allocate(rows_bytes);
@@ -49,10 +42,33 @@ RingAttention::RingAttention(const RingContext& ctx, const kernels::MaskSpec& ma
   dkv_arrived_ = ctx.device.create_event();
 }
 
+// A ring of one step (one rank, or a window that reaches no other rank) never receives:
+// it needs one KV block and one dK/dV block, not the second buffers and the partial.
+// Allocates what the schedule needs and the ring does not hold yet.
+void RingAttention::allocate_blocks() {
+  const int buffers = schedule_.last_step() > 0 ? 2 : 1;
+  const std::int64_t n = kv_layout_.tokens, hkv = kv_layout_.kv_heads, d = kv_layout_.head_dim;
+  for (int i = 0; i < buffers; ++i) {
+    if (!kv_[i]) kv_[i] = std::make_unique<KvBlock>(ctx_.device, kv_layout_);
+    if (!dkv_[i]) dkv_[i] = std::make_unique<DkvBlock>(ctx_.device, n, hkv, d);
+  }
+  if (buffers == 2 && !dkv_part_) dkv_part_ = std::make_unique<DkvBlock>(ctx_.device, n, hkv, d);
+}
+
+void RingAttention::reset_tokens(const ShardMeta& meta, const ShardMeta& host_meta) {
+  const std::int64_t n = kv_layout_.tokens;
+  RA_CHECK_EQ(InternalError, host_meta.q.pos.numel_elems(), n, "ring reset: query positions vs the ring's tokens");
+  RA_CHECK_EQ(InternalError, host_meta.k.pos.numel_elems(), n, "ring reset: key positions vs the ring's tokens");
+  shard_.meta = meta;
+  shard_.host_meta = host_meta;
+  schedule_ = gather_schedule(ctx_.comm, host_meta.q, host_meta.k, n, mask_.rule);
+  allocate_blocks();
+}
+
 void RingAttention::rebind(ConstTensorView q, ConstTensorView k, ConstTensorView v) {
   for (const auto& [now, was, name] : {std::tuple{&q, &shard_.q, "q"}, {&k, &shard_.k, "k"}, {&v, &shard_.v, "v"}}) {
-    RA_CHECK(InternalError, now->shape() == was->shape() && now->dtype() == was->dtype(),
-             "ring rebind: ", name, " differs in shape or dtype from the tensor the ring was built for");
+    RA_CHECK(InternalError, now->shape() == was->shape() && now->dtype() == was->dtype(), "ring rebind: ", name,
+             " differs in shape or dtype from the tensor the ring was built for");
   }
   shard_.q = q;
   shard_.k = k;

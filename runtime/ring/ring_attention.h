@@ -53,6 +53,11 @@ class RingAttention {
   // ring serves them all (ring_attention_fn.cc), without a metadata all-gather and fresh
   // buffers (page faults) per call.
   void rebind(ConstTensorView q, ConstTensorView k, ConstTensorView v);
+  // New tokens, as many as before (their metadata: positions, segments): collective —
+  // gathers their schedule like the constructor — and keeps the buffers (allocating a
+  // second KV and dK/dV block only if the new schedule hops where the old did not).
+  // Training's next step reuses the ring this way: no fresh buffers, no page faults.
+  void reset_tokens(const ShardMeta& meta, const ShardMeta& host_meta);
 
   // o: [n, Hq, D] storage dtype; lse: f32 [Hq, n].
   void forward(TensorView o, TensorView lse);
@@ -64,6 +69,7 @@ class RingAttention {
   const KvLayout& kv_layout() const { return kv_layout_; }
 
  private:
+  void allocate_blocks();
   void run_pass(const std::function<void()>& enqueue);
   void pack_local_kv(KvBlock& dst);
   void post_hop(device::Event& ready, const comm::Exchange& hop, device::Event& arrived);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <memory>
 
 #include "runtime/core/check.h"
 #include "runtime/device/device_tensor.h"
@@ -57,7 +58,7 @@ class DeviceEngine final : public Engine {
   EngineStep step(const LocalTokens& t, float scale, std::int64_t step) override {
     upload_tokens(t);
     dev_.fill_zero(grads_.view(), stream_);
-    model::RingAttentionFn attention = attention_for(t);
+    model::RingAttentionFn& attention = attention_for(t);
     reducer_.begin(grads_.view());
     const model::StepLoss sl =
         net_.forward_backward(params_.view(), shard(t), attention, scale, grads_.view(),
@@ -74,7 +75,7 @@ class DeviceEngine final : public Engine {
   void logits(const LocalTokens& t, std::vector<float>& out) override {
     upload_tokens(t);
     device::DeviceTensor logits(dev_, DType::kF32, Shape{t.n, o_.model.vocab});
-    model::RingAttentionFn attention = attention_for(t);
+    model::RingAttentionFn& attention = attention_for(t);
     net_.forward_logits(params_.view(), shard(t), attention, logits.view());
     out.resize(static_cast<std::size_t>(t.n * o_.model.vocab));
     logits.download(out.data(), stream_);
@@ -111,12 +112,23 @@ class DeviceEngine final : public Engine {
             tokens_.positions.view().data<std::int32_t>(), t.n};
   }
 
-  model::RingAttentionFn attention_for(const LocalTokens& t) {
-    const model::RingAttentionOptions options{model::AttentionStorage::kBF16, parts_->kernels, &stream_};
-    return model::RingAttentionFn(
-        backend_.context(), o_.model,
-        {tokens_.positions.view().data<std::int32_t>(), tokens_.segments.view().data<std::int32_t>()},
-        {t.positions.data(), t.segments.data()}, t.n, options);
+  // One ring (its device buffers and bf16 copies) for every step and evaluation of the
+  // same token count, as the host engine keeps one: the next tokens regather the schedule
+  // (collective either way); another count frees it before the new one allocates. After
+  // upload_tokens: the device metadata it reads is tokens_'s, reallocated only when the
+  // count changes.
+  model::RingAttentionFn& attention_for(const LocalTokens& t) {
+    const model::RingTokenMeta device{tokens_.positions.view().data<std::int32_t>(),
+                                      tokens_.segments.view().data<std::int32_t>()};
+    const model::RingTokenMeta host{t.positions.data(), t.segments.data()};
+    if (attention_ && attention_->tokens() == t.n) {
+      attention_->set_tokens(device, host);
+    } else {
+      attention_.reset();
+      const model::RingAttentionOptions options{model::AttentionStorage::kBF16, parts_->kernels, &stream_};
+      attention_ = std::make_unique<model::RingAttentionFn>(backend_.context(), o_.model, device, host, t.n, options);
+    }
+    return *attention_;
   }
 
   comm::Communicator& world_;
@@ -131,6 +143,7 @@ class DeviceEngine final : public Engine {
   device::DeviceTensor params_, grads_;
   GradientReducer reducer_;  // after grads_: drains its reductions before they go
   Tokens tokens_;
+  std::unique_ptr<model::RingAttentionFn> attention_;  // after tokens_: reads their device copies
 };
 
 }  // namespace

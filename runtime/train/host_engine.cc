@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "runtime/model/ring_attention_fn.h"
 #include "runtime/model/transformer.h"
@@ -36,9 +37,8 @@ class HostEngine final : public Engine {
 
   EngineStep step(const LocalTokens& t, float scale, std::int64_t step) override {
     std::fill(grads_.begin(), grads_.end(), 0.0f);
-    model::RingAttentionFn attention(backend_.context(), o_.model, t.positions.data(), t.segments.data(), t.n);
     const model::StepLoss sl = net_.forward_backward(
-        params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, scale, grads_);
+        params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention_for(t), scale, grads_);
     // One blocking all-reduce after the backward: none of it is hidden.
     const auto t0 = std::chrono::steady_clock::now();
     world_.all_reduce(TensorView(grads_.data(), DType::kF32, Shape{static_cast<std::int64_t>(grads_.size())}),
@@ -52,19 +52,34 @@ class HostEngine final : public Engine {
   }
 
   void logits(const LocalTokens& t, std::vector<float>& out) override {
-    model::RingAttentionFn attention(backend_.context(), o_.model, t.positions.data(), t.segments.data(), t.n);
-    net_.forward_logits(params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention, out);
+    net_.forward_logits(params_, {t.tokens.data(), t.targets.data(), t.positions.data(), t.n}, attention_for(t), out);
   }
 
   std::int64_t activation_bytes_per_token() const override { return net_.activation_bytes_per_token(); }
 
  private:
+  // One ring for every step and evaluation of the same token count, its buffers kept
+  // (like the model's workspace: fresh ones each step cost page faults); another count
+  // frees it before the new one allocates. Every rank decides alike (the counts are the
+  // group's), and both paths gather the new tokens' schedule collectively.
+  model::RingAttentionFn& attention_for(const LocalTokens& t) {
+    if (attention_ && attention_->tokens() == t.n) {
+      attention_->set_tokens(t.positions.data(), t.segments.data());
+    } else {
+      attention_.reset();
+      attention_ = std::make_unique<model::RingAttentionFn>(backend_.context(), o_.model, t.positions.data(),
+                                                            t.segments.data(), t.n);
+    }
+    return *attention_;
+  }
+
   comm::Communicator& world_;
   ring::Backend& backend_;
   const TrainOptions& o_;
   model::Transformer<float> net_;
   AdamW opt_;
   std::vector<float> params_, grads_;
+  std::unique_ptr<model::RingAttentionFn> attention_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 // planted bug) gives errors of 100%.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -173,6 +174,66 @@ TEST_P(ModelSequenceParallel, GradientsMatchTheUnshardedModel) {
         << s.name << ": P = " << world.size() << ", max err " << err_sp << " at element " << at - s.offset_elems
         << " (sp " << sp.grads[static_cast<std::size_t>(at)] << " vs f64 " << ref.grads[static_cast<std::size_t>(at)]
         << "), one-rank f32 err " << err_one << ", max|g| " << mag;
+  }
+}
+
+// The batch with its two sequences swapped: as many tokens, other documents and
+// positions on each rank (so another schedule under a window).
+SequenceBatch swapped(const SequenceBatch& b) {
+  SequenceBatch s = b;
+  for (auto* v : {&s.tokens, &s.targets, &s.positions, &s.segments})
+    std::rotate(v->begin(), v->begin() + b.seq_len, v->end());
+  return s;
+}
+
+// Training reuses the model's workspace and the ring (its buffers; the next step's
+// tokens regather the schedule) from step to step: a step after another computes
+// bitwise what a fresh model and ring compute (same code, same contraction rules).
+TEST_P(ModelSequenceParallel, AReusedWorkspaceAndRingComputeWhatFreshOnesDo) {
+  ModelConfig c;
+  c.vocab = 29;
+  c.d_model = 24;
+  c.layers = 2;
+  c.heads = 4;
+  c.kv_heads = 2;
+  c.head_dim = 8;
+  c.mlp_hidden = 40;
+  c.positions = GetParam().positions;
+  c.mask = GetParam().mask;
+  std::vector<float> params;
+  init_params<float>(ParamLayout(c), 7, c.layers, params);
+  comm::Communicator& world = ra::testing::world();
+  const SequenceBatch first = make_batch(c.vocab), second = swapped(first);
+  const LocalTokens a = train::shard_batch(first, GetParam().layout, world.rank(), world.size());
+  const LocalTokens b = train::shard_batch(second, GetParam().layout, world.rank(), world.size());
+  ASSERT_EQ(a.n, b.n);
+  const auto shard = [](const LocalTokens& t) {
+    return TokenShard{t.tokens.data(), t.targets.data(), t.positions.data(), t.n};
+  };
+  const float scale = 1.0f / 64;
+
+  CpuRing ring;
+  RingAttentionFn reused({ring.dev, *ring.compute, *ring.comm_stream, world, ring.op}, c, a.positions.data(),
+                         a.segments.data(), a.n);
+  Transformer<float> model(c);
+  std::vector<float> grads(params.size(), 0.0f);
+  model.forward_backward(params, shard(a), reused, scale, grads);
+  reused.set_tokens(b.positions.data(), b.segments.data());
+  std::fill(grads.begin(), grads.end(), 0.0f);
+  const StepLoss again = model.forward_backward(params, shard(b), reused, scale, grads);
+
+  CpuRing ring2;
+  RingAttentionFn fresh({ring2.dev, *ring2.compute, *ring2.comm_stream, world, ring2.op}, c, b.positions.data(),
+                        b.segments.data(), b.n);
+  Transformer<float> fresh_model(c);
+  std::vector<float> fresh_grads(params.size(), 0.0f);
+  const StepLoss once = fresh_model.forward_backward(params, shard(b), fresh, scale, fresh_grads);
+
+  EXPECT_EQ(again.loss_sum, once.loss_sum);
+  EXPECT_EQ(again.valid_rows, once.valid_rows);
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    ASSERT_EQ(grads[i], fresh_grads[i]) << "P = " << world.size() << ": gradient element " << i
+                                        << " of the reused model and ring differs from a fresh one's";
   }
 }
 
