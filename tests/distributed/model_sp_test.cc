@@ -131,7 +131,7 @@ struct SpCase {
 
 class ModelSequenceParallel : public ::testing::TestWithParam<SpCase> {};
 
-TEST_P(ModelSequenceParallel, GradientsMatchTheUnshardedModel) {
+ModelConfig config_for(const SpCase& sc) {
   ModelConfig c;
   c.vocab = 29;
   c.d_model = 24;
@@ -140,8 +140,13 @@ TEST_P(ModelSequenceParallel, GradientsMatchTheUnshardedModel) {
   c.kv_heads = 2;
   c.head_dim = 8;
   c.mlp_hidden = 40;
-  c.positions = GetParam().positions;
-  c.mask = GetParam().mask;
+  c.positions = sc.positions;
+  c.mask = sc.mask;
+  return c;
+}
+
+TEST_P(ModelSequenceParallel, GradientsMatchTheUnshardedModel) {
+  const ModelConfig c = config_for(GetParam());
   const SequenceBatch b = make_batch(c.vocab);
   const double count = static_cast<double>(train::count_targets(b.targets));
   const ParamLayout params_layout(c);
@@ -190,16 +195,7 @@ SequenceBatch swapped(const SequenceBatch& b) {
 // tokens regather the schedule) from step to step: a step after another computes
 // bitwise what a fresh model and ring compute (same code, same contraction rules).
 TEST_P(ModelSequenceParallel, AReusedWorkspaceAndRingComputeWhatFreshOnesDo) {
-  ModelConfig c;
-  c.vocab = 29;
-  c.d_model = 24;
-  c.layers = 2;
-  c.heads = 4;
-  c.kv_heads = 2;
-  c.head_dim = 8;
-  c.mlp_hidden = 40;
-  c.positions = GetParam().positions;
-  c.mask = GetParam().mask;
+  const ModelConfig c = config_for(GetParam());
   std::vector<float> params;
   init_params<float>(ParamLayout(c), 7, c.layers, params);
   comm::Communicator& world = ra::testing::world();
