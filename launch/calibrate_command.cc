@@ -1,4 +1,4 @@
-// `ringattn calibrate --out F [--threads N] [--len L]` under `mpirun -n P`: measures this
+// `ringattn calibrate --out F [--threads N] [--len L] [--repeat R]` under `mpirun -n P`: measures this
 // machine the way the ring uses it and writes a hardware profile of `ringattn plan`'s form
 // (configs/hardware/*.yaml): the attention kernels' GFLOP/s forward and backward in fp32
 // and bf16 (every rank at once, as in the ring: the slowest rank's figure), their tiles
@@ -7,7 +7,8 @@
 // (latency of an 8-byte exchange, bandwidth of 16 MiB ones), the GEMMs' rate and the host
 // model's cost per element besides GEMMs (a training step of the cpu backend), and the
 // memory a rank of this node can use. With one rank the link is not measured and the
-// profile says so (docs/scaling.md, "Calibrating this machine").
+// profile says so (docs/scaling.md, "Calibrating this machine"). --repeat R calibrates R
+// times and writes each figure's median.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -46,6 +47,7 @@ struct CalibrateFlags {
   std::string out;
   int threads = 1;
   std::int64_t len = 4096;
+  int repeat = 1;  // calibrations, each figure the median over them
 };
 
 std::string cpu_model() {
@@ -74,9 +76,13 @@ std::int64_t square_side(const backend::TileShape& t) {
 // What a tile the mask cuts costs against a full one, from a masked and a bidirectional
 // block of `len` timed alike: t_masked / t_bidir = (full + κ·partial) / len², with full
 // and partial the masked block's tile areas (block_work with κ = 0 and 1). The mask is
-// causal with a window of len/8: half its tiles or more are cut (the diagonal's and the
-// window edge's), so timing noise moves κ little. At least 1: a cut tile does all of a
-// full one's products (below 1 is timing noise).
+// plain causal — the diagonal's cut tiles, what causal training cuts — on a block of
+// kCutBlockTokens, small enough that the cut tiles are a fair share of its work (4 of 10
+// tiles of 256 tokens, 8 of 36 of 128), so timing noise moves κ little. (A window's edge
+// tiles cost more here: causal with a window of 512 on a 4,096-token block gave κ 1.8
+// fp32 / 2.3 bf16 forward, the diagonal's 1.3–1.5 / 1.4–2.1; the diagonal's serve both.)
+// At least 1: a cut tile does all of a full one's products (below 1 is timing noise).
+constexpr std::int64_t kCutBlockTokens = 1024;
 double partial_tile_cost(double masked_s, double bidirectional_s, std::int64_t len, std::int64_t tile,
                          const numerics::MaskRule& mask) {
   const double full = plan::block_work(0, 0, len, mask, {tile, 0.0});
@@ -210,16 +216,16 @@ Link measure_link(comm::Communicator& world, ring::Backend& be) {
 // comm thread's polling) and, in a ring of several ranks, a slowdown of its compute (the
 // comm thread's copies and polls share the cores and caches). Measured on rings that are
 // bidirectional and contiguous — a shape the validation grid (scripts/plan_validate.sh)
-// does not contain — in fp32 and bf16, each against plan_bench on the profile so far:
+// does not contain — each against plan_bench on the profile so far:
 //   - every rank alone (a one-rank ring, no hop), 512 tokens: the pass cost;
-//   - all ranks at 512 and 2,048 tokens per rank: excess = hops·σ_hop + ρ·compute, two
-//     sizes for the two unknowns.
-// The mean of both dtypes, at least 0.
-struct RingOverhead {
-  double pass_s[2] = {};  // forward, backward
-  double hop_s[2] = {};
-  double slowdown[2] = {};
-};
+//   - all ranks at 512 and --len (4,096) tokens per rank: excess = hops·σ_hop + ρ·compute,
+//     two sizes for the two unknowns (the larger as large as the kernels' blocks: the
+//     slowdown grows with the blocks, whose received K/V no longer sit in the caches).
+// Per storage dtype (fp32 and bf16 apart: bf16's kernels are about twice as fast, so the
+// comm thread's copies and polls weigh more against them), each at least 0.
+constexpr std::int64_t kRingSmallTokens = 512;
+// The larger ring's tokens per rank: the kernels' measured block (--len), at least twice the small.
+std::int64_t ring_large_tokens(std::int64_t len) { return std::max(2 * kRingSmallTokens, len); }
 
 struct RingRun {
   double measured_s[2], model_s[2], compute_s[2];  // forward, backward
@@ -237,7 +243,7 @@ RingRun time_ring(comm::Communicator& world, comm::Communicator& ring, ring::Bac
   b.warmup_reps = 1;
   // Milliseconds each (the small ring's well under two): the median of many, since the
   // overheads are what is left of them after the model.
-  b.timed_reps = tokens <= 512 ? 31 : 15;
+  b.timed_reps = tokens <= kRingSmallTokens ? 31 : 7;
   world.barrier();
   const bench::RingBenchResult r =
       bench::run_ring_bench({*be.device, *be.compute, *be.comm_stream, ring, *be.op}, timeline, b);
@@ -254,31 +260,33 @@ RingRun time_ring(comm::Communicator& world, comm::Communicator& ring, ring::Bac
           r.last_step};
 }
 
-RingOverhead ring_overhead(comm::Communicator& world, ring::Backend& be, trace::Timeline& timeline,
-                           plan::HardwareProfile h, int threads) {
-  RingOverhead o;
+// Fills h's ring_overhead figures for both dtypes.
+void fit_ring_overhead(comm::Communicator& world, ring::Backend& be, trace::Timeline& timeline,
+                       plan::HardwareProfile& h, int threads, std::int64_t large_tokens) {
   const std::unique_ptr<comm::Communicator> alone = world.split(world.rank(), 0);
   for (DType dtype : {DType::kF32, DType::kBF16}) {
-    const RingRun r = time_ring(world, *alone, be, timeline, h, threads, 512, dtype);
-    for (int pass = 0; pass < 2; ++pass) o.pass_s[pass] += std::max(0.0, r.measured_s[pass] - r.model_s[pass]) / 2;
-  }
-  // From here on the model has the pass cost.
-  h.ring_pass_overhead_us_fwd = o.pass_s[0] * 1e6;
-  h.ring_pass_overhead_us_bwd = o.pass_s[1] * 1e6;
-  if (world.size() == 1) return o;  // one rank: no hop to measure
-  for (DType dtype : {DType::kF32, DType::kBF16}) {
-    const RingRun small = time_ring(world, world, be, timeline, h, threads, 512, dtype);
-    const RingRun large = time_ring(world, world, be, timeline, h, threads, 2048, dtype);
+    plan::HardwareProfile::RingOverheadFigures& o = h.ring_overhead(dtype == DType::kBF16);
+    o = {};
+    const RingRun r = time_ring(world, *alone, be, timeline, h, threads, kRingSmallTokens, dtype);
+    o.pass_us_fwd = std::max(0.0, r.measured_s[0] - r.model_s[0]) * 1e6;
+    o.pass_us_bwd = std::max(0.0, r.measured_s[1] - r.model_s[1]) * 1e6;
+    // From here on the model has the pass cost.
+    if (world.size() == 1) continue;  // one rank: no hop to measure
+    const RingRun small = time_ring(world, world, be, timeline, h, threads, kRingSmallTokens, dtype);
+    const RingRun large = time_ring(world, world, be, timeline, h, threads, large_tokens, dtype);
+    double rho[2], hop_s[2];
     for (int pass = 0; pass < 2; ++pass) {
       const double e1 = small.measured_s[pass] - small.model_s[pass];
       const double e2 = large.measured_s[pass] - large.model_s[pass];
       const double c1 = small.compute_s[pass], c2 = large.compute_s[pass];
-      const double rho = std::max(0.0, (e2 - e1) / std::max(1e-12, c2 - c1));
-      o.slowdown[pass] += rho / 2;
-      o.hop_s[pass] += std::max(0.0, (e1 - rho * c1) / std::max(1, small.hops)) / 2;
+      rho[pass] = std::max(0.0, (e2 - e1) / std::max(1e-12, c2 - c1));
+      hop_s[pass] = std::max(0.0, (e1 - rho[pass] * c1) / std::max(1, small.hops));
     }
+    o.slowdown_fwd = rho[0];
+    o.slowdown_bwd = rho[1];
+    o.hop_us_fwd = hop_s[0] * 1e6;
+    o.hop_us_bwd = hop_s[1] * 1e6;
   }
-  return o;
 }
 
 // The host model (a training step of the cpu backend, runtime/model/transformer.h): the
@@ -329,6 +337,156 @@ HostModel host_model(comm::Communicator& world) {
   return h;
 }
 
+// One calibration: the profile's figures, and what the profile's comments report besides.
+struct Measurement {
+  plan::HardwareProfile h;
+  double cost[2][2] = {};  // [bf16][backward]: partial_tile_cost
+  Link idle{10, 1};        // the link without a compute load (one rank: placeholders)
+  HostModel hm;
+};
+
+Measurement measure(comm::Communicator& world, ring::Backend& be, trace::Timeline& timeline,
+                    const backend::BackendOptions& bo, const CalibrateFlags& f) {
+  Measurement m;
+  plan::HardwareProfile& h = m.h;
+  // Kernels: every rank at once (the ring's situation), the slowest rank's rate on
+  // a bidirectional block (every tile full), and a smaller block causal and
+  // bidirectional for the premium of the tiles the mask cuts (partial_tile_cost): the
+  // time model's TileCost. The rate is flat over block size from 512 tokens up on the CPU
+  // kernels (docs/scaling.md), so one size is measured.
+  const backend::KernelTiles tiles = backend::kernel_tiles(bo);
+  const std::int64_t tile[2] = {square_side(tiles.forward), square_side(tiles.backward)};
+  double tflops[2][2] = {};   // [bf16][backward]
+  double pair_ns[2][2] = {};  // [bf16][backward]: per pair-head besides the FLOPs
+  double pair_s[2][2] = {};   // [bf16][backward]: a full tile's seconds per pair-head at D = 64
+  for (int bf16 = 0; bf16 < 2; ++bf16) {
+    for (int bwd = 0; bwd < 2; ++bwd) {
+      bench::KernelBenchOptions o;
+      const std::int64_t kernel_head_dim = o.head_dim;  // 64
+      o.op = bwd ? bench::KernelOp::kBackward : bench::KernelOp::kForward;
+      o.dtype = bf16 ? DType::kBF16 : DType::kF32;
+      o.len = f.len;
+      o.threads = f.threads;
+      o.timed_reps = 9;  // medians: the rate and per-pair fit takes differences of two timings
+      world.barrier();
+      const double full_s = max_over_ranks(world, bench::run_kernel_bench(*be.op, o).seconds);
+      // The same block at D = 16 (kSmallHeadDim): with D = 64's, the FLOPs' rate
+      // and the per-pair cost besides (pair_head_cost).
+      o.head_dim = kSmallHeadDim;
+      world.barrier();
+      const double small_s = max_over_ranks(world, bench::run_kernel_bench(*be.op, o).seconds);
+      o.head_dim = kernel_head_dim;
+      // The cut tiles' premium: a causal block of kCutBlockTokens against a bidirectional
+      // one of as many, timed alike (milliseconds each: medians of more repetitions).
+      const numerics::MaskRule cut{numerics::MaskKind::kCausal, 0};
+      o.len = kCutBlockTokens;
+      o.timed_reps = 25;
+      world.barrier();
+      const double cut_full_s = max_over_ranks(world, bench::run_kernel_bench(*be.op, o).seconds);
+      o.mask = cut.kind;
+      world.barrier();
+      const double masked_s = max_over_ranks(world, bench::run_kernel_bench(*be.op, o).seconds);
+      o.mask = numerics::MaskKind::kBidirectional;
+      o.len = f.len;
+      const PairHeadCost c = pair_head_cost(o.op, f.len, o.heads, full_s, small_s);
+      tflops[bf16][bwd] = std::max(1e-6, c.flops_per_s * 1e-12);
+      pair_ns[bf16][bwd] = c.seconds * 1e9;
+      m.cost[bf16][bwd] = partial_tile_cost(masked_s, cut_full_s, kCutBlockTokens, tile[bwd], cut);
+      pair_s[bf16][bwd] = cut_full_s / (static_cast<double>(kCutBlockTokens) * static_cast<double>(kCutBlockTokens) *
+                                        static_cast<double>(o.heads));
+    }
+  }
+  h.attention_tflops_fp32_fwd = tflops[0][0];
+  h.attention_tflops_bf16_fwd = tflops[1][0];
+  m.hm = host_model(world);
+  h.peak_tflops_fp32 = m.hm.gemm_tflops_fp32;
+  h.peak_tflops_bf16 = m.hm.gemm_tflops_bf16;
+  h.host_elementwise_ns_per_elem = m.hm.elementwise_ns_per_elem;
+  h.attention_tflops_fp32_bwd = tflops[0][1];
+  h.attention_tflops_bf16_bwd = tflops[1][1];
+  h.attention_pair_ns_fp32_fwd = pair_ns[0][0];
+  h.attention_pair_ns_fp32_bwd = pair_ns[0][1];
+  h.attention_pair_ns_bf16_fwd = pair_ns[1][0];
+  h.attention_pair_ns_bf16_bwd = pair_ns[1][1];
+  h.attention_efficiency = h.gemm_efficiency = 1;
+  if (tile[0] > 1 && tile[1] > 1) {
+    // One premium per pass, in ns per pair-head (the mask's work, whatever D and
+    // dtype: fp32's and bf16's agree within noise, their ratios do not): the mean of
+    // (κ − 1) × a full tile's time per pair-head.
+    h.attention_tile_tokens_fwd = tile[0];
+    h.attention_tile_tokens_bwd = tile[1];
+    h.attention_partial_pair_ns_fwd = ((m.cost[0][0] - 1) * pair_s[0][0] + (m.cost[1][0] - 1) * pair_s[1][0]) / 2 * 1e9;
+    h.attention_partial_pair_ns_bwd = ((m.cost[0][1] - 1) * pair_s[0][1] + (m.cost[1][1] - 1) * pair_s[1][1]) / 2 * 1e9;
+  }
+  h.memory_gbps = memory_gbps(world, be);
+  // The link between ranks 0 and 1, idle and while every rank computes (what the
+  // ring sees: on a CPU node the transfers share the cores with the kernels). The
+  // profile takes the latter. One rank: placeholders (its ring never hops).
+  Link loaded{10, 1};
+  const bool link = world.size() >= 2;
+  if (link) {
+    m.idle = measure_link(world, be);
+    const ComputeLoad load(bo);
+    loaded = measure_link(world, be);
+  }
+  const comm::NodeLocal local = comm::node_local_rank(world);
+  h.gpus_per_node = local.local_size;
+  h.intra_node_gbps = h.inter_node_gbps = loaded.gbps;
+  h.intra_node_latency_us = h.inter_node_latency_us = loaded.latency_us;
+  fit_ring_overhead(world, be, timeline, h, f.threads, ring_large_tokens(f.len));
+  return m;
+}
+
+// The median over calibrations of each figure apart (the middle two's mean for an even
+// count): a slow spell of a shared machine moves one calibration, not the profile.
+Measurement median_of(const std::vector<Measurement>& ms) {
+  const auto median = [&](const auto& get) {
+    std::vector<double> v;
+    for (const Measurement& m : ms) v.push_back(get(m));
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  using HP = plan::HardwareProfile;
+  static constexpr double HP::*kFigures[] = {&HP::peak_tflops_bf16,
+                                             &HP::peak_tflops_fp32,
+                                             &HP::memory_gbps,
+                                             &HP::intra_node_gbps,
+                                             &HP::intra_node_latency_us,
+                                             &HP::inter_node_gbps,
+                                             &HP::inter_node_latency_us,
+                                             &HP::attention_tflops_fp32_fwd,
+                                             &HP::attention_tflops_fp32_bwd,
+                                             &HP::attention_tflops_bf16_fwd,
+                                             &HP::attention_tflops_bf16_bwd,
+                                             &HP::attention_pair_ns_fp32_fwd,
+                                             &HP::attention_pair_ns_fp32_bwd,
+                                             &HP::attention_pair_ns_bf16_fwd,
+                                             &HP::attention_pair_ns_bf16_bwd,
+                                             &HP::attention_partial_pair_ns_fwd,
+                                             &HP::attention_partial_pair_ns_bwd,
+                                             &HP::host_elementwise_ns_per_elem};
+  using RO = HP::RingOverheadFigures;
+  static constexpr double RO::*kRingFigures[] = {&RO::pass_us_fwd, &RO::pass_us_bwd,  &RO::hop_us_fwd,
+                                                 &RO::hop_us_bwd,  &RO::slowdown_fwd, &RO::slowdown_bwd};
+  Measurement out = ms.front();  // what does not vary: name, tiles, ranks per node
+  for (double HP::*field : kFigures) out.h.*field = median([&](const Measurement& m) { return m.h.*field; });
+  for (bool bf16 : {false, true}) {
+    for (double RO::*field : kRingFigures) {
+      out.h.ring_overhead(bf16).*field = median([&](const Measurement& m) { return m.h.ring_overhead(bf16).*field; });
+    }
+  }
+  for (int b = 0; b < 2; ++b) {
+    for (int pass = 0; pass < 2; ++pass)
+      out.cost[b][pass] = median([&](const Measurement& m) { return m.cost[b][pass]; });
+  }
+  out.idle.latency_us = median([](const Measurement& m) { return m.idle.latency_us; });
+  out.idle.gbps = median([](const Measurement& m) { return m.idle.gbps; });
+  out.hm.step_s = median([](const Measurement& m) { return m.hm.step_s; });
+  out.hm.gemm_s = median([](const Measurement& m) { return m.hm.gemm_s; });
+  return out;
+}
+
 int run(const CalibrateFlags& f) {
   return comm::mpi::run_on_world(
       comm::CommOptions{},
@@ -338,96 +496,15 @@ int run(const CalibrateFlags& f) {
         bo.threads = f.threads;
         bo.observer = &timeline;
         const std::unique_ptr<ring::Backend> be = backend::make_backend(world, bo);  // also ends the startup watch
-        plan::HardwareProfile h;
-        // Kernels: every rank at once (the ring's situation), the slowest rank's rate on
-        // a bidirectional block (every tile full), and the same block causal with a window
-        // for the premium of the tiles the mask cuts (partial_tile_cost): the time model's
-        // TileCost. The rate is flat over block size from 512 tokens up on the CPU
-        // kernels (docs/scaling.md), so one size is measured.
-        const backend::KernelTiles tiles = backend::kernel_tiles(bo);
-        const std::int64_t tile[2] = {square_side(tiles.forward), square_side(tiles.backward)};
-        double tflops[2][2] = {};   // [bf16][backward]
-        double pair_ns[2][2] = {};  // [bf16][backward]: per pair-head besides the FLOPs
-        double cost[2][2] = {};     // [bf16][backward]: partial_tile_cost
-        double pair_s[2][2] = {};   // [bf16][backward]: a full tile's seconds per pair-head at D = 64
-        for (int bf16 = 0; bf16 < 2; ++bf16) {
-          for (int bwd = 0; bwd < 2; ++bwd) {
-            bench::KernelBenchOptions o;
-            const std::int64_t kernel_head_dim = o.head_dim;  // 64
-            o.op = bwd ? bench::KernelOp::kBackward : bench::KernelOp::kForward;
-            o.dtype = bf16 ? DType::kBF16 : DType::kF32;
-            o.len = f.len;
-            o.threads = f.threads;
-            o.timed_reps = 9;  // medians: the rate and per-pair fit takes differences of two timings
-            world.barrier();
-            const double full_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
-            // The same block at D = 16 (kSmallHeadDim): with D = 64's, the FLOPs' rate
-            // and the per-pair cost besides (pair_head_cost).
-            o.head_dim = kSmallHeadDim;
-            world.barrier();
-            const double small_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
-            o.head_dim = kernel_head_dim;
-            const numerics::MaskRule cut{numerics::MaskKind::kCausal, static_cast<std::int32_t>(f.len / 8)};
-            o.mask = cut.kind;
-            o.window = cut.window;
-            world.barrier();
-            const double masked_s = max_over_ranks(world, bench::run_kernel_bench(*be->op, o).seconds);
-            o.mask = numerics::MaskKind::kBidirectional;
-            o.window = 0;
-            const PairHeadCost c = pair_head_cost(o.op, f.len, o.heads, full_s, small_s);
-            tflops[bf16][bwd] = std::max(1e-6, c.flops_per_s * 1e-12);
-            pair_ns[bf16][bwd] = c.seconds * 1e9;
-            cost[bf16][bwd] = partial_tile_cost(masked_s, full_s, f.len, tile[bwd], cut);
-            pair_s[bf16][bwd] =
-                full_s / (static_cast<double>(f.len) * static_cast<double>(f.len) * static_cast<double>(o.heads));
-          }
-        }
-        h.attention_tflops_fp32_fwd = tflops[0][0];
-        h.attention_tflops_bf16_fwd = tflops[1][0];
-        const HostModel hm = host_model(world);
-        h.peak_tflops_fp32 = hm.gemm_tflops_fp32;
-        h.peak_tflops_bf16 = hm.gemm_tflops_bf16;
-        h.host_elementwise_ns_per_elem = hm.elementwise_ns_per_elem;
-        h.attention_tflops_fp32_bwd = tflops[0][1];
-        h.attention_tflops_bf16_bwd = tflops[1][1];
-        h.attention_pair_ns_fp32_fwd = pair_ns[0][0];
-        h.attention_pair_ns_fp32_bwd = pair_ns[0][1];
-        h.attention_pair_ns_bf16_fwd = pair_ns[1][0];
-        h.attention_pair_ns_bf16_bwd = pair_ns[1][1];
-        h.attention_efficiency = h.gemm_efficiency = 1;
-        if (tile[0] > 1 && tile[1] > 1) {
-          // One premium per pass, in ns per pair-head (the mask's work, whatever D and
-          // dtype: fp32's and bf16's agree within noise, their ratios do not): the mean of
-          // (κ − 1) × a full tile's time per pair-head.
-          h.attention_tile_tokens_fwd = tile[0];
-          h.attention_tile_tokens_bwd = tile[1];
-          h.attention_partial_pair_ns_fwd =
-              ((cost[0][0] - 1) * pair_s[0][0] + (cost[1][0] - 1) * pair_s[1][0]) / 2 * 1e9;
-          h.attention_partial_pair_ns_bwd =
-              ((cost[0][1] - 1) * pair_s[0][1] + (cost[1][1] - 1) * pair_s[1][1]) / 2 * 1e9;
-        }
-        h.memory_gbps = memory_gbps(world, *be);
-        // The link between ranks 0 and 1, idle and while every rank computes (what the
-        // ring sees: on a CPU node the transfers share the cores with the kernels). The
-        // profile takes the latter. One rank: placeholders (its ring never hops).
-        Link idle{10, 1}, loaded{10, 1};
+        std::vector<Measurement> ms;
+        for (int i = 0; i < f.repeat; ++i) ms.push_back(measure(world, *be, timeline, bo, f));
+        const Measurement m = median_of(ms);
+        plan::HardwareProfile h = m.h;
+        const Link& idle = m.idle;
+        const HostModel& hm = m.hm;
+        const auto& cost = m.cost;
         const bool link = world.size() >= 2;
-        if (link) {
-          idle = measure_link(world, *be);
-          const ComputeLoad load(bo);
-          loaded = measure_link(world, *be);
-        }
         const comm::NodeLocal local = comm::node_local_rank(world);
-        h.gpus_per_node = local.local_size;
-        h.intra_node_gbps = h.inter_node_gbps = loaded.gbps;
-        h.intra_node_latency_us = h.inter_node_latency_us = loaded.latency_us;
-        const RingOverhead overhead = ring_overhead(world, *be, timeline, h, f.threads);
-        h.ring_pass_overhead_us_fwd = overhead.pass_s[0] * 1e6;
-        h.ring_pass_overhead_us_bwd = overhead.pass_s[1] * 1e6;
-        h.ring_hop_overhead_us_fwd = overhead.hop_s[0] * 1e6;
-        h.ring_hop_overhead_us_bwd = overhead.hop_s[1] * 1e6;
-        h.ring_compute_slowdown_fwd = overhead.slowdown[0];
-        h.ring_compute_slowdown_bwd = overhead.slowdown[1];
         const plan::MemoryAvailable mem = plan::available_memory();
         if (world.rank() != 0) return 0;
         h.device_memory_gib =
@@ -439,7 +516,7 @@ int run(const CalibrateFlags& f) {
         y << std::setprecision(4);
         y << "# Measured by `ringattn calibrate` on " << cpu_model() << ", " << date << ": " << world.size()
           << " rank(s), " << f.threads << " kernel thread(s) per rank, blocks of " << f.len
-          << " tokens, 4 heads, D = 64.\n"
+          << " tokens, 4 heads, D = 64; each figure the median of " << f.repeat << " calibration(s).\n"
           << "# Attention rates are the slowest rank's while every rank computes (the ring's situation); the\n"
           << "# link is ranks 0-1 (MPI): latency = half an 8-byte round trip, bandwidth from 16 MiB ones,\n"
           << "# measured while every rank computes (the ring's situation); idle: " << idle.latency_us << " us, "
@@ -474,7 +551,7 @@ int run(const CalibrateFlags& f) {
           << "attention_pair_ns_bf16_bwd: " << h.attention_pair_ns_bf16_bwd << "\n";
         if (h.attention_tile_tokens_fwd > 0) {
           y << "# The kernels' tiles, and what a tile the mask cuts costs more than a full one per pair-head\n"
-            << "# (ns; causal with a window of " << f.len / 8 << " against bidirectional blocks of " << f.len
+            << "# (ns; causal against bidirectional blocks of " << kCutBlockTokens
             << " tokens at D = 64, where a cut tile costs fp32 " << cost[0][0] << " / " << cost[0][1] << ", bf16 "
             << cost[1][0] << " / " << cost[1][1] << " x a full one, forward / backward).\n"
             << "attention_tile_tokens_fwd: " << h.attention_tile_tokens_fwd << "\n"
@@ -488,15 +565,19 @@ int run(const CalibrateFlags& f) {
           << hm.gemm_s * 1e3 << " ms of it at the rate above.\n"
           << "host_elementwise_ns_per_elem: " << h.host_elementwise_ns_per_elem << "\n";
         y << "# The ring's overheads beyond the above: per pass, per hop, and its compute's slowdown with\n"
-          << "# several ranks (bidirectional contiguous rings, fp32 and bf16: one rank alone at 512 tokens,\n"
-          << "# then all " << world.size()
-          << " at 512 and 2048 tokens per rank, against the model on the figures above).\n"
-          << "ring_pass_overhead_us_fwd: " << h.ring_pass_overhead_us_fwd << "\n"
-          << "ring_pass_overhead_us_bwd: " << h.ring_pass_overhead_us_bwd << "\n"
-          << "ring_hop_overhead_us_fwd: " << h.ring_hop_overhead_us_fwd << "\n"
-          << "ring_hop_overhead_us_bwd: " << h.ring_hop_overhead_us_bwd << "\n"
-          << "ring_compute_slowdown_fwd: " << h.ring_compute_slowdown_fwd << "\n"
-          << "ring_compute_slowdown_bwd: " << h.ring_compute_slowdown_bwd << "\n";
+          << "# several ranks, per dtype (bidirectional contiguous rings: one rank alone at " << kRingSmallTokens
+          << " tokens,\n# then all " << world.size() << " at " << kRingSmallTokens << " and "
+          << ring_large_tokens(f.len) << " tokens per rank, against the model on the figures above).\n";
+        for (bool bf16 : {false, true}) {
+          const plan::HardwareProfile::RingOverheadFigures& o = h.ring_overhead(bf16);
+          const std::string d = bf16 ? "bf16" : "fp32";
+          y << "ring_pass_overhead_us_" << d << "_fwd: " << o.pass_us_fwd << "\n"
+            << "ring_pass_overhead_us_" << d << "_bwd: " << o.pass_us_bwd << "\n"
+            << "ring_hop_overhead_us_" << d << "_fwd: " << o.hop_us_fwd << "\n"
+            << "ring_hop_overhead_us_" << d << "_bwd: " << o.hop_us_bwd << "\n"
+            << "ring_compute_slowdown_" << d << "_fwd: " << o.slowdown_fwd << "\n"
+            << "ring_compute_slowdown_" << d << "_bwd: " << o.slowdown_bwd << "\n";
+        }
         io::write_file_atomically(f.out, y.str(), {io::IfTargetExists::kReplace, &io::throw_error<UsageError>});
         std::cout << y.str() << "written: " << f.out << '\n';
         return 0;
@@ -516,6 +597,10 @@ void add_calibrate_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--len", f->len, "tokens of the measured attention block")
       ->check(CLI::Range(256, 65536))
+      ->capture_default_str();
+  cmd->add_option("--repeat", f->repeat,
+                  "calibrate this many times and write each figure's median (a shared or noisy machine)")
+      ->check(CLI::Range(1, 100))
       ->capture_default_str();
   cmd->callback([f, &action] { action = [f] { return run(*f); }; });
 }

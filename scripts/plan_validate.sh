@@ -10,10 +10,10 @@
 #
 #   scripts/plan_validate.sh BUILD_DIR OUT_DIR [--quick]
 #
-# Writes OUT_DIR/validation.csv, OUT_DIR/validation_train.csv (each point's median over
+# Writes OUT_DIR/validation.csv, OUT_DIR/validation_train.csv (each point's medians over
 # the rounds; every round's row in OUT_DIR/rounds{,_train}.csv), OUT_DIR/validation.md (the table docs/scaling.md
 # carries), the plots OUT_DIR/validation_{time,memory}.png (scripts/plan_validate_report.py)
-# and OUT_DIR/profile_p{1,2}.yaml. Targets: step time within ±15 %, peak memory within
+# and each round's profiles OUT_DIR/profile_p{1,2}_round{1,2,3}.yaml. Targets: step time within ±15 %, peak memory within
 # ±10 %. A benchmark, not a test: run it on a quiet machine (nothing else running).
 set -euo pipefail
 build=$1 out=$2 quick=${3:-}
@@ -35,10 +35,17 @@ else
 fi
 # A profile describes the machine running that many ranks (a kernel alone runs ~5 %
 # faster than beside another rank's): one per ring size, as a user calibrates the node
-# the way the job will use it.
-for p in "${ranks[@]}"; do
-  "$mpirun_sh" "$p" "$ringattn" calibrate --out "$out/profile_p$p.yaml" >"$out/calibrate_p$p.log" 2>&1
-done
+# the way the job will use it. And one per round, right before it, as a user calibrates
+# the node right before the job: this VM's speed drifts by 10-30 % within minutes (the
+# same point measured 93 ms in one grid and 131-143 ms in the next), more than the
+# model's error, and a profile measured 20 minutes earlier would time the drift.
+calibrate_round() {  # round
+  for p in "${ranks[@]}"; do
+    "$mpirun_sh" "$p" "$ringattn" calibrate --out "$out/profile_p${p}_round$1.yaml" >"$out/calibrate_p${p}_round$1.log" 2>&1
+    cp "$out/profile_p${p}_round$1.yaml" "$out/profile_p$p.yaml"  # the round's points plan with it
+  done
+}
+calibrate_round 1
 echo "ranks,tokens_per_rank,dtype,window,pred_fwd_s,meas_fwd_s,pred_bwd_s,meas_bwd_s,fwd_err,bwd_err,pred_rss_bytes,meas_rss_bytes,rss_err" >"$out/rounds.csv"
 # The process's own resident memory (libraries, MPI, threads, the GEMM library's buffers:
 # the fp32 and bf16 paths touch different ones), measured per ring size and dtype: a
@@ -122,8 +129,9 @@ train_round() {
 for point in "${train_points[@]}"; do
   read -r p seq batch w layout <<<"$point"
   [[ " ${ranks[*]} " == *" $p "* ]] || continue
-  tokens=$(( seq * batch / p ))
-  steps=$(( tokens >= 16384 ? 3 : tokens >= 4096 ? 6 : 12 ))
+  # (not `tokens`: that is the bench grid's array, which the next round reads)
+  local tpr=$(( seq * batch / p ))
+  steps=$(( tpr >= 16384 ? 3 : tpr >= 4096 ? 6 : 12 ))
   # shellcheck disable=SC2046
   pred=$("$ringattn" plan $(train_args "$p" "$seq" "$batch" "$w" "$layout" "$steps" "$out/train_run") --ranks "$p" \
     --hardware "$out/profile_p$p.yaml" --json)
@@ -131,7 +139,7 @@ for point in "${train_points[@]}"; do
   sleep 1
   # shellcheck disable=SC2046
   "$mpirun_sh" "$p" "$ringattn" train $(train_args "$p" "$seq" "$batch" "$w" "$layout" "$steps" "$out/train_run") >/dev/null 2>&1
-  python3 - "$p" "$seq" "$batch" "$w" "$layout" "$tokens" "$pred" "$out/train_run/records.jsonl" "${train_baseline[$p]}" \
+  python3 - "$p" "$seq" "$batch" "$w" "$layout" "$tpr" "$pred" "$out/train_run/records.jsonl" "${train_baseline[$p]}" \
     >>"$out/rounds_train.csv" <<'PY'
 import json, statistics, sys
 p, seq, batch, w, layout, tokens, pred, records, base = sys.argv[1:10]
@@ -148,14 +156,15 @@ done
 rm -rf "$out/train_run"
 }
 
-for _ in $(seq "$rounds"); do
+for r in $(seq "$rounds"); do
+  [ "$r" -gt 1 ] && calibrate_round "$r"
   bench_round
   train_round
 done
 # Each point's median over the rounds (a row per round in rounds*.csv), its errors anew.
-python3 - "$out" <<'PY'
+python3 - "$out" "$rounds" <<'PY'
 import csv, os, statistics, sys
-out = sys.argv[1]
+out, rounds = sys.argv[1], int(sys.argv[2])
 for raw, final, key_cols, meas_cols in (
         ("rounds.csv", "validation.csv", ("ranks", "tokens_per_rank", "dtype", "window"),
          (("pred_fwd_s", "meas_fwd_s", "fwd_err"), ("pred_bwd_s", "meas_bwd_s", "bwd_err"),
@@ -171,12 +180,16 @@ for raw, final, key_cols, meas_cols in (
     with open(os.path.join(out, final), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
-        for runs in points.values():
+        for key, runs in points.items():
+            if len(runs) != rounds:  # a point measured more or less often than the rounds: a bug of this script
+                sys.exit(f"{raw}: point {key} has {len(runs)} rows, not one per round ({rounds})")
             row = dict(runs[0])
             for pred, meas, err in meas_cols:
+                # Each round's prediction comes from its own calibration: medians of both.
+                p = statistics.median(float(r[pred]) for r in runs)
                 m = statistics.median(float(r[meas]) for r in runs)
-                row[meas] = m
-                row[err] = round((float(row[pred]) - m) / m, 4)
+                row[pred], row[meas] = p, m
+                row[err] = round((p - m) / m, 4)
             w.writerow(row)
 PY
 

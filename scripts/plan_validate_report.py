@@ -16,7 +16,7 @@ import sys
 def main(out, cpu):
     rows = list(csv.DictReader(open(os.path.join(out, "validation.csv"))))
     f = lambda r, k: float(r[k])
-    lines = [f"Predicted (`ringattn plan --for bench`, calibrated profile) against measured (`ringattn bench`), {cpu}:\n",
+    lines = [f"Predicted (`ringattn plan --for bench`, profile calibrated before each round; medians over the rounds) against measured (`ringattn bench`), {cpu}:\n",
              "| P | tokens/rank | dtype | window | fwd pred / meas (s) | err | bwd pred / meas (s) | err "
              "| peak RSS pred / meas (MiB) | err |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -34,7 +34,7 @@ def main(out, cpu):
     train_csv = os.path.join(out, "validation_train.csv")
     train = list(csv.DictReader(open(train_csv))) if os.path.exists(train_csv) else []
     if train:
-        lines += ["", f"Predicted (`ringattn plan`, calibrated profile) against measured (`ringattn train`, cpu backend; "
+        lines += ["", f"Predicted (`ringattn plan`, profile calibrated before each round; medians over the rounds) against measured (`ringattn train`, cpu backend; "
                   f"median step after the first), {cpu}:\n",
                   "| P | seq_len × batch | window | layout | tokens/rank | step pred / meas (s) | err "
                   "| peak RSS pred / meas (MiB) | err |",

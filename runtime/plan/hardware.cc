@@ -4,6 +4,7 @@
 
 #include <map>
 #include <set>
+#include <vector>
 
 #include "runtime/core/error.h"
 
@@ -25,6 +26,34 @@ double number(const YAML::Node& root, const std::string& path, const char* key, 
                      " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
   return v;
+}
+
+// The ring's overhead figures and their keys' parts: ring_<stem>[_<dtype>]_<pass>.
+struct RingOverheadKey {
+  const char* stem;
+  const char* pass;
+  double HardwareProfile::RingOverheadFigures::*field;
+  bool slowdown;
+};
+
+const std::vector<RingOverheadKey>& ring_overhead_key_list() {
+  using F = HardwareProfile::RingOverheadFigures;
+  static const std::vector<RingOverheadKey> keys = {
+      {"pass_overhead_us", "fwd", &F::pass_us_fwd, false}, {"pass_overhead_us", "bwd", &F::pass_us_bwd, false},
+      {"hop_overhead_us", "fwd", &F::hop_us_fwd, false},   {"hop_overhead_us", "bwd", &F::hop_us_bwd, false},
+      {"compute_slowdown", "fwd", &F::slowdown_fwd, true}, {"compute_slowdown", "bwd", &F::slowdown_bwd, true}};
+  return keys;
+}
+
+const std::set<std::string>& ring_overhead_keys() {
+  static const std::set<std::string> keys = [] {
+    std::set<std::string> s;
+    for (const RingOverheadKey& k : ring_overhead_key_list()) {
+      for (const char* dtype : {"", "_fp32", "_bf16"}) s.insert(std::string("ring_") + k.stem + dtype + "_" + k.pass);
+    }
+    return s;
+  }();
+  return keys;
 }
 
 }  // namespace
@@ -55,12 +84,6 @@ HardwareProfile load_hardware_profile(const std::string& path) {
                                               "attention_partial_tile_cost_bwd",
                                               "attention_partial_pair_ns_fwd",
                                               "attention_partial_pair_ns_bwd",
-                                              "ring_pass_overhead_us_fwd",
-                                              "ring_pass_overhead_us_bwd",
-                                              "ring_hop_overhead_us_fwd",
-                                              "ring_hop_overhead_us_bwd",
-                                              "ring_compute_slowdown_fwd",
-                                              "ring_compute_slowdown_bwd",
                                               "host_elementwise_ns_per_elem",
                                               "device_memory_gib",
                                               "memory_gbps",
@@ -75,7 +98,7 @@ HardwareProfile load_hardware_profile(const std::string& path) {
                                               "inter_node_latency_us"};
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
-    if (known.count(key) == 0) {
+    if (known.count(key) == 0 && ring_overhead_keys().count(key) == 0) {
       throw UsageError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": unknown key `" + key + "`");
     }
   }
@@ -119,14 +142,16 @@ HardwareProfile load_hardware_profile(const std::string& path) {
   h.attention_partial_tile_cost_bwd = cost("attention_partial_tile_cost_bwd");
   h.attention_partial_pair_ns_fwd = pair_ns("attention_partial_pair_ns_fwd");
   h.attention_partial_pair_ns_bwd = pair_ns("attention_partial_pair_ns_bwd");
-  const auto overhead = [&](const char* key) { return root[key] ? number(root, path, key, 0, 1e7) : 0.0; };
-  h.ring_pass_overhead_us_fwd = overhead("ring_pass_overhead_us_fwd");
-  h.ring_pass_overhead_us_bwd = overhead("ring_pass_overhead_us_bwd");
-  h.ring_hop_overhead_us_fwd = overhead("ring_hop_overhead_us_fwd");
-  h.ring_hop_overhead_us_bwd = overhead("ring_hop_overhead_us_bwd");
-  const auto slowdown = [&](const char* key) { return root[key] ? number(root, path, key, 0, 10) : 0.0; };
-  h.ring_compute_slowdown_fwd = slowdown("ring_compute_slowdown_fwd");
-  h.ring_compute_slowdown_bwd = slowdown("ring_compute_slowdown_bwd");
+  // ring_<figure>_<pass> sets both dtypes; ring_<figure>_<dtype>_<pass> overrides one.
+  for (const RingOverheadKey& k : ring_overhead_key_list()) {
+    const double max = k.slowdown ? 10 : 1e7;
+    const std::string both = std::string("ring_") + k.stem + "_" + k.pass;
+    const double shared = root[both] ? number(root, path, both.c_str(), 0, max) : 0.0;
+    for (bool bf16 : {false, true}) {
+      const std::string own = std::string("ring_") + k.stem + (bf16 ? "_bf16_" : "_fp32_") + k.pass;
+      h.ring_overhead(bf16).*k.field = root[own] ? number(root, path, own.c_str(), 0, max) : shared;
+    }
+  }
   h.host_elementwise_ns_per_elem =
       root["host_elementwise_ns_per_elem"] ? number(root, path, "host_elementwise_ns_per_elem", 0, 1e6) : 0.0;
   if (root["source"] && root["source"].IsScalar()) h.source = root["source"].Scalar();
@@ -153,10 +178,9 @@ RingMachine ring_machine(const HardwareProfile& hw, bool bf16, int sp) {
   m.partial_pair_head_s_fwd = hw.attention_partial_pair_ns_fwd * 1e-9;
   m.partial_pair_head_s_bwd = hw.attention_partial_pair_ns_bwd * 1e-9;
   m.memory_bytes_per_s = hw.memory_gbps * 1e9;
-  m.fwd_overhead = {hw.ring_pass_overhead_us_fwd * 1e-6, hw.ring_hop_overhead_us_fwd * 1e-6,
-                    hw.ring_compute_slowdown_fwd};
-  m.bwd_overhead = {hw.ring_pass_overhead_us_bwd * 1e-6, hw.ring_hop_overhead_us_bwd * 1e-6,
-                    hw.ring_compute_slowdown_bwd};
+  const HardwareProfile::RingOverheadFigures& o = hw.ring_overhead(bf16);
+  m.fwd_overhead = {o.pass_us_fwd * 1e-6, o.hop_us_fwd * 1e-6, o.slowdown_fwd};
+  m.bwd_overhead = {o.pass_us_bwd * 1e-6, o.hop_us_bwd * 1e-6, o.slowdown_bwd};
   m.fwd_tiles = {hw.attention_tile_tokens_fwd, hw.attention_partial_tile_cost_fwd};
   m.bwd_tiles = {hw.attention_tile_tokens_bwd, hw.attention_partial_tile_cost_bwd};
   return m;

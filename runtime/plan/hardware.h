@@ -41,11 +41,19 @@ struct HardwareProfile {
   // D shrinks); when given it replaces the ratios above (`ringattn calibrate` writes it).
   double attention_partial_pair_ns_fwd = 0, attention_partial_pair_ns_bwd = 0;
   // The ring's overheads beyond the kernels, hops and memory passes, per pass and per hop
-  // (thread handoffs, polling; `ringattn calibrate` measures them; optional, 0: none).
-  double ring_pass_overhead_us_fwd = 0, ring_pass_overhead_us_bwd = 0;
-  double ring_hop_overhead_us_fwd = 0, ring_hop_overhead_us_bwd = 0;
-  // How much slower a ring of several ranks computes than the kernels alone (0.05: 5 %).
-  double ring_compute_slowdown_fwd = 0, ring_compute_slowdown_bwd = 0;
+  // (thread handoffs, polling), and how much slower a ring of several ranks computes than
+  // the kernels alone (0.05: 5 %) — per storage dtype, since a faster kernel leaves the
+  // comm thread's share of the cores a larger fraction (`ringattn calibrate` measures
+  // both: keys ring_*_{fp32,bf16}_{fwd,bwd}; a key without the dtype sets both; optional,
+  // 0: none).
+  struct RingOverheadFigures {
+    double pass_us_fwd = 0, pass_us_bwd = 0;
+    double hop_us_fwd = 0, hop_us_bwd = 0;
+    double slowdown_fwd = 0, slowdown_bwd = 0;
+  };
+  RingOverheadFigures ring_overhead_fp32, ring_overhead_bf16;
+  RingOverheadFigures& ring_overhead(bool bf16) { return bf16 ? ring_overhead_bf16 : ring_overhead_fp32; }
+  const RingOverheadFigures& ring_overhead(bool bf16) const { return bf16 ? ring_overhead_bf16 : ring_overhead_fp32; }
   // The host model's work besides GEMMs and attention (norms, RoPE, SwiGLU, copies,
   // cross-entropy: model::host_step_work's elements), nanoseconds per element; with
   // peak_tflops_fp32 as the GEMMs' rate it times a training step of the cpu backend

@@ -83,10 +83,13 @@ out=$("$ringattn" plan --config "$root/configs/train/passkey_cpu.yaml" --hardwar
 grep -q "unknown key \`warp_speed\`" <<<"$out" || fail "bad profile message: $out"
 # calibrate on 2 ranks writes a profile plan loads; plan --for bench predicts with it, and
 # the prediction's memory is the memory model's (no timing is asserted: a shared machine).
-"$mpirun_sh" 2 "$ringattn" calibrate --out "$tmp/cal.yaml" --len 512 >"$tmp/cal.log" 2>&1 || fail "calibrate: $(cat "$tmp/cal.log")"
+"$mpirun_sh" 2 "$ringattn" calibrate --out "$tmp/cal.yaml" --len 512 --repeat 2 >"$tmp/cal.log" 2>&1 || fail "calibrate: $(cat "$tmp/cal.log")"
+grep -q "each figure the median of 2 calibration(s)" "$tmp/cal.yaml" || fail "--repeat 2 not said in: $(head -2 "$tmp/cal.yaml")"
+out=$("$ringattn" calibrate --out "$tmp/never.yaml" --repeat 0 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q -- "--repeat" <<<"$out" && [ ! -e "$tmp/never.yaml" ] || fail "calibrate --repeat 0: exit $rc: $out"
 grep -q "^attention_tflops_fp32_bwd: " "$tmp/cal.yaml" || fail "no measured rates in: $(cat "$tmp/cal.yaml")"
 grep -q "^intra_node_gbps: " "$tmp/cal.yaml" || fail "no link in: $(cat "$tmp/cal.yaml")"
-for key in memory_gbps attention_tile_tokens_fwd attention_partial_pair_ns_bwd ring_pass_overhead_us_fwd ring_hop_overhead_us_bwd \
+for key in memory_gbps attention_tile_tokens_fwd attention_partial_pair_ns_bwd ring_pass_overhead_us_fp32_fwd ring_hop_overhead_us_bf16_bwd ring_compute_slowdown_bf16_fwd \
     attention_pair_ns_fp32_fwd attention_pair_ns_bf16_bwd host_elementwise_ns_per_elem; do
   grep -q "^$key: " "$tmp/cal.yaml" || fail "no $key in: $(cat "$tmp/cal.yaml")"
 done

@@ -113,5 +113,50 @@ TEST(Hardware, PairCostsAndTheHostModelReachThePlan) {
   EXPECT_NE(refusal(good + "attention_pair_ns_bf16_bwd: x\n").find("'x' is not a number"), std::string::npos);
 }
 
+// The ring's overheads per dtype: a key without the dtype sets both, one with it
+// overrides its own; each reaches the ring's machine of its dtype (in seconds); an
+// out-of-range one is refused naming the key that gave it.
+TEST(Hardware, RingOverheadsReachTheRingMachineOfTheirDtype) {
+  const std::string good =
+      std::string("name: x\ndevice_memory_gib: 10\npeak_tflops_bf16: 0.4\npeak_tflops_fp32: 0.2\n") +
+      "attention_efficiency: 1\ngemm_efficiency: 1\ngpus_per_node: 2\nintra_node_gbps: 5\n" +
+      "intra_node_latency_us: 50\ninter_node_gbps: 5\ninter_node_latency_us: 50\n";
+  const std::string extra =
+      "ring_pass_overhead_us_fwd: 10\nring_pass_overhead_us_bwd: 20\nring_hop_overhead_us_fwd: 30\n"
+      "ring_hop_overhead_us_bwd: 40\nring_compute_slowdown_fwd: 0.05\nring_compute_slowdown_bwd: 0.06\n"
+      "ring_pass_overhead_us_bf16_fwd: 11\nring_hop_overhead_us_fp32_bwd: 41\nring_compute_slowdown_bf16_fwd: 0.15\n"
+      "ring_compute_slowdown_bf16_bwd: 0.16\n";
+  const fs::path p = fs::temp_directory_path() / "ra_hw_ring_overheads.yaml";
+  std::ofstream(p) << good + extra;
+  const HardwareProfile h = load_hardware_profile(p.string());
+  fs::remove(p);
+  const RingMachine f32 = ring_machine(h, false, 2), b16 = ring_machine(h, true, 2);
+  EXPECT_DOUBLE_EQ(f32.fwd_overhead.pass_s, 10e-6);
+  EXPECT_DOUBLE_EQ(b16.fwd_overhead.pass_s, 11e-6);
+  EXPECT_DOUBLE_EQ(f32.bwd_overhead.pass_s, 20e-6);
+  EXPECT_DOUBLE_EQ(b16.bwd_overhead.pass_s, 20e-6);
+  EXPECT_DOUBLE_EQ(f32.fwd_overhead.hop_s, 30e-6);
+  EXPECT_DOUBLE_EQ(b16.fwd_overhead.hop_s, 30e-6);
+  EXPECT_DOUBLE_EQ(f32.bwd_overhead.hop_s, 41e-6);
+  EXPECT_DOUBLE_EQ(b16.bwd_overhead.hop_s, 40e-6);
+  EXPECT_DOUBLE_EQ(f32.fwd_overhead.compute_slowdown, 0.05);
+  EXPECT_DOUBLE_EQ(b16.fwd_overhead.compute_slowdown, 0.15);
+  EXPECT_DOUBLE_EQ(f32.bwd_overhead.compute_slowdown, 0.06);
+  EXPECT_DOUBLE_EQ(b16.bwd_overhead.compute_slowdown, 0.16);
+  EXPECT_NE(
+      refusal(good + "ring_compute_slowdown_bf16_bwd: 11\n").find("`ring_compute_slowdown_bf16_bwd` = 11 is outside"),
+      std::string::npos);
+  EXPECT_NE(
+      refusal(good + "ring_hop_overhead_us_fp32_fwd: -1\n").find("`ring_hop_overhead_us_fp32_fwd` = -1 is outside"),
+      std::string::npos);
+  // A key without the dtype is checked even where both dtypes' own keys override it.
+  EXPECT_NE(refusal(good + "ring_hop_overhead_us_fwd: x\nring_hop_overhead_us_fp32_fwd: 1\n" +
+                    "ring_hop_overhead_us_bf16_fwd: 1\n")
+                .find("`ring_hop_overhead_us_fwd`: 'x' is not a number"),
+            std::string::npos);
+  EXPECT_NE(refusal(good + "ring_hop_overhead_us_fp16_fwd: 1\n").find("unknown key `ring_hop_overhead_us_fp16_fwd`"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ra::plan
