@@ -152,8 +152,7 @@ HardwareProfile load_hardware_profile(const std::string& path) {
       h.ring_overhead(bf16).*k.field = root[own] ? number(root, path, own.c_str(), 0, max) : shared;
     }
   }
-  h.host_elementwise_ns_per_elem =
-      root["host_elementwise_ns_per_elem"] ? number(root, path, "host_elementwise_ns_per_elem", 0, 1e6) : 0.0;
+  h.host_elementwise_ns_per_elem = pair_ns("host_elementwise_ns_per_elem");  // ns too, the same range
   if (root["source"] && root["source"].IsScalar()) h.source = root["source"].Scalar();
   return h;
 }

@@ -82,14 +82,18 @@ TEST(Hardware, TilesReachTheRingMachine) {
   EXPECT_EQ(m.bwd_tiles.partial_cost, 1.2);
 }
 
+// The required keys of a profile of a CPU node (two ranks), which the tests below extend.
+std::string cpu_node_profile() {
+  return std::string("name: x\ndevice_memory_gib: 10\npeak_tflops_bf16: 0.4\npeak_tflops_fp32: 0.2\n") +
+         "attention_efficiency: 1\ngemm_efficiency: 1\ngpus_per_node: 2\nintra_node_gbps: 5\n" +
+         "intra_node_latency_us: 50\ninter_node_gbps: 5\ninter_node_latency_us: 50\n";
+}
+
 // A calibrated CPU profile's optional keys: the per-pair costs besides the FLOPs and of a
 // cut tile reach the ring's machine of their dtype (in seconds), the host model's cost
 // per element loads; a negative one is refused.
 TEST(Hardware, PairCostsAndTheHostModelReachThePlan) {
-  const std::string good =
-      std::string("name: x\ndevice_memory_gib: 10\npeak_tflops_bf16: 0.4\npeak_tflops_fp32: 0.2\n") +
-      "attention_efficiency: 1\ngemm_efficiency: 1\ngpus_per_node: 2\nintra_node_gbps: 5\n" +
-      "intra_node_latency_us: 50\ninter_node_gbps: 5\ninter_node_latency_us: 50\n";
+  const std::string good = cpu_node_profile();
   const std::string extra =
       "attention_pair_ns_fp32_fwd: 0.5\nattention_pair_ns_fp32_bwd: 0.6\nattention_pair_ns_bf16_fwd: 0.7\n"
       "attention_pair_ns_bf16_bwd: 0.8\nattention_partial_pair_ns_fwd: 1.1\nattention_partial_pair_ns_bwd: 1.2\n"
@@ -117,10 +121,7 @@ TEST(Hardware, PairCostsAndTheHostModelReachThePlan) {
 // overrides its own; each reaches the ring's machine of its dtype (in seconds); an
 // out-of-range one is refused naming the key that gave it.
 TEST(Hardware, RingOverheadsReachTheRingMachineOfTheirDtype) {
-  const std::string good =
-      std::string("name: x\ndevice_memory_gib: 10\npeak_tflops_bf16: 0.4\npeak_tflops_fp32: 0.2\n") +
-      "attention_efficiency: 1\ngemm_efficiency: 1\ngpus_per_node: 2\nintra_node_gbps: 5\n" +
-      "intra_node_latency_us: 50\ninter_node_gbps: 5\ninter_node_latency_us: 50\n";
+  const std::string good = cpu_node_profile();
   const std::string extra =
       "ring_pass_overhead_us_fwd: 10\nring_pass_overhead_us_bwd: 20\nring_hop_overhead_us_fwd: 30\n"
       "ring_hop_overhead_us_bwd: 40\nring_compute_slowdown_fwd: 0.05\nring_compute_slowdown_bwd: 0.06\n"
