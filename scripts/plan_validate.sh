@@ -36,7 +36,7 @@ fi
 # A profile describes the machine running that many ranks (a kernel alone runs ~5 %
 # faster than beside another rank's): one per ring size, as a user calibrates the node
 # the way the job will use it. And one per round, right before it, as a user calibrates
-# the node right before the job: this VM's speed drifts by 10-30 % within minutes (the
+# the node right before the job: this VM's speed drifts by 10-50 % within minutes (the
 # same point measured 93 ms in one grid and 131-143 ms in the next), more than the
 # model's error, and a profile measured 20 minutes earlier would time the drift.
 calibrate_round() {  # round
