@@ -82,6 +82,16 @@ TEST(Hardware, TilesReachTheRingMachine) {
   EXPECT_EQ(m.bwd_tiles.partial_cost, 1.2);
 }
 
+// The profile `yaml` says, loaded from a file of its own.
+HardwareProfile loaded(const std::string& yaml) {
+  const fs::path p =
+      fs::temp_directory_path() / ("ra_hw_ok_" + std::to_string(std::hash<std::string>{}(yaml)) + ".yaml");
+  std::ofstream(p) << yaml;
+  const HardwareProfile h = load_hardware_profile(p.string());
+  fs::remove(p);
+  return h;
+}
+
 // The required keys of a profile of a CPU node (two ranks), which the tests below extend.
 std::string cpu_node_profile() {
   return std::string("name: x\ndevice_memory_gib: 10\npeak_tflops_bf16: 0.4\npeak_tflops_fp32: 0.2\n") +
@@ -98,10 +108,7 @@ TEST(Hardware, PairCostsAndTheHostModelReachThePlan) {
       "attention_pair_ns_fp32_fwd: 0.5\nattention_pair_ns_fp32_bwd: 0.6\nattention_pair_ns_bf16_fwd: 0.7\n"
       "attention_pair_ns_bf16_bwd: 0.8\nattention_partial_pair_ns_fwd: 1.1\nattention_partial_pair_ns_bwd: 1.2\n"
       "host_elementwise_ns_per_elem: 1.9\n";
-  const fs::path p = fs::temp_directory_path() / "ra_hw_pair_costs.yaml";
-  std::ofstream(p) << good + extra;
-  const HardwareProfile h = load_hardware_profile(p.string());
-  fs::remove(p);
+  const HardwareProfile h = loaded(good + extra);
   EXPECT_DOUBLE_EQ(h.host_elementwise_ns_per_elem, 1.9);
   const RingMachine f32 = ring_machine(h, false, 2), b16 = ring_machine(h, true, 2);
   EXPECT_DOUBLE_EQ(f32.attention_pair_head_s_fwd, 0.5e-9);
@@ -127,10 +134,7 @@ TEST(Hardware, RingOverheadsReachTheRingMachineOfTheirDtype) {
       "ring_hop_overhead_us_bwd: 40\nring_compute_slowdown_fwd: 0.05\nring_compute_slowdown_bwd: 0.06\n"
       "ring_pass_overhead_us_bf16_fwd: 11\nring_hop_overhead_us_fp32_bwd: 41\nring_compute_slowdown_bf16_fwd: 0.15\n"
       "ring_compute_slowdown_bf16_bwd: 0.16\n";
-  const fs::path p = fs::temp_directory_path() / "ra_hw_ring_overheads.yaml";
-  std::ofstream(p) << good + extra;
-  const HardwareProfile h = load_hardware_profile(p.string());
-  fs::remove(p);
+  const HardwareProfile h = loaded(good + extra);
   const RingMachine f32 = ring_machine(h, false, 2), b16 = ring_machine(h, true, 2);
   EXPECT_DOUBLE_EQ(f32.fwd_overhead.pass_s, 10e-6);
   EXPECT_DOUBLE_EQ(b16.fwd_overhead.pass_s, 11e-6);
